@@ -1,0 +1,25 @@
+"""riskwarn: open early warning of dispute escalation.
+
+The core package holds the data contract, dataset loading and validation, the county
+simulator, configuration and errors. The stages build on it: ``riskwarn.features``,
+``riskwarn.training``, ``riskwarn.serving``.
+
+    >>> import riskwarn
+    >>> ds = riskwarn.load_dataset("path/to/dataset")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from riskwarn._contract import CONTRACT_VERSION
+from riskwarn._dataset import Dataset, empty_table
+from riskwarn._io import write_dataset
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "Dataset",
+    "__version__",
+    "empty_table",
+    "write_dataset",
+]

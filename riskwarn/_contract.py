@@ -1,0 +1,259 @@
+"""The data contract, version 1, as data (docs/contract.md is the prose).
+
+Everything that reads, writes or checks a dataset (loader, validator, simulator, the
+service's ingest) takes its tables, columns, types, enums and references from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CONTRACT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract table."""
+
+    name: str
+    type: str  # id | int | float | string | date | datetime | bool | enum
+    nullable: bool = False
+    enum: tuple[str, ...] = ()
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column that points at the key of another table."""
+
+    column: str
+    table: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """One contract table: its columns, whether it is required, what it points at."""
+
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = False
+    references: tuple[Reference, ...] = field(default_factory=tuple)
+    requires: str | None = None  # another table that must exist when this one does
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+GENDERS = ("male", "female", "unknown")
+FLAGS = (
+    "severe_mental_disorder",
+    "community_correction",
+    "released_prisoner",
+    "drug_user",
+    "key_youth",
+    "other",
+)
+TIE_KINDS = (
+    "spouse",
+    "former_spouse",
+    "partner",
+    "parent_child",
+    "sibling",
+    "relative",
+    "neighbor",
+    "colleague",
+    "creditor_debtor",
+    "landlord_tenant",
+    "other",
+)
+CATEGORIES = (
+    "marriage_family",
+    "neighbor",
+    "debt",
+    "land_property",
+    "labor_wage",
+    "medical",
+    "property_management",
+    "contract",
+    "other",
+)
+SOURCES = ("grid_visit", "hotline", "police_call", "petition", "mediation_center", "walk_in", "other")
+PARTY_ROLES = ("claimant", "respondent", "other")
+EVENT_KINDS = (
+    "visit",
+    "mediation_attempt",
+    "mediation_success",
+    "mediation_failure",
+    "escalation",
+    "threat",
+    "police_call",
+    "referral",
+    "closed",
+    "reopened",
+)
+CHANNELS = ("visit", "letter", "online", "hotline")
+PETITION_LEVELS = ("township", "county", "city", "province", "national")
+INCIDENT_KINDS = (
+    "homicide",
+    "attempted_homicide",
+    "serious_injury",
+    "self_harm",
+    "arson",
+    "other_extreme",
+)
+INCIDENT_ROLES = ("perpetrator", "victim", "other")
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "persons",
+        (
+            Column("person_id", "id", unique=True),
+            Column("birth_year", "int", nullable=True),
+            Column("gender", "enum", enum=GENDERS),
+            Column("grid_id", "id"),
+            Column("household_id", "id", nullable=True),
+        ),
+        required=True,
+        references=(Reference("grid_id", "grids", "grid_id"),),
+    ),
+    Table(
+        "grids",
+        (
+            Column("grid_id", "id", unique=True),
+            Column("township", "string", nullable=True),
+            Column("county", "string", nullable=True),
+            Column("population", "int", nullable=True),
+        ),
+    ),
+    Table(
+        "person_flags",
+        (
+            Column("person_id", "id"),
+            Column("flag", "enum", enum=FLAGS),
+            Column("level", "int", nullable=True),
+            Column("start_date", "date"),
+            Column("end_date", "date", nullable=True),
+        ),
+        references=(Reference("person_id", "persons", "person_id"),),
+    ),
+    Table(
+        "relationships",
+        (
+            Column("person_a", "id"),
+            Column("person_b", "id"),
+            Column("kind", "enum", enum=TIE_KINDS),
+            Column("since", "date", nullable=True),
+            Column("until", "date", nullable=True),
+        ),
+        references=(
+            Reference("person_a", "persons", "person_id"),
+            Reference("person_b", "persons", "person_id"),
+        ),
+    ),
+    Table(
+        "disputes",
+        (
+            Column("dispute_id", "id", unique=True),
+            Column("reported_at", "datetime"),
+            Column("grid_id", "id"),
+            Column("category", "enum", enum=CATEGORIES),
+            Column("source", "enum", enum=SOURCES),
+            Column("threat_reported", "bool"),
+            Column("violence_reported", "bool"),
+            Column("weapon_mentioned", "bool"),
+            Column("amount_involved", "float", nullable=True),
+            Column("summary", "string", nullable=True),
+        ),
+        required=True,
+        references=(Reference("grid_id", "grids", "grid_id"),),
+    ),
+    Table(
+        "dispute_parties",
+        (
+            Column("dispute_id", "id"),
+            Column("person_id", "id"),
+            Column("role", "enum", enum=PARTY_ROLES),
+        ),
+        required=True,
+        references=(
+            Reference("dispute_id", "disputes", "dispute_id"),
+            Reference("person_id", "persons", "person_id"),
+        ),
+    ),
+    Table(
+        "dispute_events",
+        (
+            Column("dispute_id", "id"),
+            Column("at", "datetime"),
+            Column("kind", "enum", enum=EVENT_KINDS),
+            Column("note", "string", nullable=True),
+        ),
+        references=(Reference("dispute_id", "disputes", "dispute_id"),),
+    ),
+    Table(
+        "petitions",
+        (
+            Column("petition_id", "id", unique=True),
+            Column("person_id", "id"),
+            Column("filed_at", "datetime"),
+            Column("channel", "enum", enum=CHANNELS),
+            Column("level", "enum", enum=PETITION_LEVELS),
+            Column("repeat", "bool"),
+            Column("collective", "bool"),
+            Column("dispute_id", "id", nullable=True),
+        ),
+        references=(
+            Reference("person_id", "persons", "person_id"),
+            Reference("dispute_id", "disputes", "dispute_id"),
+        ),
+    ),
+    Table(
+        "incidents",
+        (
+            Column("incident_id", "id", unique=True),
+            Column("occurred_at", "datetime"),
+            Column("kind", "enum", enum=INCIDENT_KINDS),
+            Column("dispute_id", "id", nullable=True),
+        ),
+        references=(Reference("dispute_id", "disputes", "dispute_id"),),
+    ),
+    Table(
+        "incident_persons",
+        (
+            Column("incident_id", "id"),
+            Column("person_id", "id"),
+            Column("role", "enum", enum=INCIDENT_ROLES),
+        ),
+        references=(
+            Reference("incident_id", "incidents", "incident_id"),
+            Reference("person_id", "persons", "person_id"),
+        ),
+        requires="incidents",
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+# The column whose timestamp says when a row became known (the point-in-time rule),
+# and the column, if any, that ends it once passed.
+KNOWN_FROM: dict[str, str | None] = {
+    "persons": None,
+    "grids": None,
+    "person_flags": "start_date",
+    "relationships": "since",
+    "disputes": "reported_at",
+    "dispute_parties": None,  # known with its dispute
+    "dispute_events": "at",
+    "petitions": "filed_at",
+    "incidents": "occurred_at",
+    "incident_persons": None,  # known with its incident
+}
+ENDS_AT: dict[str, str] = {"person_flags": "end_date", "relationships": "until"}
