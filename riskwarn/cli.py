@@ -1,0 +1,73 @@
+"""The ``riskwarn`` command line: one entry, a command per job.
+
+Each stage declares its commands in its own ``_cli.py`` as a ``typer.Typer`` named
+``commands``; this module merges them into one app. Errors print one clear line and exit
+non-zero; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from riskwarn import _core_cli
+from riskwarn.errors import RiskwarnError
+
+app = typer.Typer(
+    name="riskwarn",
+    help="Early warning of dispute escalation: validate, simulate, build features, train, score, serve.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_STATE = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    _STATE["debug"] = debug
+
+
+def _merge(sub: typer.Typer) -> None:
+    app.registered_commands.extend(sub.registered_commands)
+    app.registered_groups.extend(sub.registered_groups)
+
+
+for _sub in (_core_cli.commands,):
+    _merge(_sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit status (used by the console script and tests)."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, standalone_mode=False)
+    except SystemExit as exc:  # typer/click exits for --help and usage errors
+        return int(exc.code or 0)
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        print("riskwarn: aborted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if debug:
+            raise
+        kind = "error" if isinstance(exc, RiskwarnError) else f"unexpected {type(exc).__name__}"
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"riskwarn: {kind}: {message} (run with --debug for the traceback)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
