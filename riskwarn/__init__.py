@@ -13,13 +13,27 @@ from __future__ import annotations
 from riskwarn._contract import CONTRACT_VERSION
 from riskwarn._dataset import Dataset, empty_table
 from riskwarn._io import write_dataset
+from riskwarn._validate import (
+    ContractWarning,
+    Issue,
+    ValidationReport,
+    load_dataset,
+    parse_records,
+    validate_dataset,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CONTRACT_VERSION",
+    "ContractWarning",
     "Dataset",
+    "Issue",
+    "ValidationReport",
     "__version__",
     "empty_table",
+    "load_dataset",
+    "parse_records",
+    "validate_dataset",
     "write_dataset",
 ]

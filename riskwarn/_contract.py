@@ -85,7 +85,15 @@ CATEGORIES = (
     "contract",
     "other",
 )
-SOURCES = ("grid_visit", "hotline", "police_call", "petition", "mediation_center", "walk_in", "other")
+SOURCES = (
+    "grid_visit",
+    "hotline",
+    "police_call",
+    "petition",
+    "mediation_center",
+    "walk_in",
+    "other",
+)
 PARTY_ROLES = ("claimant", "respondent", "other")
 EVENT_KINDS = (
     "visit",

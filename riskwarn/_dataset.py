@@ -36,9 +36,7 @@ def column_dtype(type_: str) -> str:
 def empty_table(name: str) -> pd.DataFrame:
     """An empty frame with the columns and dtypes of contract table ``name``."""
     table = TABLES_BY_NAME[name]
-    return pd.DataFrame(
-        {c.name: pd.Series([], dtype=column_dtype(c.type)) for c in table.columns}
-    )
+    return pd.DataFrame({c.name: pd.Series([], dtype=column_dtype(c.type)) for c in table.columns})
 
 
 def coerce_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:

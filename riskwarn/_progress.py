@@ -25,7 +25,8 @@ def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Progress
         yield lambda done, total, what: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
 
     with Bar(
         TextColumn("{task.description}"),

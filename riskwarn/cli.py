@@ -16,7 +16,7 @@ from riskwarn.errors import RiskwarnError
 
 app = typer.Typer(
     name="riskwarn",
-    help="Early warning of dispute escalation: validate, simulate, build features, train, score, serve.",
+    help="Early warning of dispute escalation: validate, simulate, features, train, score, serve.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -1,0 +1,609 @@
+"""Reading and checking contract datasets, column-wise.
+
+Every table is read with pyarrow as text (CSV) or as stored (Parquet) and checked one
+column at a time with vectorised kernels, so a 10-million-row table never becomes 10
+million Python objects. Each problem is an :class:`Issue` naming the file, the row (as a
+person counting lines in the file would: the header is line 1), the column, the value
+found and what was expected; misspelt enum values and column names get a suggestion.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from riskwarn._contract import TABLES, TABLES_BY_NAME, Column, Table
+from riskwarn._dataset import Dataset, column_dtype
+from riskwarn.errors import ContractError, DatasetNotFoundError
+
+MAX_ROWS_PER_CHECK = 5  # example rows reported per (table, column, check); the rest are counted
+
+_INT = r"^\s*[+-]?\d+\s*$"
+_FLOAT = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_DATETIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2})?$"
+_EXPECTED = {
+    "id": "a non-empty id",
+    "string": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true/false (or 1/0)",
+    "date": "a date YYYY-MM-DD",
+    "datetime": "a datetime YYYY-MM-DDTHH:MM:SS (or YYYY-MM-DD HH:MM:SS, or a date)",
+}
+
+
+class ContractWarning(UserWarning):
+    """Something in a dataset the contract allows but a reader should know (extra columns)."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One break of the contract (``severity="error"``) or a notice (``"warning"``)."""
+
+    severity: str
+    table: str
+    file: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    expected: str
+    message: str
+    count: int = 1  # rows sharing this problem when only the first few are listed
+
+    def __str__(self) -> str:
+        where = self.file or self.table
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column {self.column!r}"
+        found = f" (found {self.value!r})" if self.value is not None else ""
+        return f"{self.severity}: {where}: {self.message}{found}; expected {self.expected}"
+
+
+@dataclass
+class ValidationReport:
+    """All issues found in a dataset, plus row counts of the tables read."""
+
+    source: str
+    issues: list[Issue] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def error_count(self) -> int:
+        """Rows in error, counting the ones not listed one by one."""
+        return sum(i.count for i in self.errors)
+
+    def format(self, limit: int = 50) -> str:
+        """A human report: tables read, then each issue on its own line."""
+        lines = [f"dataset {self.source}"]
+        order = {name: k for k, name in enumerate(self.rows)}
+        errors = sorted(self.errors, key=lambda i: (order.get(i.table, -1), i.row or 0))
+        for name, n in self.rows.items():
+            lines.append(f"  {self.files.get(name, name)}: {n:,} rows")
+        shown = errors[:limit] + self.warnings[: max(0, limit - len(errors))]
+        for issue in shown:
+            more = f" [and {issue.count - 1:,} more rows like it]" if issue.count > 1 else ""
+            lines.append(f"{issue}{more}")
+        hidden = len(self.issues) - len(shown)
+        if hidden > 0:
+            lines.append(f"... {hidden} more issues not shown")
+        verdict = (
+            "valid"
+            if self.ok
+            else f"INVALID: {len(self.errors)} problems in {self.error_count():,} rows"
+        )
+        lines.append(f"{verdict} ({len(self.warnings)} warnings)")
+        return "\n".join(lines)
+
+    def raise_for_errors(
+        self, hint: str = "Run `riskwarn validate` on it for the full report."
+    ) -> None:
+        """Raise :class:`ContractError` listing the first problems, when there are any."""
+        if self.ok:
+            return
+        head = "; ".join(str(i) for i in self.errors[:3])
+        more = f" (and {len(self.errors) - 3} more)" if len(self.errors) > 3 else ""
+        raise ContractError(
+            f"{self.source} does not follow the data contract: {head}{more}. {hint}",
+            self.errors,
+        )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class _RawTable:
+    name: str
+    file: str
+    data: pa.Table
+    header_lines: int  # 1 for CSV (row numbers count the header), 0 for Parquet/records
+    line_starts: np.ndarray | None = None  # first physical line of each record, when not 1:1
+
+
+def _find_files(root: Path, report: ValidationReport) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for table in TABLES:
+        candidates = [p for p in (root / f"{table.name}.csv", root / f"{table.name}.parquet")]
+        present = [p for p in candidates if p.is_file()]
+        if len(present) == 2:
+            report.issues.append(
+                Issue(
+                    "error",
+                    table.name,
+                    present[0].name,
+                    None,
+                    None,
+                    None,
+                    "one file per table",
+                    f"both {present[0].name} and {present[1].name} exist; keep one",
+                )
+            )
+        if present:
+            found[table.name] = present[0]
+        elif table.required:
+            near = _suggest(table.name, [p.stem for p in root.iterdir() if p.is_file()])
+            report.issues.append(
+                Issue(
+                    "error",
+                    table.name,
+                    None,
+                    None,
+                    None,
+                    None,
+                    f"a file {table.name}.csv or {table.name}.parquet",
+                    f"required table {table.name!r} is missing{near}",
+                )
+            )
+    return found
+
+
+def _read_csv(path: Path) -> pa.Table:
+    with path.open("r", encoding="utf-8", newline="") as fh:
+        header = next(csv.reader([fh.readline()]), [])
+    return pacsv.read_csv(
+        path,
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in header},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+
+
+def _record_lines(path: Path, data: pa.Table) -> np.ndarray | None:
+    """Where each record starts when quoted values span lines (rare: only then in Python)."""
+    spans = any(
+        pc.any(pc.match_substring(c, "\n")).as_py()
+        for c in data.columns
+        if pa.types.is_string(c.type)
+    )
+    if not spans:
+        return None
+    starts = []
+    with path.open("r", encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        line = reader.line_num
+        for _ in reader:
+            starts.append(line + 1)
+            line = reader.line_num
+    return np.asarray(starts)
+
+
+def _read(table: Table, path: Path, report: ValidationReport) -> _RawTable | None:
+    try:
+        if path.suffix == ".csv":
+            data = _read_csv(path)
+            return _RawTable(table.name, path.name, data, 1, _record_lines(path, data))
+        return _RawTable(table.name, path.name, pq.read_table(path), 0)
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError, ValueError) as exc:
+        report.issues.append(
+            Issue(
+                "error",
+                table.name,
+                path.name,
+                None,
+                None,
+                None,
+                "UTF-8 CSV with a header row, or Parquet",
+                f"cannot be read: {str(exc).splitlines()[0]}",
+            )
+        )
+        return None
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _suggest(value: str, options) -> str:
+    near = difflib.get_close_matches(str(value), list(options), n=1, cutoff=0.6)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
+class _Checker:
+    """Collects issues for one table, reporting a few example rows per check."""
+
+    def __init__(self, raw: _RawTable, report: ValidationReport) -> None:
+        self.raw = raw
+        self.report = report
+
+    def row_number(self, index: int) -> int:
+        """The line a person would count to in the file (header is line 1 in CSV)."""
+        if self.raw.line_starts is not None:
+            return int(self.raw.line_starts[int(index)])
+        return int(index) + 1 + self.raw.header_lines
+
+    def flag(self, bad: np.ndarray, column: str, values, expected: str, message: str) -> None:
+        """Record the rows where ``bad`` is true (at most a few listed, all counted)."""
+        idx = np.flatnonzero(bad)
+        if not len(idx):
+            return
+        count = len(idx)
+        shown = idx[:MAX_ROWS_PER_CHECK]
+        for k, i in enumerate(shown):
+            value = values[int(i)].as_py() if values is not None else None
+            self.report.issues.append(
+                Issue(
+                    "error",
+                    self.raw.name,
+                    self.raw.file,
+                    self.row_number(i),
+                    column,
+                    None if value is None else str(value),
+                    expected,
+                    message,
+                    count=count - len(shown) + 1 if k == len(shown) - 1 else 1,
+                )
+            )
+
+
+def _as_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    return arr if arr.type == pa.string() else pc.cast(arr, pa.string())
+
+
+def _mask(arr) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _parse_column(col: Column, arr: pa.ChunkedArray, check: _Checker) -> pa.ChunkedArray:
+    """Check one column's values and return it typed (invalid values become null)."""
+    expected = _EXPECTED.get(col.type, "")
+    kind = arr.type
+    if col.type in ("id", "string", "enum"):
+        text = pc.utf8_trim_whitespace(_as_text(arr)) if col.type != "string" else _as_text(arr)
+        if col.type == "id":
+            empty = pc.equal(pc.utf8_length(text), 0)
+            check.flag(_mask(empty), col.name, text, expected, "empty id")
+            text = pc.if_else(empty, pa.scalar(None, pa.string()), text)
+        if col.type == "enum":
+            allowed = pa.array(col.enum)
+            bad = _mask(pc.and_(pc.is_valid(text), pc.invert(pc.is_in(text, value_set=allowed))))
+            if bad.any():
+                bad_values = pc.unique(pc.filter(text, pa.array(bad))).to_pylist()
+                for value in bad_values[:MAX_ROWS_PER_CHECK]:
+                    rows = bad & _mask(pc.equal(text, value))
+                    check.flag(
+                        rows,
+                        col.name,
+                        text,
+                        f"one of {', '.join(col.enum)}",
+                        f"unknown value{_suggest(value, col.enum)}",
+                    )
+            text = pc.if_else(pa.array(bad), pa.scalar(None, pa.string()), text)
+        return text
+    if col.type == "bool":
+        if pa.types.is_boolean(kind):
+            return arr
+        text = pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(arr)))
+        true = pc.is_in(text, value_set=pa.array(["true", "1"]))
+        false = pc.is_in(text, value_set=pa.array(["false", "0"]))
+        bad = _mask(pc.and_(pc.is_valid(text), pc.invert(pc.or_(true, false))))
+        check.flag(bad, col.name, _as_text(arr), expected, "not a boolean")
+        return pc.if_else(pc.or_(true, false), true, pa.scalar(None, pa.bool_()))
+    if col.type in ("int", "float"):
+        if pa.types.is_integer(kind) or (col.type == "float" and pa.types.is_floating(kind)):
+            return pc.cast(arr, pa.int64() if col.type == "int" else pa.float64())
+        if col.type == "int" and pa.types.is_floating(kind):
+            whole = pc.equal(pc.floor(arr), arr)
+            check.flag(_mask(pc.invert(whole)), col.name, arr, expected, "not a whole number")
+            return pc.cast(pc.if_else(whole, arr, None), pa.int64())
+        text = _as_text(arr)
+        ok = pc.match_substring_regex(text, _INT if col.type == "int" else _FLOAT)
+        bad = _mask(pc.and_(pc.is_valid(text), pc.invert(ok)))
+        check.flag(bad, col.name, text, expected, "not a number")
+        clean = pc.utf8_trim_whitespace(pc.if_else(ok, text, None))
+        return pc.cast(clean, pa.int64() if col.type == "int" else pa.float64())
+    if col.type in ("date", "datetime"):
+        if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            return pc.cast(arr, pa.timestamp("ns"))
+        text = pc.utf8_trim_whitespace(_as_text(arr))
+        shape_ok = pc.match_substring_regex(text, _DATE if col.type == "date" else _DATETIME)
+        if col.type == "date":
+            parsed = pc.strptime(pc.if_else(shape_ok, text, None), "%Y-%m-%d", "s", True)
+        else:
+            normal = pc.replace_substring(pc.if_else(shape_ok, text, None), "T", " ")
+            full = pc.strptime(normal, "%Y-%m-%d %H:%M:%S", "s", True)
+            day = pc.strptime(normal, "%Y-%m-%d", "s", True)
+            parsed = pc.coalesce(full, day)
+        # strptime rolls impossible days over (2024-02-30 -> March 1): format back, compare
+        shown = pc.strftime(parsed, "%Y-%m-%d" if col.type == "date" else "%Y-%m-%d %H:%M:%S")
+        given = text if col.type == "date" else pc.replace_substring(text, "T", " ")
+        same = pc.or_(
+            pc.equal(shown, given), pc.equal(pc.utf8_slice_codeunits(shown, 0, 10), given)
+        )
+        parsed = pc.cast(
+            pc.if_else(same, parsed, pa.scalar(None, pa.timestamp("s"))), pa.timestamp("ns")
+        )
+        bad = _mask(pc.and_(pc.is_valid(text), pc.is_null(parsed)))
+        check.flag(bad, col.name, text, expected, "not a valid " + col.type)
+        return parsed
+    raise AssertionError(f"unknown contract type {col.type}")
+
+
+def _check_table(raw: _RawTable, report: ValidationReport) -> dict[str, pa.ChunkedArray] | None:
+    table = TABLES_BY_NAME[raw.name]
+    check = _Checker(raw, report)
+    present = raw.data.column_names
+    missing = [c for c in table.column_names if c not in present]
+    extra = [c for c in present if c not in table.column_names]
+    for name in missing:
+        report.issues.append(
+            Issue(
+                "error",
+                raw.name,
+                raw.file,
+                raw.header_lines or None,
+                name,
+                None,
+                f"a column {name!r}",
+                f"required column is missing{_suggest(name, extra)}",
+            )
+        )
+    for name in extra:
+        report.issues.append(
+            Issue(
+                "warning",
+                raw.name,
+                raw.file,
+                raw.header_lines or None,
+                name,
+                None,
+                "only contract columns",
+                f"unknown column, ignored{_suggest(name, table.column_names)}",
+            )
+        )
+    if missing:
+        return None
+    typed: dict[str, pa.ChunkedArray] = {}
+    for col in table.columns:
+        arr = raw.data.column(col.name)
+        before_null = arr.is_null()
+        if not col.nullable:
+            check.flag(
+                _mask(before_null),
+                col.name,
+                None,
+                _EXPECTED.get(col.type, col.type),
+                "empty value in a column that must not be empty",
+            )
+        typed[col.name] = _parse_column(col, arr, check)
+        if col.unique:
+            values = typed[col.name]
+            dup = pd.Series(values, dtype=pd.ArrowDtype(values.type)).duplicated(keep="first")
+            check.flag(
+                dup.to_numpy(dtype=bool),
+                col.name,
+                values,
+                "a unique id",
+                "duplicate id (already used on an earlier row)",
+            )
+    return typed
+
+
+def _check_references(
+    raws: dict[str, _RawTable],
+    typed: dict[str, dict[str, pa.ChunkedArray]],
+    report: ValidationReport,
+    against: Dataset | None,
+) -> None:
+    for name, columns in typed.items():
+        table = TABLES_BY_NAME[name]
+        check = _Checker(raws[name], report)
+        for ref in table.references:
+            keys = []
+            if ref.table in raws and ref.table not in typed:
+                continue  # that table is already reported broken; its keys are unknown
+            if ref.table in typed:
+                keys.append(typed[ref.table][ref.key])
+            if against is not None and len(against.table(ref.table)):
+                keys.append(
+                    pa.chunked_array(
+                        [pa.array(against.table(ref.table)[ref.key], type=pa.string())]
+                    )
+                )
+            if not keys:
+                if ref.table == "grids":
+                    continue  # grids are checked only when a grids table is given
+                known = pa.array([], pa.string())
+            else:
+                known = pc.unique(
+                    pa.chunked_array([k for ch in keys for k in ch.chunks], type=pa.string())
+                )
+            values = _as_text(columns[ref.column])
+            bad = _mask(pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=known))))
+            check.flag(
+                bad,
+                ref.column,
+                values,
+                f"an existing {ref.table}.{ref.key}",
+                f"points to a missing {ref.table} row",
+            )
+        if (
+            table.requires
+            and table.requires not in typed
+            and (against is None or not len(against.table(table.requires)))
+        ):
+            report.issues.append(
+                Issue(
+                    "error",
+                    name,
+                    raws[name].file,
+                    None,
+                    None,
+                    None,
+                    f"a {table.requires} table",
+                    f"{name} is given without the {table.requires} table it belongs to",
+                )
+            )
+
+
+def _to_frame(name: str, columns: dict[str, pa.ChunkedArray]) -> pd.DataFrame:
+    out = {}
+    for col in TABLES_BY_NAME[name].columns:
+        arr = columns[col.name]
+        dtype = column_dtype(col.type)
+        if dtype == "str":
+            s = pd.Series(arr.to_pandas(types_mapper=None), dtype="str")
+        elif dtype == "Int64":
+            s = pd.Series(
+                arr.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), dtype="Int64"
+            )
+        elif dtype == "bool":
+            s = pd.Series(
+                np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False)), dtype="bool"
+            )
+        elif dtype.startswith("datetime64"):
+            s = pd.Series(arr.to_pandas(), dtype=dtype)
+        else:
+            s = pd.Series(arr.to_pandas(), dtype=dtype)
+        out[col.name] = s.reset_index(drop=True)
+    return pd.DataFrame(out)
+
+
+def _validate_raws(
+    raws: dict[str, _RawTable], report: ValidationReport, against: Dataset | None
+) -> dict[str, pd.DataFrame] | None:
+    typed: dict[str, dict[str, pa.ChunkedArray]] = {}
+    for name, raw in raws.items():
+        report.rows[name] = raw.data.num_rows
+        report.files[name] = raw.file
+        cols = _check_table(raw, report)
+        if cols is not None:
+            typed[name] = cols
+    _check_references(raws, typed, report, against)
+    if not report.ok:
+        return None
+    return {name: _to_frame(name, cols) for name, cols in typed.items()}
+
+
+def _collect(path: str | Path) -> tuple[ValidationReport, dict[str, pd.DataFrame] | None]:
+    root = Path(path)
+    report = ValidationReport(source=str(root))
+    if not root.is_dir():
+        raise DatasetNotFoundError(
+            f"no dataset directory at {root}: expected a folder holding persons.csv, "
+            "disputes.csv, dispute_parties.csv (or .parquet) and the optional tables"
+        )
+    files = _find_files(root, report)
+    raws = {}
+    for name, file in files.items():
+        raw = _read(TABLES_BY_NAME[name], file, report)
+        if raw is not None:
+            raws[name] = raw
+    frames = _validate_raws(raws, report, None)
+    return report, frames
+
+
+def validate_dataset(path: str | Path) -> ValidationReport:
+    """Check the contract directory at ``path`` and return every issue found.
+
+    >>> report = validate_dataset("county/")   # doctest: +SKIP
+    >>> print(report.format())                  # doctest: +SKIP
+    """
+    return _collect(path)[0]
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Read and check the contract directory at ``path`` into a typed :class:`Dataset`.
+
+    Raises :class:`~riskwarn.errors.ContractError` (listing the first problems) when the
+    dataset breaks the contract; unknown extra columns give a :class:`ContractWarning`.
+    """
+    report, frames = _collect(path)
+    report.raise_for_errors()
+    for issue in report.warnings:
+        warnings.warn(str(issue), ContractWarning, stacklevel=2)
+    assert frames is not None
+    return Dataset.from_frames(**frames)
+
+
+def parse_records(
+    records: Mapping[str, pd.DataFrame | list[dict]],
+    against: Dataset | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Check new records (table name → frame or list of dicts) by the contract rules.
+
+    References may point into ``records`` or into ``against`` (what a store already holds).
+    Returns typed frames; raises :class:`~riskwarn.errors.ContractError` whose ``issues``
+    name the table, the record (1-based position in its list), the column and the value.
+    """
+    report = ValidationReport(source="records")
+    raws: dict[str, _RawTable] = {}
+    for name, rows in records.items():
+        if name not in TABLES_BY_NAME:
+            raise ContractError(
+                f"unknown table {name!r}{_suggest(name, TABLES_BY_NAME)}; expected one of "
+                f"{', '.join(TABLES_BY_NAME)}"
+            )
+        frame = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows
+        frame = frame.astype(object).where(frame.notna(), None)
+        arrays = {}
+        for c in frame.columns:
+            values = [
+                None if v is None else (v if isinstance(v, bool) else str(v))
+                for v in frame[c].tolist()
+            ]
+            arrays[str(c)] = pa.array(
+                values,
+                type=pa.bool_()
+                if values
+                and all(isinstance(v, bool) or v is None for v in values)
+                and any(isinstance(v, bool) for v in values)
+                else pa.string(),
+            )
+        for col in TABLES_BY_NAME[name].columns:  # a record may leave out nullable fields
+            if col.nullable and col.name not in arrays:
+                arrays[col.name] = pa.nulls(len(frame), pa.string())
+        data = pa.table(arrays) if arrays else pa.table({})
+        raws[name] = _RawTable(name, name, data, 0)
+    frames = _validate_raws(raws, report, against)
+    report.raise_for_errors("Fix the records named and send the whole batch again.")
+    assert frames is not None
+    return frames
