@@ -1,0 +1,323 @@
+"""The contract reader and validator: each kind of break is caught and located."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from riskwarn import (
+    ContractWarning,
+    Dataset,
+    load_dataset,
+    parse_records,
+    validate_dataset,
+    write_dataset,
+)
+from riskwarn.errors import ContractError, DatasetNotFoundError
+
+PERSONS = """person_id,birth_year,gender,grid_id,household_id
+P1,1980,male,G1,H1
+P2,,female,G1,H1
+P3,1999,unknown,G2,
+"""
+GRIDS = """grid_id,township,county,population
+G1,东关街道,城关区,300
+G2,西湖乡,城关区,
+"""
+DISPUTES = """dispute_id,reported_at,grid_id,category,source,threat_reported,violence_reported,weapon_mentioned,amount_involved,summary
+D1,2024-01-05T10:00:00,G1,neighbor,hotline,true,false,0,100.5,"邻里""漏水"", 多次
+协调未果"
+D2,2024-02-03,G2,debt,walk_in,1,false,false,,
+D3,2024-03-01 08:30:00,G2,labor_wage,petition,false,false,false,52000,
+"""
+PARTIES = """dispute_id,person_id,role
+D1,P1,claimant
+D1,P2,respondent
+D2,P3,claimant
+D3,P1,claimant
+D3,P3,respondent
+"""
+EVENTS = """dispute_id,at,kind,note
+D1,2024-01-06T09:00:00,visit,
+D1,2024-01-20,mediation_failure,
+D1,2024-02-01T00:00:00,closed,
+D1,2024-02-10T12:00:00,reopened,
+"""
+PETITIONS = """petition_id,person_id,filed_at,channel,level,repeat,collective,dispute_id
+PT1,P3,2024-03-05T10:00:00,visit,county,false,true,D3
+PT2,P3,2024-04-05T10:00:00,online,city,true,false,
+"""
+FLAGS = """person_id,flag,level,start_date,end_date
+P2,severe_mental_disorder,3,2023-05-01,
+P1,community_correction,,2023-01-01,2024-06-30
+"""
+TIES = """person_a,person_b,kind,since,until
+P1,P2,spouse,,2024-03-01
+P1,P2,former_spouse,2024-03-01,
+P1,P3,creditor_debtor,2023-11-02,
+"""
+INCIDENTS = """incident_id,occurred_at,kind,dispute_id
+I1,2024-04-01T22:10:00,serious_injury,D1
+"""
+INCIDENT_PERSONS = """incident_id,person_id,role
+I1,P1,perpetrator
+I1,P2,victim
+"""
+
+TABLES = {
+    "persons": PERSONS,
+    "grids": GRIDS,
+    "disputes": DISPUTES,
+    "dispute_parties": PARTIES,
+    "dispute_events": EVENTS,
+    "petitions": PETITIONS,
+    "person_flags": FLAGS,
+    "relationships": TIES,
+    "incidents": INCIDENTS,
+    "incident_persons": INCIDENT_PERSONS,
+}
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    root = tmp_path / "good"
+    root.mkdir()
+    for name, text in TABLES.items():
+        (root / f"{name}.csv").write_text(text, encoding="utf-8")
+    return root
+
+
+def _edit(root: Path, table: str, old: str, new: str) -> None:
+    path = root / f"{table}.csv"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"test setup: {old!r} not in {table}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _only_error(root: Path):
+    report = validate_dataset(root)
+    assert not report.ok
+    assert len(report.errors) == 1, report.format()
+    return report.errors[0]
+
+
+def test_a_good_dataset_is_valid_and_typed(good: Path) -> None:
+    report = validate_dataset(good)
+    assert report.ok, report.format()
+    assert report.rows["disputes"] == 3
+    ds = load_dataset(good)
+    assert isinstance(ds, Dataset)
+    assert ds.disputes["reported_at"].dtype == "datetime64[ns]"
+    assert ds.disputes["threat_reported"].tolist() == [True, True, False]
+    assert ds.persons["birth_year"].isna().tolist() == [False, True, False]
+    assert ds.disputes.loc[0, "summary"] == '邻里"漏水", 多次\n协调未果'
+    assert ds.dispute_events["at"].iloc[1] == pd.Timestamp("2024-01-20")
+    assert ds.relationships["since"].isna().sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "old", "new", "row", "column", "value", "hint"),
+    [
+        ("persons", "P2,,female", "P2,,femal", 3, "gender", "femal", "did you mean 'female'"),
+        ("persons", "P2,,female", "P2,19x0,female", 3, "birth_year", "19x0", "whole number"),
+        ("persons", "G2,\n", "G2,\nP1,1970,male,G1,\n", 5, "person_id", "P1", "duplicate"),
+        ("persons", "P3,1999,unknown,G2", "P3,1999,unknown,G9", 4, "grid_id", "G9", "grids"),
+        ("disputes", "D2,2024-02-03", "D2,2024-02-30", 4, "reported_at", "2024-02-30", "datetime"),
+        ("disputes", "D2,2024-02-03", "D2,03/02/2024", 4, "reported_at", "03/02/2024", "datetime"),
+        ("disputes", ",walk_in,1,", ",walk_in,yes,", 4, "threat_reported", "yes", "true/false"),
+        ("disputes", "labor_wage", "labour_wage", 5, "category", "labour_wage", "labor_wage"),
+        ("disputes", ",labor_wage,", ",,", 5, "category", None, "must not be empty"),
+        ("disputes", ",52000,", ",52k,", 5, "amount_involved", "52k", "number"),
+        (
+            "dispute_parties",
+            "D3,P3,respondent",
+            "D3,P7,respondent",
+            6,
+            "person_id",
+            "P7",
+            "persons",
+        ),
+        ("dispute_parties", "D2,P3", "D4,P3", 4, "dispute_id", "D4", "disputes"),
+        (
+            "dispute_events",
+            "mediation_failure",
+            "mediation_fail",
+            3,
+            "kind",
+            None,
+            "mediation_failure",
+        ),
+        ("petitions", ",city,", ",City Hall,", 3, "level", "City Hall", "one of"),
+        ("petitions", "PT2,P3", "PT1,P3", 3, "petition_id", "PT1", "duplicate"),
+        ("person_flags", "2023-05-01", "2023-5-1", 2, "start_date", "2023-5-1", "YYYY-MM-DD"),
+        ("relationships", "creditor_debtor", "creditor", 4, "kind", "creditor", "creditor_debtor"),
+        ("incidents", "serious_injury", "murder", 2, "kind", "murder", "homicide"),
+        ("incident_persons", "I1,P2", "I2,P2", 3, "incident_id", "I2", "incidents"),
+    ],
+)
+def test_each_break_is_located(good, table, old, new, row, column, value, hint) -> None:
+    _edit(good, table, old, new)
+    issue = _only_error(good)
+    assert issue.file == f"{table}.csv"
+    assert issue.row == row
+    assert issue.column == column
+    if value is not None:
+        assert issue.value == value
+    assert hint in str(issue)
+
+
+def test_line_numbers_count_multiline_quoted_values(good: Path) -> None:
+    # D1's summary spans two lines, so D2 sits on line 4 of the file and D3 on line 5
+    _edit(good, "disputes", "D3,2024-03-01 08:30:00", "D3,2024-13-01 08:30:00")
+    issue = _only_error(good)
+    assert (issue.row, issue.column) == (5, "reported_at")
+
+
+def test_all_errors_are_collected_not_only_the_first(good: Path) -> None:
+    _edit(good, "persons", "P2,,female", "P2,,femal")
+    _edit(good, "disputes", "labor_wage", "labour")
+    _edit(good, "dispute_parties", "D2,P3", "D2,P8")
+    report = validate_dataset(good)
+    assert {(i.table, i.column) for i in report.errors} == {
+        ("persons", "gender"),
+        ("disputes", "category"),
+        ("dispute_parties", "person_id"),
+    }
+
+
+def test_many_bad_rows_are_counted_not_all_listed(good: Path) -> None:
+    rows = "".join(f"Q{i},1980,mle,G1,\n" for i in range(1000))
+    (good / "persons.csv").write_text(PERSONS + rows, encoding="utf-8")
+    report = validate_dataset(good)
+    assert len(report.errors) <= 5
+    assert report.error_count() == 1000
+    assert "995 more rows like it" in report.format()
+
+
+def test_missing_table_and_column_are_named_with_suggestions(good: Path) -> None:
+    (good / "dispute_parties.csv").rename(good / "dispute_party.csv")
+    _edit(good, "persons", "household_id", "houshold_id")
+    report = validate_dataset(good)
+    text = report.format()
+    assert "required table 'dispute_parties' is missing; did you mean 'dispute_party'?" in text
+    assert "did you mean 'houshold_id'?" in text
+    assert not report.ok
+
+
+def test_extra_columns_warn_but_do_not_fail(good: Path) -> None:
+    lines = PERSONS.splitlines()
+    extra = [lines[0] + ",nickname"] + [line + ",x" for line in lines[1:]]
+    (good / "persons.csv").write_text("\n".join(extra) + "\n", encoding="utf-8")
+    report = validate_dataset(good)
+    assert report.ok
+    assert [w.column for w in report.warnings] == ["nickname"]
+    with pytest.warns(ContractWarning, match="nickname"):
+        load_dataset(good)
+
+
+def test_grid_references_are_checked_only_when_grids_are_given(good: Path) -> None:
+    _edit(good, "persons", "G2,\n", "G7,\n")
+    assert not validate_dataset(good).ok
+    (good / "grids.csv").unlink()
+    assert validate_dataset(good).ok
+
+
+def test_incident_persons_need_incidents(good: Path) -> None:
+    (good / "incidents.csv").unlink()
+    messages = [i.message for i in validate_dataset(good).errors]
+    assert any("without the incidents table" in m for m in messages)
+
+
+def test_load_refuses_an_invalid_dataset_with_a_located_message(good: Path) -> None:
+    _edit(good, "disputes", "labor_wage", "labour_wage")
+    with pytest.raises(ContractError, match=r"disputes.csv, row 5, column 'category'"):
+        load_dataset(good)
+
+
+def test_missing_directory_says_what_is_expected(tmp_path: Path) -> None:
+    with pytest.raises(DatasetNotFoundError, match="persons.csv"):
+        load_dataset(tmp_path / "nowhere")
+
+
+def test_csv_and_parquet_load_to_the_same_tables(good: Path, tmp_path: Path) -> None:
+    from_csv = load_dataset(good)
+    as_parquet = write_dataset(from_csv, tmp_path / "pq", "parquet")
+    mixed = tmp_path / "mixed"
+    shutil.copytree(good, mixed)
+    for name in ("disputes", "petitions"):
+        (mixed / f"{name}.csv").unlink()
+        shutil.copy(as_parquet / f"{name}.parquet", mixed / f"{name}.parquet")
+    for other in (load_dataset(as_parquet), load_dataset(mixed)):
+        for name, frame in from_csv.tables().items():
+            pd.testing.assert_frame_equal(frame, other.table(name))
+        assert other.digest() == from_csv.digest()
+
+
+def test_parquet_breaks_are_located_too(good: Path, tmp_path: Path) -> None:
+    ds = load_dataset(good)
+    bad = ds.persons.astype({"gender": "object"})
+    bad.loc[1, "gender"] = "F"
+    root = write_dataset(ds, tmp_path / "pq", "parquet")
+    bad.to_parquet(root / "persons.parquet", index=False)
+    issue = _only_error(root)
+    assert (issue.file, issue.row, issue.column, issue.value) == (
+        "persons.parquet",
+        2,
+        "gender",
+        "F",
+    )
+
+
+def test_one_file_per_table(good: Path) -> None:
+    ds = load_dataset(good)
+    ds.persons.to_parquet(good / "persons.parquet", index=False)
+    assert "keep one" in validate_dataset(good).format()
+
+
+def test_parse_records_types_new_rows_against_a_store(good: Path) -> None:
+    ds = load_dataset(good)
+    frames = parse_records(
+        {
+            "disputes": [
+                {
+                    "dispute_id": "D9",
+                    "reported_at": "2024-05-01T09:00:00",
+                    "grid_id": "G1",
+                    "category": "debt",
+                    "source": "hotline",
+                    "threat_reported": True,
+                    "violence_reported": False,
+                    "weapon_mentioned": False,
+                }
+            ],
+            "dispute_parties": [{"dispute_id": "D9", "person_id": "P1", "role": "claimant"}],
+        },
+        against=ds,
+    )
+    assert frames["disputes"]["reported_at"].iloc[0] == pd.Timestamp("2024-05-01 09:00")
+    assert pd.isna(frames["disputes"]["amount_involved"].iloc[0])
+    with pytest.raises(ContractError) as info:
+        parse_records(
+            {"dispute_parties": [{"dispute_id": "D1", "person_id": "P404", "role": "x"}]},
+            against=ds,
+        )
+    located = {(i.table, i.row, i.column) for i in info.value.issues}
+    assert located == {("dispute_parties", 1, "role"), ("dispute_parties", 1, "person_id")}
+
+
+def test_dataset_cut_keeps_only_what_was_known(good: Path) -> None:
+    ds = load_dataset(good)
+    cut = ds.cut("2024-02-15")
+    assert cut.disputes["dispute_id"].tolist() == ["D1", "D2"]
+    assert set(cut.dispute_parties["dispute_id"]) == {"D1", "D2"}
+    assert len(cut.incidents) == len(cut.incident_persons) == 0
+    assert cut.petitions.empty
+    spouse = cut.relationships[cut.relationships["kind"] == "spouse"]
+    assert spouse["until"].isna().all()  # the divorce was not known yet
+    assert "former_spouse" not in set(cut.relationships["kind"])
+    assert cut.person_flags["end_date"].isna().all()
+    later = ds.cut("2024-07-01")
+    assert later.person_flags["end_date"].notna().sum() == 1
