@@ -238,7 +238,7 @@ def test_load_refuses_an_invalid_dataset_with_a_located_message(good: Path) -> N
 
 
 def test_missing_directory_says_what_is_expected(tmp_path: Path) -> None:
-    with pytest.raises(DatasetNotFoundError, match="persons.csv"):
+    with pytest.raises(DatasetNotFoundError, match=r"persons\.csv"):
         load_dataset(tmp_path / "nowhere")
 
 
