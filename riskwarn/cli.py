@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app(args=args, standalone_mode=False)
+        status = app(args=args, standalone_mode=False)
     except SystemExit as exc:  # typer/click exits for --help and usage errors
         return int(exc.code or 0)
     except typer.Exit as exc:
@@ -55,18 +55,16 @@ def main(argv: list[str] | None = None) -> int:
         print("riskwarn: aborted", file=sys.stderr)
         return 130
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
+        if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
+            exc.show()  # usage errors: click's own message naming the option, exit 2
+            return int(getattr(exc, "exit_code", 2))
         if debug:
             raise
         kind = "error" if isinstance(exc, RiskwarnError) else f"unexpected {type(exc).__name__}"
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"riskwarn: {kind}: {message} (run with --debug for the traceback)", file=sys.stderr)
         return 1
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,53 @@
+"""The CLI through its installed entry point, as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+RISKWARN = str(Path(sys.executable).with_name("riskwarn"))
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([RISKWARN, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_help_lists_the_commands() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("validate", "simulate", "summary"):
+        assert command in result.stdout
+    sub = run("validate", "--help")
+    assert sub.returncode == 0 and "directory" in sub.stdout
+
+
+def test_validate_exits_zero_on_a_valid_dataset(good: Path) -> None:
+    result = run("validate", str(good))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "valid" in result.stdout.splitlines()[-1]
+
+
+def test_validate_reports_and_exits_non_zero(good: Path) -> None:
+    root = good
+    text = (root / "persons.csv").read_text(encoding="utf-8")
+    (root / "persons.csv").write_text(text.replace("female", "femal"), encoding="utf-8")
+    result = run("validate", str(root))
+    assert result.returncode == 1
+    assert "persons.csv, row 3, column 'gender'" in result.stdout
+    assert "did you mean 'female'?" in result.stdout
+
+
+def test_errors_are_one_line_unless_debug(tmp_path: Path) -> None:
+    result = run("summary", str(tmp_path / "missing"))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("riskwarn: error: no dataset directory")
+    debug = run("--debug", "summary", str(tmp_path / "missing"))
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_usage_errors_name_the_option(tmp_path: Path) -> None:
+    result = run("simulate", str(tmp_path / "x"), "--persons", "many")
+    assert result.returncode == 2
+    assert "--persons" in result.stderr
