@@ -24,7 +24,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	rm -rf build/lint-site && $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --target build/lint-site . && \
+	rm -rf build/lint-site && $(BIN)/python -m pip install --quiet --no-deps --target build/lint-site . && \
 	  cd build/lint-site && PYTHONPATH=. ../../$(BIN)/lint-imports --config ../../pyproject.toml
 
 test: venv
