@@ -1,1 +1,57 @@
-"""riskwarn.serving."""
+"""riskwarn.serving: the scoring service and everything it keeps.
+
+``riskwarn serve`` runs :data:`service` (a BentoML 1.4 class-based service) over a
+:class:`Store` that holds the history of every dispute, the API keys (hashes only), the
+append-only audit log, score snapshots and supervisors' actions.
+
+    >>> from starlette.testclient import TestClient       # doctest: +SKIP
+    >>> from riskwarn.serving import service               # doctest: +SKIP
+    >>> with TestClient(service.to_asgi()) as client: ...  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from riskwarn.serving._ingest import check_records, extend
+from riskwarn.serving._keys import Caller, authenticate, authorize, bearer_key, create_key
+from riskwarn.serving._schemas import (
+    MAX_BATCH,
+    BatchRequest,
+    BatchResponse,
+    CaseIn,
+    ExplainRequest,
+    ExplainResponse,
+    IngestRequest,
+    IngestResponse,
+    ModelInfo,
+    Reason,
+    ScoreRequest,
+    ScoreResponse,
+    ScoreResult,
+)
+from riskwarn.serving._store import ACTION_KINDS, ROLES, Store
+
+__all__ = [
+    "ACTION_KINDS",
+    "MAX_BATCH",
+    "ROLES",
+    "BatchRequest",
+    "BatchResponse",
+    "Caller",
+    "CaseIn",
+    "ExplainRequest",
+    "ExplainResponse",
+    "IngestRequest",
+    "IngestResponse",
+    "ModelInfo",
+    "Reason",
+    "ScoreRequest",
+    "ScoreResponse",
+    "ScoreResult",
+    "Store",
+    "authenticate",
+    "authorize",
+    "bearer_key",
+    "check_records",
+    "create_key",
+    "extend",
+]

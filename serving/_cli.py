@@ -1,0 +1,162 @@
+"""Commands of the serving stage: ``serve``, ``keys`` (create, list, revoke), ``history`` (load,
+snapshot). The lead merges ``commands`` into ``riskwarn``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from riskwarn import config
+from riskwarn.errors import ConfigError
+
+commands = typer.Typer(no_args_is_help=True)
+keys = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+history = typer.Typer(help="The service's history store: load a dataset, take snapshots.")
+commands.add_typer(keys, name="keys")
+commands.add_typer(history, name="history")
+
+_DB = typer.Option(None, "--db", help="Store URL; default RISKWARN_DB_URL or the home folder.")
+_MODEL = typer.Option("models:/riskwarn@champion", "--model", help="Registered model URI to serve.")
+
+
+def _store(db: str | None):  # type: ignore[no-untyped-def]
+    from riskwarn.serving._store import Store
+
+    return Store(config.store_url(db)).create()
+
+
+def load_history(db: str | None, data: Path, replace: bool = False) -> dict[str, int]:
+    """Load the contract dataset at ``data`` into the store; refuse to mix with old history."""
+    from riskwarn import load_dataset
+
+    store = _store(db)
+    held = sum(store.history_counts().values())
+    if held and not replace:
+        raise ConfigError(
+            f"expected an empty history store, got one holding {held} rows ({store.url}); "
+            "pass --replace to load this dataset instead, or add records with POST /v1/ingest"
+        )
+    dataset = load_dataset(data)
+    if held:
+        store.clear_history()
+    return store.append_history(dataset.tables())
+
+
+@history.command("load")
+def history_load(
+    data: Path = typer.Argument(..., help="Contract dataset directory."),
+    db: str | None = _DB,
+    replace: bool = typer.Option(False, "--replace", help="Drop the history held now first."),
+) -> None:
+    """Fill the store's history from a contract dataset directory."""
+    counts = load_history(db, data, replace)
+    typer.echo(", ".join(f"{n} {t}" for t, n in counts.items()))
+
+
+@history.command("snapshot")
+def history_snapshot(
+    as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD[THH:MM:SS]; default now."),
+    model: str = _MODEL,
+    db: str | None = _DB,
+) -> None:
+    """Score every dispute open at AS_OF and store the scores (the queue reads them)."""
+    from riskwarn.serving._schemas import parse_stamp
+    from riskwarn.serving._scorer import Scorer
+    from riskwarn.serving._service import take_snapshot
+    from riskwarn.training import load_model
+
+    store = _store(db)
+    when = parse_stamp(as_of) if as_of else dt.datetime.now()
+    scorer = Scorer(load_model(model, tracking_uri=config.tracking_uri()), store.read_dataset())
+    stamp, stored = take_snapshot(scorer, store, when)
+    typer.echo(f"stored {stored} scores as of {stamp:%Y-%m-%dT%H:%M:%S}")
+
+
+@keys.command("create")
+def keys_create(
+    role: str = typer.Option(..., "--role", help="scorer, supervisor or admin."),
+    name: str | None = typer.Option(None, "--name", help="A name for the audit log."),
+    db: str | None = _DB,
+) -> None:
+    """Make a key; prints its name, then the key itself as the last line (shown once)."""
+    from riskwarn.serving._keys import create_key
+
+    key_name, key = create_key(_store(db), role, name)
+    typer.echo(f"created {role} key {key_name!r}; store it now, it is not shown again:")
+    typer.echo(key)
+
+
+@keys.command("list")
+def keys_list(db: str | None = _DB) -> None:
+    """Keys by name, role and state (never the keys themselves)."""
+    for row in _store(db).list_keys():
+        state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "live"
+        typer.echo(f"{row['name']}\t{row['role']}\t{row['created_at']:%Y-%m-%d}\t{state}")
+
+
+@keys.command("revoke")
+def keys_revoke(name: str = typer.Argument(..., help="Key name."), db: str | None = _DB) -> None:
+    """Revoke a key at once; requests with it get 401 from then on."""
+    if not _store(db).revoke_key(name):
+        raise ConfigError(
+            f"expected the name of a live key, got {name!r}; see `riskwarn keys list`"
+        )
+    typer.echo(f"revoked {name}")
+
+
+def serve_env(model: str, db: str | None) -> dict[str, str]:
+    """The environment the BentoML workers read their configuration from."""
+    return {
+        **os.environ,
+        "RISKWARN_MODEL_URI": model,
+        "RISKWARN_DB_URL": config.store_url(db),
+        "MLFLOW_TRACKING_URI": config.tracking_uri(),
+        "RISKWARN_HOME": str(config.home()),
+        "BENTOML_DO_NOT_TRACK": "True",
+    }
+
+
+def check_serve(model: str, db: str | None, data: Path | None) -> None:
+    """What ``serve`` checks before it starts: the store (loaded from DATA when given) and
+    that the model exists and matches this code's feature registry."""
+    from riskwarn.serving._scorer import check_model
+    from riskwarn.training import load_model
+
+    if data is not None:
+        load_history(db, data, replace=True)
+    check_model(load_model(model, tracking_uri=config.tracking_uri()))
+
+
+@commands.command("serve")
+def serve(
+    model: str = _MODEL,
+    port: int = typer.Option(3000, "--port", help="HTTP port."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    data: Path | None = typer.Option(
+        None, "--data", help="Load this contract dataset into the store first (replacing it)."
+    ),
+    db: str | None = _DB,
+    workers: int = typer.Option(1, "--workers", help="Worker processes."),
+) -> None:
+    """Serve risk scores, tiers and reasons over HTTP (BentoML) until stopped."""
+    check_serve(model, db, data)
+    env = {**serve_env(model, db), "RISKWARN_WORKERS": str(workers)}
+    typer.echo(f"riskwarn: serving {model} on http://{host}:{port}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = [
+        sys.executable,
+        "-m",
+        "bentoml",
+        "serve",
+        "riskwarn.serving._service:RiskService",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    os.execve(sys.executable, argv, env)

@@ -1,0 +1,330 @@
+"""The riskwarn scoring service: a BentoML 1.4 class-based service.
+
+Configured from the environment, because BentoML builds the service object in its own
+worker processes (``riskwarn serve`` sets these):
+
+- ``RISKWARN_MODEL_URI``: the model to serve (default ``models:/riskwarn@champion``);
+- ``MLFLOW_TRACKING_URI``: where that model is registered (default the embedded store);
+- ``RISKWARN_DB_URL``: the store of history, keys, audit, snapshots, actions.
+
+Every endpoint but liveness and readiness needs ``Authorization: Bearer KEY``; the role of
+the key decides which endpoints it may use. Every score and explanation is written to the
+append-only audit log. Errors come back as ``{"error": ..., "detail": ...}`` with their
+4xx status; pydantic's validation errors name the field in ``detail[].loc``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import bentoml
+from fastapi import FastAPI, Request
+from riskwarn.serving._ingest import check_records, extend, issue_dicts
+from riskwarn.serving._keys import Caller, authenticate, authorize, bearer_key
+from riskwarn.serving._schemas import (
+    BatchRequest,
+    BatchResponse,
+    ExplainRequest,
+    ExplainResponse,
+    IngestRequest,
+    IngestResponse,
+    ModelInfo,
+    ReloadRequest,
+    ReloadResponse,
+    ScoreRequest,
+    ScoreResponse,
+    ScoreResult,
+    SnapshotRequest,
+    SnapshotResponse,
+)
+from riskwarn.serving._scorer import Scorer, Scores, iso, reasons, resolve
+from riskwarn.serving._store import Store
+from riskwarn.training import load_model
+from starlette.responses import JSONResponse
+
+from riskwarn import config
+from riskwarn.errors import ContractError, RiskwarnError
+
+DEFAULT_MODEL_URI = "models:/riskwarn@champion"
+
+SCORERS = ("scorer", "supervisor", "admin")
+SUPERVISORS = ("supervisor", "admin")
+ADMINS = ("admin",)
+
+
+def _error(exc: RiskwarnError) -> JSONResponse:
+    body: dict[str, Any] = {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+    if isinstance(exc, ContractError):
+        body["issues"] = issue_dicts(exc)
+    return JSONResponse(body, status_code=exc.http_status_code())
+
+
+def _answers(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn riskwarn's own errors into JSON answers with their 4xx status."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except RiskwarnError as exc:
+            return _error(exc)
+
+    return wrapper
+
+
+def _request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now()
+
+
+def _results(scores: Scores, version: str, top_k: list[int]) -> list[ScoreResult]:
+    names = list(scores.features.columns)
+    values = scores.features.to_numpy(dtype=object)
+    return [
+        ScoreResult(
+            dispute_id=case.dispute_id,
+            as_of=iso(case.as_of),
+            risk=float(scores.risk[i]),
+            tier=str(scores.tiers[i]),
+            model_version=version,
+            reasons=reasons(names, list(values[i]), scores.contrib[i], top_k[i]),
+        )
+        for i, case in enumerate(scores.cases)
+    ]
+
+
+def _audit_rows(caller: Caller, action: str, request_id: str, results: list[Any]) -> list[dict]:
+    return [
+        {
+            "key_name": caller.name,
+            "action": action,
+            "request_id": request_id,
+            "dispute_id": r.dispute_id,
+            "as_of": dt.datetime.fromisoformat(r.as_of),
+            "model_version": r.model_version,
+            "risk": r.risk,
+            "tier": r.tier,
+        }
+        for r in results
+    ]
+
+
+model_app = FastAPI(title="riskwarn model", openapi_url=None, docs_url=None, redoc_url=None)
+
+
+@model_app.exception_handler(RiskwarnError)
+async def _model_app_error(_: Request, exc: RiskwarnError) -> JSONResponse:
+    return _error(exc)
+
+
+@model_app.get("/model", response_model=ModelInfo)
+def get_model(request: Request) -> ModelInfo:
+    """Model version, training windows, metrics, tier thresholds and the model card."""
+    svc = bentoml.get_current_service()
+    caller = svc.caller(request.headers.get("authorization"), SCORERS, "GET /v1/model")
+    svc.store.audit([{"key_name": caller.name, "action": "model", "request_id": _request_id()}])
+    return svc.model_info()
+
+
+@bentoml.service(
+    name="riskwarn",
+    workers=int(os.environ.get("RISKWARN_WORKERS", "1")),
+    traffic={"timeout": 120},
+    logging={"access": {"enabled": False}},
+)
+@bentoml.asgi_app(model_app, path="/v1", name="model")
+class RiskService:
+    """riskwarn: risk, tier and reasons for disputes, for the case platform."""
+
+    def __init__(self) -> None:
+        self.model_uri = os.environ.get("RISKWARN_MODEL_URI", DEFAULT_MODEL_URI)
+        self.tracking_uri = config.tracking_uri()
+        self.store = Store(config.store_url()).create()
+        model = load_model(self.model_uri, tracking_uri=self.tracking_uri)
+        self.scorer = Scorer(model, self.store.read_dataset())
+
+    # access ------------------------------------------------------------------------------
+
+    def caller(self, authorization: str | None, roles: tuple[str, ...], what: str) -> Caller:
+        caller = authenticate(self.store, bearer_key(authorization))
+        authorize(caller, roles, what)
+        return caller
+
+    def _caller(self, ctx: bentoml.Context, roles: tuple[str, ...], what: str) -> Caller:
+        return self.caller(ctx.request.headers.get("authorization"), roles, what)
+
+    # scores ------------------------------------------------------------------------------
+
+    def model_info(self) -> ModelInfo:
+        m = self.scorer.model
+        meta = dict(m.metadata or {})
+        return ModelInfo(
+            version=str(m.version),
+            uri=str(m.uri),
+            registry_version=str(m.registry_version),
+            feature_names=list(m.feature_names),
+            thresholds=dict(m.thresholds),
+            windows=dict(meta.get("windows") or {}),
+            metrics=dict(meta.get("metrics") or {}),
+            card=str(meta.get("card") or ""),
+            metadata=json.loads(json.dumps(meta, default=str)),
+        )
+
+    @bentoml.api(route="/v1/score")
+    @_answers
+    def score(self, request: ScoreRequest, /, ctx: bentoml.Context) -> ScoreResponse:
+        """Risk, tier and the top reasons for one case (stored dispute or full case)."""
+        caller = self._caller(ctx, SCORERS, "POST /v1/score")
+        case = resolve(request, self.scorer.dataset, _now())
+        scores = self.scorer.score([case])
+        version = str(self.scorer.model.version)
+        result = _results(scores, version, [request.top_k])[0]
+        request_id = _request_id()
+        self.store.audit(_audit_rows(caller, "score", request_id, [result]))
+        return ScoreResponse(request_id=request_id, **result.model_dump())
+
+    @bentoml.api(route="/v1/score_batch")
+    @_answers
+    def score_batch(self, request: BatchRequest, /, ctx: bentoml.Context) -> BatchResponse:
+        """Up to 1,000 cases in one call; the same answers as /v1/score, in order."""
+        caller = self._caller(ctx, SCORERS, "POST /v1/score_batch")
+        now = _now()
+        dataset = self.scorer.dataset
+        cases = [resolve(r, dataset, now, f"cases[{i}].") for i, r in enumerate(request.cases)]
+        scores = self.scorer.score(cases)
+        version = str(self.scorer.model.version)
+        results = _results(scores, version, [r.top_k for r in request.cases])
+        request_id = _request_id()
+        self.store.audit(_audit_rows(caller, "score", request_id, results))
+        return BatchResponse(request_id=request_id, model_version=version, results=results)
+
+    @bentoml.api(route="/v1/explain")
+    @_answers
+    def explain(self, request: ExplainRequest, /, ctx: bentoml.Context) -> ExplainResponse:
+        """Every feature's contribution and the base value (for the pages and audits)."""
+        caller = self._caller(ctx, SUPERVISORS, "POST /v1/explain")
+        case = resolve(request, self.scorer.dataset, _now())
+        scores = self.scorer.score([case])
+        version = str(self.scorer.model.version)
+        names = list(scores.features.columns)
+        answer = ExplainResponse(
+            request_id=_request_id(),
+            dispute_id=case.dispute_id,
+            as_of=iso(case.as_of),
+            risk=float(scores.risk[0]),
+            tier=str(scores.tiers[0]),
+            model_version=version,
+            base_value=float(scores.base[0]),
+            contributions=reasons(names, list(scores.features.iloc[0]), scores.contrib[0], None),
+        )
+        self.store.audit(_audit_rows(caller, "explain", answer.request_id, [answer]))
+        return answer
+
+    # history and model -------------------------------------------------------------------
+
+    @bentoml.api(route="/v1/ingest")
+    @_answers
+    def ingest(self, request: IngestRequest, /, ctx: bentoml.Context) -> IngestResponse:
+        """Append new records (contract tables); a bad record rejects the whole batch."""
+        caller = self._caller(ctx, ADMINS, "POST /v1/ingest")
+        current = self.scorer.dataset
+        frames = check_records(request.model_dump(), current)
+        added = self.store.append_history(frames)
+        self.scorer = self.scorer.with_dataset(extend(current, frames))
+        request_id = _request_id()
+        self.store.audit(
+            [
+                {
+                    "key_name": caller.name,
+                    "action": "ingest",
+                    "request_id": request_id,
+                    "detail": json.dumps(added),
+                }
+            ]
+        )
+        return IngestResponse(request_id=request_id, added=added)
+
+    @bentoml.api(route="/v1/reload")
+    @_answers
+    def reload(self, request: ReloadRequest, /, ctx: bentoml.Context) -> ReloadResponse:
+        """Load the model again (the alias may point elsewhere now) and re-read the store."""
+        caller = self._caller(ctx, ADMINS, "POST /v1/reload")
+        uri = request.model or self.model_uri
+        scorer = Scorer(load_model(uri, tracking_uri=self.tracking_uri), self.store.read_dataset())
+        self.scorer, self.model_uri = scorer, uri
+        request_id = _request_id()
+        version = str(scorer.model.version)
+        self.store.audit(
+            [
+                {
+                    "key_name": caller.name,
+                    "action": "reload",
+                    "request_id": request_id,
+                    "model_version": version,
+                    "detail": uri,
+                }
+            ]
+        )
+        return ReloadResponse(
+            request_id=request_id,
+            model_version=version,
+            model_uri=uri,
+            disputes=len(scorer.dataset.disputes),
+        )
+
+    @bentoml.api(route="/v1/snapshot")
+    @_answers
+    def snapshot(self, request: SnapshotRequest, /, ctx: bentoml.Context) -> SnapshotResponse:
+        """Score every dispute open at ``as_of`` and store the scores (the queue's source)."""
+        caller = self._caller(ctx, ADMINS, "POST /v1/snapshot")
+        request_id = _request_id()
+        as_of, stored = take_snapshot(self.scorer, self.store, request.as_of or _now())
+        self.store.audit(
+            [
+                {
+                    "key_name": caller.name,
+                    "action": "snapshot",
+                    "request_id": request_id,
+                    "as_of": as_of,
+                    "model_version": str(self.scorer.model.version),
+                    "detail": json.dumps({"stored": stored}),
+                }
+            ]
+        )
+        return SnapshotResponse(request_id=request_id, as_of=iso(as_of), stored=stored)
+
+
+def take_snapshot(
+    scorer: Scorer, store: Store, when: dt.datetime, chunk: int = 1000
+) -> tuple[Any, int]:
+    """Score all disputes open at ``when`` and store one snapshot row each."""
+    import pandas as pd
+
+    as_of = pd.Timestamp(when).floor("s")
+    cases = scorer.open_cases(as_of)
+    version = str(scorer.model.version)
+    stored = 0
+    for start in range(0, len(cases), chunk):
+        scores = scorer.score(cases[start : start + chunk])
+        results = _results(scores, version, [3] * len(scores.cases))
+        stored += store.add_snapshots(
+            {
+                "dispute_id": r.dispute_id,
+                "as_of": as_of.to_pydatetime(),
+                "model_version": r.model_version,
+                "risk": r.risk,
+                "tier": r.tier,
+                "reasons": [x.model_dump() for x in r.reasons],
+            }
+            for r in results
+        )
+    return as_of.to_pydatetime(), stored
