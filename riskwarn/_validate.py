@@ -352,11 +352,13 @@ def _parse_column(col: Column, arr: pa.ChunkedArray, check: _Checker) -> pa.Chun
             full = pc.strptime(normal, "%Y-%m-%d %H:%M:%S", "s", True)
             day = pc.strptime(normal, "%Y-%m-%d", "s", True)
             parsed = pc.coalesce(full, day)
-        # strptime rolls impossible days over (2024-02-30 -> March 1): format back, compare
-        shown = pc.strftime(parsed, "%Y-%m-%d" if col.type == "date" else "%Y-%m-%d %H:%M:%S")
-        given = text if col.type == "date" else pc.replace_substring(text, "T", " ")
-        same = pc.or_(
-            pc.equal(shown, given), pc.equal(pc.utf8_slice_codeunits(shown, 0, 10), given)
+        shaped = pc.if_else(shape_ok, text, pa.scalar(None, pa.string()))
+        # strptime rolls impossible days over (2024-02-30 -> March 1): the parsed month and
+        # day must be the ones written
+        written_month = pc.cast(pc.utf8_slice_codeunits(shaped, 5, 7), pa.int64(), safe=False)
+        written_day = pc.cast(pc.utf8_slice_codeunits(shaped, 8, 10), pa.int64(), safe=False)
+        same = pc.and_(
+            pc.equal(pc.month(parsed), written_month), pc.equal(pc.day(parsed), written_day)
         )
         parsed = pc.cast(
             pc.if_else(same, parsed, pa.scalar(None, pa.timestamp("s"))), pa.timestamp("ns")
@@ -508,7 +510,10 @@ def _to_frame(name: str, columns: dict[str, pa.ChunkedArray]) -> pd.DataFrame:
 
 
 def _validate_raws(
-    raws: dict[str, _RawTable], report: ValidationReport, against: Dataset | None
+    raws: dict[str, _RawTable],
+    report: ValidationReport,
+    against: Dataset | None,
+    frames: bool = True,
 ) -> dict[str, pd.DataFrame] | None:
     typed: dict[str, dict[str, pa.ChunkedArray]] = {}
     for name, raw in raws.items():
@@ -518,12 +523,14 @@ def _validate_raws(
         if cols is not None:
             typed[name] = cols
     _check_references(raws, typed, report, against)
-    if not report.ok:
+    if not report.ok or not frames:
         return None
     return {name: _to_frame(name, cols) for name, cols in typed.items()}
 
 
-def _collect(path: str | Path) -> tuple[ValidationReport, dict[str, pd.DataFrame] | None]:
+def _collect(
+    path: str | Path, frames: bool = True
+) -> tuple[ValidationReport, dict[str, pd.DataFrame] | None]:
     root = Path(path)
     report = ValidationReport(source=str(root))
     if not root.is_dir():
@@ -537,8 +544,7 @@ def _collect(path: str | Path) -> tuple[ValidationReport, dict[str, pd.DataFrame
         raw = _read(TABLES_BY_NAME[name], file, report)
         if raw is not None:
             raws[name] = raw
-    frames = _validate_raws(raws, report, None)
-    return report, frames
+    return report, _validate_raws(raws, report, None, frames)
 
 
 def validate_dataset(path: str | Path) -> ValidationReport:
@@ -547,7 +553,7 @@ def validate_dataset(path: str | Path) -> ValidationReport:
     >>> report = validate_dataset("county/")   # doctest: +SKIP
     >>> print(report.format())                  # doctest: +SKIP
     """
-    return _collect(path)[0]
+    return _collect(path, frames=False)[0]
 
 
 def load_dataset(path: str | Path) -> Dataset:
