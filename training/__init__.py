@@ -1,1 +1,57 @@
-"""riskwarn.training."""
+"""riskwarn.training: train, calibrate, evaluate, track and score escalation-risk models.
+
+>>> from riskwarn.training import load_model
+>>> model = load_model("models:/riskwarn@champion")   # doctest: +SKIP
+>>> risk = model.predict_risk(features)                # doctest: +SKIP
+>>> model.tiers(risk), model.reasons(features, k=3)    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from riskwarn.training._baselines import ChecklistBaseline, LogisticBaseline
+from riskwarn.training._calibrate import Calibrator, choose_calibrator
+from riskwarn.training._config import (
+    LGBMConfig,
+    SearchConfig,
+    TierConfig,
+    TrainConfig,
+    load_config,
+    parse_config,
+)
+from riskwarn.training._fit import TrainingData, TrainResult, fit_evaluate
+from riskwarn.training._metrics import ece, evaluate, top_flags
+from riskwarn.training._model import RiskModel
+from riskwarn.training._split import Split, time_split
+from riskwarn.training._table import TrainOutcome, read_table, table_data, train_table
+from riskwarn.training._tiers import assign_tiers, tier_thresholds
+from riskwarn.training._tracking import LoggedRun, load_model
+
+__all__ = [
+    "Calibrator",
+    "ChecklistBaseline",
+    "LGBMConfig",
+    "LoggedRun",
+    "LogisticBaseline",
+    "RiskModel",
+    "SearchConfig",
+    "Split",
+    "TierConfig",
+    "TrainConfig",
+    "TrainOutcome",
+    "TrainResult",
+    "TrainingData",
+    "assign_tiers",
+    "choose_calibrator",
+    "ece",
+    "evaluate",
+    "fit_evaluate",
+    "load_config",
+    "load_model",
+    "parse_config",
+    "read_table",
+    "table_data",
+    "tier_thresholds",
+    "time_split",
+    "top_flags",
+    "train_table",
+]

@@ -1,0 +1,139 @@
+"""train-table end to end on a small generated table, on a real MLflow SQLite store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+from riskwarn.training import (
+    TrainConfig,
+    TrainingData,
+    fit_evaluate,
+    load_model,
+    parse_config,
+    table_data,
+    train_table,
+)
+
+from riskwarn.errors import ConfigError
+
+FAST = {"bootstrap": 30, "lgbm": {"n_estimators": 120}}
+
+
+def test_train_table_logs_evaluates_and_registers(
+    table_csv: Path, store: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "metrics.json"
+    outcome = train_table(
+        table_csv,
+        label="label",
+        time="as_of",
+        id="case",
+        drop=["leak"],
+        group=["gender"],
+        config=parse_config(FAST),
+        tracking_uri=store,
+        metrics_out=out,
+    )
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert set(written["metrics"]) == {"lightgbm", "logistic", "checklist"}
+    lgbm = written["metrics"]["lightgbm"]
+    for key in ("roc_auc", "pr_auc", "brier", "ece", "recall_top1", "precision_top10"):
+        assert lgbm[key]["lo"] <= lgbm[key]["value"] <= lgbm[key]["hi"], key
+    # the signal is learnable, the checklist alone is weaker, and nothing leaked
+    assert 0.75 < lgbm["roc_auc"]["value"] < 0.95
+    assert written["metrics"]["checklist"]["roc_auc"]["value"] < lgbm["roc_auc"]["value"]
+    assert {g["level"] for g in written["groups"]} == {"male", "female"}
+
+    model = outcome.result.model
+    assert "gender" not in model.feature_names and "case" not in model.feature_names
+    assert "as_of" not in model.feature_names and "leak" not in model.feature_names
+
+    loaded = load_model("models:/riskwarn-table@challenger", tracking_uri=store)
+    assert loaded.version == outcome.run.model_version == "1"
+    frame = pd.read_csv(table_csv).head(50)
+    np.testing.assert_allclose(loaded.predict_risk(frame), model.predict_risk(frame))
+    assert loaded.metadata["run_id"] == outcome.run.run_id
+    assert "Must not be used for" in loaded.metadata["model_card"]
+
+    import mlflow
+
+    pyfunc = mlflow.pyfunc.load_model("models:/riskwarn-table@challenger")
+    served = pyfunc.predict(_wire(frame, loaded.feature_names))
+    np.testing.assert_allclose(served["risk"].to_numpy(), loaded.predict_risk(frame))
+    assert served["tier"].tolist() == loaded.tiers(served["risk"].to_numpy()).tolist()
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(outcome.run.run_id, "plots")}
+    assert {
+        "plots/roc.png",
+        "plots/pr.png",
+        "plots/calibration.png",
+        "plots/shap_summary.png",
+    } <= artifacts
+
+
+def _wire(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    out = frame[names].copy()
+    for c in out.columns:
+        if out[c].dtype == bool or pd.api.types.is_numeric_dtype(out[c]):
+            out[c] = out[c].astype("float64")
+        else:
+            out[c] = out[c].astype(object)
+    return out
+
+
+def _data(table: pd.DataFrame) -> TrainingData:
+    return table_data(
+        table, label="label", time="as_of", id="case", drop=["leak"], group=["gender"]
+    )
+
+
+def test_training_is_deterministic(table: pd.DataFrame) -> None:
+    cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
+    a = fit_evaluate(_data(table), cfg)
+    b = fit_evaluate(_data(table), cfg)
+    assert a.model.booster.model_to_string() == b.model.booster.model_to_string()
+    np.testing.assert_array_equal(a.test_risk["lightgbm"], b.test_risk["lightgbm"])
+
+
+def test_reasons_are_top_positive_contributions(table: pd.DataFrame) -> None:
+    result = fit_evaluate(_data(table), parse_config({**FAST, "bootstrap": 0, "baselines": False}))
+    model = result.model
+    rows = table.head(30)
+    contrib, _ = model.contributions(rows)
+    reasons = model.reasons(rows, k=3, lang="en")
+    for i, rs in enumerate(reasons):
+        assert len(rs) <= 3
+        got = [r["contribution"] for r in rs]
+        assert got == sorted(got, reverse=True) and all(c > 0 for c in got)
+        if rs:
+            assert rs[0]["contribution"] == pytest.approx(contrib[i].max())
+            assert rs[0]["text"] == rs[0]["text_en"] and rs[0]["text_zh"]
+
+
+def test_single_row_prediction_matches_batch(table: pd.DataFrame) -> None:
+    result = fit_evaluate(_data(table), parse_config({**FAST, "bootstrap": 0, "baselines": False}))
+    model = result.model
+    batch = model.predict_risk(table.head(20))
+    for i in range(20):
+        assert model.predict_risk(table.iloc[[i]])[0] == pytest.approx(batch[i])
+    assert isinstance(model.booster, lgb.Booster)
+
+
+def test_unknown_label_rows_are_left_out_and_bad_labels_refused(table: pd.DataFrame) -> None:
+    t = table.copy()
+    t["label"] = t["label"].astype("float64")
+    t.loc[:99, "label"] = np.nan
+    data = _data(t)
+    assert len(data.features) == len(t) - 100
+    t.loc[200, "label"] = 2
+    with pytest.raises(ConfigError, match="0/1"):
+        fit_evaluate(_data(t), TrainConfig(bootstrap=0))
+
+
+def test_missing_column_suggests_the_close_one(table: pd.DataFrame) -> None:
+    with pytest.raises(ConfigError, match="Did you mean 'as_of'"):
+        table_data(table, label="label", time="as_off")

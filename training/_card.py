@@ -1,0 +1,163 @@
+"""The model card: what the model is for, what it must not be used for, its data and
+windows, metrics with intervals beside the baselines, group results, calibration, limits."""
+
+from __future__ import annotations
+
+from riskwarn.training._config import TrainConfig
+
+METRIC_LABELS = {
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC",
+    "brier": "Brier",
+    "ece": "ECE",
+    "recall_top1": "recall@1%",
+    "precision_top1": "precision@1%",
+    "recall_top5": "recall@5%",
+    "precision_top5": "precision@5%",
+    "recall_top10": "recall@10%",
+    "precision_top10": "precision@10%",
+}
+
+
+def _fmt(v: float | None, digits: int = 3) -> str:
+    return "–" if v is None or v != v else f"{v:.{digits}f}"
+
+
+def metrics_markdown(metrics: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Metric rows, one column per model, each ``value [lo, hi]``."""
+    models = list(metrics)
+    lines = ["| metric | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    for key, label in METRIC_LABELS.items():
+        cells = []
+        for m in models:
+            d = metrics[m].get(key)
+            cells.append(
+                "–" if d is None else f"{_fmt(d['value'])} [{_fmt(d['lo'])}, {_fmt(d['hi'])}]"
+            )
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def groups_markdown(groups: list[dict]) -> str:
+    lines = [
+        "| group | level | n | events | AUC | mean risk | observed | ECE | red/orange "
+        "| FPR red/orange |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for g in groups:
+        lines.append(
+            f"| {g['group']} | {g['level']} | {g['n']} | {g['positives']} | {_fmt(g['auc'])} | "
+            f"{_fmt(g['mean_risk'], 4)} | {_fmt(g['observed_rate'], 4)} | {_fmt(g['ece'], 4)} | "
+            f"{_fmt(g['share_red_orange'])} | {_fmt(g['false_positive_rate'])} |"
+        )
+    return "\n".join(lines)
+
+
+def model_card(
+    *,
+    config: TrainConfig,
+    metadata: dict,
+    importance: list[dict],
+    params: dict,
+    dataset: str,
+    digest: str,
+    thresholds: dict[str, float],
+) -> str:
+    """Markdown model card from a training run's results."""
+    w = metadata["windows"]
+    cal = metadata["calibration"]
+    base = metadata["base_rate"]
+    window_rows = "\n".join(
+        f"| {part} | {w[part]['start'][:10]} | {w[part]['end'][:10]} | {w[part]['rows']} |"
+        for part in ("train", "validation", "test")
+    )
+    registry = metadata.get("registry_version", "?")
+    curve = "\n".join(
+        f"| {p['predicted']:.4f} | {p['observed']:.4f} | {p['n']} |" for p in cal["test_points"]
+    )
+    top = ", ".join(f"`{i['feature']}`" for i in importance[:8])
+    imbalance = (
+        'Positives were **not** re-weighted (`imbalance = "none"`): plain log loss keeps the '
+        "booster's probabilities honest, early stopping guards against over-fitting the rare "
+        "class, and calibration only fine-tunes."
+        if config.imbalance == "none"
+        else 'Positives were up-weighted (`imbalance = "balanced"`); this inflates raw '
+        "probabilities, and the calibrator fitted on the untouched validation window maps "
+        "them back to observed rates."
+    )
+    tiers = config.tiers
+    tier_rule = (
+        f"by capacity: red = top {tiers.red:.0%}, orange = next to {tiers.orange:.0%}, "
+        f"yellow = next to {tiers.yellow:.0%} of open cases on the validation window; "
+        "blue = the rest"
+        if tiers.mode == "capacity"
+        else f"by probability: red ≥ {tiers.red}, orange ≥ {tiers.orange}, yellow ≥ {tiers.yellow}"
+    )
+    return f"""# Model card: riskwarn `{config.name}`
+
+## Intended use
+Ranks open disputes by the calibrated probability that an extreme incident (homicide,
+attempted homicide, serious injury, self-harm, arson, other extreme) involving the dispute
+or its parties follows within {config.horizon_days} days, so that grid workers and
+supervisors look first at the cases most likely to escalate. It is **decision support**:
+a person reviews every case, may raise a tier, and records why.
+
+## Must not be used for
+- deciding anything about a person without human review (PIPL art. 24 gives the right to
+  an explanation and to refuse decisions made solely by automation);
+- predicting crime or victimhood from a person's profile alone, policing, sanctions,
+  benefits, or any purpose other than prioritising follow-up of registered disputes;
+- populations or regions it was not validated on without local re-validation
+  (calibration and AUC drop when tools move between populations).
+
+## Data and windows
+Dataset: `{dataset}` (digest `{digest}`); feature registry `{registry}`;
+{params["n_features"]} features. Windows by snapshot date, one horizon ({config.horizon_days}
+days) apart so no label window straddles two parts:
+
+| window | first as_of | last as_of | rows |
+|---|---|---|---|
+{window_rows}
+
+Event rate: train {base["train"]:.4f}, test {base["test"]:.4f}.
+
+## Model
+LightGBM, deterministic (seed {params["seed"]}, {params["num_threads"]} threads,
+`deterministic=true`, row-wise histograms), {params["best_iteration"]} trees after early
+stopping on validation log loss ({params["validation_logloss"]:.4f}). {imbalance}
+
+Calibration: **{cal["method"]}**, chosen by 5-fold cross-validated Brier score on the
+validation window ({", ".join(f"{k} {v:.5f}" for k, v in cal["cv_brier"].items())}).
+
+Tiers {tier_rule}. Thresholds (minimum calibrated risk): red {thresholds["red"]:.4f},
+orange {thresholds["orange"]:.4f}, yellow {thresholds["yellow"]:.4f}.
+
+## Test metrics (95% bootstrap intervals over disputes)
+{metrics_markdown(metadata["metrics"])}
+
+Top shares are taken within each snapshot date (the nightly list of open cases).
+`logistic` is a logistic regression on the same features; `checklist` counts threat,
+violence and weapon at registration (when those columns exist).
+
+## Calibration on test (deciles)
+| mean predicted | observed | n |
+|---|---|---|
+{curve}
+
+## Groups (test window)
+{groups_markdown(metadata["groups"])}
+
+Group columns are reported on and never used as features. Look for gaps in AUC, in mean
+risk against observed rate (calibration by group), and in the false positive rate.
+
+## Most influential features
+{top} (mean absolute SHAP on the test window).
+
+## Limits
+- Extreme incidents are rare; intervals are wide and small groups say little.
+- Labels count only incidents the platform recorded and linked to the dispute or its
+  parties; unrecorded or unlinked incidents look like "no event".
+- The model learns from past handling: cases that got more attention may look safer.
+- Scores describe a dispute at a date, not a person's character; re-validate and watch
+  for drift (tier shares over time) before and during use.
+"""

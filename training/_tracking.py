@@ -1,0 +1,308 @@
+"""The MLflow edge: log a training run, register its model, move aliases, load models.
+
+Embedded by default (a SQLite file and an artifact folder under ``RISKWARN_HOME``, nothing to
+start); ``--tracking-uri`` or ``MLFLOW_TRACKING_URI`` points at a tracking server instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from riskwarn.training._card import model_card
+from riskwarn.training._config import TrainConfig
+from riskwarn.training._fit import TrainResult
+from riskwarn.training._model import RiskModel
+
+from riskwarn import config as rw_config
+from riskwarn._progress import Progress, report
+from riskwarn.errors import ConfigError, ModelNotFoundError
+
+MODEL_NAME = "riskwarn"
+EXPERIMENT = "riskwarn"
+TEST_ARTIFACT = "evaluation/test.parquet"
+_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
+
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+def connect(tracking_uri: str | None = None) -> str:
+    """Point MLflow (tracking and registry) at the resolved URI and return it."""
+    import mlflow
+
+    uri = rw_config.tracking_uri(tracking_uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+def _embedded(uri: str) -> bool:
+    return uri.startswith("sqlite:") or uri.startswith("file:") or "://" not in uri
+
+
+def ensure_experiment(uri: str, name: str = EXPERIMENT) -> str:
+    """The experiment id, creating it (with the local artifact folder when embedded)."""
+    import mlflow
+
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    location = rw_config.artifact_root().as_uri() if _embedded(uri) else None
+    return mlflow.create_experiment(name, artifact_location=location)
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    """Where a training run landed in MLflow."""
+
+    run_id: str
+    experiment_id: str
+    tracking_uri: str
+    model_version: str | None
+    model_uri: str
+
+
+def _example(frame: pd.DataFrame, model: RiskModel) -> pd.DataFrame:
+    """Input example in wire types: category features as text, the rest as float."""
+    out = {}
+    for name in model.feature_names:
+        col = frame[name]
+        if name in model.layout.categories:
+            out[name] = (
+                col.astype("object")
+                .where(col.notna(), None)
+                .map(lambda v: None if v is None else str(v))
+            )
+        else:
+            out[name] = (
+                model.matrix(frame[[name]].set_axis([name], axis=1))
+                if False
+                else pd.to_numeric(col, errors="coerce").astype("float64")
+            )
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def _flat_params(config: TrainConfig, params: dict) -> dict[str, str]:
+    flat = {f"lgbm.{k}" if k in type(config.lgbm).model_fields else k: v for k, v in params.items()}
+    flat.update(
+        {
+            "config.name": config.name,
+            "config.calibration": config.calibration,
+            "config.tiers": json.dumps(config.tiers.model_dump()),
+            "config.feature_groups": json.dumps(config.feature_groups),
+            "config.drop_features": json.dumps(config.drop_features),
+            "config.validation_share": config.validation_share,
+            "config.test_share": config.test_share,
+            "config.bootstrap": config.bootstrap,
+        }
+    )
+    return {k: str(v)[:500] for k, v in flat.items()}
+
+
+def _metric_values(metrics: dict) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for model, values in metrics.items():
+        for key, d in values.items():
+            for part, v in d.items():
+                if v == v:  # skip NaN
+                    suffix = "" if part == "value" else f"_{part}"
+                    out[f"test_{model}_{key}{suffix}"] = float(v)
+    return out
+
+
+def log_training(
+    result: TrainResult,
+    config: TrainConfig,
+    *,
+    dataset: str,
+    digest: str,
+    tracking_uri: str | None = None,
+    register: bool = True,
+    model_name: str = MODEL_NAME,
+    progress: Progress | None = None,
+) -> LoggedRun:
+    """Log config, parameters, dataset digest, metrics, plots, model card and the model;
+    register the model as ``model_name`` (default ``riskwarn``) and give the new version
+    the alias ``challenger``."""
+    import mlflow
+    from mlflow.models import infer_signature
+    from riskwarn.training._plots import make_plots
+    from riskwarn.training._pyfunc import BUNDLE, RiskPyfunc
+
+    uri = connect(tracking_uri)
+    experiment_id = ensure_experiment(uri)
+    model = result.model
+    steps = 4
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        mlflow.start_run(experiment_id=experiment_id, run_name=config.name) as run,
+    ):
+        work = Path(tmp)
+        report(progress, 0, steps, "parameters")
+        mlflow.set_tags(
+            {
+                "riskwarn.dataset": dataset,
+                "riskwarn.dataset_digest": digest,
+                "riskwarn.registry_version": model.registry_version,
+                "riskwarn.config": config.name,
+            }
+        )
+        mlflow.log_params({**_flat_params(config, result.params), "dataset_digest": digest})
+        mlflow.log_dict(config.model_dump(mode="json"), "config.json")
+        mlflow.log_metrics(_metric_values(result.metrics))
+        if result.search:
+            mlflow.log_dict({"trials": result.search}, "search.json")
+        report(progress, 1, steps, "plots")
+        test = result.test_frame
+        assert test is not None and result.test_contrib is not None
+        x_test = model.matrix(test[model.feature_names])
+        make_plots(
+            work / "plots",
+            test["label"].to_numpy(),
+            result.test_risk,
+            result.test_contrib,
+            x_test,
+            model.feature_names,
+            test["time"].to_numpy(),
+            model.tiers(result.test_risk["lightgbm"]),
+        )
+        mlflow.log_artifacts(str(work / "plots"), "plots")
+        model.metadata.update(
+            {
+                "run_id": run.info.run_id,
+                "dataset": dataset,
+                "dataset_digest": digest,
+                "registry_version": model.registry_version,
+                "importance": result.importance[:30],
+                "importance_by_group": result.importance_by_group,
+            }
+        )
+        card = model_card(
+            config=config,
+            metadata={**model.metadata, "registry_version": model.registry_version},
+            importance=result.importance,
+            params=result.params,
+            dataset=dataset,
+            digest=digest,
+            thresholds=model.thresholds,
+        )
+        model.metadata["model_card"] = card
+        mlflow.log_text(card, "model_card.md")
+        mlflow.log_dict(
+            {
+                k: model.metadata[k]
+                for k in (
+                    "windows",
+                    "metrics",
+                    "groups",
+                    "calibration",
+                    "importance",
+                    "importance_by_group",
+                )
+            },
+            "evaluation/results.json",
+        )
+        report(progress, 2, steps, "test snapshots")
+        (work / "evaluation").mkdir()
+        test.to_parquet(work / "evaluation" / "test.parquet", index=False)
+        mlflow.log_artifact(str(work / "evaluation" / "test.parquet"), "evaluation")
+        report(progress, 3, steps, "model")
+        bundle = model.save(work / BUNDLE)
+        example = _example(test.head(5), model)
+        signature = infer_signature(
+            example, pd.DataFrame({"risk": np.zeros(len(example)), "tier": ["blue"] * len(example)})
+        )
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=RiskPyfunc(),
+            artifacts={BUNDLE: str(bundle)},
+            signature=signature,
+            input_example=example,
+            registered_model_name=model_name if register else None,
+        )
+        version = (
+            str(info.registered_model_version)
+            if register and info.registered_model_version
+            else None
+        )
+        if version is not None:
+            client = mlflow.MlflowClient()
+            client.set_registered_model_alias(model_name, "challenger", version)
+            client.set_model_version_tag(model_name, version, "run_id", run.info.run_id)
+            client.set_model_version_tag(
+                model_name, version, "registry_version", model.registry_version
+            )
+            client.set_model_version_tag(model_name, version, "config", config.name)
+            mlflow.set_tag("riskwarn.model_version", version)
+        report(progress, 4, steps, "done")
+    model.version = version or ""
+    model.uri = f"models:/{model_name}/{version}" if version else info.model_uri
+    return LoggedRun(run.info.run_id, experiment_id, uri, version, model.uri)
+
+
+def resolve_version(uri: str) -> tuple[str, str]:
+    """(registered model name, version) behind ``models:/name@alias`` or ``models:/name/N``."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    m = _URI.match(uri)
+    if m is None:
+        raise ConfigError(
+            f"expected a model URI like 'models:/riskwarn@champion' or 'models:/riskwarn/3', "
+            f"got {uri!r}."
+        )
+    name = m["name"]
+    client = mlflow.MlflowClient()
+    try:
+        if m["alias"]:
+            mv = client.get_model_version_by_alias(name, m["alias"])
+        else:
+            mv = client.get_model_version(name, m["version"])
+    except MlflowException as exc:
+        raise ModelNotFoundError(
+            f"expected a registered model behind {uri!r}, got none in the tracking store "
+            f"{mlflow.get_tracking_uri()!r}; train one with `riskwarn train DIR` and promote it "
+            "with `riskwarn promote`, or pass --model / --tracking-uri."
+        ) from exc
+    return name, str(mv.version)
+
+
+def load_model(
+    uri: str = "models:/riskwarn@champion", tracking_uri: str | None = None
+) -> RiskModel:
+    """Load a registered model (by alias or version) as a :class:`RiskModel`.
+
+    Raises :class:`~riskwarn.errors.ModelNotFoundError` when nothing stands behind ``uri``.
+    """
+    import mlflow
+    from riskwarn.training._pyfunc import BUNDLE
+
+    connect(tracking_uri)
+    name, version = resolve_version(uri)
+    local = Path(tempfile.mkdtemp(prefix="riskwarn-model-"))
+    path = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{name}/{version}", dst_path=str(local)
+    )
+    bundle = Path(path) / "artifacts" / BUNDLE
+    if not bundle.is_dir():
+        raise ModelNotFoundError(
+            f"expected a riskwarn model bundle in {uri!r} (version {version}), got an MLflow model "
+            "without one; register models with `riskwarn train`."
+        )
+    return RiskModel.load(bundle, version=version, uri=uri)
+
+
+def download_test_frame(run_id: str) -> pd.DataFrame:
+    """The test snapshots (features, labels, groups) stored with a training run."""
+    import mlflow
+
+    path = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path=TEST_ARTIFACT, dst_path=tempfile.mkdtemp()
+    )
+    return pd.read_parquet(path)
