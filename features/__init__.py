@@ -1,1 +1,35 @@
-"""riskwarn.features."""
+"""riskwarn.features: point-in-time snapshots, labels and features of disputes.
+
+    >>> from riskwarn.features import build_snapshots, build_features
+    >>> snaps = build_snapshots(dataset, every=30, horizon=90)    # doctest: +SKIP
+    >>> table = build_features(dataset, snaps)                    # doctest: +SKIP
+
+Every feature is declared once in :data:`REGISTRY` (docs/features.md is generated from
+it); :class:`FeatureBuilder` computes them for snapshots, one held case, or a new case.
+"""
+
+from __future__ import annotations
+
+from ._builder import FeatureBuilder, build_features
+from ._groups import snapshot_groups
+from ._registry import (
+    REGISTRY,
+    REGISTRY_VERSION,
+    FeatureRegistry,
+    FeatureSpec,
+    write_feature_docs,
+)
+from ._snapshots import build_snapshots, open_disputes
+
+__all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
+    "FeatureBuilder",
+    "FeatureRegistry",
+    "FeatureSpec",
+    "REGISTRY",
+    "REGISTRY_VERSION",
+    "build_features",
+    "build_snapshots",
+    "open_disputes",
+    "snapshot_groups",
+    "write_feature_docs",
+]

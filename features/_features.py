@@ -1,0 +1,467 @@
+"""The one implementation of every feature, for one case at one moment.
+
+A :class:`Case` is a dispute as the feature functions see it, whether the dataset holds it
+(:meth:`Case.held`) or a caller describes it (the scoring service's new cases). Each group
+function returns ``{name: value}`` for its group of the registry; the builder, the
+single-case path and the new-case path all call these same functions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from riskwarn._contract import CATEGORIES, EVENT_KINDS, FLAGS, PARTY_ROLES, SOURCES, TIE_KINDS
+
+from ._area import AreaDay
+from ._graph import GraphDay
+from ._index import NS_DAY, Index
+from ._registry import ALARM_KINDS, EXPOSURE_WINDOWS, HOPS_CAP
+
+NAN = math.nan
+_ALARM = frozenset(EVENT_KINDS.index(k) for k in ALARM_KINDS)
+_SUCCESS = EVENT_KINDS.index("mediation_success")
+_FAILURE = EVENT_KINDS.index("mediation_failure")
+_MALE, _FEMALE = 0, 1
+_PERPETRATOR, _VICTIM = 0, 1
+
+
+@dataclass(frozen=True)
+class Party:
+    """One distinct person among a case's parties."""
+
+    person_id: str
+    node: int  # position in the index, -1 for a person the dataset does not hold
+    roles: frozenset[int]
+    birth_year: float
+    gender: int
+    household: object
+
+
+@dataclass(frozen=True)
+class Case:
+    """A dispute as the feature functions see it."""
+
+    held: int  # position in the index, -1 when the dataset does not hold it
+    reported: int
+    grid: int
+    category: int
+    source: int
+    threat: bool
+    violence: bool
+    weapon: bool
+    amount: float
+    parties: tuple[Party, ...]  # sorted by person id
+    event_time: list[int]  # sorted by (time, kind)
+    event_kind: list[int]
+
+    @property
+    def nodes(self) -> np.ndarray:
+        """Index positions of the parties the dataset holds."""
+        return np.array([p.node for p in self.parties if p.node >= 0], dtype=np.int64)
+
+    @classmethod
+    def held_by(cls, index: Index, d: int) -> Case:
+        people = index.parties.col("person", d)
+        roles = index.parties.col("role", d)
+        by_person: dict[int, set[int]] = {}
+        for p, r in zip(people.tolist(), roles.tolist(), strict=True):
+            by_person.setdefault(p, set()).add(r)
+        parties = tuple(
+            Party(
+                person_id=str(index.person_ids[p]),
+                node=p,
+                roles=frozenset(rs),
+                birth_year=float(index.birth_year[p]),
+                gender=int(index.gender[p]),
+                household=index.household[p],
+            )
+            for p, rs in sorted(by_person.items())
+        )
+        return cls(
+            held=d,
+            reported=int(index.reported[d]),
+            grid=int(index.dispute_grid[d]),
+            category=int(index.category[d]),
+            source=int(index.source[d]),
+            threat=bool(index.threat[d]),
+            violence=bool(index.violence[d]),
+            weapon=bool(index.weapon[d]),
+            amount=float(index.amount[d]),
+            parties=parties,
+            event_time=index.events.col("time", d).tolist(),
+            event_kind=index.events.col("kind", d).tolist(),
+        )
+
+
+def _days(t: int, then: int) -> float:
+    return (t - then) / NS_DAY
+
+
+# case -----------------------------------------------------------------------------------
+def case_values(case: Case, t: int) -> dict[str, object]:
+    roles = [p.roles for p in case.parties]
+    claimant, respondent, other = (PARTY_ROLES.index(r) for r in PARTY_ROLES)
+    amount = case.amount
+    return {
+        "case_category": CATEGORIES[case.category] if case.category >= 0 else None,
+        "case_source": SOURCES[case.source] if case.source >= 0 else None,
+        "case_threat_reported": case.threat,
+        "case_violence_reported": case.violence,
+        "case_weapon_mentioned": case.weapon,
+        "case_amount_log": math.log1p(max(amount, 0.0)) if amount == amount else NAN,
+        "case_age_days": _days(t, case.reported),
+        "case_parties": len(case.parties),
+        "case_claimants": sum(claimant in r for r in roles),
+        "case_respondents": sum(respondent in r for r in roles),
+        "case_other_parties": sum(other in r for r in roles),
+    }
+
+
+# case history ---------------------------------------------------------------------------
+def history_values(case: Case, t: int) -> dict[str, object]:
+    k = bisect.bisect_right(case.event_time, t)
+    times, kinds = case.event_time[:k], case.event_kind[:k]
+    n = len(EVENT_KINDS)
+    ever, recent, last = [0] * n, [0] * n, [None] * n
+    lo30, lo60 = t - 30 * NS_DAY, t - 60 * NS_DAY
+    all30 = prev30 = alarm30 = alarm_prev = 0
+    last_alarm = None
+    for time, kind in zip(times, kinds, strict=True):
+        ever[kind] += 1
+        last[kind] = time
+        alarm = kind in _ALARM
+        if alarm:
+            last_alarm = time
+        if time > lo30:
+            recent[kind] += 1
+            all30 += 1
+            alarm30 += alarm
+        elif time > lo60:
+            prev30 += 1
+            alarm_prev += alarm
+    streak = 0
+    for kind in reversed(kinds):
+        if kind == _FAILURE:
+            streak += 1
+        elif kind == _SUCCESS:
+            break
+    out: dict[str, object] = {}
+    for i, name in enumerate(EVENT_KINDS):
+        out[f"events_{name}_ever"] = ever[i]
+        out[f"events_{name}_30d"] = recent[i]
+        out[f"events_{name}_days_since"] = _days(t, last[i]) if last[i] is not None else NAN
+    out["events_all_30d"] = all30
+    out["events_trend_30d"] = all30 - prev30
+    out["events_alarm_30d"] = alarm30
+    out["events_alarm_trend_30d"] = alarm30 - alarm_prev
+    out["events_alarm_days_since"] = _days(t, last_alarm) if last_alarm is not None else NAN
+    out["events_days_since"] = _days(t, times[-1]) if times else NAN
+    out["events_mediation_failure_streak"] = streak
+    return out
+
+
+# petitions ------------------------------------------------------------------------------
+def _petition_summary(
+    times: list[int], levels: list[int], repeat: list[bool], collective: list[bool], t: int
+) -> tuple[int, int, int, bool, int, int, float]:
+    """(ever, 365d, highest level, climbed, repeat, collective, days since) up to ``t``."""
+    k = bisect.bisect_right(times, t)
+    if k == 0:
+        return 0, 0, 0, False, 0, 0, NAN
+    lo = t - 365 * NS_DAY
+    climbed = False
+    lowest_before = None  # lowest level among petitions strictly earlier
+    lowest_now, now = None, None
+    for i in range(k):
+        if times[i] != now:
+            if lowest_now is not None:
+                lowest_before = (
+                    lowest_now if lowest_before is None else min(lowest_before, lowest_now)
+                )
+            now, lowest_now = times[i], levels[i]
+        else:
+            lowest_now = min(lowest_now, levels[i])  # type: ignore[type-var]
+        if lowest_before is not None and levels[i] > lowest_before:
+            climbed = True
+    return (
+        k,
+        sum(1 for x in times[:k] if x > lo),
+        max(levels[:k]),
+        climbed,
+        sum(repeat[:k]),
+        sum(collective[:k]),
+        _days(t, times[k - 1]),
+    )
+
+
+def petition_values(index: Index, case: Case, t: int) -> dict[str, object]:
+    dp = index.dispute_petitions
+    if case.held >= 0:
+        own = _petition_summary(*(dp.col(c, case.held).tolist() for c in _PET_COLS), t)
+    else:
+        own = _petition_summary([], [], [], [], t)
+    pp = index.person_petitions
+    per = [
+        _petition_summary(*(pp.col(c, p.node).tolist() for c in _PET_COLS), t)
+        for p in case.parties
+        if p.node >= 0
+    ] or [_petition_summary([], [], [], [], t)]
+    since = [x[6] for x in per if x[6] == x[6]]
+    return {
+        "petitions_case_ever": own[0],
+        "petitions_case_365d": own[1],
+        "petitions_case_level_max": own[2],
+        "petitions_case_level_climbed": own[3],
+        "petitions_case_repeat": own[4],
+        "petitions_case_collective": own[5],
+        "petitions_case_days_since": own[6],
+        "petitions_party_ever_sum": sum(x[0] for x in per),
+        "petitions_party_ever_max": max(x[0] for x in per),
+        "petitions_party_365d_sum": sum(x[1] for x in per),
+        "petitions_party_level_max": max(x[2] for x in per),
+        "petitions_party_level_climbed": any(x[3] for x in per),
+        "petitions_party_repeat_sum": sum(x[4] for x in per),
+        "petitions_party_collective_sum": sum(x[5] for x in per),
+        "petitions_party_days_since": min(since) if since else NAN,
+    }
+
+
+_PET_COLS = ("time", "level", "repeat", "collective")
+
+
+# parties --------------------------------------------------------------------------------
+def party_values(index: Index, case: Case, t: int) -> dict[str, object]:
+    year = pd.Timestamp(t).year
+    ages = [year - p.birth_year for p in case.parties if p.birth_year == p.birth_year]
+    genders = [p.gender for p in case.parties if p.gender in (_MALE, _FEMALE)]
+    households = [p.household for p in case.parties if isinstance(p.household, str)]
+    out: dict[str, object] = {
+        "party_age_min": float(min(ages)) if ages else NAN,
+        "party_age_max": float(max(ages)) if ages else NAN,
+        "party_male_share": genders.count(_MALE) / len(genders) if genders else NAN,
+        "party_same_household": len(households) != len(set(households)),
+    }
+    out.update(_flag_values(index, case, t))
+    out.update(_dispute_history(index, case, t))
+    out.update(_incident_history(index, case, t))
+    return out
+
+
+def _flag_values(index: Index, case: Case, t: int) -> dict[str, object]:
+    active = 0
+    kinds: set[int] = set()
+    level = NAN
+    for p in case.parties:
+        if p.node < 0:
+            continue
+        a, b = index.flags.rows(p.node)
+        cols = index.flags.cols
+        for i in range(a, b):
+            if cols["start"][i] <= t and cols["end"][i] >= t:
+                active += 1
+                kinds.add(int(cols["flag"][i]))
+                lv = float(cols["level"][i])
+                if lv == lv and not (level >= lv):
+                    level = lv
+    out: dict[str, object] = {"party_flags_active": active, "party_flag_level_max": level}
+    for i, flag in enumerate(FLAGS):
+        out[f"party_flag_{flag}"] = i in kinds
+    return out
+
+
+def _dispute_history(index: Index, case: Case, t: int) -> dict[str, object]:
+    lo = t - 365 * NS_DAY
+    ever, year = [], []
+    pairs_ever: Counter[int] = Counter()
+    pairs_year: Counter[int] = Counter()
+    for p in case.parties:
+        if p.node < 0:
+            ever.append(0)
+            year.append(0)
+            continue
+        times = index.person_disputes.col("time", p.node)
+        k = int(np.searchsorted(times, t, side="right"))
+        ids = index.person_disputes.col("dispute", p.node)[:k].tolist()
+        recent = (times[:k] > lo).tolist()
+        e = y = 0
+        for d, r in zip(ids, recent, strict=True):
+            if d == case.held:
+                continue
+            e += 1
+            pairs_ever[d] += 1
+            if r:
+                y += 1
+                pairs_year[d] += 1
+        ever.append(e)
+        year.append(y)
+    ever = ever or [0]
+    year = year or [0]
+    return {
+        "party_disputes_365d_max": max(year),
+        "party_disputes_365d_sum": sum(year),
+        "party_pair_disputes_365d": sum(1 for c in pairs_year.values() if c >= 2),
+        "party_disputes_ever_max": max(ever),
+        "party_disputes_ever_sum": sum(ever),
+        "party_pair_disputes_ever": sum(1 for c in pairs_ever.values() if c >= 2),
+    }
+
+
+def _incident_history(index: Index, case: Case, t: int) -> dict[str, object]:
+    lo = t - 365 * NS_DAY
+    sets: dict[tuple[int, bool], set[int]] = {
+        (r, y): set() for r in (_PERPETRATOR, _VICTIM) for y in (False, True)
+    }
+    last = None
+    pi = index.person_incidents
+    for p in case.parties:
+        if p.node < 0:
+            continue
+        a, b = pi.rows(p.node)
+        times = pi.cols["time"]
+        for i in range(a, b):
+            time = int(times[i])
+            if time > t:
+                break
+            last = time if last is None else max(last, time)
+            role = int(pi.cols["role"][i])
+            if role in (_PERPETRATOR, _VICTIM):
+                inc = int(pi.cols["incident"][i])
+                sets[(role, False)].add(inc)
+                if time > lo:
+                    sets[(role, True)].add(inc)
+    return {
+        "party_incidents_perpetrator_365d": len(sets[(_PERPETRATOR, True)]),
+        "party_incidents_perpetrator_ever": len(sets[(_PERPETRATOR, False)]),
+        "party_incidents_victim_365d": len(sets[(_VICTIM, True)]),
+        "party_incidents_victim_ever": len(sets[(_VICTIM, False)]),
+        "party_incidents_days_since": _days(t, last) if last is not None else NAN,
+    }
+
+
+# graph ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Day:
+    """Everything shared by the cases scored on one graph day."""
+
+    day: int
+    graph: GraphDay
+    area: AreaDay
+    open_mask: np.ndarray  # held disputes open on the day
+    recent_incidents: dict[int, list[tuple[int, int]]]  # node: [(incident, time)], 180 days
+    recent_mask: np.ndarray  # nodes in recent_incidents
+
+
+def recent_incidents(index: Index, day: int, n_nodes: int) -> tuple[dict, np.ndarray]:
+    """Incidents in the widest exposure window up to ``day``, by person."""
+    lo = day - max(EXPOSURE_WINDOWS) * NS_DAY
+    pi = index.person_incidents
+    time = pi.cols["time"]
+    keep = np.flatnonzero((time > lo) & (time <= day))
+    person = np.repeat(np.arange(index.n_persons), np.diff(pi.start))[keep]
+    out: dict[int, list[tuple[int, int]]] = {}
+    incidents, times = pi.cols["incident"][keep].tolist(), time[keep].tolist()
+    for p, i, tm in zip(person.tolist(), incidents, times, strict=True):
+        out.setdefault(p, []).append((i, tm))
+    mask = np.zeros(n_nodes, dtype=bool)
+    mask[list(out)] = True
+    return out, mask
+
+
+def _tie_values(index: Index, case: Case, day: int) -> dict[str, object]:
+    n = len(TIE_KINDS)
+    held, between = [0] * n, [False] * n
+    ended = 0
+    ended_between = False
+    lo = day - 365 * NS_DAY
+    people = {p.node for p in case.parties if p.node >= 0}
+    cols = index.ties.cols
+    for p in sorted(people):
+        a, b = index.ties.rows(p)
+        for i in range(a, b):
+            since, until = int(cols["since"][i]), int(cols["until"][i])
+            if since > day:
+                continue
+            inner = int(cols["other"][i]) in people
+            if until > day:
+                kind = int(cols["kind"][i])
+                held[kind] += 1
+                between[kind] = between[kind] or inner
+            elif until > lo:
+                ended += 1
+                ended_between = ended_between or inner
+    out: dict[str, object] = {}
+    for i, kind in enumerate(TIE_KINDS):
+        out[f"ties_{kind}_sum"] = held[i]
+    for i, kind in enumerate(TIE_KINDS):
+        out[f"ties_between_{kind}"] = between[i]
+    out["ties_ended_365d_sum"] = ended
+    out["ties_between_ended_365d"] = ended_between
+    return out
+
+
+def graph_values(index: Index, case: Case, day: Day, nodes: np.ndarray) -> dict[str, object]:
+    """Graph features; ``nodes`` are the parties' positions in ``day.graph`` (-1: absent)."""
+    g = day.graph
+    out = _tie_values(index, case, day.day)
+    inside = nodes[nodes >= 0]
+    absent = int((nodes < 0).sum())
+    ring1 = g.neighbors(inside)
+    ring2 = np.setdiff1d(
+        g.neighbors(ring1) if len(ring1) else ring1, np.concatenate([inside, ring1])
+    )
+    comps = np.unique(g.component[inside])
+    sizes = dict(zip(g.component[inside].tolist(), g.component_size[inside].tolist(), strict=True))
+    out["graph_neighbors"] = len(ring1)
+    out["graph_co_parties"] = len(g.co_parties(inside))
+    out["graph_component_size"] = sum(sizes[c] for c in comps.tolist()) + absent
+    out["graph_core_max"] = int(g.core[inside].max()) if len(inside) else 0
+    out["graph_pagerank_max"] = float(g.pagerank[inside].max()) if len(inside) else 0.0
+    for hops, ring in ((1, ring1), (2, ring2)):
+        hit = ring[day.recent_mask[ring]] if len(ring) else ring
+        seen: dict[int, int] = {}
+        for p in hit.tolist():
+            for inc, tm in day.recent_incidents[p]:
+                seen[inc] = tm
+        for w in EXPOSURE_WINDOWS:
+            lo = day.day - w * NS_DAY
+            out[f"ego_incidents_{hops}hop_{w}d"] = sum(1 for tm in seen.values() if tm > lo)
+    out["ego_incident_hops_180d"] = int(g.incident_hops[inside].min()) if len(inside) else HOPS_CAP
+    out["ego_open_disputes_1hop"] = _open_nearby(index, case, day, np.concatenate([inside, ring1]))
+    return out
+
+
+def _open_nearby(index: Index, case: Case, day: Day, people: np.ndarray) -> int:
+    pd_ = index.person_disputes
+    parts = [pd_.col("dispute", p) for p in people.tolist() if p < index.n_persons]
+    if not parts:
+        return 0
+    disputes = np.unique(np.concatenate(parts))
+    disputes = disputes[day.open_mask[disputes]]
+    return int((disputes != case.held).sum())
+
+
+def area_values(case: Case, day: Day) -> dict[str, object]:
+    gd, gi, td, ti = day.area.of(case.grid)
+    return {
+        "area_grid_disputes_365d_rate": gd,
+        "area_grid_incidents_365d_rate": gi,
+        "area_township_disputes_365d_rate": td,
+        "area_township_incidents_365d_rate": ti,
+    }
+
+
+def all_values(index: Index, case: Case, t: int, day: Day, nodes: np.ndarray) -> dict[str, object]:
+    """Every feature of ``case`` at ``t`` (ns), graph and area from ``day``."""
+    out = case_values(case, t)
+    out.update(history_values(case, t))
+    out.update(petition_values(index, case, t))
+    out.update(party_values(index, case, t))
+    out.update(graph_values(index, case, day, nodes))
+    out.update(area_values(case, day))
+    return out
