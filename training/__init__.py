@@ -18,22 +18,29 @@ from riskwarn.training._config import (
     load_config,
     parse_config,
 )
+from riskwarn.training._experiment import ExperimentRun, comparison, run_experiments
 from riskwarn.training._fit import TrainingData, TrainResult, fit_evaluate
 from riskwarn.training._metrics import ece, evaluate, top_flags
 from riskwarn.training._model import RiskModel
+from riskwarn.training._promote import PromotionDecision, promote
+from riskwarn.training._score import score, score_open
 from riskwarn.training._split import Split, time_split
 from riskwarn.training._table import TrainOutcome, read_table, table_data, train_table
 from riskwarn.training._tiers import assign_tiers, tier_thresholds
 from riskwarn.training._tracking import LoggedRun, load_model
+from riskwarn.training._train import SnapshotTable, build_table, train, training_data
 
 __all__ = [
     "Calibrator",
     "ChecklistBaseline",
+    "ExperimentRun",
     "LGBMConfig",
     "LoggedRun",
     "LogisticBaseline",
+    "PromotionDecision",
     "RiskModel",
     "SearchConfig",
+    "SnapshotTable",
     "Split",
     "TierConfig",
     "TrainConfig",
@@ -41,17 +48,25 @@ __all__ = [
     "TrainResult",
     "TrainingData",
     "assign_tiers",
+    "build_table",
     "choose_calibrator",
+    "comparison",
     "ece",
     "evaluate",
     "fit_evaluate",
     "load_config",
     "load_model",
     "parse_config",
+    "promote",
     "read_table",
+    "run_experiments",
+    "score",
+    "score_open",
     "table_data",
     "tier_thresholds",
     "time_split",
     "top_flags",
+    "train",
     "train_table",
+    "training_data",
 ]

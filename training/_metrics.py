@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 SHARES = (0.01, 0.05, 0.10)
 ECE_BINS = 10
@@ -90,13 +89,43 @@ def top_flags(
     return flags
 
 
+def _ranking(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row order by descending score and the last position of each run of tied scores;
+    fixed across bootstrap draws, which only change weights."""
+    order = np.argsort(-p, kind="stable")
+    ps = p[order]
+    ends = np.concatenate([np.flatnonzero(np.diff(ps) != 0), [len(ps) - 1]])
+    return order, ends
+
+
+def auc_ap(
+    y: np.ndarray, w: np.ndarray, order: np.ndarray, ends: np.ndarray
+) -> tuple[float, float]:
+    """Weighted ROC-AUC (trapezoids) and average precision (step sum, as scikit-learn)."""
+    ys, ws = y[order], w[order]
+    tp = np.cumsum(ws * ys)[ends]
+    fp = np.cumsum(ws * (1 - ys))[ends]
+    pos, neg = tp[-1], fp[-1]
+    if pos <= 0 or neg <= 0:
+        return float("nan"), float("nan")
+    tpr = np.concatenate([[0.0], tp / pos])
+    fpr = np.concatenate([[0.0], fp / neg])
+    auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+    flagged = tp + fp
+    precision = np.divide(tp, flagged, out=np.zeros_like(tp), where=flagged > 0)
+    ap = float(np.sum(np.diff(tpr) * precision))
+    return auc, ap
+
+
 def _point(
-    y: np.ndarray, p: np.ndarray, flags: dict[float, np.ndarray], w: np.ndarray
+    y: np.ndarray,
+    p: np.ndarray,
+    flags: dict[float, np.ndarray],
+    w: np.ndarray,
+    ranking: tuple[np.ndarray, np.ndarray],
 ) -> dict[str, float]:
     out: dict[str, float] = {}
-    both = np.sum(w * y) > 0 and np.sum(w * (1 - y)) > 0
-    out["roc_auc"] = float(roc_auc_score(y, p, sample_weight=w)) if both else float("nan")
-    out["pr_auc"] = float(average_precision_score(y, p, sample_weight=w)) if both else float("nan")
+    out["roc_auc"], out["pr_auc"] = auc_ap(y, w, *ranking)
     out["brier"] = float(np.average((p - y) ** 2, weights=w))
     out["ece"] = ece(y, p, w)
     pos = np.sum(w * y)
@@ -127,7 +156,8 @@ def evaluate(
     y = np.asarray(y, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
     flags = {s: top_flags(p, s, groups, seed) for s in shares}
-    point = _point(y, p, flags, np.ones_like(p))
+    ranking = _ranking(p)
+    point = _point(y, p, flags, np.ones_like(p), ranking)
     codes = (
         np.arange(len(y))
         if clusters is None
@@ -139,7 +169,7 @@ def evaluate(
     for _ in range(n_boot):
         counts = np.bincount(rng.integers(0, n_clusters, n_clusters), minlength=n_clusters)
         w = counts[codes].astype(np.float64)
-        for k, v in _point(y, p, flags, w).items():
+        for k, v in _point(y, p, flags, w, ranking).items():
             draws[k].append(v)
     out: dict[str, dict[str, float]] = {}
     for k, v in point.items():

@@ -125,6 +125,7 @@ def log_training(
     tracking_uri: str | None = None,
     register: bool = True,
     model_name: str = MODEL_NAME,
+    experiment: str = EXPERIMENT,
     progress: Progress | None = None,
 ) -> LoggedRun:
     """Log config, parameters, dataset digest, metrics, plots, model card and the model;
@@ -136,7 +137,7 @@ def log_training(
     from riskwarn.training._pyfunc import BUNDLE, RiskPyfunc
 
     uri = connect(tracking_uri)
-    experiment_id = ensure_experiment(uri)
+    experiment_id = ensure_experiment(uri, experiment)
     model = result.model
     steps = 4
     with (

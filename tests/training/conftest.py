@@ -60,3 +60,18 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     home.mkdir()
     return f"sqlite:///{home / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="session")
+def county():  # type: ignore[no-untyped-def]
+    """A simulated county, small but with enough incidents to train on (built once)."""
+    from riskwarn._simulate import simulate
+
+    return simulate(persons=15000, years=3, seed=11)
+
+
+@pytest.fixture(scope="session")
+def county_dir(county, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    from riskwarn import write_dataset
+
+    return write_dataset(county, tmp_path_factory.mktemp("county"), "parquet")

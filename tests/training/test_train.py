@@ -1,0 +1,192 @@
+"""Training on a contract dataset: point in time, registry and aliases, promotion, scoring,
+experiments, all through the public API and the CLI on a real MLflow SQLite store."""
+
+from __future__ import annotations
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from riskwarn.features import REGISTRY, REGISTRY_VERSION, open_disputes
+from riskwarn.training import (
+    build_table,
+    fit_evaluate,
+    load_model,
+    parse_config,
+    score_open,
+    training_data,
+)
+from riskwarn.training._cli import commands
+from typer.testing import CliRunner
+
+from riskwarn import load_dataset
+from riskwarn.errors import ModelMismatchError, ModelNotFoundError
+
+UNTIL = pd.Timestamp("2024-03-31")
+FAST = {"bootstrap": 20, "lgbm": {"n_estimators": 80}}
+FAST_TOML = 'name = "fast"\nbootstrap = 20\n[lgbm]\nn_estimators = 80\n'
+
+
+def test_train_until_uses_nothing_after_the_date(county) -> None:  # type: ignore[no-untyped-def]
+    table = build_table(county, train_until=UNTIL)
+    horizon = pd.Timedelta(days=90)
+    assert (table.snapshots["as_of"] + horizon <= UNTIL).all()
+    assert table.snapshots["label"].notna().all()
+    # a dataset that never had any row after UNTIL gives the very same table and model
+    blind = build_table(county.cut(UNTIL), train_until=UNTIL)
+    pd.testing.assert_frame_equal(table.snapshots, blind.snapshots)
+    pd.testing.assert_frame_equal(table.features, blind.features)
+    assert table.digest == blind.digest
+    cfg = parse_config({**FAST, "baselines": False})
+    a = fit_evaluate(training_data(table, cfg), cfg)
+    b = fit_evaluate(training_data(blind, cfg), cfg)
+    assert a.model.booster.model_to_string() == b.model.booster.model_to_string()
+    assert pd.Timestamp(a.windows["test"]["end"]) + horizon <= UNTIL
+    # without the cut, later snapshots are used
+    assert build_table(county).snapshots["as_of"].max() > table.snapshots["as_of"].max()
+
+
+def test_config_selects_feature_groups(county) -> None:  # type: ignore[no-untyped-def]
+    table = build_table(county, train_until=UNTIL)
+    data = training_data(table, parse_config({"feature_groups": ["case", "history"]}))
+    assert list(data.features.columns) == REGISTRY.names(["case", "history"])
+    assert "gender" not in data.features.columns and set(data.groups.columns) >= {
+        "gender",
+        "age_band",
+        "township",
+        "category",
+    }
+    no_graph = training_data(table, parse_config({"drop_features": REGISTRY.names(["graph"])}))
+    assert not set(REGISTRY.names(["graph"])) & set(no_graph.features.columns)
+
+
+@pytest.fixture(scope="module")
+def fitted(county):  # type: ignore[no-untyped-def]
+    table = build_table(county, train_until=UNTIL)
+    cfg = parse_config({**FAST, "baselines": False})
+    return fit_evaluate(training_data(table, cfg), cfg).model
+
+
+def test_scoring_uses_only_what_was_known_at_the_date(county, fitted) -> None:  # type: ignore[no-untyped-def]
+    as_of = pd.Timestamp("2024-06-30")
+    full = score_open(county, as_of, fitted, lang="en")
+    blind = score_open(county.cut(as_of), as_of, fitted, lang="en")
+    pd.testing.assert_frame_equal(full, blind)
+    assert sorted(full["dispute_id"]) == open_disputes(county.cut(as_of), as_of)
+    assert list(full.columns) == [
+        "dispute_id",
+        "as_of",
+        "risk",
+        "tier",
+        "model_version",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+    ]
+    assert full["risk"].between(0, 1).all() and full["risk"].is_monotonic_decreasing
+    assert set(full["tier"]) <= {"red", "orange", "yellow", "blue"}
+    assert (full["reason_1"].str.len() > 0).mean() > 0.9
+
+
+def test_a_model_from_another_registry_is_refused(county, fitted) -> None:  # type: ignore[no-untyped-def]
+    from riskwarn.training import RiskModel
+
+    other = RiskModel(
+        fitted.booster, fitted.calibrator, fitted.layout, fitted.thresholds, "old-registry"
+    )
+    with pytest.raises(ModelMismatchError, match=REGISTRY_VERSION):
+        score_open(county, "2024-06-30", other)
+
+
+def _cli(*args: str) -> str:
+    result = CliRunner().invoke(commands, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_registry_aliases_promotion_and_batch_scoring(
+    county_dir, store, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(ModelNotFoundError, match="riskwarn@champion"):
+        load_model(tracking_uri=store)
+    config = tmp_path / "fast.toml"
+    config.write_text(FAST_TOML, encoding="utf-8")
+
+    out = _cli("train", str(county_dir), "--config", str(config), "--tracking-uri", store)
+    assert "ROC-AUC" in out and "checklist" in out and "logistic" in out
+    assert "registered model version 1" in out
+    assert "now champion" in _cli("promote", "--tracking-uri", store)
+    assert load_model(tracking_uri=store).version == "1"
+
+    _cli("train", str(county_dir), "--config", str(config), "--tracking-uri", store)
+    assert load_model("models:/riskwarn@challenger", tracking_uri=store).version == "2"
+    kept = _cli("promote", "--tracking-uri", store)  # same data, same seed: not better
+    assert "champion stays version 1" in kept and "not better" in kept
+    assert "forced" in _cli("promote", "--force", "--tracking-uri", store)
+    champion = load_model(tracking_uri=store)
+    assert champion.version == "2"
+    assert load_model("models:/riskwarn@previous-champion", tracking_uri=store).version == "1"
+    assert champion.registry_version == REGISTRY_VERSION
+    assert set(champion.thresholds) == {"red", "orange", "yellow"}
+    assert {"run_id", "windows", "metrics", "groups", "calibration", "model_card"} <= set(
+        champion.metadata
+    )
+
+    client = mlflow.MlflowClient()
+    reasons = [
+        r.data.tags["reason"]
+        for r in mlflow.search_runs(experiment_names=["riskwarn-promotions"], output_format="list")
+    ]
+    assert len(reasons) == 3 and any("no champion yet" in r for r in reasons)
+    assert "promotion" in client.get_model_version("riskwarn", "2").tags
+
+    csv = tmp_path / "nightly.csv"
+    _cli(
+        "score",
+        str(county_dir),
+        "--as-of",
+        "2024-06-30",
+        "--out",
+        str(csv),
+        "--tracking-uri",
+        store,
+    )
+    nightly = pd.read_csv(csv)
+    assert (nightly["model_version"] == 2).all()
+    at = pd.Timestamp("2024-06-30")
+    assert sorted(nightly["dispute_id"]) == open_disputes(load_dataset(county_dir).cut(at), at)
+    expected = champion.predict_risk(champion_features(county_dir, nightly["dispute_id"], at))
+    np.testing.assert_allclose(nightly["risk"].to_numpy(), expected, rtol=1e-6)
+
+
+def champion_features(directory, ids, at):  # type: ignore[no-untyped-def]
+    from riskwarn.features import build_features
+
+    snaps = pd.DataFrame(
+        {
+            "dispute_id": pd.array(list(ids), dtype="str"),
+            "as_of": pd.Series([at] * len(ids), dtype="datetime64[ns]"),
+        }
+    )
+    return build_features(load_dataset(directory).cut(at), snaps)
+
+
+def test_experiment_run_compares_configs(county_dir, store, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "250")
+    configs = []
+    for name, extra in (
+        ("case_only", 'feature_groups = ["case"]'),
+        ("no_graph", 'feature_groups = ["case", "history", "petitions", "parties", "area"]'),
+    ):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(
+            f'name = "{name}"\n{extra}\nbootstrap = 20\n[lgbm]\nn_estimators = 80\n',
+            encoding="utf-8",
+        )
+        configs.append(str(path))
+    out = _cli("experiment", "run", *configs, "--data", str(county_dir), "--tracking-uri", store)
+    assert "case_only" in out and "no_graph" in out
+    runs = mlflow.search_runs(experiment_names=["riskwarn-experiments"], output_format="list")
+    assert sorted(r.data.tags["riskwarn.config"] for r in runs) == ["case_only", "no_graph"]
+    assert mlflow.MlflowClient().search_registered_models() == []

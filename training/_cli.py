@@ -1,0 +1,253 @@
+"""Training commands: ``train``, ``train-table``, ``promote``, ``score`` and ``experiment run``.
+
+riskwarn train DIR [--config experiments/full.toml] [--train-until 2024-06-30]
+riskwarn train-table FILE --label y --time as_of [--id case] [--drop c] [--group g]
+riskwarn promote [--force]
+riskwarn score DIR --as-of 2024-06-30 --out nightly.csv [--model models:/riskwarn@champion]
+riskwarn experiment run experiments/*.toml --data DIR
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+commands = typer.Typer()
+experiment = typer.Typer(help="Train several configs on one dataset and compare them.")
+commands.add_typer(experiment, name="experiment")
+
+_CONFIG = typer.Option(
+    None, "--config", help="TOML config (see experiments/); default settings without."
+)
+_TRACKING = typer.Option(
+    None,
+    "--tracking-uri",
+    help="MLflow tracking URI; default MLFLOW_TRACKING_URI, else the embedded SQLite store "
+    "in RISKWARN_HOME.",
+)
+_UNTIL = typer.Option(
+    None,
+    "--train-until",
+    help="Use only data dated on or before this date (YYYY-MM-DD), and only labels whose "
+    "horizon ends by then.",
+)
+
+
+def _console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def metrics_table(metrics: dict, title: str = "Test window metrics (95% bootstrap interval)"):  # type: ignore[no-untyped-def]
+    """A rich table: one row per metric, one column per model (LightGBM beside baselines)."""
+    from rich.table import Table
+    from riskwarn.training._card import METRIC_LABELS
+
+    table = Table(title=title)
+    table.add_column("metric")
+    for name in metrics:
+        table.add_column(name, justify="right")
+    for key, label in METRIC_LABELS.items():
+        cells = []
+        for name in metrics:
+            d = metrics[name].get(key)
+            cells.append(
+                "–"
+                if d is None or d["value"] != d["value"]
+                else f"{d['value']:.3f} [{d['lo']:.3f}, {d['hi']:.3f}]"
+            )
+        table.add_row(label, *cells)
+    return table
+
+
+def _where(outcome) -> str:  # type: ignore[no-untyped-def]
+    run = outcome.run
+    model = outcome.result.model
+    lines = [
+        f"MLflow run {run.run_id} (experiment {run.experiment_id}) at {run.tracking_uri}",
+        f"calibration: {model.calibrator.method}; tier thresholds: "
+        + ", ".join(f"{t} ≥ {v:.4f}" for t, v in model.thresholds.items()),
+    ]
+    if run.model_version:
+        lines.append(
+            f"registered model version {run.model_version} ({run.model_uri}), alias 'challenger'"
+        )
+    return "\n".join(lines)
+
+
+@commands.command()
+def train(
+    directory: Path = typer.Argument(..., help="Contract dataset directory."),
+    config: Path | None = _CONFIG,
+    train_until: str | None = _UNTIL,
+    tracking_uri: str | None = _TRACKING,
+) -> None:
+    """Build features, train LightGBM, calibrate, evaluate against baselines, log to MLflow
+    and register the model as 'riskwarn' with alias 'challenger'."""
+    from riskwarn.training._config import load_config
+    from riskwarn.training._train import train as run
+
+    from riskwarn._progress import progress_bar
+
+    cfg = load_config(config)
+    with progress_bar("train") as progress:
+        outcome = run(
+            directory, cfg, train_until=train_until, tracking_uri=tracking_uri, progress=progress
+        )
+    console = _console()
+    console.print(metrics_table(outcome.result.metrics))
+    console.print(_where(outcome))
+
+
+@commands.command("train-table")
+def train_table(
+    file: Path = typer.Argument(..., help="Labelled CSV or Parquet table."),
+    label: str = typer.Option(..., "--label", help="0/1 label column; empty rows are left out."),
+    time: str = typer.Option(
+        ..., "--time", help="Time column (the snapshot date) used for the split."
+    ),
+    id: str | None = typer.Option(None, "--id", help="Case id column (bootstrap clusters)."),
+    drop: list[str] = typer.Option([], "--drop", help="Column never used (repeatable)."),
+    group: list[str] = typer.Option(
+        [], "--group", help="Column reported on, never a feature (repeatable)."
+    ),
+    config: Path | None = _CONFIG,
+    tracking_uri: str | None = _TRACKING,
+    metrics_out: Path | None = typer.Option(
+        None, "--metrics-out", help="Write test metrics as JSON here."
+    ),
+    model_name: str = typer.Option("riskwarn-table", "--model-name", help="Registered model name."),
+) -> None:
+    """Train, calibrate, evaluate and log a model on any labelled table."""
+    from riskwarn.training._config import load_config
+    from riskwarn.training._table import train_table as run
+
+    from riskwarn._progress import progress_bar
+
+    cfg = load_config(config)
+    with progress_bar("train-table") as progress:
+        outcome = run(
+            file,
+            label=label,
+            time=time,
+            id=id,
+            drop=drop,
+            group=group,
+            config=cfg,
+            tracking_uri=tracking_uri,
+            metrics_out=metrics_out,
+            model_name=model_name,
+            progress=progress,
+        )
+    console = _console()
+    console.print(metrics_table(outcome.result.metrics))
+    console.print(_where(outcome))
+    if metrics_out:
+        console.print(f"metrics written to {metrics_out}")
+
+
+@commands.command()
+def promote(
+    force: bool = typer.Option(
+        False, "--force", help="Promote the challenger even when not better."
+    ),
+    tracking_uri: str | None = _TRACKING,
+    model_name: str = typer.Option("riskwarn", "--model-name", help="Registered model name."),
+) -> None:
+    """Compare challenger with champion on the challenger's test window; move 'champion'
+    when better (or with --force), and log why."""
+    from riskwarn.training._promote import promote as run
+
+    decision = run(tracking_uri, force=force, model_name=model_name)
+    console = _console()
+    for who, values in decision.metrics.items():
+        console.print(
+            f"{who:<10} "
+            + "  ".join(
+                f"{k} {v:.4f}"
+                for k, v in values.items()
+                if k in ("roc_auc", "pr_auc", "brier", "ece")
+            )
+        )
+    verdict = "promoted" if decision.promoted else "kept"
+    if decision.promoted:
+        console.print(
+            f"{verdict}: version {decision.challenger} is now champion ({decision.reason})"
+        )
+    else:
+        console.print(f"{verdict}: champion stays version {decision.champion} ({decision.reason})")
+
+
+@commands.command()
+def score(
+    directory: Path = typer.Argument(..., help="Contract dataset directory."),
+    as_of: str = typer.Option(
+        ..., "--as-of", help="Score disputes open at this date (YYYY-MM-DD)."
+    ),
+    out: Path = typer.Option(..., "--out", help="CSV file to write."),
+    model: str = typer.Option(
+        "models:/riskwarn@champion", "--model", help="Model URI (alias or version)."
+    ),
+    tracking_uri: str | None = _TRACKING,
+    lang: str = typer.Option("zh", "--lang", help="Language of the reasons: zh or en."),
+) -> None:
+    """Score every dispute open at a date from what was known that day; write the list as CSV."""
+    from riskwarn.training._score import score as run
+
+    from riskwarn._progress import progress_bar
+
+    with progress_bar("score") as progress:
+        frame = run(
+            directory,
+            as_of=as_of,
+            out=out,
+            model_uri=model,
+            tracking_uri=tracking_uri,
+            lang=lang,
+            progress=progress,
+        )
+    counts = frame["tier"].value_counts().to_dict() if len(frame) else {}
+    version = frame["model_version"].iloc[0] if len(frame) else "?"
+    typer.echo(
+        f"wrote {out}: {len(frame)} open disputes at {as_of} scored with model version {version}; "
+        + ", ".join(f"{t} {counts.get(t, 0)}" for t in ("red", "orange", "yellow", "blue"))
+    )
+
+
+@experiment.command("run")
+def experiment_run(
+    configs: list[Path] = typer.Argument(..., help="Config files, e.g. experiments/*.toml."),
+    data: Path = typer.Option(..., "--data", help="Contract dataset directory shared by all runs."),
+    train_until: str | None = _UNTIL,
+    tracking_uri: str | None = _TRACKING,
+    register: bool = typer.Option(
+        False, "--register", help="Also register each model (alias challenger)."
+    ),
+) -> None:
+    """Run each config on one dataset and print a comparison table (runs in MLflow experiment
+    'riskwarn-experiments')."""
+    from rich.table import Table
+    from riskwarn.training._config import load_config
+    from riskwarn.training._experiment import comparison, run_experiments
+
+    from riskwarn._progress import progress_bar
+
+    cfgs = [load_config(c) for c in configs]
+    with progress_bar("experiments") as progress:
+        runs = run_experiments(
+            cfgs,
+            data,
+            train_until=train_until,
+            tracking_uri=tracking_uri,
+            register=register,
+            progress=progress,
+        )
+    frame = comparison(runs)
+    table = Table(title="Experiments: LightGBM on the test window (95% bootstrap interval)")
+    for col in frame.columns:
+        table.add_column(col, justify="left" if col == "config" else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*[str(v) for v in row])
+    _console().print(table)

@@ -1,0 +1,160 @@
+"""Training on a contract dataset: snapshots and features through the feature library,
+then the same pipeline as any table, logged and registered in MLflow.
+
+``train_until`` keeps the model from its own future: the dataset is cut at that date
+(``Dataset.cut``) and only snapshots whose label horizon ends on or before it are used.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from riskwarn.training._config import TrainConfig
+from riskwarn.training._fit import TrainingData, fit_evaluate
+from riskwarn.training._table import TrainOutcome
+from riskwarn.training._tracking import EXPERIMENT, log_training
+
+from riskwarn._dataset import Dataset
+from riskwarn._progress import Progress
+from riskwarn.errors import ConfigError
+
+KEYS = ["dispute_id", "as_of"]
+
+
+@dataclass(frozen=True)
+class SnapshotTable:
+    """Labelled snapshots with every registry feature and the report-only groups."""
+
+    snapshots: pd.DataFrame
+    features: pd.DataFrame
+    groups: pd.DataFrame
+    registry_version: str
+    digest: str
+    train_until: pd.Timestamp | None
+
+
+def build_table(
+    dataset: Dataset,
+    *,
+    every_days: int = 30,
+    horizon_days: int = 90,
+    train_until: str | pd.Timestamp | None = None,
+    progress: Progress | None = None,
+) -> SnapshotTable:
+    """Labelled snapshots and their features, using only data dated on or before
+    ``train_until`` and only labels whose horizon ends by then."""
+    from riskwarn.features import REGISTRY_VERSION, build_features, build_snapshots, snapshot_groups
+
+    until = pd.Timestamp(train_until) if train_until is not None else None
+    ds = dataset.cut(until) if until is not None else dataset
+    snaps = build_snapshots(ds, every=every_days, horizon=horizon_days)
+    keep = snaps["label_known"].to_numpy(dtype=bool).copy()
+    if until is not None:
+        keep &= (snaps["as_of"] + pd.Timedelta(days=horizon_days) <= until).to_numpy()
+    snaps = snaps.loc[keep].reset_index(drop=True)
+    if snaps.empty:
+        raise ConfigError(
+            f"expected labelled snapshots, got none (data end {ds.end}, horizon {horizon_days} "
+            "days); use a later --train-until, more data or a shorter horizon."
+        )
+    feats = build_features(ds, snaps[KEYS], progress=progress)
+    groups = snapshot_groups(ds, snaps[KEYS])
+    groups = groups[[c for c in groups.columns if c not in KEYS]]
+    return SnapshotTable(
+        snapshots=snaps,
+        features=feats.drop(columns=KEYS).reset_index(drop=True),
+        groups=groups.reset_index(drop=True),
+        registry_version=REGISTRY_VERSION,
+        digest=ds.digest(),
+        train_until=until,
+    )
+
+
+def select_features(table: SnapshotTable, config: TrainConfig) -> list[str]:
+    """Feature names a config asks for: its groups, minus its dropped names."""
+    from riskwarn.features import REGISTRY
+
+    known_groups = sorted(set(REGISTRY.groups))
+    for g in config.feature_groups or []:
+        if g not in known_groups:
+            close = difflib.get_close_matches(g, known_groups, n=1)
+            hint = (
+                f" Did you mean {close[0]!r}?" if close else f" Known: {', '.join(known_groups)}."
+            )
+            raise ConfigError(f"{config.name}: unknown feature group {g!r}.{hint}")
+    names = REGISTRY.names(config.feature_groups)
+    for d in config.drop_features:
+        if d not in REGISTRY:
+            close = difflib.get_close_matches(d, REGISTRY.names(), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{config.name}: drop_features names unknown feature {d!r}.{hint}")
+    names = [n for n in names if n not in set(config.drop_features) and n in table.features.columns]
+    if not names:
+        raise ConfigError(f"{config.name}: expected at least one feature, the config leaves none.")
+    return names
+
+
+def training_data(table: SnapshotTable, config: TrainConfig) -> TrainingData:
+    """The pipeline's input for one config: its features; all features kept for re-scoring."""
+    names = select_features(table, config)
+    return TrainingData(
+        features=table.features[names],
+        label=table.snapshots["label"].to_numpy(dtype=np.int64),
+        time=table.snapshots["as_of"].to_numpy(),
+        ids=table.snapshots["dispute_id"].astype(str).to_numpy(),
+        groups=table.groups,
+        registry_version=table.registry_version,
+        extra=pd.concat([table.snapshots[KEYS], table.features], axis=1),
+        topk_by_time=True,
+    )
+
+
+def load(path: str | Path) -> Dataset:
+    """The validated dataset in directory ``path``."""
+    from riskwarn import load_dataset
+
+    return load_dataset(path)
+
+
+def train(
+    path: str | Path,
+    config: TrainConfig | None = None,
+    *,
+    train_until: str | pd.Timestamp | None = None,
+    tracking_uri: str | None = None,
+    register: bool = True,
+    experiment: str = EXPERIMENT,
+    progress: Progress | None = None,
+    dataset: Dataset | None = None,
+    table: SnapshotTable | None = None,
+) -> TrainOutcome:
+    """Snapshots -> features -> train, calibrate, evaluate -> MLflow run and registered model
+    (alias ``challenger``)."""
+    cfg = config or TrainConfig()
+    if table is None:
+        ds = dataset if dataset is not None else load(path)
+        table = build_table(
+            ds,
+            every_days=cfg.every_days,
+            horizon_days=cfg.horizon_days,
+            train_until=train_until,
+            progress=progress,
+        )
+    result = fit_evaluate(training_data(table, cfg), cfg, progress)
+    if table.train_until is not None:
+        result.model.metadata["train_until"] = table.train_until.isoformat()
+    run = log_training(
+        result,
+        cfg,
+        dataset=str(path),
+        digest=table.digest,
+        tracking_uri=tracking_uri,
+        register=register,
+        experiment=experiment,
+        progress=progress,
+    )
+    return TrainOutcome(result, run)
