@@ -81,18 +81,18 @@ class FeatureBuilder:
         extra_grid: int,
     ) -> Day:
         index = self._index
-        recent, mask = recent_incidents(index, day, n_nodes)
-        graph = graph_day(day, n_nodes, u, v, co_u, co_v, np.flatnonzero(mask), HOPS_CAP)
+        recent = recent_incidents(index, day)
+        sources = np.array(sorted(recent), dtype=np.int64)
+        graph = graph_day(day, n_nodes, u, v, co_u, co_v, sources, HOPS_CAP)
         return Day(
             day=day,
             graph=graph,
             area=area_day(index, day, extra_grid),
-            open_mask=index.open_mask(day),
+            open_disputes=frozenset(np.flatnonzero(index.open_mask(day)).tolist()),
             recent_incidents=recent,
-            recent_mask=mask,
         )
 
-    def _day_with_case(self, day: int, case: Case) -> tuple[Day, np.ndarray]:
+    def _day_with_case(self, day: int, case: Case) -> tuple[Day, list[int]]:
         """The day's state with a case the dataset does not hold added to it, and its nodes.
 
         Only needed when the case was reported by the day's midnight; then its
@@ -100,16 +100,12 @@ class FeatureBuilder:
         """
         index = self._index
         if case.held >= 0 or case.reported > day:
-            nodes = np.array([p.node for p in case.parties], dtype=np.int64)
-            return self._day(day), nodes
+            return self._day(day), [p.node for p in case.parties]
         new = [p for p in case.parties if p.node < 0]
-        nodes = np.array(
-            [p.node if p.node >= 0 else index.n_persons + new.index(p) for p in case.parties],
-            dtype=np.int64,
-        )
+        nodes = [p.node if p.node >= 0 else index.n_persons + new.index(p) for p in case.parties]
         n_nodes = index.n_persons + len(new)
         u, v, co_u, co_v = self._graph.links(day)
-        cu, cv, _ = co_involvement_pairs([nodes])
+        cu, cv, _ = co_involvement_pairs([np.array(nodes, dtype=np.int64)])
         u, v = _union(n_nodes, u, v, cu, cv)
         co_u, co_v = _union(n_nodes, co_u, co_v, cu, cv)
         recent_window = case.reported > day - 365 * NS_DAY
@@ -268,6 +264,7 @@ def _enum(value: object, allowed: tuple[str, ...], what: str) -> int:
 def _union(
     n: int, u: np.ndarray, v: np.ndarray, more_u: np.ndarray, more_v: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
+    n = max(n, 1)
     key = np.unique(np.concatenate([u, more_u]) * n + np.concatenate([v, more_v]))
     return key // n, key % n
 

@@ -60,11 +60,6 @@ class Case:
     event_time: list[int]  # sorted by (time, kind)
     event_kind: list[int]
 
-    @property
-    def nodes(self) -> np.ndarray:
-        """Index positions of the parties the dataset holds."""
-        return np.array([p.node for p in self.parties if p.node >= 0], dtype=np.int64)
-
     @classmethod
     def held_by(cls, index: Index, d: int) -> Case:
         people = index.parties.col("person", d)
@@ -167,51 +162,52 @@ def history_values(case: Case, t: int) -> dict[str, object]:
 
 
 # petitions ------------------------------------------------------------------------------
-def _petition_summary(
-    times: list[int], levels: list[int], repeat: list[bool], collective: list[bool], t: int
-) -> tuple[int, int, int, bool, int, int, float]:
-    """(ever, 365d, highest level, climbed, repeat, collective, days since) up to ``t``."""
-    k = bisect.bisect_right(times, t)
-    if k == 0:
-        return 0, 0, 0, False, 0, 0, NAN
+_PET_COLS = ("time", "level", "repeat", "collective")
+_NO_PETITIONS = (0, 0, 0, False, 0, 0, NAN)
+
+
+def _petition_summary(csr, k: int, t: int) -> tuple[int, int, int, bool, int, int, float]:
+    """(ever, 365d, highest level, climbed, repeat, collective, days since) up to ``t``.
+
+    "Climbed": some petition went to a higher level than one filed strictly earlier.
+    """
+    a, b = csr.rows(k)
+    if a == b:
+        return _NO_PETITIONS
+    times = csr.lists["time"]
+    end = bisect.bisect_right(times, t, a, b)
+    if end == a:
+        return _NO_PETITIONS
+    levels, repeat, collective = (csr.lists[c] for c in _PET_COLS[1:])
     lo = t - 365 * NS_DAY
     climbed = False
     lowest_before = None  # lowest level among petitions strictly earlier
     lowest_now, now = None, None
-    for i in range(k):
+    recent = top = n_repeat = n_collective = 0
+    for i in range(a, end):
+        level = levels[i]
         if times[i] != now:
             if lowest_now is not None:
                 lowest_before = (
                     lowest_now if lowest_before is None else min(lowest_before, lowest_now)
                 )
-            now, lowest_now = times[i], levels[i]
+            now, lowest_now = times[i], level
         else:
-            lowest_now = min(lowest_now, levels[i])  # type: ignore[type-var]
-        if lowest_before is not None and levels[i] > lowest_before:
+            lowest_now = min(lowest_now, level)  # type: ignore[type-var]
+        if lowest_before is not None and level > lowest_before:
             climbed = True
-    return (
-        k,
-        sum(1 for x in times[:k] if x > lo),
-        max(levels[:k]),
-        climbed,
-        sum(repeat[:k]),
-        sum(collective[:k]),
-        _days(t, times[k - 1]),
-    )
+        recent += times[i] > lo
+        top = max(top, level)
+        n_repeat += repeat[i]
+        n_collective += collective[i]
+    return end - a, recent, top, climbed, n_repeat, n_collective, _days(t, times[end - 1])
 
 
 def petition_values(index: Index, case: Case, t: int) -> dict[str, object]:
-    dp = index.dispute_petitions
-    if case.held >= 0:
-        own = _petition_summary(*(dp.col(c, case.held).tolist() for c in _PET_COLS), t)
-    else:
-        own = _petition_summary([], [], [], [], t)
-    pp = index.person_petitions
+    own = _petition_summary(index.dispute_petitions, case.held, t)
     per = [
-        _petition_summary(*(pp.col(c, p.node).tolist() for c in _PET_COLS), t)
-        for p in case.parties
-        if p.node >= 0
-    ] or [_petition_summary([], [], [], [], t)]
+        _petition_summary(index.person_petitions, p.node, t) for p in case.parties if p.node >= 0
+    ] or [_NO_PETITIONS]
     since = [x[6] for x in per if x[6] == x[6]]
     return {
         "petitions_case_ever": own[0],
@@ -230,9 +226,6 @@ def petition_values(index: Index, case: Case, t: int) -> dict[str, object]:
         "petitions_party_collective_sum": sum(x[5] for x in per),
         "petitions_party_days_since": min(since) if since else NAN,
     }
-
-
-_PET_COLS = ("time", "level", "repeat", "collective")
 
 
 # parties --------------------------------------------------------------------------------
@@ -254,21 +247,21 @@ def party_values(index: Index, case: Case, t: int) -> dict[str, object]:
 
 
 def _flag_values(index: Index, case: Case, t: int) -> dict[str, object]:
+    """Flags active at ``t``: started at or before it and not ended before its day."""
     active = 0
     kinds: set[int] = set()
     level = NAN
+    cols = index.flags.lists
+    starts, ends, flags, levels = cols["start"], cols["end"], cols["flag"], cols["level"]
     for p in case.parties:
-        if p.node < 0:
-            continue
         a, b = index.flags.rows(p.node)
-        cols = index.flags.cols
         for i in range(a, b):
-            if cols["start"][i] <= t and cols["end"][i] >= t:
+            if starts[i] <= t and ends[i] >= t:
                 active += 1
-                kinds.add(int(cols["flag"][i]))
-                lv = float(cols["level"][i])
+                kinds.add(flags[i])
+                lv = levels[i]
                 if lv == lv and not (level >= lv):
-                    level = lv
+                    level = float(lv)
     out: dict[str, object] = {"party_flags_active": active, "party_flag_level_max": level}
     for i, flag in enumerate(FLAGS):
         out[f"party_flag_{flag}"] = i in kinds
@@ -277,31 +270,25 @@ def _flag_values(index: Index, case: Case, t: int) -> dict[str, object]:
 
 def _dispute_history(index: Index, case: Case, t: int) -> dict[str, object]:
     lo = t - 365 * NS_DAY
-    ever, year = [], []
+    ever, year = [0], [0]
     pairs_ever: Counter[int] = Counter()
     pairs_year: Counter[int] = Counter()
+    times, ids = index.person_disputes.lists["time"], index.person_disputes.lists["dispute"]
     for p in case.parties:
-        if p.node < 0:
-            ever.append(0)
-            year.append(0)
-            continue
-        times = index.person_disputes.col("time", p.node)
-        k = int(np.searchsorted(times, t, side="right"))
-        ids = index.person_disputes.col("dispute", p.node)[:k].tolist()
-        recent = (times[:k] > lo).tolist()
+        a, b = index.person_disputes.rows(p.node)
+        end = bisect.bisect_right(times, t, a, b)
         e = y = 0
-        for d, r in zip(ids, recent, strict=True):
+        for i in range(a, end):
+            d = ids[i]
             if d == case.held:
                 continue
             e += 1
             pairs_ever[d] += 1
-            if r:
+            if times[i] > lo:
                 y += 1
                 pairs_year[d] += 1
         ever.append(e)
         year.append(y)
-    ever = ever or [0]
-    year = year or [0]
     return {
         "party_disputes_365d_max": max(year),
         "party_disputes_365d_sum": sum(year),
@@ -319,22 +306,17 @@ def _incident_history(index: Index, case: Case, t: int) -> dict[str, object]:
     }
     last = None
     pi = index.person_incidents
+    times, roles, incidents = pi.lists["time"], pi.lists["role"], pi.lists["incident"]
     for p in case.parties:
-        if p.node < 0:
-            continue
         a, b = pi.rows(p.node)
-        times = pi.cols["time"]
-        for i in range(a, b):
-            time = int(times[i])
-            if time > t:
-                break
-            last = time if last is None else max(last, time)
-            role = int(pi.cols["role"][i])
+        end = bisect.bisect_right(times, t, a, b)
+        for i in range(a, end):
+            last = times[i] if last is None else max(last, times[i])
+            role = roles[i]
             if role in (_PERPETRATOR, _VICTIM):
-                inc = int(pi.cols["incident"][i])
-                sets[(role, False)].add(inc)
-                if time > lo:
-                    sets[(role, True)].add(inc)
+                sets[(role, False)].add(incidents[i])
+                if times[i] > lo:
+                    sets[(role, True)].add(incidents[i])
     return {
         "party_incidents_perpetrator_365d": len(sets[(_PERPETRATOR, True)]),
         "party_incidents_perpetrator_ever": len(sets[(_PERPETRATOR, False)]),
@@ -352,25 +334,22 @@ class Day:
     day: int
     graph: GraphDay
     area: AreaDay
-    open_mask: np.ndarray  # held disputes open on the day
+    open_disputes: frozenset[int]  # held disputes open on the day
     recent_incidents: dict[int, list[tuple[int, int]]]  # node: [(incident, time)], 180 days
-    recent_mask: np.ndarray  # nodes in recent_incidents
 
 
-def recent_incidents(index: Index, day: int, n_nodes: int) -> tuple[dict, np.ndarray]:
+def recent_incidents(index: Index, day: int) -> dict[int, list[tuple[int, int]]]:
     """Incidents in the widest exposure window up to ``day``, by person."""
     lo = day - max(EXPOSURE_WINDOWS) * NS_DAY
     pi = index.person_incidents
     time = pi.cols["time"]
     keep = np.flatnonzero((time > lo) & (time <= day))
     person = np.repeat(np.arange(index.n_persons), np.diff(pi.start))[keep]
-    out: dict[int, list[tuple[int, int]]] = {}
     incidents, times = pi.cols["incident"][keep].tolist(), time[keep].tolist()
+    out: dict[int, list[tuple[int, int]]] = {}
     for p, i, tm in zip(person.tolist(), incidents, times, strict=True):
         out.setdefault(p, []).append((i, tm))
-    mask = np.zeros(n_nodes, dtype=bool)
-    mask[list(out)] = True
-    return out, mask
+    return out
 
 
 def _tie_values(index: Index, case: Case, day: int) -> dict[str, object]:
@@ -380,19 +359,19 @@ def _tie_values(index: Index, case: Case, day: int) -> dict[str, object]:
     ended_between = False
     lo = day - 365 * NS_DAY
     people = {p.node for p in case.parties if p.node >= 0}
-    cols = index.ties.cols
+    cols = index.ties.lists
+    since, until, other, kinds = cols["since"], cols["until"], cols["other"], cols["kind"]
     for p in sorted(people):
         a, b = index.ties.rows(p)
         for i in range(a, b):
-            since, until = int(cols["since"][i]), int(cols["until"][i])
-            if since > day:
+            if since[i] > day:
                 continue
-            inner = int(cols["other"][i]) in people
-            if until > day:
-                kind = int(cols["kind"][i])
+            inner = other[i] in people
+            if until[i] > day:
+                kind = kinds[i]
                 held[kind] += 1
                 between[kind] = between[kind] or inner
-            elif until > lo:
+            elif until[i] > lo:
                 ended += 1
                 ended_between = ended_between or inner
     out: dict[str, object] = {}
@@ -405,45 +384,45 @@ def _tie_values(index: Index, case: Case, day: int) -> dict[str, object]:
     return out
 
 
-def graph_values(index: Index, case: Case, day: Day, nodes: np.ndarray) -> dict[str, object]:
+def graph_values(index: Index, case: Case, day: Day, nodes: list[int]) -> dict[str, object]:
     """Graph features; ``nodes`` are the parties' positions in ``day.graph`` (-1: absent)."""
     g = day.graph
     out = _tie_values(index, case, day.day)
-    inside = nodes[nodes >= 0]
-    absent = int((nodes < 0).sum())
-    ring1 = g.neighbors(inside)
-    ring2 = np.setdiff1d(
-        g.neighbors(ring1) if len(ring1) else ring1, np.concatenate([inside, ring1])
-    )
-    comps = np.unique(g.component[inside])
-    sizes = dict(zip(g.component[inside].tolist(), g.component_size[inside].tolist(), strict=True))
+    inside = sorted({p for p in nodes if p >= 0})
+    absent = sum(1 for p in nodes if p < 0)
+    party = set(inside)
+    ring1 = g.ring(inside, party)
+    ring2 = g.ring(ring1, party | ring1)
+    sizes = {int(g.component[p]): int(g.component_size[p]) for p in inside}
     out["graph_neighbors"] = len(ring1)
-    out["graph_co_parties"] = len(g.co_parties(inside))
-    out["graph_component_size"] = sum(sizes[c] for c in comps.tolist()) + absent
-    out["graph_core_max"] = int(g.core[inside].max()) if len(inside) else 0
-    out["graph_pagerank_max"] = float(g.pagerank[inside].max()) if len(inside) else 0.0
+    out["graph_co_parties"] = len(g.ring(inside, party, co=True))
+    out["graph_component_size"] = sum(sizes.values()) + absent
+    out["graph_core_max"] = max((int(g.core[p]) for p in inside), default=0)
+    out["graph_pagerank_max"] = max((float(g.pagerank[p]) for p in inside), default=0.0)
+    recent = day.recent_incidents
     for hops, ring in ((1, ring1), (2, ring2)):
-        hit = ring[day.recent_mask[ring]] if len(ring) else ring
         seen: dict[int, int] = {}
-        for p in hit.tolist():
-            for inc, tm in day.recent_incidents[p]:
+        for p in ring:
+            for inc, tm in recent.get(p, ()):
                 seen[inc] = tm
         for w in EXPOSURE_WINDOWS:
             lo = day.day - w * NS_DAY
             out[f"ego_incidents_{hops}hop_{w}d"] = sum(1 for tm in seen.values() if tm > lo)
-    out["ego_incident_hops_180d"] = int(g.incident_hops[inside].min()) if len(inside) else HOPS_CAP
-    out["ego_open_disputes_1hop"] = _open_nearby(index, case, day, np.concatenate([inside, ring1]))
+    out["ego_incident_hops_180d"] = min((int(g.incident_hops[p]) for p in inside), default=HOPS_CAP)
+    out["ego_open_disputes_1hop"] = _open_nearby(index, case, day, party | ring1)
     return out
 
 
-def _open_nearby(index: Index, case: Case, day: Day, people: np.ndarray) -> int:
+def _open_nearby(index: Index, case: Case, day: Day, people: set[int]) -> int:
+    """Other disputes open on the day that involve any of ``people``."""
     pd_ = index.person_disputes
-    parts = [pd_.col("dispute", p) for p in people.tolist() if p < index.n_persons]
-    if not parts:
-        return 0
-    disputes = np.unique(np.concatenate(parts))
-    disputes = disputes[day.open_mask[disputes]]
-    return int((disputes != case.held).sum())
+    ids = pd_.lists["dispute"]
+    found: set[int] = set()
+    for p in people:
+        a, b = pd_.rows(p)
+        found.update(ids[a:b])
+    found.discard(case.held)
+    return len(found & day.open_disputes)
 
 
 def area_values(case: Case, day: Day) -> dict[str, object]:
@@ -456,7 +435,7 @@ def area_values(case: Case, day: Day) -> dict[str, object]:
     }
 
 
-def all_values(index: Index, case: Case, t: int, day: Day, nodes: np.ndarray) -> dict[str, object]:
+def all_values(index: Index, case: Case, t: int, day: Day, nodes: list[int]) -> dict[str, object]:
     """Every feature of ``case`` at ``t`` (ns), graph and area from ``day``."""
     out = case_values(case, t)
     out.update(history_values(case, t))

@@ -11,7 +11,8 @@ k-core, PageRank, hops to recent incidents) are then computed on the day's spars
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -112,14 +113,11 @@ class EdgeSweep:
 
 
 def adjacency(n: int, u: np.ndarray, v: np.ndarray) -> csr_matrix:
-    """Symmetric 0/1 CSR adjacency of an undirected simple graph, canonical layout."""
+    """Symmetric 0/1 CSR adjacency of an undirected simple graph (layout fixed by the pairs)."""
     rows = np.concatenate([u, v])
     cols = np.concatenate([v, u])
-    order = np.lexsort((cols, rows))
-    rows, cols = rows[order], cols[order]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64)
-    data = np.ones(len(cols), dtype=np.float64)
-    return csr_matrix((data, cols.astype(np.int64), indptr), shape=(n, n))
+    data = np.ones(len(rows), dtype=np.float64)
+    return csr_matrix((data, (rows, cols)), shape=(n, n))
 
 
 def core_numbers(adj: csr_matrix) -> np.ndarray:
@@ -195,22 +193,28 @@ class GraphDay:
     core: np.ndarray
     pagerank: np.ndarray
     incident_hops: np.ndarray
+    _lists: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
-    def neighbors(self, people: np.ndarray) -> np.ndarray:
-        """Distinct people linked to any of ``people``, not counting ``people`` themselves."""
-        return _ring(self.adj, people, people)
+    def __post_init__(self) -> None:
+        # neighbour lookups per case walk Python lists: far faster than numpy on a few rows
+        self._lists.update(
+            ptr=self.adj.indptr.tolist(),
+            ind=self.adj.indices.tolist(),
+            co_ptr=self.coinvolved.indptr.tolist(),
+            co_ind=self.coinvolved.indices.tolist(),
+        )
 
-    def co_parties(self, people: np.ndarray) -> np.ndarray:
-        return _ring(self.coinvolved, people, people)
-
-
-def _ring(adj: csr_matrix, people: np.ndarray, exclude: np.ndarray) -> np.ndarray:
-    ptr, ind = adj.indptr, adj.indices
-    n = adj.shape[0]
-    parts = [ind[ptr[p] : ptr[p + 1]] for p in people if 0 <= p < n]
-    if not parts:
-        return np.array([], dtype=np.int64)
-    return np.setdiff1d(np.concatenate(parts), exclude)
+    def ring(self, people: Iterable[int], exclude: set[int], co: bool = False) -> set[int]:
+        """Distinct people linked to any of ``people`` (co-involvement links only when
+        ``co``), not counting ``exclude``."""
+        ptr = self._lists["co_ptr" if co else "ptr"]
+        ind = self._lists["co_ind" if co else "ind"]
+        n = len(ptr) - 1
+        out: set[int] = set()
+        for p in people:
+            if 0 <= p < n:
+                out.update(ind[ptr[p] : ptr[p + 1]])
+        return out - exclude
 
 
 def graph_day(

@@ -8,7 +8,7 @@ sorted before they are numbered, for the same reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -65,6 +65,14 @@ class Csr:
 
     start: np.ndarray
     cols: dict[str, np.ndarray]
+    pos: list[int] = field(default_factory=list)  # ``start`` as Python ints
+    lists: dict[str, list] = field(default_factory=dict)  # ``cols`` as Python lists
+
+    def __post_init__(self) -> None:
+        # per-row feature code bisects Python lists (lo/hi bounds, no copies): far faster
+        # than numpy on the handful of rows one person or dispute has
+        self.pos.extend(self.start.tolist())
+        self.lists.update({k: v.tolist() for k, v in self.cols.items()})
 
     @classmethod
     def build(cls, key: np.ndarray, n: int, order: tuple[str, ...], **cols: np.ndarray) -> Csr:
@@ -76,9 +84,9 @@ class Csr:
         return cls(group_starts(key, n), {k: v[perm] for k, v in cols.items()})
 
     def rows(self, k: int) -> tuple[int, int]:
-        if k < 0 or k + 1 >= len(self.start):
+        if k < 0 or k + 1 >= len(self.pos):
             return 0, 0
-        return int(self.start[k]), int(self.start[k + 1])
+        return self.pos[k], self.pos[k + 1]
 
     def col(self, name: str, k: int) -> np.ndarray:
         a, b = self.rows(k)
