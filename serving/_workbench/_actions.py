@@ -1,0 +1,98 @@
+"""Supervisors' actions on a case, checked before they are stored.
+
+A tier may only be raised: a person may add caution to the model, never remove it (as
+in VioGén, where officers may raise a level but not lower it). The effective tier of a
+case is the higher of the model's tier and every raise recorded for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from riskwarn.errors import RequestError
+
+from ._i18n import TIER_ORDER, enum_label, tier_rank
+
+MAX_NAME = 64
+MAX_NOTE = 2000
+KINDS = ("acknowledge", "assign", "note", "raise_tier")
+
+
+class ActionRefused(RequestError):
+    """An action the workbench will not store; carries its message in both languages."""
+
+    status_code = 409
+
+    def __init__(self, zh: str, en: str, status: int = 409) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+        self.status_code = status
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+def effective_tier(model_tier: str | None, recorded: Iterable[Mapping[str, Any]]) -> str | None:
+    """The higher of the model's tier and every ``raise_tier`` action in ``recorded``."""
+    best = model_tier
+    for a in recorded:
+        if a.get("kind") == "raise_tier" and tier_rank(a.get("tier")) > tier_rank(best):
+            best = a["tier"]
+    return best
+
+
+def check_action(kind: str, form: Mapping[str, Any], current_tier: str | None) -> dict[str, Any]:
+    """The action to store for ``kind`` and the submitted ``form``; ActionRefused otherwise."""
+    if kind not in KINDS:
+        raise ActionRefused(
+            f"未知的操作 {kind!r}；可用的操作：{'、'.join(KINDS)}。",
+            f"unknown action {kind!r}; expected one of {', '.join(KINDS)}",
+            status=404,
+        )
+    if kind == "acknowledge":
+        return {"kind": kind}
+    if kind == "assign":
+        name = str(form.get("assignee") or "").strip()
+        if not name or len(name) > MAX_NAME:
+            raise ActionRefused(
+                f"请填写调解员姓名（1 至 {MAX_NAME} 个字）。",
+                f"expected the mediator's name (1 to {MAX_NAME} characters), got "
+                f"{len(name)} characters",
+                status=400,
+            )
+        return {"kind": kind, "assignee": name}
+    if kind == "note":
+        note = str(form.get("note") or "").strip()
+        if not note or len(note) > MAX_NOTE:
+            raise ActionRefused(
+                f"请填写备注（1 至 {MAX_NOTE} 个字）。",
+                f"expected a note of 1 to {MAX_NOTE} characters, got {len(note)}",
+                status=400,
+            )
+        return {"kind": kind, "note": note}
+    return {"kind": kind, "tier": check_raise(str(form.get("tier") or ""), current_tier)}
+
+
+def check_raise(wanted: str, current: str | None) -> str:
+    """``wanted`` when it is above ``current``; a lower or equal tier is refused."""
+    if wanted not in TIER_ORDER:
+        raise ActionRefused(
+            f"预警等级须为红、橙、黄、蓝之一，收到的是 {wanted!r}。",
+            f"expected a tier (one of {', '.join(reversed(TIER_ORDER))}), got {wanted!r}",
+            status=400,
+        )
+    if tier_rank(wanted) <= tier_rank(current):
+        now_zh, now_en = enum_label("tier", current, "zh"), enum_label("tier", current, "en")
+        to_zh, to_en = enum_label("tier", wanted, "zh"), enum_label("tier", wanted, "en")
+        same = wanted == current
+        raise ActionRefused(
+            f"预警等级只能调高，不能调低：本案当前为{now_zh}，"
+            + (f"已经是{to_zh}。" if same else f"不能改为{to_zh}。")
+            + "如认为风险被高估，请在备注中说明理由，由模型在下次评分时重新评估。",
+            f"a tier can only be raised, never lowered: this case is {now_en.lower()} now, "
+            + (f"so it is {to_en.lower()} already. " if same else f"not {to_en.lower()}. ")
+            + "If you think the risk is overstated, say why in a note; the model scores the "
+            "case again at the next snapshot.",
+        )
+    return wanted

@@ -1,0 +1,466 @@
+"""The workbench as a Starlette app: sign-in, queue, case, model, actions, JSON data routes.
+
+Every page and data route needs a session made from a ``supervisor`` or ``admin`` key;
+pages redirect to the sign-in form, data routes answer 401 in JSON. Forms that change
+anything carry the session's CSRF token. Viewing a case, every action and every sign-in
+are written to the store's append-only audit log with the key's name.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import markdown_it
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from riskwarn.serving._keys import _key_id, authenticate, hash_key
+from riskwarn.serving._scorer import Scorer
+from riskwarn.serving._store import Store
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from riskwarn.errors import AuthenticationError
+
+from . import _session
+from ._actions import ActionRefused, check_action
+from ._charts import TIER_COLOURS, pct
+from ._i18n import ENUMS, LABELS, TIER_ORDER, enum_label, label, pick_lang, tier_rank
+from ._queue import QueueFilter, queue_page
+from ._views import case_json, case_view, model_view
+
+HERE = Path(__file__).parent
+ROLES = ("supervisor", "admin")
+
+
+class Backend(Protocol):
+    """What the workbench reads: the service's store and its current scorer.
+
+    The BentoML service instance has both attributes, so the service passes itself (or a
+    function that returns itself: the scorer is replaced when the history grows).
+    """
+
+    store: Store
+    scorer: Scorer
+
+
+@dataclass
+class Ctx:
+    """One request: who asks, in which language, and the session to write back."""
+
+    request: Request
+    backend: Backend
+    session: dict[str, Any]
+    lang: str
+    name: str = ""
+    role: str = ""
+    dirty: bool = False
+    set_lang: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def url(self, name: str, /, query: dict[str, str] | None = None, **params: Any) -> str:
+        path = self.request.url_for(name, **params).path
+        return path + ("?" + urllib.parse.urlencode(query) if query else "")
+
+    def flash(self, key: str) -> None:
+        self.session["flash"] = key
+        self.dirty = True
+
+
+def _markdown() -> markdown_it.MarkdownIt:
+    """CommonMark with tables; raw HTML in the source is shown as text, never run."""
+    return markdown_it.MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = pct
+    env.filters["day"] = lambda v: "" if v is None else f"{v:%Y-%m-%d}"
+    env.filters["stamp"] = lambda v: "" if v is None else f"{v:%Y-%m-%d %H:%M}"
+    env.globals.update(TIER_ORDER=TIER_ORDER, TIER_COLOURS=TIER_COLOURS, tier_rank=tier_rank)
+    return env
+
+
+class Workbench:
+    """Routes and the state they share (templates, session signer, a scoring lock)."""
+
+    def __init__(self, backend: Backend | Callable[[], Backend], secret: str | None) -> None:
+        self._backend = backend
+        self._secret = secret
+        self._sessions: _session.Sessions | None = None
+        self._lock = (
+            threading.Lock()
+        )  # the feature builder keeps a cache: one scorer call at a time
+        self.env = _environment()
+        self.md = _markdown()
+
+    # plumbing ---------------------------------------------------------------------------
+
+    def backend(self) -> Backend:
+        b = self._backend
+        return b if hasattr(b, "store") else b()  # type: ignore[operator]
+
+    @property
+    def sessions(self) -> _session.Sessions:
+        if self._sessions is None:  # read the secret on first use, not at import
+            self._sessions = _session.Sessions(self._secret or _session.session_secret())
+        return self._sessions
+
+    def context(self, request: Request) -> Ctx:
+        query_lang = request.query_params.get("lang")
+        lang = pick_lang(query_lang, request.cookies.get(_session.LANG_COOKIE))
+        session = self.sessions.load(request.cookies.get(_session.COOKIE))
+        ctx = Ctx(request, self.backend(), session, lang)
+        if query_lang == lang:
+            ctx.set_lang = lang
+        return ctx
+
+    def finish(self, ctx: Ctx, response: Response) -> Response:
+        """Write the session and language cookies back; no caching of pages with data."""
+        path = ctx.request.scope.get("root_path") or "/"
+        secure = ctx.request.url.scheme == "https"
+        if ctx.dirty:
+            response.set_cookie(
+                _session.COOKIE,
+                self.sessions.dump(ctx.session),
+                path=path,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+            )
+        if ctx.set_lang:
+            response.set_cookie(
+                _session.LANG_COOKIE,
+                ctx.set_lang,
+                max_age=365 * 86400,
+                path=path,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+            )
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        )
+        return response
+
+    def render(self, ctx: Ctx, template: str, status: int = 200, **values: Any) -> Response:
+        lang = ctx.lang
+        flash = ctx.session.pop("flash", None)
+        if flash:
+            ctx.dirty = True
+        html = self.env.get_template(template).render(
+            lang=lang,
+            t=lambda key, **f: label(key, lang, **f),
+            en=lambda kind, value: enum_label(kind, value, lang),
+            url=ctx.url,
+            here=ctx.request.url.path,
+            query=dict(ctx.request.query_params),
+            name=ctx.name,
+            role=ctx.role,
+            csrf=ctx.session.get("csrf", ""),
+            flash=label(flash, lang) if flash in LABELS else None,
+            static=lambda p: ctx.url("static", path=p),
+            switch=lambda to: (
+                ctx.request.url.include_query_params(lang=to).path
+                + "?"
+                + ctx.request.url.include_query_params(lang=to).query
+            ),
+            active=template.removesuffix(".html"),
+            **values,
+        )
+        return self.finish(ctx, HTMLResponse(html, status_code=status))
+
+    def audit(self, ctx: Ctx, action: str, **entry: Any) -> None:
+        ctx.backend.store.audit(
+            [
+                {
+                    "key_name": ctx.name or "-",
+                    "action": action,
+                    "request_id": uuid.uuid4().hex,
+                    **entry,
+                }
+            ]
+        )
+
+    def signed_in(self, ctx: Ctx) -> bool:
+        """Whether the session names a live supervisor or admin key (checked every request)."""
+        kid = ctx.session.get("kid")
+        if not kid:
+            return False
+        row = ctx.backend.store.key_row(str(kid))
+        if not _session.still_live(ctx.session, row) or row is None or row["role"] not in ROLES:
+            return False
+        ctx.name, ctx.role = str(row["name"]), str(row["role"])
+        return True
+
+    def guard(
+        self, handler: Callable[[Ctx], Awaitable[Response]], data: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Run ``handler`` only for a signed-in supervisor; else 401 (data) or the sign-in form."""
+
+        async def endpoint(request: Request) -> Response:
+            ctx = self.context(request)
+            if not await run_in_threadpool(self.signed_in, ctx):
+                if data:
+                    body = {
+                        "error": "expected a workbench session of a supervisor or admin key, "
+                        f"got none; sign in at {ctx.url('signin')} first"
+                    }
+                    return self.finish(ctx, JSONResponse(body, status_code=401))
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return self.finish(
+                    ctx, RedirectResponse(ctx.url("signin", query={"next": target}), 303)
+                )
+            return await handler(ctx)
+
+        return endpoint
+
+    async def form(self, ctx: Ctx) -> dict[str, str] | Response:
+        """The posted form, or a 403 page when its CSRF token is not the session's."""
+        form = await ctx.request.form()
+        values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+        if not _session.same_token(ctx.session.get("csrf"), values.get("csrf")):
+            refused = ActionRefused(
+                "表单已失效（安全令牌不符）。请刷新页面后重新提交。",
+                "the form is stale (its security token does not match the session); reload "
+                "the page and send it again",
+                status=403,
+            )
+            return self.render(ctx, "error.html", status=403, message=refused.text(ctx.lang))
+        return values
+
+    def safe_next(self, ctx: Ctx, target: str | None) -> str:
+        """Where to go after sign-in: a path inside the workbench, else the queue."""
+        root = (ctx.request.scope.get("root_path") or "") + "/"
+        if (
+            target
+            and target.startswith(root)
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
+            return target
+        return ctx.url("queue")
+
+    # sign-in ----------------------------------------------------------------------------
+
+    async def home(self, request: Request) -> Response:
+        ctx = self.context(request)
+        return self.finish(ctx, RedirectResponse(ctx.url("queue"), 303))
+
+    async def signin_form(self, request: Request) -> Response:
+        ctx = self.context(request)
+        if "csrf" not in ctx.session:
+            ctx.session = {"csrf": _session.new_token()}
+            ctx.dirty = True
+        return self.render(ctx, "signin.html", next=request.query_params.get("next", ""))
+
+    async def signin(self, request: Request) -> Response:
+        ctx = self.context(request)
+        values = await self.form(ctx)
+        if isinstance(values, Response):
+            return values
+        key = values.get("key", "").strip()
+        store = ctx.backend.store
+        try:
+            caller = await run_in_threadpool(authenticate, store, key)
+        except AuthenticationError:
+            await run_in_threadpool(self.audit, ctx, "ui:signin_refused", detail="unknown key")
+            return self.render(
+                ctx,
+                "signin.html",
+                status=401,
+                next=values.get("next", ""),
+                error=label("wrong_key", ctx.lang),
+            )
+        if caller.role not in ROLES:
+            ctx.name = caller.name
+            await run_in_threadpool(
+                self.audit, ctx, "ui:signin_refused", detail=f"role {caller.role}"
+            )
+            return self.render(
+                ctx,
+                "signin.html",
+                status=403,
+                next=values.get("next", ""),
+                error=label("wrong_role", ctx.lang, role=caller.role, name=caller.name),
+            )
+        ctx.session = _session.signed_in(str(_key_id(key)), hash_key(key), caller.name, caller.role)
+        ctx.dirty = True
+        ctx.name = caller.name
+        await run_in_threadpool(self.audit, ctx, "ui:signin", detail=f"role {caller.role}")
+        return self.finish(ctx, RedirectResponse(self.safe_next(ctx, values.get("next")), 303))
+
+    async def signout(self, ctx: Ctx) -> Response:
+        values = await self.form(ctx)
+        if isinstance(values, Response):
+            return values
+        await run_in_threadpool(self.audit, ctx, "ui:signout")
+        ctx.session = {"csrf": _session.new_token(), "flash": "signed_out"}
+        ctx.dirty = True
+        return self.finish(ctx, RedirectResponse(ctx.url("signin"), 303))
+
+    # pages ------------------------------------------------------------------------------
+
+    async def queue(self, ctx: Ctx) -> Response:
+        f = QueueFilter.from_params(ctx.request.query_params)
+        page = await run_in_threadpool(queue_page, ctx.backend.store.engine, f)
+        return self.render(ctx, "queue.html", page=page, f=f, categories=list(ENUMS["category"]))
+
+    async def queue_json(self, ctx: Ctx) -> Response:
+        f = QueueFilter.from_params(ctx.request.query_params)
+        page = await run_in_threadpool(queue_page, ctx.backend.store.engine, f)
+        keep = (
+            "position",
+            "dispute_id",
+            "risk",
+            "tier",
+            "model_tier",
+            "raised",
+            "change",
+            "township",
+            "grid_id",
+            "category",
+            "days_open",
+            "assignee",
+            "ack",
+            "notes",
+        )
+        body = {
+            "as_of": page.as_of.isoformat() if page.as_of else None,
+            "total": page.total,
+            "page": page.page,
+            "pages": page.pages,
+            "per_page": page.per_page,
+            "tier_counts": page.tier_counts,
+            "rows": [{k: r[k] for k in keep} for r in page.rows],
+        }
+        return self.finish(ctx, JSONResponse(json.loads(json.dumps(body, default=str))))
+
+    def _case(self, ctx: Ctx, dispute_id: str) -> dict[str, Any] | None:
+        b = ctx.backend
+        with self._lock:
+            view = case_view(b.store, b.scorer, dispute_id, ctx.lang)
+        if view is not None:
+            self.audit(
+                ctx,
+                "explain",
+                dispute_id=dispute_id,
+                as_of=view["as_of"].to_pydatetime(),
+                model_version=view["model_version"],
+                risk=view["risk"],
+                tier=view["model_tier"],
+                detail="workbench case page",
+            )
+        return view
+
+    async def case(self, ctx: Ctx, error: ActionRefused | None = None) -> Response:
+        dispute_id = ctx.request.path_params["dispute_id"]
+        view = await run_in_threadpool(self._case, ctx, dispute_id)
+        if view is None:
+            message = label("not_found", ctx.lang) + f": {dispute_id}"
+            return self.render(ctx, "error.html", status=404, message=message)
+        status = error.status_code if error else 200
+        return self.render(
+            ctx, "case.html", status=status, c=view, error=error.text(ctx.lang) if error else None
+        )
+
+    async def case_data(self, ctx: Ctx) -> Response:
+        dispute_id = ctx.request.path_params["dispute_id"]
+        view = await run_in_threadpool(self._case, ctx, dispute_id)
+        if view is None:
+            body = {"error": f"dispute_id: expected a dispute the store holds, got {dispute_id!r}"}
+            return self.finish(ctx, JSONResponse(body, status_code=404))
+        return self.finish(ctx, JSONResponse(case_json(view)))
+
+    async def model(self, ctx: Ctx) -> Response:
+        view = model_view(ctx.backend.scorer, ctx.lang)
+        return self.render(ctx, "model.html", m=view, card=self.md.render(view["card"]))
+
+    async def action(self, ctx: Ctx) -> Response:
+        values = await self.form(ctx)
+        if isinstance(values, Response):
+            return values
+        dispute_id = ctx.request.path_params["dispute_id"]
+        kind = ctx.request.path_params["kind"]
+        b = ctx.backend
+        current = await run_in_threadpool(self._current_tier, b, dispute_id)
+        if current is None:
+            message = label("not_found", ctx.lang) + f": {dispute_id}"
+            return self.render(ctx, "error.html", status=404, message=message)
+        try:
+            action = check_action(kind, values, current)
+        except ActionRefused as refused:
+            await run_in_threadpool(
+                self.audit,
+                ctx,
+                f"ui:refused:{kind}",
+                dispute_id=dispute_id,
+                tier=values.get("tier") or None,
+                detail=refused.en,
+            )
+            return await self.case(ctx, error=refused)
+        row = {"dispute_id": dispute_id, "key_name": ctx.name, **action}
+        await run_in_threadpool(b.store.add_action, row, uuid.uuid4().hex)
+        ctx.flash(f"done_{kind}")
+        return self.finish(ctx, RedirectResponse(ctx.url("case", dispute_id=dispute_id), 303))
+
+    def _current_tier(self, b: Backend, dispute_id: str) -> str | None:
+        """The tier a raise must beat: model (live and last snapshot) and earlier raises."""
+        with self._lock:
+            view = case_view(b.store, b.scorer, dispute_id, "en")
+        return None if view is None else view["tier"]
+
+    # app --------------------------------------------------------------------------------
+
+    def app(self) -> Starlette:
+        g = self.guard
+        routes = [
+            Route("/", self.home, name="home"),
+            Route("/signin", self.signin_form, methods=["GET"], name="signin"),
+            Route("/signin", self.signin, methods=["POST"], name="signin_post"),
+            Route("/signout", g(self.signout), methods=["POST"], name="signout"),
+            Route("/queue", g(self.queue), name="queue"),
+            Route("/cases/{dispute_id}", g(self.case), name="case"),
+            Route(
+                "/cases/{dispute_id}/actions/{kind}",
+                g(self.action),
+                methods=["POST"],
+                name="action",
+            ),
+            Route("/model", g(self.model), name="model"),
+            Route("/api/queue", g(self.queue_json, data=True), name="api_queue"),
+            Route("/api/cases/{dispute_id}", g(self.case_data, data=True), name="api_case"),
+            Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+        ]
+        return Starlette(routes=routes)
+
+
+def make_workbench(
+    backend: Backend | Callable[[], Backend], *, secret: str | None = None
+) -> Starlette:
+    """The supervisor workbench as an ASGI app, to mount under ``/ui``.
+
+    ``backend`` is the service (anything with ``store`` and ``scorer``) or a function
+    returning it at request time, e.g. ``bentoml.get_current_service``. ``secret`` signs
+    session cookies; by default ``RISKWARN_SESSION_SECRET`` or a file in the state folder.
+    """
+    return Workbench(backend, secret).app()

@@ -1,0 +1,296 @@
+"""The workbench's words: one small table of labels in Chinese (the default) and English.
+
+Feature phrases and reasons do not live here; they come from the feature registry
+(``riskwarn.features.REGISTRY``). This table holds only page labels and the contract's
+enum values as a supervisor reads them.
+"""
+
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+TIER_ORDER = ("blue", "yellow", "orange", "red")  # lowest caution first
+
+# key: (zh, en)
+LABELS: dict[str, tuple[str, str]] = {
+    "app": ("矛盾纠纷风险预警 · 督导工作台", "Dispute risk early warning · supervisor workbench"),
+    "queue": ("风险队列", "Risk queue"),
+    "model": ("模型", "Model"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "key": ("访问密钥", "Access key"),
+    "key_hint": (
+        "请输入督导（supervisor）或管理员（admin）密钥。密钥只用于核对身份，不会保存在浏览器中。",
+        "Enter a supervisor or admin key. The key is only checked; the browser never keeps it.",
+    ),
+    "signed_in_as": ("当前身份", "Signed in as"),
+    "as_of": ("数据截至", "As of"),
+    "no_snapshot": (
+        "还没有风险快照。管理员可调用 POST /v1/snapshot 对在办纠纷评分后再来查看。",
+        "No risk snapshot yet. An admin can score open disputes with POST /v1/snapshot.",
+    ),
+    "rank": ("序", "#"),
+    "dispute": ("纠纷编号", "Dispute"),
+    "risk": ("风险", "Risk"),
+    "tier": ("等级", "Tier"),
+    "township": ("乡镇/街道", "Township"),
+    "grid": ("网格", "Grid"),
+    "category": ("类别", "Category"),
+    "days_open": ("在办天数", "Days open"),
+    "change": ("较上次", "Change"),
+    "assignee": ("承办调解员", "Mediator"),
+    "acknowledged": ("已阅", "Seen"),
+    "all": ("全部", "All"),
+    "filter": ("筛选", "Filter"),
+    "clear": ("清除", "Clear"),
+    "search": ("按纠纷编号查找", "Find by dispute id"),
+    "page": ("第 {page} / {pages} 页，共 {total} 件", "Page {page} of {pages}, {total} cases"),
+    "prev": ("上一页", "Previous"),
+    "next": ("下一页", "Next"),
+    "none_match": ("没有符合条件的纠纷。", "No dispute matches these filters."),
+    "new": ("新", "new"),
+    "raised_by": ("人工调高", "raised by hand"),
+    "model_tier": ("模型等级", "Model tier"),
+    "model_version": ("模型版本", "Model version"),
+    "risk_over_time": ("历次快照风险", "Risk over past snapshots"),
+    "reasons": ("主要原因", "Main reasons"),
+    "no_reasons": ("没有推高风险的因素。", "Nothing pushes this risk up."),
+    "waterfall": ("各因素贡献（SHAP，对数几率）", "Contributions (SHAP, log-odds)"),
+    "waterfall_note": (
+        "从基准值出发，逐项加上各因素的贡献，得到模型原始得分；再经校准得到风险。",
+        "From the base value, each factor's contribution is added to reach the raw model "
+        "score; calibration turns that into the risk.",
+    ),
+    "base_value": ("基准值", "Base value"),
+    "other_features": ("其余 {n} 项", "{n} other features"),
+    "model_score": ("模型得分", "Model score"),
+    "calibrated": ("校准后风险", "Calibrated risk"),
+    "timeline": ("案件经过", "Case timeline"),
+    "timeline_note": ("仅显示评分时点前已知的记录。", "Only records known at the scoring moment."),
+    "people": ("当事人", "People involved"),
+    "person": ("人员编号", "Person"),
+    "role": ("角色", "Role"),
+    "age_band": ("年龄段", "Age"),
+    "gender": ("性别", "Gender"),
+    "flags": ("重点人群", "Special populations"),
+    "network": ("当事人关系网络", "Ties of the parties"),
+    "network_note": (
+        "实线为当事人之间或与其亲友的关系；红圈表示近180天内涉及极端事件的人员。只显示化名编号。",
+        "Lines are known ties; a red ring marks a person in an extreme incident in the past "
+        "180 days. Pseudonymous ids only.",
+    ),
+    "network_more": ("另有 {n} 人未画出", "{n} more people not drawn"),
+    "party": ("当事人", "party"),
+    "recent_incident": ("近期涉事", "recent incident"),
+    "actions": ("处置", "Actions"),
+    "acknowledge": ("标记已阅", "Acknowledge"),
+    "assign": ("指派调解员", "Assign a mediator"),
+    "assign_to": ("调解员姓名", "Mediator's name"),
+    "note": ("备注", "Note"),
+    "add_note": ("添加备注", "Add a note"),
+    "raise_tier": ("调高预警等级", "Raise the tier"),
+    "raise_only": (
+        "只能调高，不能调低：人工判断可以增加谨慎，不能取消模型的提醒。",
+        "Raise only: a person may add caution to the model, never remove it.",
+    ),
+    "already_top": ("已是最高等级（红色）。", "The case is at the top tier (red) already."),
+    "history": ("处置记录", "Action history"),
+    "no_actions": ("暂无处置记录。", "No actions yet."),
+    "by": ("操作人", "by"),
+    "submit": ("提交", "Submit"),
+    "model_card": ("模型说明", "Model card"),
+    "metrics": ("评估指标（95% 区间）", "Metrics (95% intervals)"),
+    "metric": ("指标", "Metric"),
+    "value": ("数值", "Value"),
+    "interval": ("95% 区间", "95% interval"),
+    "calibration": ("校准曲线", "Calibration curve"),
+    "calibration_note": (
+        "横轴为预测风险，纵轴为实际发生率；越贴近对角线越可信。",
+        "Predicted risk against the observed rate; the closer to the diagonal the better.",
+    ),
+    "predicted": ("预测风险", "Predicted"),
+    "observed": ("实际发生率", "Observed"),
+    "groups": ("分组结果", "Results by group"),
+    "group": ("分组", "Group"),
+    "level": ("取值", "Level"),
+    "n": ("样本数", "n"),
+    "positives": ("发生数", "Positives"),
+    "auc": ("AUC", "AUC"),
+    "mean_risk": ("平均预测风险", "Mean risk"),
+    "observed_rate": ("实际发生率", "Observed rate"),
+    "share_red_orange": ("红橙占比", "Share red/orange"),
+    "false_positive_rate": ("红橙误报率", "False positive rate (red/orange)"),
+    "thresholds": ("分级阈值", "Tier thresholds"),
+    "windows": ("训练与检验时段", "Training and test windows"),
+    "registration": ("登记受理", "Registered"),
+    "petition": ("信访", "Petition"),
+    "incident": ("极端事件", "Extreme incident"),
+    "threat": ("登记时有威胁", "threat at registration"),
+    "violence": ("登记时已有暴力", "violence at registration"),
+    "weapon": ("提及凶器", "weapon mentioned"),
+    "source": ("来源", "Source"),
+    "amount": ("涉及金额", "Amount"),
+    "not_found": ("找不到该纠纷", "No such dispute"),
+    "back": ("返回队列", "Back to the queue"),
+    "unknown": ("未知", "unknown"),
+    "none": ("无", "none"),
+    "yes": ("是", "yes"),
+    "signed_out": ("已退出。", "Signed out."),
+    "wrong_key": (
+        "密钥不正确或已停用，请核对后重新输入，或请管理员重新发放。",
+        "This key is wrong or was revoked; check it, or ask an admin for a new one.",
+    ),
+    "wrong_role": (
+        "“{name}”是{role}密钥，只能调用评分接口，不能登录工作台。"
+        "请使用督导（supervisor）或管理员（admin）密钥：riskwarn keys create --role supervisor",
+        "“{name}” is a {role} key: it may call the scoring API but not open the workbench. "
+        "Use a supervisor or admin key (riskwarn keys create --role supervisor).",
+    ),
+    "done_acknowledge": ("已标记为已阅。", "Marked as seen."),
+    "done_assign": ("已指派。", "Assigned."),
+    "done_note": ("备注已保存。", "Note saved."),
+    "done_raise_tier": ("预警等级已调高。", "Tier raised."),
+}
+
+ENUMS: dict[str, dict[str, tuple[str, str]]] = {
+    "tier": {
+        "red": ("红色", "Red"),
+        "orange": ("橙色", "Orange"),
+        "yellow": ("黄色", "Yellow"),
+        "blue": ("蓝色", "Blue"),
+    },
+    "tier_meaning": {
+        "red": (
+            "复杂或可能转为刑事案件：领导包案，一案一策",
+            "Complex or likely criminal: a senior lead, one plan per case",
+        ),
+        "orange": ("可能激化：专班专业力量化解", "Likely to escalate: a specialist team"),
+        "yellow": ("一般纠纷：属地化解", "Ordinary dispute: handled locally"),
+        "blue": (
+            "风险隐患：网格员跟进回访，闭环管理",
+            "Hidden risk: grid workers follow up and revisit",
+        ),
+    },
+    "category": {
+        "marriage_family": ("婚姻家庭", "Marriage and family"),
+        "neighbor": ("邻里", "Neighbours"),
+        "debt": ("债务", "Debt"),
+        "land_property": ("土地房产", "Land and property"),
+        "labor_wage": ("劳资", "Labour and wages"),
+        "medical": ("医疗", "Medical"),
+        "property_management": ("物业", "Property management"),
+        "contract": ("合同", "Contract"),
+        "other": ("其他", "Other"),
+    },
+    "source": {
+        "grid_visit": ("网格走访", "Grid visit"),
+        "hotline": ("热线", "Hotline"),
+        "police_call": ("报警", "Police call"),
+        "petition": ("信访", "Petition"),
+        "mediation_center": ("调解中心", "Mediation centre"),
+        "walk_in": ("来访", "Walk-in"),
+        "other": ("其他", "Other"),
+    },
+    "event": {
+        "visit": ("走访", "Visit"),
+        "mediation_attempt": ("调解", "Mediation attempt"),
+        "mediation_success": ("调解成功", "Mediation succeeded"),
+        "mediation_failure": ("调解失败", "Mediation failed"),
+        "escalation": ("矛盾升级", "Escalation"),
+        "threat": ("威胁", "Threat"),
+        "police_call": ("报警", "Police call"),
+        "referral": ("移交", "Referral"),
+        "closed": ("结案", "Closed"),
+        "reopened": ("重新受理", "Reopened"),
+    },
+    "role": {
+        "claimant": ("申请人", "Claimant"),
+        "respondent": ("被申请人", "Respondent"),
+        "other": ("其他", "Other"),
+        "perpetrator": ("行为人", "Perpetrator"),
+        "victim": ("受害人", "Victim"),
+    },
+    "gender": {"male": ("男", "Male"), "female": ("女", "Female"), "unknown": ("未知", "Unknown")},
+    "flag": {
+        "severe_mental_disorder": ("严重精神障碍", "Severe mental disorder"),
+        "community_correction": ("社区矫正", "Community correction"),
+        "released_prisoner": ("刑满释放", "Released prisoner"),
+        "drug_user": ("吸毒人员", "Drug user"),
+        "key_youth": ("重点青少年", "Key youth"),
+        "other": ("其他重点人群", "Other"),
+    },
+    "tie": {
+        "spouse": ("配偶", "Spouse"),
+        "former_spouse": ("前配偶", "Former spouse"),
+        "partner": ("伴侣", "Partner"),
+        "parent_child": ("父母子女", "Parent/child"),
+        "sibling": ("兄弟姐妹", "Sibling"),
+        "relative": ("亲属", "Relative"),
+        "neighbor": ("邻居", "Neighbour"),
+        "colleague": ("同事", "Colleague"),
+        "creditor_debtor": ("债权债务", "Creditor/debtor"),
+        "landlord_tenant": ("租赁", "Landlord/tenant"),
+        "other": ("其他", "Other"),
+    },
+    "channel": {
+        "visit": ("走访", "In person"),
+        "letter": ("来信", "Letter"),
+        "online": ("网上", "Online"),
+        "hotline": ("热线", "Hotline"),
+    },
+    "level": {
+        "township": ("乡镇", "Township"),
+        "county": ("县", "County"),
+        "city": ("市", "City"),
+        "province": ("省", "Province"),
+        "national": ("国家", "National"),
+    },
+    "incident": {
+        "homicide": ("命案", "Homicide"),
+        "attempted_homicide": ("杀人未遂", "Attempted homicide"),
+        "serious_injury": ("重伤", "Serious injury"),
+        "self_harm": ("自伤", "Self-harm"),
+        "arson": ("纵火", "Arson"),
+        "other_extreme": ("其他极端事件", "Other extreme incident"),
+    },
+    "action": {
+        "acknowledge": ("标记已阅", "Acknowledged"),
+        "assign": ("指派", "Assigned"),
+        "note": ("备注", "Note"),
+        "raise_tier": ("调高等级", "Tier raised"),
+    },
+    "role_key": {
+        "supervisor": ("督导", "supervisor"),
+        "admin": ("管理员", "admin"),
+        "scorer": ("评分", "scorer"),
+    },
+}
+
+
+def pick_lang(query: str | None, cookie: str | None) -> str:
+    """The page language: the query parameter, else the cookie, else Chinese."""
+    for value in (query, cookie):
+        if value in LANGS:
+            return value  # type: ignore[return-value]
+    return DEFAULT_LANG
+
+
+def label(key: str, lang: str, **fields: object) -> str:
+    """A page label in ``lang``; ``fields`` fill its ``{placeholders}``."""
+    zh, en = LABELS[key]
+    text = zh if lang == "zh" else en
+    return text.format(**fields) if fields else text
+
+
+def enum_label(kind: str, value: object, lang: str) -> str:
+    """A contract enum value as a supervisor reads it; unknown values show as they are."""
+    words = ENUMS[kind].get(str(value))
+    if words is None:
+        return str(value)
+    return words[0] if lang == "zh" else words[1]
+
+
+def tier_rank(tier: str | None) -> int:
+    """0 (blue) to 3 (red); -1 for no tier."""
+    return TIER_ORDER.index(tier) if tier in TIER_ORDER else -1

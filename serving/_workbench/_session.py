@@ -1,0 +1,102 @@
+"""Sessions of the workbench: a signed cookie that names a live key, never holds it.
+
+After sign-in the cookie carries the key's id, a prefix of its stored hash, the key's
+name and role, a CSRF token and the time it was issued; it is signed with the session
+secret (HMAC, itsdangerous) so a changed cookie is refused. Every request checks again
+that the key is still live, so revoking a key ends its sessions at once.
+
+The secret comes from ``RISKWARN_SESSION_SECRET``, else from ``session_secret`` in the
+state folder (:func:`riskwarn.config.home`), written there with mode 0600 the first time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from riskwarn import config
+
+COOKIE = "rw_session"
+LANG_COOKIE = "rw_lang"
+MAX_AGE = 10 * 3600  # one working day; sign in again after that
+SECRET_ENV = "RISKWARN_SESSION_SECRET"
+SECRET_FILE = "session_secret"
+_SALT = "riskwarn.workbench.session"
+HASH_PREFIX = 32
+
+
+def session_secret(environ: dict[str, str] | None = None, home: Path | None = None) -> str:
+    """The signing secret: the environment's, else the state folder's (made when missing)."""
+    env = os.environ if environ is None else environ
+    if env.get(SECRET_ENV):
+        return env[SECRET_ENV]
+    path = (home or config.home()) / SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) < 32:
+            raise RuntimeError(
+                f"expected a session secret of at least 32 characters in {path}, got "
+                f"{len(secret)}; delete the file to have a new one made, or set {SECRET_ENV}"
+            ) from None
+        return secret
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+class Sessions:
+    """Signs and reads session cookies with one secret."""
+
+    def __init__(self, secret: str, max_age: int = MAX_AGE) -> None:
+        self.max_age = max_age
+        self._serializer = URLSafeTimedSerializer(secret, salt=_SALT)
+
+    def dump(self, session: dict[str, Any]) -> str:
+        return self._serializer.dumps(session)
+
+    def load(self, cookie: str | None) -> dict[str, Any]:
+        """The session in ``cookie``; an empty one when it is missing, changed or too old."""
+        if not cookie:
+            return {}
+        try:
+            data = self._serializer.loads(cookie, max_age=self.max_age)
+        except BadSignature:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def same_token(expected: object, given: object) -> bool:
+    """Constant-time comparison of two CSRF tokens; False when either is missing."""
+    if not isinstance(expected, str) or not isinstance(given, str) or not expected:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def signed_in(key_id: str, key_hash: str, name: str, role: str) -> dict[str, Any]:
+    """A fresh session for a checked key (a new CSRF token, so none from before survives)."""
+    return {
+        "kid": key_id,
+        "kh": key_hash[:HASH_PREFIX],
+        "name": name,
+        "role": role,
+        "csrf": new_token(),
+    }
+
+
+def still_live(session: dict[str, Any], row: dict[str, Any] | None) -> bool:
+    """Whether the stored key ``row`` is the live key the session was made for."""
+    if row is None or not session.get("kh"):
+        return False
+    return hmac.compare_digest(str(row["key_hash"])[:HASH_PREFIX], str(session["kh"]))

@@ -1,0 +1,193 @@
+"""What each page shows, as plain dicts: the queue rows, the case, the model.
+
+These functions read the store and the scorer and shape values for the templates and the
+JSON routes; they know nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from riskwarn.serving._scorer import Case, Scorer, reasons
+from riskwarn.serving._store import Store
+
+from ._actions import effective_tier
+from ._case import dispute_facts, ego_network, people, timeline
+from ._charts import calibration, network, sparkline, waterfall
+from ._i18n import ENUMS, enum_label, label
+
+TOP_REASONS = 5
+WATERFALL_STEPS = 10
+LABEL_CHARS = 26
+
+
+def _short(words: str, limit: int = LABEL_CHARS) -> str:
+    return words if len(words) <= limit else words[: limit - 1] + "…"
+
+
+def reason_text(reason: Any, lang: str) -> str:
+    return reason.text_zh if lang == "zh" else reason.text_en
+
+
+def case_as_of(snapshots: list[dict[str, Any]], reported_at: pd.Timestamp) -> pd.Timestamp:
+    """The moment a case page explains: its latest snapshot's, else now (not before it began)."""
+    if snapshots:
+        return pd.Timestamp(snapshots[-1]["as_of"])
+    return max(pd.Timestamp(dt.datetime.now()).floor("s"), reported_at)
+
+
+def explain(scorer: Scorer, dispute_id: str, as_of: pd.Timestamp) -> dict[str, Any]:
+    """Risk, tier, base value and every feature's contribution for one held dispute."""
+    scores = scorer.score([Case(dispute_id, as_of, "dispute_id")])
+    names, values = list(scores.names), list(scores.values[0])
+    contrib = np.asarray(scores.contrib[0], dtype=np.float64)
+    return {
+        "risk": float(scores.risk[0]),
+        "tier": str(scores.tiers[0]),
+        "model_version": str(scorer.model.version),
+        "base_value": float(scores.base[0]),
+        "margin": float(scores.base[0] + contrib.sum()),
+        "top": [r for r in reasons(names, values, contrib, TOP_REASONS) if r.contribution > 0],
+        "all": reasons(names, values, contrib, None),
+    }
+
+
+def waterfall_items(all_reasons: list[Any], lang: str, n: int = WATERFALL_STEPS) -> list:
+    """The ``n`` largest contributions by size, then the rest folded into one item."""
+    shown = [(_short(reason_text(r, lang)), r.contribution) for r in all_reasons[:n]]
+    rest = all_reasons[n:]
+    if rest:
+        shown.append(
+            (label("other_features", lang, n=len(rest)), sum(r.contribution for r in rest))
+        )
+    return shown
+
+
+def case_view(store: Store, scorer: Scorer, dispute_id: str, lang: str) -> dict[str, Any] | None:
+    """Everything the case page shows; None when the history has no such dispute."""
+    ds = scorer.dataset
+    facts = dispute_facts(ds, dispute_id)
+    if facts is None:
+        return None
+    snaps = store.snapshots_for(dispute_id)
+    as_of = case_as_of(snaps, facts["reported_at"])
+    ex = explain(scorer, dispute_id, as_of)
+    recorded = store.actions_for(dispute_id)
+    model_tier = ex["tier"]
+    snapshot_tier = snaps[-1]["tier"] if snaps else None
+    base_tier = effective_tier(model_tier, [{"kind": "raise_tier", "tier": snapshot_tier}])
+    tier = effective_tier(base_tier, recorded)
+    net = ego_network(ds, dispute_id, as_of)
+    tie_words = {k: enum_label("tie", k, lang) for k in ENUMS["tie"]}
+    marks = {
+        "party": label("party", lang),
+        "incident": label("recent_incident", lang),
+        "flagged": label("flags", lang),
+    }
+    points = [(f"{s['as_of']:%Y-%m-%d}", float(s["risk"]), str(s["tier"])) for s in snaps]
+    return {
+        "facts": facts,
+        "as_of": as_of,
+        **ex,
+        "model_tier": model_tier,
+        "tier": tier,
+        "raised": tier != model_tier and tier != snapshot_tier,
+        "actions": list(reversed(recorded)),
+        "assignee": next(
+            (a["assignee"] for a in reversed(recorded) if a["kind"] == "assign"), None
+        ),
+        "snapshots": snaps,
+        "people": people(ds, dispute_id, as_of),
+        "timeline": timeline(ds, dispute_id, as_of),
+        "network": net,
+        "charts": {
+            "sparkline": sparkline(points, scorer.model.thresholds, label("risk_over_time", lang)),
+            "waterfall": waterfall(
+                ex["base_value"],
+                waterfall_items(ex["all"], lang),
+                {"base": label("base_value", lang), "score": label("model_score", lang)},
+                label("waterfall", lang),
+            ),
+            "network": network(net.nodes, net.edges, tie_words, marks, label("network", lang)),
+        },
+    }
+
+
+def case_json(view: dict[str, Any]) -> dict[str, Any]:
+    """The case view as JSON (the data route): the same facts, no markup."""
+
+    def reason(r: Any) -> dict[str, Any]:
+        return r.model_dump()
+
+    return json.loads(
+        json.dumps(
+            {
+                "dispute_id": view["facts"]["dispute_id"],
+                "as_of": view["as_of"].isoformat(),
+                "risk": view["risk"],
+                "tier": view["tier"],
+                "model_tier": view["model_tier"],
+                "model_version": view["model_version"],
+                "base_value": view["base_value"],
+                "reasons": [reason(r) for r in view["top"]],
+                "contributions": [reason(r) for r in view["all"]],
+                "snapshots": [
+                    {"as_of": s["as_of"], "risk": s["risk"], "tier": s["tier"]}
+                    for s in view["snapshots"]
+                ],
+                "actions": view["actions"],
+                "people": view["people"],
+                "timeline": view["timeline"],
+                "network": {"nodes": view["network"].nodes, "edges": view["network"].edges},
+            },
+            default=_plain,
+            ensure_ascii=False,
+        )
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date, pd.Timestamp)):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def _metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """``{model: {metric: {value, lo, hi}}}`` as rows, the served model (lightgbm) first."""
+    rows = []
+    for model in sorted(metrics, key=lambda m: (m != "lightgbm", m)):
+        for name, v in (metrics[model] or {}).items():
+            if isinstance(v, dict) and "value" in v:
+                rows.append({"model": model, "metric": name, **v})
+    return rows
+
+
+def model_view(scorer: Scorer, lang: str) -> dict[str, Any]:
+    """The model page: version, windows, thresholds, metrics, calibration, groups, card."""
+    m = scorer.model
+    meta = dict(m.metadata or {})
+    cal = meta.get("calibration") or {}
+    points = cal.get("test_points") or cal.get("validation_points") or []
+    return {
+        "version": str(m.version),
+        "uri": str(m.uri),
+        "registry_version": str(m.registry_version),
+        "thresholds": dict(m.thresholds),
+        "windows": meta.get("windows") or {},
+        "metrics": _metric_rows(meta.get("metrics") or {}),
+        "calibration_method": cal.get("method"),
+        "calibration": calibration(
+            points,
+            {"x": label("predicted", lang), "y": label("observed", lang)},
+            label("calibration", lang),
+        ),
+        "groups": meta.get("groups") or [],
+        "card": str(meta.get("model_card") or meta.get("card") or ""),
+        "base_rate": meta.get("base_rate") or {},
+    }
