@@ -28,12 +28,17 @@ from riskwarn.serving._schemas import (
     ScoreResponse,
     ScoreResult,
 )
+from riskwarn.serving._scorer import TIER_ORDER, Scorer, check_model
+from riskwarn.serving._service import RiskService, take_snapshot
 from riskwarn.serving._store import ACTION_KINDS, ROLES, Store
+
+service = RiskService
 
 __all__ = [
     "ACTION_KINDS",
     "MAX_BATCH",
     "ROLES",
+    "TIER_ORDER",
     "BatchRequest",
     "BatchResponse",
     "Caller",
@@ -44,14 +49,19 @@ __all__ = [
     "IngestResponse",
     "ModelInfo",
     "Reason",
+    "RiskService",
     "ScoreRequest",
     "ScoreResponse",
     "ScoreResult",
+    "Scorer",
     "Store",
     "authenticate",
     "authorize",
     "bearer_key",
+    "check_model",
     "check_records",
     "create_key",
     "extend",
+    "service",
+    "take_snapshot",
 ]

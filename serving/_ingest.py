@@ -45,6 +45,16 @@ def _taken_ids(frames: Mapping[str, pd.DataFrame], current: Dataset) -> list[Iss
     return issues
 
 
+def _object_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows as a frame of Python objects: a whole number stays whole even when another row
+    leaves the field empty (a plain DataFrame would make it 1975.0)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    return pd.DataFrame(
+        {c: pd.Series([row.get(c) for row in rows], dtype=object) for c in columns},
+        index=range(len(rows)),
+    )
+
+
 def check_records(records: Mapping[str, list[dict[str, Any]]], current: Dataset) -> dict:
     """Typed frames of the non-empty tables in ``records``, checked against ``current``."""
     given = {name: rows for name, rows in records.items() if rows}
@@ -53,7 +63,7 @@ def check_records(records: Mapping[str, list[dict[str, Any]]], current: Dataset)
             "expected at least one record in one of the contract tables "
             f"({', '.join(t.name for t in TABLES)}), got none"
         )
-    frames = parse_records(given, against=current)
+    frames = parse_records({name: _object_frame(rows) for name, rows in given.items()}, current)
     issues = _taken_ids(frames, current)
     if issues:
         listed = "; ".join(str(i) for i in issues[:5])

@@ -11,9 +11,16 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
-from riskwarn._contract import CATEGORIES, EVENT_KINDS, PARTY_ROLES, SOURCES
+from riskwarn._contract import CATEGORIES, EVENT_KINDS, GENDERS, PARTY_ROLES, SOURCES
 
 MAX_BATCH = 1000
 MAX_INGEST_ROWS = 100_000
@@ -22,9 +29,11 @@ _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2})?$")
 _STAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2})?$"
 
 
-def parse_stamp(value: str) -> dt.datetime:
-    """A contract date or datetime string as a naive local datetime."""
-    if not _STAMP.match(value):
+def parse_stamp(value: object) -> dt.datetime:
+    """A contract date or datetime string as a naive local datetime (datetimes pass)."""
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _STAMP.match(value):
         raise ValueError(
             "expected a date YYYY-MM-DD or a datetime YYYY-MM-DDTHH:MM:SS (local time, "
             f"no zone), got {value!r}"
@@ -36,13 +45,16 @@ def parse_stamp(value: str) -> dt.datetime:
 
 
 Stamp = Annotated[
-    str,
-    Field(
-        pattern=_STAMP_PATTERN,
-        examples=["2025-03-01", "2025-03-01T09:30:00"],
-        description="YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, local time, no zone.",
+    dt.datetime,
+    BeforeValidator(parse_stamp),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _STAMP_PATTERN,
+            "examples": ["2025-03-01", "2025-03-01T09:30:00"],
+            "description": "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, local time, no zone.",
+        }
     ),
-    AfterValidator(parse_stamp),
 ]
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
 
@@ -69,8 +81,18 @@ class DisputeIn(_Strict):
 
 
 class PartyIn(_Strict):
-    person_id: Id = Field(description="A person the store knows (ingest new people first).")
+    """A party: a person the store holds (their history counts), or a new person, for whom
+    ``gender``, ``birth_year`` and ``household_id`` may be given."""
+
+    person_id: Id = Field(description="Pseudonymous person id.")
     role: Literal[PARTY_ROLES] = Field(description="Role in the dispute.")  # type: ignore[valid-type]
+    gender: Literal[GENDERS] | None = Field(  # type: ignore[valid-type]
+        default=None, description="For a new person only."
+    )
+    birth_year: int | None = Field(
+        default=None, ge=1900, le=2100, description="For a new person only."
+    )
+    household_id: Id | None = Field(default=None, description="For a new person only.")
 
 
 class EventIn(_Strict):

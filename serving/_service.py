@@ -15,12 +15,14 @@ append-only audit log. Errors come back as ``{"error": ..., "detail": ...}`` wit
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import os
 import uuid
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import bentoml
@@ -43,19 +45,91 @@ from riskwarn.serving._schemas import (
     SnapshotRequest,
     SnapshotResponse,
 )
-from riskwarn.serving._scorer import Scorer, Scores, iso, reasons, resolve
+from riskwarn.serving._scorer import Scorer, Scores, iso, reasons
 from riskwarn.serving._store import Store
 from riskwarn.training import load_model
 from starlette.responses import JSONResponse
 
 from riskwarn import config
-from riskwarn.errors import ContractError, RiskwarnError
+from riskwarn.errors import (
+    ContractError,
+    ModelMismatchError,
+    ModelNotFoundError,
+    RequestError,
+    RiskwarnError,
+    UnknownRecordError,
+)
+
+
+@contextlib.contextmanager
+def _bentoml_quiet() -> Iterator[None]:
+    """bentoml 1.4.39 warns of its own deprecated calls (pathspec's 'gitwildmatch', pydantic's
+    ``__get_pydantic_core_schema__``) while its SDK loads and builds a service; not ours."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", category=DeprecationWarning, module=r"(_bentoml_sdk|pathspec|bentoml)\b"
+        )
+        yield
+
+
+with _bentoml_quiet():
+    bentoml.service  # noqa: B018 - load the lazy SDK here
+
 
 DEFAULT_MODEL_URI = "models:/riskwarn@champion"
 
-SCORERS = ("scorer", "supervisor", "admin")
+SCORERS = ("scorer", "supervisor")
 SUPERVISORS = ("supervisor", "admin")
 ADMINS = ("admin",)
+ANY_ROLE = ("scorer", "supervisor", "admin")
+
+# Which roles may call what. Admins run the service but do not score people; supervisors
+# may score and explain; the case platform's scorer key scores only. Paths under /v1 not
+# listed still need a key of any role; liveness, readiness and the API docs need none.
+ACCESS: dict[str, tuple[str, ...]] = {
+    "/v1/score": SCORERS,
+    "/v1/score_batch": SCORERS,
+    "/v1/explain": SUPERVISORS,
+    "/v1/model": ANY_ROLE,
+    "/v1/ingest": ADMINS,
+    "/v1/reload": ADMINS,
+    "/v1/snapshot": ADMINS,
+    "/metrics": ANY_ROLE,
+}
+
+
+def required_roles(path: str) -> tuple[str, ...] | None:
+    """The roles that may call ``path``, or None when it needs no key."""
+    path = path.rstrip("/") or "/"
+    if path in ACCESS:
+        return ACCESS[path]
+    return ANY_ROLE if path.startswith("/v1/") else None
+
+
+class KeyGuard:
+    """ASGI middleware: checks the bearer key and its role before a request is read, so a
+    caller without the right key learns nothing, not even how its body would be judged.
+    The caller goes into ``request.state.caller`` for the audit log."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        roles = required_roles(scope["path"]) if scope["type"] == "http" else None
+        if roles is None:
+            await self.app(scope, receive, send)
+            return
+        header = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
+        )
+        what = f"{scope['method']} {scope['path']}"
+        try:
+            caller = bentoml.get_current_service().caller(header, roles, what)
+        except RiskwarnError as exc:
+            await _error(exc)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["caller"] = caller
+        await self.app(scope, receive, send)
 
 
 def _error(exc: RiskwarnError) -> JSONResponse:
@@ -73,6 +147,8 @@ def _answers(method: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return method(*args, **kwargs)
         except RiskwarnError as exc:
+            # BentoML sets the answer's status from the context after the method returns.
+            kwargs["ctx"].response.status_code = exc.http_status_code()
             return _error(exc)
 
     return wrapper
@@ -87,8 +163,7 @@ def _now() -> dt.datetime:
 
 
 def _results(scores: Scores, version: str, top_k: list[int]) -> list[ScoreResult]:
-    names = list(scores.features.columns)
-    values = scores.features.to_numpy(dtype=object)
+    names, values = scores.names, scores.values
     return [
         ScoreResult(
             dispute_id=case.dispute_id,
@@ -96,7 +171,7 @@ def _results(scores: Scores, version: str, top_k: list[int]) -> list[ScoreResult
             risk=float(scores.risk[i]),
             tier=str(scores.tiers[i]),
             model_version=version,
-            reasons=reasons(names, list(values[i]), scores.contrib[i], top_k[i]),
+            reasons=reasons(names, values[i], scores.contrib[i], top_k[i]),
         )
         for i, case in enumerate(scores.cases)
     ]
@@ -130,177 +205,190 @@ async def _model_app_error(_: Request, exc: RiskwarnError) -> JSONResponse:
 def get_model(request: Request) -> ModelInfo:
     """Model version, training windows, metrics, tier thresholds and the model card."""
     svc = bentoml.get_current_service()
-    caller = svc.caller(request.headers.get("authorization"), SCORERS, "GET /v1/model")
+    caller = request.state.caller
     svc.store.audit([{"key_name": caller.name, "action": "model", "request_id": _request_id()}])
     return svc.model_info()
 
 
-@bentoml.service(
-    name="riskwarn",
-    workers=int(os.environ.get("RISKWARN_WORKERS", "1")),
-    traffic={"timeout": 120},
-    logging={"access": {"enabled": False}},
-)
-@bentoml.asgi_app(model_app, path="/v1", name="model")
-class RiskService:
-    """riskwarn: risk, tier and reasons for disputes, for the case platform."""
+with _bentoml_quiet():  # the service is built while this module loads
 
-    def __init__(self) -> None:
-        self.model_uri = os.environ.get("RISKWARN_MODEL_URI", DEFAULT_MODEL_URI)
-        self.tracking_uri = config.tracking_uri()
-        self.store = Store(config.store_url()).create()
-        model = load_model(self.model_uri, tracking_uri=self.tracking_uri)
-        self.scorer = Scorer(model, self.store.read_dataset())
+    @bentoml.service(
+        name="riskwarn",
+        workers=int(os.environ.get("RISKWARN_WORKERS", "1")),
+        traffic={"timeout": 120},
+        logging={"access": {"enabled": False}},
+    )
+    @bentoml.asgi_app(model_app, path="/v1", name="model")
+    class RiskService:
+        """riskwarn: risk, tier and reasons for disputes, for the case platform."""
 
-    # access ------------------------------------------------------------------------------
+        def __init__(self) -> None:
+            self.model_uri = os.environ.get("RISKWARN_MODEL_URI", DEFAULT_MODEL_URI)
+            self.tracking_uri = config.tracking_uri()
+            self.store = Store(config.store_url()).create()
+            model = load_model(self.model_uri, tracking_uri=self.tracking_uri)
+            self.scorer = Scorer(model, self.store.read_dataset())
 
-    def caller(self, authorization: str | None, roles: tuple[str, ...], what: str) -> Caller:
-        caller = authenticate(self.store, bearer_key(authorization))
-        authorize(caller, roles, what)
-        return caller
+        # access ------------------------------------------------------------------------------
 
-    def _caller(self, ctx: bentoml.Context, roles: tuple[str, ...], what: str) -> Caller:
-        return self.caller(ctx.request.headers.get("authorization"), roles, what)
+        def caller(self, authorization: str | None, roles: tuple[str, ...], what: str) -> Caller:
+            caller = authenticate(self.store, bearer_key(authorization))
+            authorize(caller, roles, what)
+            return caller
 
-    # scores ------------------------------------------------------------------------------
+        @staticmethod
+        def _caller(ctx: bentoml.Context) -> Caller:
+            return ctx.request.state.caller  # set by KeyGuard
 
-    def model_info(self) -> ModelInfo:
-        m = self.scorer.model
-        meta = dict(m.metadata or {})
-        return ModelInfo(
-            version=str(m.version),
-            uri=str(m.uri),
-            registry_version=str(m.registry_version),
-            feature_names=list(m.feature_names),
-            thresholds=dict(m.thresholds),
-            windows=dict(meta.get("windows") or {}),
-            metrics=dict(meta.get("metrics") or {}),
-            card=str(meta.get("card") or ""),
-            metadata=json.loads(json.dumps(meta, default=str)),
-        )
+        # scores ------------------------------------------------------------------------------
 
-    @bentoml.api(route="/v1/score")
-    @_answers
-    def score(self, request: ScoreRequest, /, ctx: bentoml.Context) -> ScoreResponse:
-        """Risk, tier and the top reasons for one case (stored dispute or full case)."""
-        caller = self._caller(ctx, SCORERS, "POST /v1/score")
-        case = resolve(request, self.scorer.dataset, _now())
-        scores = self.scorer.score([case])
-        version = str(self.scorer.model.version)
-        result = _results(scores, version, [request.top_k])[0]
-        request_id = _request_id()
-        self.store.audit(_audit_rows(caller, "score", request_id, [result]))
-        return ScoreResponse(request_id=request_id, **result.model_dump())
+        def model_info(self) -> ModelInfo:
+            m = self.scorer.model
+            meta = dict(m.metadata or {})
+            return ModelInfo(
+                version=str(m.version),
+                uri=str(m.uri),
+                registry_version=str(m.registry_version),
+                feature_names=list(m.feature_names),
+                thresholds=dict(m.thresholds),
+                windows=dict(meta.get("windows") or {}),
+                metrics=dict(meta.get("metrics") or {}),
+                card=str(meta.get("model_card") or meta.get("card") or ""),
+                metadata=json.loads(json.dumps(meta, default=str)),
+            )
 
-    @bentoml.api(route="/v1/score_batch")
-    @_answers
-    def score_batch(self, request: BatchRequest, /, ctx: bentoml.Context) -> BatchResponse:
-        """Up to 1,000 cases in one call; the same answers as /v1/score, in order."""
-        caller = self._caller(ctx, SCORERS, "POST /v1/score_batch")
-        now = _now()
-        dataset = self.scorer.dataset
-        cases = [resolve(r, dataset, now, f"cases[{i}].") for i, r in enumerate(request.cases)]
-        scores = self.scorer.score(cases)
-        version = str(self.scorer.model.version)
-        results = _results(scores, version, [r.top_k for r in request.cases])
-        request_id = _request_id()
-        self.store.audit(_audit_rows(caller, "score", request_id, results))
-        return BatchResponse(request_id=request_id, model_version=version, results=results)
+        @bentoml.api(route="/v1/score")
+        @_answers
+        def score(self, request: ScoreRequest, /, ctx: bentoml.Context) -> ScoreResponse:
+            """Risk, tier and the top reasons for one case (stored dispute or full case)."""
+            caller = self._caller(ctx)
+            case = self.scorer.resolve(request, _now())
+            scores = self.scorer.score([case])
+            version = str(self.scorer.model.version)
+            result = _results(scores, version, [request.top_k])[0]
+            request_id = _request_id()
+            self.store.audit(_audit_rows(caller, "score", request_id, [result]))
+            return ScoreResponse(request_id=request_id, **result.model_dump())
 
-    @bentoml.api(route="/v1/explain")
-    @_answers
-    def explain(self, request: ExplainRequest, /, ctx: bentoml.Context) -> ExplainResponse:
-        """Every feature's contribution and the base value (for the pages and audits)."""
-        caller = self._caller(ctx, SUPERVISORS, "POST /v1/explain")
-        case = resolve(request, self.scorer.dataset, _now())
-        scores = self.scorer.score([case])
-        version = str(self.scorer.model.version)
-        names = list(scores.features.columns)
-        answer = ExplainResponse(
-            request_id=_request_id(),
-            dispute_id=case.dispute_id,
-            as_of=iso(case.as_of),
-            risk=float(scores.risk[0]),
-            tier=str(scores.tiers[0]),
-            model_version=version,
-            base_value=float(scores.base[0]),
-            contributions=reasons(names, list(scores.features.iloc[0]), scores.contrib[0], None),
-        )
-        self.store.audit(_audit_rows(caller, "explain", answer.request_id, [answer]))
-        return answer
-
-    # history and model -------------------------------------------------------------------
-
-    @bentoml.api(route="/v1/ingest")
-    @_answers
-    def ingest(self, request: IngestRequest, /, ctx: bentoml.Context) -> IngestResponse:
-        """Append new records (contract tables); a bad record rejects the whole batch."""
-        caller = self._caller(ctx, ADMINS, "POST /v1/ingest")
-        current = self.scorer.dataset
-        frames = check_records(request.model_dump(), current)
-        added = self.store.append_history(frames)
-        self.scorer = self.scorer.with_dataset(extend(current, frames))
-        request_id = _request_id()
-        self.store.audit(
-            [
-                {
-                    "key_name": caller.name,
-                    "action": "ingest",
-                    "request_id": request_id,
-                    "detail": json.dumps(added),
-                }
+        @bentoml.api(route="/v1/score_batch")
+        @_answers
+        def score_batch(self, request: BatchRequest, /, ctx: bentoml.Context) -> BatchResponse:
+            """Up to 1,000 cases in one call; the same answers as /v1/score, in order."""
+            caller = self._caller(ctx)
+            now = _now()
+            cases = [
+                self.scorer.resolve(r, now, f"cases[{i}].") for i, r in enumerate(request.cases)
             ]
-        )
-        return IngestResponse(request_id=request_id, added=added)
+            scores = self.scorer.score(cases)
+            version = str(self.scorer.model.version)
+            results = _results(scores, version, [r.top_k for r in request.cases])
+            request_id = _request_id()
+            self.store.audit(_audit_rows(caller, "score", request_id, results))
+            return BatchResponse(request_id=request_id, model_version=version, results=results)
 
-    @bentoml.api(route="/v1/reload")
-    @_answers
-    def reload(self, request: ReloadRequest, /, ctx: bentoml.Context) -> ReloadResponse:
-        """Load the model again (the alias may point elsewhere now) and re-read the store."""
-        caller = self._caller(ctx, ADMINS, "POST /v1/reload")
-        uri = request.model or self.model_uri
-        scorer = Scorer(load_model(uri, tracking_uri=self.tracking_uri), self.store.read_dataset())
-        self.scorer, self.model_uri = scorer, uri
-        request_id = _request_id()
-        version = str(scorer.model.version)
-        self.store.audit(
-            [
-                {
-                    "key_name": caller.name,
-                    "action": "reload",
-                    "request_id": request_id,
-                    "model_version": version,
-                    "detail": uri,
-                }
-            ]
-        )
-        return ReloadResponse(
-            request_id=request_id,
-            model_version=version,
-            model_uri=uri,
-            disputes=len(scorer.dataset.disputes),
-        )
+        @bentoml.api(route="/v1/explain")
+        @_answers
+        def explain(self, request: ExplainRequest, /, ctx: bentoml.Context) -> ExplainResponse:
+            """Every feature's contribution and the base value (for the pages and audits)."""
+            caller = self._caller(ctx)
+            case = self.scorer.resolve(request, _now())
+            scores = self.scorer.score([case])
+            version = str(self.scorer.model.version)
+            answer = ExplainResponse(
+                request_id=_request_id(),
+                dispute_id=case.dispute_id,
+                as_of=iso(case.as_of),
+                risk=float(scores.risk[0]),
+                tier=str(scores.tiers[0]),
+                model_version=version,
+                base_value=float(scores.base[0]),
+                contributions=reasons(scores.names, scores.values[0], scores.contrib[0], None),
+            )
+            self.store.audit(_audit_rows(caller, "explain", answer.request_id, [answer]))
+            return answer
 
-    @bentoml.api(route="/v1/snapshot")
-    @_answers
-    def snapshot(self, request: SnapshotRequest, /, ctx: bentoml.Context) -> SnapshotResponse:
-        """Score every dispute open at ``as_of`` and store the scores (the queue's source)."""
-        caller = self._caller(ctx, ADMINS, "POST /v1/snapshot")
-        request_id = _request_id()
-        as_of, stored = take_snapshot(self.scorer, self.store, request.as_of or _now())
-        self.store.audit(
-            [
-                {
-                    "key_name": caller.name,
-                    "action": "snapshot",
-                    "request_id": request_id,
-                    "as_of": as_of,
-                    "model_version": str(self.scorer.model.version),
-                    "detail": json.dumps({"stored": stored}),
-                }
-            ]
-        )
-        return SnapshotResponse(request_id=request_id, as_of=iso(as_of), stored=stored)
+        # history and model -------------------------------------------------------------------
+
+        @bentoml.api(route="/v1/ingest")
+        @_answers
+        def ingest(self, request: IngestRequest, /, ctx: bentoml.Context) -> IngestResponse:
+            """Append new records (contract tables); a bad record rejects the whole batch."""
+            caller = self._caller(ctx)
+            current = self.scorer.dataset
+            frames = check_records(request.model_dump(), current)
+            added = self.store.append_history(frames)
+            self.scorer = self.scorer.with_dataset(extend(current, frames))
+            request_id = _request_id()
+            self.store.audit(
+                [
+                    {
+                        "key_name": caller.name,
+                        "action": "ingest",
+                        "request_id": request_id,
+                        "detail": json.dumps(added),
+                    }
+                ]
+            )
+            return IngestResponse(request_id=request_id, added=added)
+
+        @bentoml.api(route="/v1/reload")
+        @_answers
+        def reload(self, request: ReloadRequest, /, ctx: bentoml.Context) -> ReloadResponse:
+            """Load the model again (the alias may point elsewhere now) and re-read the store."""
+            caller = self._caller(ctx)
+            uri = request.model or self.model_uri
+            try:
+                scorer = Scorer(
+                    load_model(uri, tracking_uri=self.tracking_uri), self.store.read_dataset()
+                )
+            except ModelNotFoundError as exc:
+                raise UnknownRecordError(f"model: {exc}") from exc
+            except ModelMismatchError as exc:
+                raise RequestError(f"model: {exc}") from exc
+            self.scorer, self.model_uri = scorer, uri
+            request_id = _request_id()
+            version = str(scorer.model.version)
+            self.store.audit(
+                [
+                    {
+                        "key_name": caller.name,
+                        "action": "reload",
+                        "request_id": request_id,
+                        "model_version": version,
+                        "detail": uri,
+                    }
+                ]
+            )
+            return ReloadResponse(
+                request_id=request_id,
+                model_version=version,
+                model_uri=uri,
+                disputes=len(scorer.dataset.disputes),
+            )
+
+        @bentoml.api(route="/v1/snapshot")
+        @_answers
+        def snapshot(self, request: SnapshotRequest, /, ctx: bentoml.Context) -> SnapshotResponse:
+            """Score every dispute open at ``as_of`` and store the scores (the queue's source)."""
+            caller = self._caller(ctx)
+            request_id = _request_id()
+            as_of, stored = take_snapshot(self.scorer, self.store, request.as_of or _now())
+            self.store.audit(
+                [
+                    {
+                        "key_name": caller.name,
+                        "action": "snapshot",
+                        "request_id": request_id,
+                        "as_of": as_of,
+                        "model_version": str(self.scorer.model.version),
+                        "detail": json.dumps({"stored": stored}),
+                    }
+                ]
+            )
+            return SnapshotResponse(request_id=request_id, as_of=iso(as_of), stored=stored)
+
+
+RiskService.add_asgi_middleware(KeyGuard)
 
 
 def take_snapshot(

@@ -1,0 +1,103 @@
+"""Serving fixtures: a simulated county, a real model trained on it and registered in a
+temporary MLflow SQLite store, a store file with its history and one key per role, and the
+service running in process."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import pytest
+from riskwarn.serving import Store, create_key, service
+from riskwarn.training import TrainConfig
+from riskwarn.training._train import train
+
+from riskwarn import Dataset, write_dataset
+from riskwarn._simulate import simulate
+
+
+@dataclass(frozen=True)
+class Served:
+    """What the serving tests share."""
+
+    data: Path  # the county as a contract directory
+    dataset: Dataset
+    tracking_uri: str
+    home: Path
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("serving")
+    home = root / "home"
+    home.mkdir()
+    dataset = simulate(persons=6000, years=3, seed=11)
+    data = write_dataset(dataset, root / "county")
+    tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RISKWARN_HOME", str(home))
+        mp.setenv("MLFLOW_TRACKING_URI", tracking_uri)
+        mp.setenv("BENTOML_DO_NOT_TRACK", "True")
+        mp.delenv("RISKWARN_DB_URL", raising=False)
+        mp.delenv("RISKWARN_MODEL_URI", raising=False)
+        outcome = train(
+            data,
+            TrainConfig(bootstrap=0, baselines=False),
+            tracking_uri=tracking_uri,
+            dataset=dataset,
+        )
+        mlflow.MlflowClient(tracking_uri).set_registered_model_alias(
+            "riskwarn", "champion", outcome.run.model_version
+        )
+        yield Served(data, dataset, tracking_uri, home)
+
+
+@dataclass
+class Keys:
+    scorer: str
+    supervisor: str
+    admin: str
+
+    def header(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {getattr(self, role)}"}
+
+
+def fresh_store(served: Served, path: Path) -> tuple[Store, Keys]:
+    """A store file holding the county's history and one key per role."""
+    store = Store(f"sqlite:///{path}").create()
+    store.append_history(served.dataset.tables())
+    keys = Keys(
+        scorer=create_key(store, "scorer", "platform")[1],
+        supervisor=create_key(store, "supervisor", "county-centre")[1],
+        admin=create_key(store, "admin", "ops")[1],
+    )
+    return store, keys
+
+
+def make_client(app: object):  # type: ignore[no-untyped-def]
+    """Starlette's TestClient; it warns that it prefers httpx2 (not in the lock)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from starlette.testclient import TestClient
+    return TestClient(app)
+
+
+@dataclass
+class App:
+    client: object
+    store: Store
+    keys: Keys
+
+
+@pytest.fixture(scope="module")
+def app(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """The service in process over its own store file (one per test module)."""
+    path = tmp_path_factory.mktemp("store") / "service.db"
+    store, keys = fresh_store(served, path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RISKWARN_DB_URL", f"sqlite:///{path}")
+        with make_client(service.to_asgi()) as client:
+            yield App(client, store, keys)

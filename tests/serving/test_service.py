@@ -1,0 +1,341 @@
+"""The service in process: answers, access control, audit, ingest, reload, snapshots."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from riskwarn.serving import MAX_BATCH, TIER_ORDER
+from riskwarn.training import load_model
+
+from .conftest import App, Served
+
+
+def _as_of(served: Served) -> str:
+    return served.dataset.end.strftime("%Y-%m-%d")
+
+
+def _open_ids(served: Served, n: int) -> list[str]:
+    from riskwarn.features import open_disputes
+
+    return open_disputes(served.dataset, pd.Timestamp(_as_of(served)))[:n]
+
+
+def test_score_a_stored_dispute_and_audit_it(app: App, served: Served) -> None:
+    [dispute] = _open_ids(served, 1)
+    r = app.client.post(
+        "/v1/score",
+        json={"dispute_id": dispute, "as_of": _as_of(served), "top_k": 3},
+        headers=app.keys.header("scorer"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["dispute_id"] == dispute and body["as_of"] == f"{_as_of(served)}T00:00:00"
+    assert 0.0 <= body["risk"] <= 1.0 and body["tier"] in TIER_ORDER
+    model = load_model(tracking_uri=served.tracking_uri)
+    assert body["model_version"] == model.version
+    assert len(body["reasons"]) <= 3
+    for reason in body["reasons"]:
+        assert reason["feature"] in model.feature_names and reason["contribution"] > 0
+        assert reason["text_zh"] and reason["text_en"]
+    [entry] = [e for e in app.store.audit_entries() if e["request_id"] == body["request_id"]]
+    assert entry["key_name"] == "platform" and entry["action"] == "score"
+    assert (entry["dispute_id"], entry["tier"], entry["risk"]) == (
+        dispute,
+        body["tier"],
+        body["risk"],
+    )
+    assert entry["model_version"] == model.version
+    assert entry["as_of"] == pd.Timestamp(_as_of(served)).to_pydatetime()
+
+
+def _case_of(served: Served, dispute: str, as_of: str) -> dict:
+    ds = served.dataset
+    row = ds.disputes.loc[ds.disputes["dispute_id"] == dispute].iloc[0]
+    parties = ds.dispute_parties.loc[ds.dispute_parties["dispute_id"] == dispute]
+    events = ds.dispute_events.loc[
+        (ds.dispute_events["dispute_id"] == dispute) & (ds.dispute_events["at"] <= as_of)
+    ]
+    amount = row["amount_involved"]
+    return {
+        "dispute": {
+            "dispute_id": dispute,
+            "reported_at": row["reported_at"].strftime("%Y-%m-%dT%H:%M:%S"),
+            "grid_id": row["grid_id"],
+            "category": row["category"],
+            "source": row["source"],
+            "threat_reported": bool(row["threat_reported"]),
+            "violence_reported": bool(row["violence_reported"]),
+            "weapon_mentioned": bool(row["weapon_mentioned"]),
+            "amount_involved": None if pd.isna(amount) else float(amount),
+        },
+        "parties": [
+            {"person_id": p, "role": r}
+            for p, r in zip(parties["person_id"], parties["role"], strict=True)
+        ],
+        "events": [
+            {"at": a.strftime("%Y-%m-%dT%H:%M:%S"), "kind": k}
+            for a, k in zip(events["at"], events["kind"], strict=True)
+        ],
+    }
+
+
+def test_a_full_case_scores_like_the_stored_dispute(app: App, served: Served) -> None:
+    as_of = _as_of(served)
+    for dispute in _open_ids(served, 3):
+        stored = app.client.post(
+            "/v1/score",
+            json={"dispute_id": dispute, "as_of": as_of},
+            headers=app.keys.header("scorer"),
+        ).json()
+        sent = app.client.post(
+            "/v1/score",
+            json={"case": _case_of(served, dispute, as_of), "as_of": as_of},
+            headers=app.keys.header("scorer"),
+        )
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["risk"] == pytest.approx(stored["risk"], abs=1e-12)
+        assert sent.json()["reasons"] == stored["reasons"]
+
+
+def test_a_new_case_with_a_new_person_is_scored(app: App, served: Served) -> None:
+    [dispute] = _open_ids(served, 1)
+    case = _case_of(served, dispute, _as_of(served))
+    case["dispute"]["dispute_id"] = "NEW-1"
+    case["parties"].append(
+        {"person_id": "NEWP-1", "role": "other", "gender": "female", "birth_year": 1990}
+    )
+    r = app.client.post(
+        "/v1/score", json={"case": case, "as_of": _as_of(served)}, headers=app.keys.header("scorer")
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["dispute_id"] == "NEW-1"
+
+
+def test_a_batch_answers_as_single_calls_do(app: App, served: Served) -> None:
+    ids = _open_ids(served, 4)
+    as_of = _as_of(served)
+    r = app.client.post(
+        "/v1/score_batch",
+        json={"cases": [{"dispute_id": d, "as_of": as_of} for d in ids]},
+        headers=app.keys.header("scorer"),
+    )
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["dispute_id"] for x in results] == ids
+    for x in results:
+        one = app.client.post(
+            "/v1/score",
+            json={"dispute_id": x["dispute_id"], "as_of": as_of},
+            headers=app.keys.header("scorer"),
+        ).json()
+        assert one["risk"] == pytest.approx(x["risk"], abs=1e-12) and one["tier"] == x["tier"]
+    audited = [e for e in app.store.audit_entries() if e["request_id"] == r.json()["request_id"]]
+    assert sorted(e["dispute_id"] for e in audited) == sorted(ids)
+
+
+def test_explain_gives_every_contribution(app: App, served: Served) -> None:
+    [dispute] = _open_ids(served, 1)
+    body = {"dispute_id": dispute, "as_of": _as_of(served)}
+    r = app.client.post("/v1/explain", json=body, headers=app.keys.header("supervisor"))
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    model = load_model(tracking_uri=served.tracking_uri)
+    assert sorted(c["feature"] for c in answer["contributions"]) == sorted(model.feature_names)
+    margin = answer["base_value"] + sum(c["contribution"] for c in answer["contributions"])
+    import math
+
+    raw = 1.0 / (1.0 + math.exp(-margin))
+    assert model.calibrator.predict([raw])[0] == pytest.approx(answer["risk"], abs=1e-9)
+    entries = [e for e in app.store.audit_entries() if e["request_id"] == answer["request_id"]]
+    assert [(e["action"], e["key_name"]) for e in entries] == [("explain", "county-centre")]
+
+
+def test_the_model_endpoint_describes_the_model(app: App, served: Served) -> None:
+    r = app.client.get("/v1/model", headers=app.keys.header("scorer"))
+    assert r.status_code == 200, r.text
+    info = r.json()
+    model = load_model(tracking_uri=served.tracking_uri)
+    assert info["version"] == model.version
+    assert set(info["thresholds"]) == {"red", "orange", "yellow"}
+    assert info["feature_names"] == model.feature_names
+    assert info["card"]
+    assert app.client.get("/v1/model").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role", "status"),
+    [
+        ("post", "/v1/score", None, 401),
+        ("post", "/v1/score", "wrong", 401),
+        ("post", "/v1/score", "admin", 403),
+        ("post", "/v1/nothing-here", None, 401),
+        ("post", "/v1/explain", "scorer", 403),
+        ("post", "/v1/ingest", "supervisor", 403),
+        ("post", "/v1/reload", "scorer", 403),
+        ("post", "/v1/snapshot", "supervisor", 403),
+        ("get", "/v1/model", "wrong", 401),
+    ],
+)
+def test_keys_and_roles_are_enforced(
+    app: App, served: Served, method: str, path: str, role: str | None, status: int
+) -> None:
+    headers = {}
+    if role == "wrong":
+        headers = {"Authorization": "Bearer rwk_000000000000_guessed"}
+    elif role is not None:
+        headers = app.keys.header(role)
+    kwargs = {"json": {"not": "even valid"}} if method == "post" else {}
+    r = getattr(app.client, method)(path, headers=headers, **kwargs)
+    assert r.status_code == status, r.text
+    assert ("key" in r.json()["error"]) if status == 401 else ("role" in r.json()["error"])
+
+
+def test_liveness_and_readiness_need_no_key(app: App) -> None:
+    assert app.client.get("/livez").status_code == 200
+    assert app.client.get("/readyz").status_code == 200
+
+
+def _bad_requests(dispute: str) -> list[tuple[str, object, int, str]]:
+    return [
+        ("/v1/score", {"dispute_id": 7}, 400, "dispute_id"),
+        ("/v1/score", {"dispute_id": dispute, "as_of": "01/03/2024"}, 400, "as_of"),
+        ("/v1/score", {"dispute_id": dispute, "as_of": "2024-02-30"}, 400, "as_of"),
+        ("/v1/score", {"dispute_id": dispute, "top_k": "3"}, 400, "top_k"),
+        ("/v1/score", {"dispute_id": dispute, "colour": "red"}, 400, "colour"),
+        ("/v1/score", {}, 400, "dispute_id"),
+        ("/v1/score", {"dispute_id": "NO-SUCH-DISPUTE"}, 404, "dispute_id"),
+        ("/v1/score", {"dispute_id": dispute, "as_of": "1990-01-01"}, 400, "as_of"),
+        ("/v1/score", {"case": {"dispute": {"dispute_id": "X"}, "parties": []}}, 400, "case"),
+        ("/v1/score", [1, 2], 400, ""),
+        ("/v1/score_batch", {"cases": []}, 400, "cases"),
+        (
+            "/v1/score_batch",
+            {"cases": [{"dispute_id": dispute}] * (MAX_BATCH + 1)},
+            400,
+            "cases",
+        ),
+        (
+            "/v1/score_batch",
+            {"cases": [{"dispute_id": dispute}, {"dispute_id": "NO-SUCH"}]},
+            404,
+            "cases[1].dispute_id",
+        ),
+        ("/v1/score_batch", {"cases": [{"dispute_id": dispute, "as_of": "x"}]}, 400, "as_of"),
+    ]
+
+
+def test_bad_requests_get_a_4xx_naming_the_field(app: App, served: Served) -> None:
+    [dispute] = _open_ids(served, 1)
+    for path, body, status, field in _bad_requests(dispute):
+        r = app.client.post(path, json=body, headers=app.keys.header("scorer"))
+        assert r.status_code == status, (path, body, r.text)
+        assert field in r.text, (path, body, r.text)
+
+
+def test_a_category_outside_the_enum_is_named(app: App, served: Served) -> None:
+    [dispute] = _open_ids(served, 1)
+    case = _case_of(served, dispute, _as_of(served))
+    case["dispute"]["category"] = "noise"
+    r = app.client.post("/v1/score", json={"case": case}, headers=app.keys.header("scorer"))
+    assert r.status_code == 400
+    [detail] = r.json()["detail"]
+    assert detail["loc"] == ["case", "dispute", "category"]
+    assert "marriage_family" in detail["msg"]
+
+
+def test_not_json_is_a_400(app: App) -> None:
+    r = app.client.post(
+        "/v1/score",
+        content=b"{not json",
+        headers={**app.keys.header("scorer"), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400
+
+
+NEW_RECORDS = {
+    "persons": [
+        {"person_id": "IN-P1", "gender": "male", "grid_id": None, "birth_year": 1975},
+        {"person_id": "IN-P2", "gender": "female", "grid_id": None},
+    ],
+    "disputes": [
+        {
+            "dispute_id": "IN-D1",
+            "reported_at": "2024-12-01T09:00:00",
+            "grid_id": None,
+            "category": "debt",
+            "source": "hotline",
+            "threat_reported": True,
+            "violence_reported": False,
+            "weapon_mentioned": False,
+            "amount_involved": 30000,
+        }
+    ],
+    "dispute_parties": [
+        {"dispute_id": "IN-D1", "person_id": "IN-P1", "role": "claimant"},
+        {"dispute_id": "IN-D1", "person_id": "IN-P2", "role": "respondent"},
+    ],
+    "dispute_events": [{"dispute_id": "IN-D1", "at": "2024-12-05T10:00:00", "kind": "threat"}],
+}
+
+
+def _records(served: Served) -> dict:
+    grid = served.dataset.grids["grid_id"].iloc[0]
+    records = {k: [dict(r) for r in v] for k, v in NEW_RECORDS.items()}
+    for row in (*records["persons"], *records["disputes"]):
+        row["grid_id"] = grid
+    return records
+
+
+def test_ingest_is_all_or_nothing(app: App, served: Served) -> None:
+    records = _records(served)
+    bad = {k: [dict(r) for r in v] for k, v in records.items()}
+    bad["dispute_parties"][1]["role"] = "bystander"
+    before = app.store.history_counts()
+    r = app.client.post("/v1/ingest", json=bad, headers=app.keys.header("admin"))
+    assert r.status_code == 422, r.text
+    [issue] = r.json()["issues"]
+    assert (issue["table"], issue["record"], issue["field"], issue["value"]) == (
+        "dispute_parties",
+        2,
+        "role",
+        "bystander",
+    )
+    assert app.store.history_counts() == before
+    score = {"dispute_id": "IN-D1", "as_of": "2024-12-10"}
+    assert (
+        app.client.post("/v1/score", json=score, headers=app.keys.header("scorer")).status_code
+        == 404
+    )
+
+    r = app.client.post("/v1/ingest", json=records, headers=app.keys.header("admin"))
+    assert r.status_code == 200, r.text
+    assert r.json()["added"] == {
+        "persons": 2,
+        "disputes": 1,
+        "dispute_parties": 2,
+        "dispute_events": 1,
+    }
+    scored = app.client.post("/v1/score", json=score, headers=app.keys.header("scorer"))
+    assert scored.status_code == 200, scored.text
+    again = app.client.post("/v1/ingest", json=records, headers=app.keys.header("admin"))
+    assert again.status_code == 422 and "already holds" in again.json()["error"]
+
+
+def test_reload_and_snapshot(app: App, served: Served) -> None:
+    r = app.client.post("/v1/reload", json={}, headers=app.keys.header("admin"))
+    assert r.status_code == 200, r.text
+    assert r.json()["disputes"] >= len(served.dataset.disputes)
+    r = app.client.post(
+        "/v1/snapshot", json={"as_of": _as_of(served)}, headers=app.keys.header("admin")
+    )
+    assert r.status_code == 200, r.text
+    stored = r.json()["stored"]
+    from riskwarn.features import open_disputes
+
+    assert stored == len(open_disputes(app.store.read_dataset(), pd.Timestamp(_as_of(served))))
+    latest = app.store.latest_snapshots()
+    assert len(latest) == stored and all(s["tier"] in TIER_ORDER for s in latest)
+    r = app.client.post(
+        "/v1/reload", json={"model": "models:/riskwarn@nobody"}, headers=app.keys.header("admin")
+    )
+    assert r.status_code == 404 and "nobody" in r.json()["error"]
