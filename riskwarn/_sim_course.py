@@ -30,7 +30,7 @@ INC = {k: i for i, k in enumerate(INCIDENT_KINDS)}
 F = {f: i for i, f in enumerate(FLAGS)}
 
 # ---- the hazard of an extreme incident (log of the weekly hazard) -------------------------
-B0 = -9.7
+B0 = -9.8
 CAT_LOG_HAZARD = dict(
     zip(CATEGORIES, [0.5, 0.2, 0.2, 0.1, -0.3, -0.2, -0.9, -0.5, 0.0], strict=True)
 )
@@ -438,7 +438,7 @@ class _Sim:
             self.esc[d[m]] = True
         self.pet_level[d] = level
         self.n_pet[d] += 1
-        collective = self.collective[d] & (rng.random(d.size) < 0.7)
+        collective = self.collective[d] & (rng.random(d.size) < 0.6)
         # collective petitions list up to five claimants as petitioners
         n_rows = np.where(collective, np.minimum(self.claim_ptr[d + 1] - self.claim_ptr[d], 5), 1)
         row_case = np.repeat(d, n_rows)
