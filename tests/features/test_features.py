@@ -1,0 +1,284 @@
+"""Feature values on a hand-made case, the single-case paths and their errors."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from riskwarn.features import FeatureBuilder, build_features, snapshot_groups
+
+from riskwarn import Dataset
+from riskwarn.errors import RequestError, UnknownRecordError
+
+T0 = pd.Timestamp("2024-01-01")
+
+
+def day(n: float) -> pd.Timestamp:
+    return T0 + pd.Timedelta(days=n)
+
+
+def dispute(did: str, at: pd.Timestamp, **extra) -> dict:
+    row = dict(
+        dispute_id=did,
+        reported_at=at,
+        grid_id="G1",
+        category="marriage_family",
+        source="police_call",
+        threat_reported=True,
+        violence_reported=False,
+        weapon_mentioned=True,
+        amount_involved=999.0,
+        summary=None,
+    )
+    row.update(extra)
+    return row
+
+
+@pytest.fixture(scope="module")
+def ds() -> Dataset:
+    persons = pd.DataFrame(
+        {
+            "person_id": ["A", "B", "C", "N"],
+            "birth_year": [1960, 1990, None, 2000],
+            "gender": ["male", "female", "male", "female"],
+            "grid_id": ["G1", "G1", "G2", "G2"],
+            "household_id": ["H", "H", None, None],
+        }
+    )
+    grids = pd.DataFrame(
+        {"grid_id": ["G1", "G2"], "township": ["T", "T"], "county": "C", "population": [1000, 500]}
+    )
+    disputes = pd.DataFrame(
+        [
+            dispute("D", day(0)),
+            dispute("OLD", day(-400), category="debt"),
+            dispute("PAIR", day(-100), category="neighbor"),
+            dispute("OTHER", day(10), grid_id="G2"),
+        ]
+    )
+    parties = pd.DataFrame(
+        [
+            ("D", "A", "claimant"),
+            ("D", "B", "respondent"),
+            ("D", "B", "other"),
+            ("OLD", "A", "claimant"),
+            ("PAIR", "A", "claimant"),
+            ("PAIR", "B", "respondent"),
+            ("OTHER", "C", "claimant"),
+            ("OTHER", "B", "other"),
+        ],
+        columns=["dispute_id", "person_id", "role"],
+    )
+    events = pd.DataFrame(
+        [
+            ("D", day(5), "mediation_attempt"),
+            ("D", day(6), "mediation_failure"),
+            ("D", day(20), "mediation_success"),
+            ("D", day(40), "mediation_failure"),
+            ("D", day(50), "mediation_failure"),
+            ("D", day(55), "threat"),
+            ("D", day(58), "police_call"),
+            ("D", day(70), "visit"),
+        ],
+        columns=["dispute_id", "at", "kind"],
+    )
+    petitions = pd.DataFrame(
+        [
+            ("p1", "A", day(10), "visit", "county", False, False, "D"),
+            ("p2", "A", day(30), "online", "township", True, False, "D"),
+            ("p3", "A", day(45), "visit", "city", True, True, None),
+            ("p4", "B", day(-500), "letter", "province", False, False, None),
+        ],
+        columns=[
+            "petition_id",
+            "person_id",
+            "filed_at",
+            "channel",
+            "level",
+            "repeat",
+            "collective",
+            "dispute_id",
+        ],
+    )
+    flags = pd.DataFrame(
+        [
+            ("A", "severe_mental_disorder", 3, day(-10), None),
+            ("A", "drug_user", None, day(-100), day(30)),
+            ("B", "released_prisoner", 1, day(61), None),
+        ],
+        columns=["person_id", "flag", "level", "start_date", "end_date"],
+    )
+    ties = pd.DataFrame(
+        [("A", "B", "spouse", None, None), ("B", "C", "sibling", day(-5), None)],
+        columns=["person_a", "person_b", "kind", "since", "until"],
+    )
+    incidents = pd.DataFrame(
+        [("I1", day(-30), "serious_injury", None), ("I2", day(40), "self_harm", None)],
+        columns=["incident_id", "occurred_at", "kind", "dispute_id"],
+    )
+    incident_persons = pd.DataFrame(
+        [("I1", "A", "perpetrator"), ("I1", "B", "victim"), ("I2", "C", "victim")],
+        columns=["incident_id", "person_id", "role"],
+    )
+    return Dataset.from_frames(
+        persons=persons,
+        grids=grids,
+        disputes=disputes,
+        dispute_parties=parties,
+        dispute_events=events,
+        petitions=petitions,
+        person_flags=flags,
+        relationships=ties,
+        incidents=incidents,
+        incident_persons=incident_persons,
+    )
+
+
+def test_values_of_a_hand_made_case(ds) -> None:
+    f = FeatureBuilder(ds).features_for("D", day(60))
+    assert f["case_category"] == "marriage_family" and f["case_source"] == "police_call"
+    assert (
+        f["case_threat_reported"] and f["case_weapon_mentioned"] and not f["case_violence_reported"]
+    )
+    assert f["case_amount_log"] == pytest.approx(math.log1p(999.0))
+    assert f["case_age_days"] == 60.0
+    assert (
+        f["case_parties"],
+        f["case_claimants"],
+        f["case_respondents"],
+        f["case_other_parties"],
+    ) == (2, 1, 1, 1)
+    # history at day 60: failures at 6, 40, 50; success at 20; threat 55; police call 58
+    assert f["events_mediation_failure_ever"] == 3 and f["events_mediation_failure_30d"] == 2
+    assert f["events_mediation_failure_streak"] == 2
+    assert f["events_mediation_failure_days_since"] == 10.0
+    assert math.isnan(f["events_visit_days_since"])  # the visit is at day 70: the future
+    assert f["events_all_30d"] == 4 and f["events_trend_30d"] == 4 - 3
+    assert f["events_alarm_30d"] == 4 and f["events_alarm_trend_30d"] == 4 - 1
+    # petitions: about D county then township; A's city petition on another matter
+    assert f["petitions_case_ever"] == 2 and f["petitions_case_level_max"] == 2
+    assert not f["petitions_case_level_climbed"]
+    assert f["petitions_party_ever_sum"] == 4 and f["petitions_party_ever_max"] == 3
+    assert f["petitions_party_365d_sum"] == 3 and f["petitions_party_level_max"] == 4
+    assert f["petitions_party_level_climbed"]  # A: township (day 30) then city (day 45)
+    assert f["petitions_party_repeat_sum"] == 2 and f["petitions_party_collective_sum"] == 1
+    assert f["petitions_party_days_since"] == 15.0
+    # parties
+    assert (f["party_age_min"], f["party_age_max"]) == (34.0, 64.0)
+    assert f["party_male_share"] == 0.5 and f["party_same_household"]
+    assert f["party_flags_active"] == 1 and f["party_flag_level_max"] == 3.0
+    assert f["party_flag_severe_mental_disorder"] and not f["party_flag_drug_user"]
+    assert not f["party_flag_released_prisoner"]  # starts at day 61
+    assert f["party_disputes_ever_sum"] == 4  # A: OLD, PAIR; B: PAIR, OTHER
+    assert f["party_disputes_365d_sum"] == 3 and f["party_disputes_ever_max"] == 2
+    assert f["party_pair_disputes_ever"] == 1 and f["party_pair_disputes_365d"] == 1
+    assert f["party_incidents_perpetrator_ever"] == 1 and f["party_incidents_victim_ever"] == 1
+    assert f["party_incidents_days_since"] == 90.0
+    # graph: B's sister C (and co-party in OTHER) was in an incident 20 days ago
+    assert f["ties_spouse_sum"] == 2 and f["ties_sibling_sum"] == 1 and f["ties_between_spouse"]
+    assert f["graph_neighbors"] == 1 and f["graph_component_size"] == 3
+    assert f["ego_incidents_1hop_30d"] == 1
+    assert f["ego_incident_hops_180d"] == 0  # A and B themselves were in I1 (day -30)
+    assert f["ego_open_disputes_1hop"] == 3  # OLD, PAIR and OTHER are all still open
+    # area: G1 has D, PAIR in the last year over 1,000 residents, shrunk toward the county
+    assert 0 < f["area_grid_disputes_365d_rate"] < 1000 * 4 / 1500 * 2
+
+
+def test_features_for_case_with_a_new_person_matches_the_dataset_holding_it(ds) -> None:
+    new_case = dispute("NEW", day(30) + pd.Timedelta(hours=9), category="neighbor")
+    parties = [
+        {"person_id": "A", "role": "claimant"},
+        {
+            "person_id": "X",
+            "role": "respondent",
+            "birth_year": 1985,
+            "gender": "male",
+            "grid_id": "G1",
+            "household_id": None,
+        },
+    ]
+    events = [{"at": day(35), "kind": "mediation_failure"}]
+    as_of = day(60)
+    got = FeatureBuilder(ds).features_for_case(new_case, parties, events, as_of)
+
+    frames = {k: v for k, v in ds.tables().items()}
+    frames["persons"] = pd.concat(
+        [
+            ds.persons,
+            pd.DataFrame(
+                [
+                    {
+                        "person_id": "X",
+                        "birth_year": 1985,
+                        "gender": "male",
+                        "grid_id": "G1",
+                        "household_id": None,
+                    }
+                ]
+            ),
+        ]
+    )
+    frames["disputes"] = pd.concat([ds.disputes, pd.DataFrame([new_case])])
+    frames["dispute_parties"] = pd.concat(
+        [
+            ds.dispute_parties,
+            pd.DataFrame(
+                [{"dispute_id": "NEW", **{k: p[k] for k in ("person_id", "role")}} for p in parties]
+            ),
+        ]
+    )
+    frames["dispute_events"] = pd.concat(
+        [ds.dispute_events, pd.DataFrame([{"dispute_id": "NEW", **e} for e in events])]
+    )
+    held = Dataset.from_frames(**frames)
+    row = build_features(held, pd.DataFrame({"dispute_id": ["NEW"], "as_of": [as_of]})).iloc[0]
+    for name, value in got.items():
+        same = (isinstance(value, float) and math.isnan(value) and math.isnan(row[name])) or row[
+            name
+        ] == value
+        assert same, (name, row[name], value)
+    assert got["party_age_min"] == 39.0 and got["events_mediation_failure_streak"] == 1
+
+
+def test_errors_say_what_was_expected(ds) -> None:
+    builder = FeatureBuilder(ds)
+    with pytest.raises(UnknownRecordError, match="features_for_case"):
+        builder.features_for("NOPE", day(1))
+    with pytest.raises(RequestError, match="reported at or before as_of"):
+        builder.features_for("OTHER", day(5))
+    with pytest.raises(RequestError, match="dispute category"):
+        builder.features_for_case(dispute("Q", day(0), category="murder"), [], [], day(1))
+    with pytest.raises(RequestError, match="as_of"):
+        builder.features_for("D", "not a date")
+    with pytest.raises(UnknownRecordError):
+        build_features(ds, pd.DataFrame({"dispute_id": ["NOPE"], "as_of": [day(1)]}))
+
+
+def test_progress_is_reported(ds) -> None:
+    seen = []
+    snaps = pd.DataFrame({"dispute_id": ["D", "D", "PAIR"], "as_of": [day(30), day(60), day(60)]})
+    FeatureBuilder(ds).transform(
+        snaps, progress=lambda done, total, what: seen.append((done, total))
+    )
+    assert seen[-1] == (3, 3)
+
+
+def test_snapshot_groups_use_the_primary_party(ds) -> None:
+    snaps = pd.DataFrame(
+        {"dispute_id": ["D", "OTHER", "OLD"], "as_of": [day(60), day(60), day(60)]}
+    )
+    groups = snapshot_groups(ds, snaps)
+    assert list(groups.columns) == [
+        "dispute_id",
+        "as_of",
+        "gender",
+        "age_band",
+        "township",
+        "category",
+    ]
+    # D: respondent B; OTHER: no respondent, so B (smallest id) over C; OLD: A
+    assert groups["gender"].tolist() == ["female", "female", "male"]
+    assert groups["age_band"].tolist() == ["30-44", "30-44", "60+"]
+    assert groups["township"].tolist() == ["T", "T", "T"]
+    assert groups["category"].tolist() == ["marriage_family", "marriage_family", "debt"]
