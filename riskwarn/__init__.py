@@ -13,6 +13,7 @@ from __future__ import annotations
 from riskwarn._contract import CONTRACT_VERSION
 from riskwarn._dataset import Dataset, empty_table
 from riskwarn._io import write_dataset
+from riskwarn._simulate import simulate
 from riskwarn._validate import (
     ContractWarning,
     Issue,
@@ -34,6 +35,7 @@ __all__ = [
     "empty_table",
     "load_dataset",
     "parse_records",
+    "simulate",
     "validate_dataset",
     "write_dataset",
 ]

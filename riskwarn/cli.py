@@ -7,12 +7,27 @@ non-zero; ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
 
 from riskwarn import _core_cli
 from riskwarn.errors import RiskwarnError
+
+# Which stage declares each command, so that a command imports only its own stage
+# (the serving stage pulls in BentoML, seconds to import); help loads them all.
+STAGE_OF_COMMAND = {
+    "features": "riskwarn.features._cli",
+    "train": "riskwarn.training._cli",
+    "train-table": "riskwarn.training._cli",
+    "promote": "riskwarn.training._cli",
+    "score": "riskwarn.training._cli",
+    "experiment": "riskwarn.training._cli",
+    "serve": "riskwarn.serving._cli",
+    "keys": "riskwarn.serving._cli",
+    "history": "riskwarn.serving._cli",
+}
 
 app = typer.Typer(
     name="riskwarn",
@@ -37,8 +52,23 @@ def _merge(sub: typer.Typer) -> None:
     app.registered_groups.extend(sub.registered_groups)
 
 
-for _sub in (_core_cli.commands,):
-    _merge(_sub)
+_merge(_core_cli.commands)
+
+
+_LOADED: set[str] = set()
+
+
+def _load_stages(args: list[str]) -> None:
+    """Merge the commands of the stage the command line names; all of them for help."""
+    words = [a for a in args if not a.startswith("-")]
+    core = {c.name or c.callback.__name__ for c in _core_cli.commands.registered_commands}
+    if words and words[0] in core:
+        return
+    stage = STAGE_OF_COMMAND.get(words[0]) if words else None
+    for module in [stage] if stage else sorted(set(STAGE_OF_COMMAND.values())):
+        if module not in _LOADED:
+            _merge(importlib.import_module(module).commands)
+            _LOADED.add(module)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
+        _load_stages(args)
         status = app(args=args, standalone_mode=False)
     except SystemExit as exc:  # typer/click exits for --help and usage errors
         return int(exc.code or 0)

@@ -16,7 +16,20 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 def test_help_lists_the_commands() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for command in ("validate", "simulate", "summary"):
+    for command in (
+        "validate",
+        "simulate",
+        "summary",
+        "features",
+        "train",
+        "train-table",
+        "promote",
+        "score",
+        "experiment",
+        "serve",
+        "keys",
+        "history",
+    ):
         assert command in result.stdout
     sub = run("validate", "--help")
     assert sub.returncode == 0 and "directory" in sub.stdout
