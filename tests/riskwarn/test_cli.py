@@ -64,3 +64,20 @@ def test_usage_errors_name_the_option(tmp_path: Path) -> None:
     result = run("simulate", str(tmp_path / "x"), "--persons", "many")
     assert result.returncode == 2
     assert "--persons" in result.stderr
+
+
+def test_simulate_then_validate_and_summarise(tmp_path: Path) -> None:
+    out = tmp_path / "county"
+    made = run("simulate", str(out), "--persons", "1500", "--years", "1", "--seed", "3")
+    assert made.returncode == 0, made.stderr
+    assert (out / "persons.csv").exists() and (out / "dispute_events.csv").exists()
+    checked = run("validate", str(out))
+    assert checked.returncode == 0, checked.stdout[-2000:]
+    summary = run("summary", str(out))
+    assert summary.returncode == 0 and "disputes per 100 persons per year" in summary.stdout
+
+
+def test_simulate_refuses_a_bad_start_date(tmp_path: Path) -> None:
+    result = run("simulate", str(tmp_path / "x"), "--start", "2024-13-01")
+    assert result.returncode == 1
+    assert "--start must be a date YYYY-MM-DD" in result.stderr
