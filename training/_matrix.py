@@ -8,11 +8,14 @@ prediction avoids LightGBM's pandas path.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from riskwarn.errors import ModelMismatchError
+
+_SMALL = 64
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,17 @@ class FeatureLayout:
 
     names: list[str]
     categories: dict[str, list[str]] = field(default_factory=dict)
+
+    @cached_property
+    def codes(self) -> dict[str, dict[str, int]]:
+        """Category value -> code, per category feature."""
+        return {n: {c: i for i, c in enumerate(cats)} for n, cats in self.categories.items()}
+
+    @cached_property
+    def numeric_index(self) -> np.ndarray:
+        return np.array(
+            [i for i, n in enumerate(self.names) if n not in self.categories], dtype=int
+        )
 
     @property
     def categorical_index(self) -> list[int]:
@@ -56,6 +70,11 @@ def to_matrix(frame: pd.DataFrame, layout: FeatureLayout) -> np.ndarray:
             f"{missing[:5]}{'...' if len(missing) > 5 else ''}; build features with the same "
             "feature registry version the model was trained with."
         )
+    if len(frame) <= _SMALL:
+        try:
+            return _small_matrix(frame, layout)
+        except (TypeError, ValueError):
+            pass  # e.g. pd.NA or text in a numeric column: the column-wise path copes
     out = np.empty((len(frame), len(layout.names)), dtype=np.float64)
     for j, name in enumerate(layout.names):
         col = frame[name]
@@ -63,9 +82,34 @@ def to_matrix(frame: pd.DataFrame, layout: FeatureLayout) -> np.ndarray:
         if cats is None:
             out[:, j] = _numeric(col)
         else:
-            codes = pd.Categorical(col.astype("object"), categories=cats).codes
-            out[:, j] = np.where(codes < 0, np.nan, codes)
+            text = col.astype("object")
+            known = text.notna().to_numpy()
+            mapped = np.full(len(text), np.nan)
+            mapped[known] = (
+                text[known]
+                .astype(str)
+                .map(layout.codes[name])
+                .to_numpy(dtype=np.float64, na_value=np.nan)
+            )
+            out[:, j] = mapped
     return out
+
+
+def _small_matrix(frame: pd.DataFrame, layout: FeatureLayout) -> np.ndarray:
+    """Few rows: one object array, then plain numpy (avoids per-column pandas overhead,
+    which dominates single-case scoring)."""
+    raw = frame.to_numpy(dtype=object)[:, frame.columns.get_indexer(layout.names)]
+    out = np.empty(raw.shape, dtype=np.float64)
+    num = layout.numeric_index
+    out[:, num] = raw[:, num].astype(np.float64)
+    for name, codes in layout.codes.items():
+        j = layout.names.index(name)
+        out[:, j] = [np.nan if _absent(v) else codes.get(str(v), np.nan) for v in raw[:, j]]
+    return out
+
+
+def _absent(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
 
 
 def _numeric(col: pd.Series) -> np.ndarray:

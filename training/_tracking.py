@@ -88,6 +88,18 @@ def _example(frame: pd.DataFrame, model: RiskModel) -> pd.DataFrame:
     return pd.DataFrame(out).reset_index(drop=True)
 
 
+def pip_requirements() -> list[str]:
+    """What the pyfunc needs, pinned to the versions that trained it. Given explicitly so
+    MLflow does not probe imports in a subprocess (seconds per run); riskwarn itself must
+    be importable where the model is served (``--env-manager local``)."""
+    from importlib.metadata import version
+
+    return [
+        f"{pkg}=={version(pkg)}"
+        for pkg in ("mlflow", "lightgbm", "numpy", "pandas", "scikit-learn", "pyarrow")
+    ]
+
+
 def _flat_params(config: TrainConfig, params: dict) -> dict[str, str]:
     flat = {f"lgbm.{k}" if k in type(config.lgbm).model_fields else k: v for k, v in params.items()}
     flat.update(
@@ -225,6 +237,7 @@ def log_training(
             artifacts={BUNDLE: str(bundle)},
             signature=signature,
             input_example=example,
+            pip_requirements=pip_requirements(),
             registered_model_name=model_name if register else None,
         )
         version = (

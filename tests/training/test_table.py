@@ -137,3 +137,17 @@ def test_unknown_label_rows_are_left_out_and_bad_labels_refused(table: pd.DataFr
 def test_missing_column_suggests_the_close_one(table: pd.DataFrame) -> None:
     with pytest.raises(ConfigError, match="Did you mean 'as_of'"):
         table_data(table, label="label", time="as_off")
+
+
+def test_few_and_many_rows_give_the_same_matrix(table: pd.DataFrame) -> None:
+    result = fit_evaluate(_data(table), parse_config({**FAST, "bootstrap": 0, "baselines": False}))
+    model = result.model
+    frame = table.head(200).copy()
+    frame.loc[3, "x1"] = np.nan
+    frame.loc[4, "kind"] = None
+    frame.loc[5, "kind"] = "never-seen"
+    many = model.matrix(frame)
+    few = np.vstack([model.matrix(frame.iloc[[i]]) for i in range(10)])
+    np.testing.assert_array_equal(many[:10], few)
+    assert np.isnan(many[3, model.feature_names.index("x1")])
+    assert np.isnan(many[4:6, model.feature_names.index("kind")]).all()
