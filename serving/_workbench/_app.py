@@ -35,7 +35,7 @@ from . import _session
 from ._actions import ActionRefused, check_action
 from ._charts import TIER_COLOURS, pct
 from ._i18n import ENUMS, LABELS, TIER_ORDER, enum_label, label, pick_lang, tier_rank
-from ._queue import QueueFilter, queue_page
+from ._queue import PER_PAGE, QueueFilter, queue_page
 from ._views import case_json, case_view, model_view
 
 HERE = Path(__file__).parent
@@ -91,15 +91,20 @@ def _environment() -> Environment:
     env.filters["pct"] = pct
     env.filters["day"] = lambda v: "" if v is None else f"{v:%Y-%m-%d}"
     env.filters["stamp"] = lambda v: "" if v is None else f"{v:%Y-%m-%d %H:%M}"
-    env.globals.update(TIER_ORDER=TIER_ORDER, TIER_COLOURS=TIER_COLOURS, tier_rank=tier_rank)
+    env.globals.update(
+        TIER_ORDER=TIER_ORDER, TIER_COLOURS=TIER_COLOURS, tier_rank=tier_rank, label_keys=LABELS
+    )
     return env
 
 
 class Workbench:
     """Routes and the state they share (templates, session signer, a scoring lock)."""
 
-    def __init__(self, backend: Backend | Callable[[], Backend], secret: str | None) -> None:
+    def __init__(
+        self, backend: Backend | Callable[[], Backend], secret: str | None, per_page: int
+    ) -> None:
         self._backend = backend
+        self.per_page = per_page
         self._secret = secret
         self._sessions: _session.Sessions | None = None
         self._lock = (
@@ -322,12 +327,12 @@ class Workbench:
 
     async def queue(self, ctx: Ctx) -> Response:
         f = QueueFilter.from_params(ctx.request.query_params)
-        page = await run_in_threadpool(queue_page, ctx.backend.store.engine, f)
+        page = await run_in_threadpool(queue_page, ctx.backend.store.engine, f, self.per_page)
         return self.render(ctx, "queue.html", page=page, f=f, categories=list(ENUMS["category"]))
 
     async def queue_json(self, ctx: Ctx) -> Response:
         f = QueueFilter.from_params(ctx.request.query_params)
-        page = await run_in_threadpool(queue_page, ctx.backend.store.engine, f)
+        page = await run_in_threadpool(queue_page, ctx.backend.store.engine, f, self.per_page)
         keep = (
             "position",
             "dispute_id",
@@ -455,12 +460,16 @@ class Workbench:
 
 
 def make_workbench(
-    backend: Backend | Callable[[], Backend], *, secret: str | None = None
+    backend: Backend | Callable[[], Backend],
+    *,
+    secret: str | None = None,
+    per_page: int = PER_PAGE,
 ) -> Starlette:
     """The supervisor workbench as an ASGI app, to mount under ``/ui``.
 
     ``backend`` is the service (anything with ``store`` and ``scorer``) or a function
     returning it at request time, e.g. ``bentoml.get_current_service``. ``secret`` signs
     session cookies; by default ``RISKWARN_SESSION_SECRET`` or a file in the state folder.
+    ``per_page`` is the queue's page size.
     """
-    return Workbench(backend, secret).app()
+    return Workbench(backend, secret, per_page).app()

@@ -74,8 +74,7 @@ def sparkline(
     """Risk over past snapshots: ``(date label, risk, tier)`` oldest first, on tier bands."""
     left, right, top_pad, bottom = 40, 12, 8, 20
     risks = [r for _, r, _ in points] or [0.0]
-    cuts = [float(v) for t, v in thresholds.items() if t in TIER_TINTS]
-    top = min(1.0, max([*risks, *cuts, 0.01]) * 1.15)
+    top = min(1.0, max(0.01, max(risks) * 1.4))  # the risks fill the box; bands where they reach
     w, h = width - left - right, height - top_pad - bottom
 
     def y(v: float) -> float:
@@ -145,7 +144,7 @@ def waterfall(
         steps.append(("step", name, total, total + value))
         total += value
     steps.append(("score", words["score"], 0.0, total))
-    ends = [v for _, _, a, b in steps for v in (a, b)]
+    ends = [v for kind, _, a, b in steps for v in ((b,) if kind != "step" else (a, b))]
     lo, hi = min(ends), max(ends)
     span = (hi - lo) or 1.0
     lo, hi = lo - span * 0.04, hi + span * 0.04
@@ -155,7 +154,7 @@ def waterfall(
         return label_w + 8 + (v - lo) / (hi - lo) * bar_w
 
     height = top_pad + row * len(steps) + 22
-    body = [el("line", x1=x(0), y1=float(top_pad - 4), x2=x(0), y2=height - 20.0, class_="zero")]
+    body: list[str] = []
     for i, (kind, name, start, end) in enumerate(steps):
         y0 = top_pad + i * row
         if kind == "step":
@@ -164,9 +163,19 @@ def waterfall(
             colour, shown, cls = (
                 (UP, f"+{end - start:.2f}", "up") if up else (DOWN, f"−{start - end:.2f}", "down")
             )
-        else:
-            a, b = sorted((0.0, end))
+        else:  # the base value and the model score are marks on the scale, not bars
+            a, b = end - (hi - lo) * 0.004, end + (hi - lo) * 0.004
             colour, shown, cls = NEUTRAL, f"{end:.2f}", kind
+            body.append(
+                el(
+                    "line",
+                    x1=x(end),
+                    y1=float(top_pad),
+                    x2=x(end),
+                    y2=float(top_pad + row * len(steps)),
+                    class_="zero",
+                )
+            )
         bar = el(
             "rect",
             title(f"{name}: {shown}"),

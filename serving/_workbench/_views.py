@@ -158,14 +158,61 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """``{model: {metric: {value, lo, hi}}}`` as rows, the served model (lightgbm) first."""
-    rows = []
-    for model in sorted(metrics, key=lambda m: (m != "lightgbm", m)):
-        for name, v in (metrics[model] or {}).items():
-            if isinstance(v, dict) and "value" in v:
-                rows.append({"model": model, "metric": name, **v})
-    return rows
+def metric_table(metrics: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """``{model: {metric: {value, lo, hi}}}`` as one row per metric with a cell per model;
+    the served model (lightgbm) is the first column."""
+    models = sorted(metrics, key=lambda m: (m != "lightgbm", m))
+    names: list[str] = []
+    for m in models:
+        names += [
+            n for n, v in (metrics[m] or {}).items() if isinstance(v, dict) and n not in names
+        ]
+    rows = [
+        {"metric": n, "cells": [_interval((metrics[m] or {}).get(n)) for m in models]}
+        for n in names
+    ]
+    return models, rows
+
+
+def _interval(v: Any) -> dict[str, float | None] | None:
+    if not isinstance(v, dict) or "value" not in v:
+        return None
+
+    def num(x: Any) -> float | None:
+        return None if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)
+
+    return {"value": num(v["value"]), "lo": num(v.get("lo")), "hi": num(v.get("hi"))}
+
+
+def metric_label(name: str, lang: str) -> str:
+    """``recall_top5`` as "前5%召回率" / "Recall in the top 5%"; other names as they are."""
+    for prefix, zh, en in (("recall_top", "前{k}%召回率", "Recall, top {k}%"),
+                           ("precision_top", "前{k}%精确率", "Precision, top {k}%")):  # fmt: skip
+        if name.startswith(prefix):
+            k = name.removeprefix(prefix)
+            return (zh if lang == "zh" else en).format(k=k)
+    words = METRIC_WORDS.get(name)
+    return name if words is None else words[0 if lang == "zh" else 1]
+
+
+METRIC_WORDS = {
+    "roc_auc": ("ROC AUC（区分能力）", "ROC AUC (ranking)"),
+    "pr_auc": ("PR AUC（少数类排序）", "PR AUC (rare-class ranking)"),
+    "brier": ("Brier 分数（越低越好）", "Brier score (lower is better)"),
+    "ece": ("校准误差 ECE（越低越好）", "Calibration error ECE (lower is better)"),
+    "log_loss": ("对数损失（越低越好）", "Log loss (lower is better)"),
+}
+GROUP_ENUMS = {"category": "category", "gender": "gender", "source": "source"}
+
+
+def group_rows(groups: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Group results with enum levels in the page language."""
+    out = []
+    for g in groups:
+        kind = GROUP_ENUMS.get(str(g.get("group")))
+        level = enum_label(kind, g.get("level"), lang) if kind else g.get("level")
+        out.append({**g, "level": level})
+    return out
 
 
 def model_view(scorer: Scorer, lang: str) -> dict[str, Any]:
@@ -180,14 +227,18 @@ def model_view(scorer: Scorer, lang: str) -> dict[str, Any]:
         "registry_version": str(m.registry_version),
         "thresholds": dict(m.thresholds),
         "windows": meta.get("windows") or {},
-        "metrics": _metric_rows(meta.get("metrics") or {}),
+        "models": metric_table(meta.get("metrics") or {})[0],
+        "metrics": [
+            {**r, "label": metric_label(r["metric"], lang)}
+            for r in metric_table(meta.get("metrics") or {})[1]
+        ],
         "calibration_method": cal.get("method"),
         "calibration": calibration(
             points,
             {"x": label("predicted", lang), "y": label("observed", lang)},
             label("calibration", lang),
         ),
-        "groups": meta.get("groups") or [],
+        "groups": group_rows(meta.get("groups") or [], lang),
         "card": str(meta.get("model_card") or meta.get("card") or ""),
         "base_rate": meta.get("base_rate") or {},
     }

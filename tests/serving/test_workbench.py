@@ -1,0 +1,515 @@
+"""The supervisor workbench in process: sign-in and its cookie, access, the queue's order,
+filters and paging, the case and model pages, actions (raise only), CSRF and the audit log.
+
+Runs the workbench over a real store (the simulated county's history, real snapshots from
+the real model trained in the serving fixtures), mounted under /ui as the service mounts it.
+"""
+
+from __future__ import annotations
+
+import copy
+import html as html_lib
+import math
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from riskwarn.features import REGISTRY
+from riskwarn.serving import Scorer, Store, take_snapshot
+from riskwarn.serving._workbench import make_workbench
+from riskwarn.training import load_model
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from .conftest import Keys, Served, fresh_store, make_client
+
+SECRET = "workbench-tests-" + "s" * 32
+TIERS = ("blue", "yellow", "orange", "red")
+
+
+@dataclass
+class Bench:
+    client: Any
+    store: Store
+    keys: Keys
+    scorer: Scorer
+    backend: SimpleNamespace
+
+    def new_client(self) -> Any:
+        return make_client(self.client.app)
+
+
+def mounted(backend: Any, **options: Any) -> Starlette:
+    return Starlette(routes=[Mount("/ui", app=make_workbench(backend, **options))])
+
+
+def snapshot_store(served: Served, path: Path) -> tuple[Store, Keys, Scorer]:
+    """The county's history, one key per role, and three monthly snapshots of open cases."""
+    store, keys = fresh_store(served, path)
+    scorer = Scorer(load_model(tracking_uri=served.tracking_uri), store.read_dataset())
+    end = served.dataset.end.normalize()
+    for back in (60, 30, 0):
+        take_snapshot(scorer, store, (end - pd.Timedelta(days=back)).to_pydatetime())
+    return store, keys, scorer
+
+
+@pytest.fixture(scope="module")
+def bench(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
+    store, keys, scorer = snapshot_store(served, tmp_path_factory.mktemp("wb") / "service.db")
+    backend = SimpleNamespace(store=store, scorer=scorer)
+    with make_client(mounted(backend, secret=SECRET)) as client:
+        yield Bench(client, store, keys, scorer, backend)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "expected a CSRF token in the form"
+    return found[1]
+
+
+def sign_in(client: Any, key: str, next_path: str = "") -> Any:
+    form = client.get("/ui/signin")
+    assert form.status_code == 200
+    data = {"key": key, "csrf": csrf_of(form.text), "next": next_path}
+    return client.post("/ui/signin", data=data, follow_redirects=False)
+
+
+def error_of(html: str) -> str:
+    found = re.search(r'id="error">([^<]+)<', html)
+    return found[1] if found else ""
+
+
+@pytest.fixture
+def supervisor(bench: Bench) -> Iterator[Any]:
+    with bench.new_client() as client:
+        assert sign_in(client, bench.keys.supervisor).status_code == 303
+        yield client
+
+
+# access -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/ui/queue", "/ui/model", "/ui/cases/D00001", "/ui/"])
+def test_pages_redirect_to_sign_in_without_a_session(bench: Bench, path: str) -> None:
+    with bench.new_client() as client:
+        r = client.get(path, follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/ui/signin") or r.headers["location"] == "/ui/queue"
+    if path != "/ui/":
+        assert r.headers["location"] == "/ui/signin?next=" + path.replace("/", "%2F")
+
+
+@pytest.mark.parametrize("path", ["/ui/api/queue", "/ui/api/cases/D00001"])
+def test_data_routes_answer_401_in_json_without_a_session(bench: Bench, path: str) -> None:
+    with bench.new_client() as client:
+        r = client.get(path)
+    assert r.status_code == 401
+    assert "sign in" in r.json()["error"]
+
+
+def test_sign_in_keeps_a_signed_httponly_samesite_cookie_without_the_key(bench: Bench) -> None:
+    with bench.new_client() as client:
+        r = sign_in(client, bench.keys.supervisor, next_path="/ui/model")
+        assert r.status_code == 303 and r.headers["location"] == "/ui/model"
+        cookie = r.headers["set-cookie"]
+        assert cookie.startswith("rw_session=")
+        flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert "httponly" in flags and "samesite=lax" in flags and "path=/ui" in flags
+        secret_part = bench.keys.supervisor.split("_", 2)[2]
+        assert secret_part not in cookie and bench.keys.supervisor not in cookie
+        page = client.get("/ui/queue")
+        assert page.status_code == 200 and "county-centre" in page.text
+        # A changed cookie is no session at all.
+        value = client.cookies.get("rw_session")
+        client.cookies.set("rw_session", value[:-3] + ("AAA" if value[-3:] != "AAA" else "BBB"))
+        assert client.get("/ui/queue", follow_redirects=False).status_code == 303
+
+
+def test_a_wrong_key_is_refused(bench: Bench) -> None:
+    with bench.new_client() as client:
+        for key in ("rwk_0000_nothing", bench.keys.supervisor + "x", "not a key"):
+            r = sign_in(client, key)
+            assert r.status_code == 401
+            assert "密钥不正确或已停用" in error_of(r.text)
+            assert "rw_session" not in r.headers.get("set-cookie", "") or "kid" not in r.text
+            assert client.get("/ui/queue", follow_redirects=False).status_code == 303
+
+
+def test_a_scorer_key_is_refused_with_a_clear_message(bench: Bench) -> None:
+    with bench.new_client() as client:
+        r = sign_in(client, bench.keys.scorer)
+        assert r.status_code == 403
+        message = error_of(r.text)
+        assert "scorer" in message and "supervisor" in message and "platform" in message
+        assert client.get("/ui/queue", follow_redirects=False).status_code == 303
+
+
+def test_an_admin_key_may_sign_in(bench: Bench) -> None:
+    with bench.new_client() as client:
+        assert sign_in(client, bench.keys.admin).status_code == 303
+        assert client.get("/ui/queue").status_code == 200
+
+
+def test_sign_in_needs_the_form_token(bench: Bench) -> None:
+    with bench.new_client() as client:
+        client.get("/ui/signin")
+        r = client.post("/ui/signin", data={"key": bench.keys.supervisor, "csrf": "forged"})
+        assert r.status_code == 403
+        assert client.get("/ui/queue", follow_redirects=False).status_code == 303
+
+
+def test_revoking_a_key_ends_its_sessions(served: Served, tmp_path: Path) -> None:
+    store, keys = fresh_store(served, tmp_path / "service.db")
+    backend = SimpleNamespace(
+        store=store, scorer=Scorer(load_model(tracking_uri=served.tracking_uri), served.dataset)
+    )
+    with make_client(mounted(backend, secret=SECRET)) as client:
+        assert sign_in(client, keys.supervisor).status_code == 303
+        assert client.get("/ui/queue").status_code == 200
+        assert store.revoke_key("county-centre")
+        assert client.get("/ui/queue", follow_redirects=False).status_code == 303
+        assert client.get("/ui/api/queue").status_code == 401
+
+
+def test_sign_out_ends_the_session(bench: Bench) -> None:
+    with bench.new_client() as client:
+        sign_in(client, bench.keys.supervisor)
+        page = client.get("/ui/queue")
+        r = client.post("/ui/signout", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/ui/signin"
+        assert client.get("/ui/queue", follow_redirects=False).status_code == 303
+
+
+def test_the_session_secret_is_made_once_in_the_state_folder(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("RISKWARN_HOME", str(home))
+    monkeypatch.delenv("RISKWARN_SESSION_SECRET", raising=False)
+    store, keys = fresh_store(served, tmp_path / "service.db")
+    backend = SimpleNamespace(
+        store=store, scorer=Scorer(load_model(tracking_uri=served.tracking_uri), served.dataset)
+    )
+    with make_client(mounted(backend)) as first:
+        assert sign_in(first, keys.supervisor).status_code == 303
+        cookie = first.cookies.get("rw_session")
+    secret_file = home / "session_secret"
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    assert len(secret_file.read_text().strip()) >= 32
+    with make_client(mounted(backend)) as second:  # a restart reads the same secret
+        second.cookies.set("rw_session", cookie)
+        assert second.get("/ui/queue", follow_redirects=False).status_code == 200
+    monkeypatch.setenv("RISKWARN_SESSION_SECRET", "another-secret-" + "x" * 32)
+    with make_client(mounted(backend)) as third:  # the environment's secret wins
+        third.cookies.set("rw_session", cookie)
+        assert third.get("/ui/queue", follow_redirects=False).status_code == 303
+
+
+def test_pages_carry_security_headers(supervisor: Any) -> None:
+    r = supervisor.get("/ui/queue")
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["x-frame-options"] == "DENY"
+
+
+# queue --------------------------------------------------------------------------------
+
+
+def test_the_queue_lists_the_latest_snapshot_in_risk_order(bench: Bench, supervisor: Any) -> None:
+    latest = bench.store.latest_snapshots()
+    as_of = max(s["as_of"] for s in latest)
+    current = [s for s in latest if s["as_of"] == as_of]
+    body = supervisor.get("/ui/api/queue").json()
+    assert body["total"] == len(current) > 0
+    risks = [r["risk"] for r in body["rows"]]
+    assert risks == sorted(risks, reverse=True)
+    by_id = {s["dispute_id"]: s for s in current}
+    for row in body["rows"]:
+        snap = by_id[row["dispute_id"]]
+        assert row["risk"] == pytest.approx(snap["risk"]) and row["model_tier"] == snap["tier"]
+        if snap["previous_risk"] is None:
+            assert row["change"] is None
+        else:
+            assert row["change"] == pytest.approx(snap["risk"] - snap["previous_risk"])
+    html = supervisor.get("/ui/queue").text
+    ids = re.findall(r'<tr class="row tier-(\w+)" data-dispute="([^"]+)"', html)
+    assert [d for _, d in ids] == [r["dispute_id"] for r in body["rows"]]
+    assert [t for t, _ in ids] == [r["tier"] for r in body["rows"]]
+    assert "风险队列" in html and "乡镇/街道" in html
+
+
+def _paging_app(served: Served, path: Path, n_extra_runs: int = 0) -> tuple[Any, pd.DataFrame]:
+    """A store whose latest snapshot holds every dispute of the county with a known risk."""
+    store, keys = fresh_store(served, path)
+    ds = served.dataset
+    rng = np.random.default_rng(5)
+    risk = rng.beta(0.6, 8, len(ds.disputes))
+    tiers = np.array(TIERS)[np.digitize(risk, [0.05, 0.15, 0.35])]
+    as_of = ds.end.normalize().to_pydatetime()
+    frame = pd.DataFrame(
+        {"dispute_id": ds.disputes["dispute_id"], "risk": risk, "tier": tiers}
+    ).merge(ds.disputes[["dispute_id", "grid_id", "category"]], on="dispute_id")
+    frame = frame.merge(ds.grids[["grid_id", "township"]], on="grid_id", how="left")
+    store.add_snapshots(
+        {"dispute_id": d, "as_of": as_of, "model_version": "t", "risk": float(r), "tier": t}
+        for d, r, t in zip(frame["dispute_id"], frame["risk"], frame["tier"], strict=True)
+    )
+    backend = SimpleNamespace(
+        store=store, scorer=Scorer(load_model(tracking_uri=served.tracking_uri), ds)
+    )
+    client = make_client(mounted(backend, secret=SECRET, per_page=50))
+    assert sign_in(client, keys.supervisor).status_code == 303
+    return client, frame.sort_values(["risk", "dispute_id"], ascending=[False, True])
+
+
+@pytest.fixture(scope="module")
+def paging(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    client, frame = _paging_app(served, tmp_path_factory.mktemp("paging") / "service.db")
+    with client:
+        yield client, frame
+
+
+def test_the_queue_pages_through_every_case_on_the_server(paging: tuple) -> None:
+    client, frame = paging
+    pages = math.ceil(len(frame) / 50)
+    seen: list[str] = []
+    for page in range(1, pages + 1):
+        body = client.get("/ui/api/queue", params={"page": page}).json()
+        assert body["total"] == len(frame) and body["pages"] == pages and body["page"] == page
+        assert len(body["rows"]) == (50 if page < pages else len(frame) - 50 * (pages - 1))
+        assert [r["position"] for r in body["rows"]] == list(
+            range(50 * (page - 1) + 1, 50 * (page - 1) + 1 + len(body["rows"]))
+        )
+        seen += [r["dispute_id"] for r in body["rows"]]
+    assert seen == list(frame["dispute_id"])
+    beyond = client.get("/ui/api/queue", params={"page": pages + 7}).json()
+    assert beyond["page"] == pages
+    html = client.get("/ui/queue", params={"page": 2}).text
+    assert f"第 2 / {pages} 页，共 {len(frame)} 件" in html
+    assert 'href="/ui/queue?page=3"' in html and 'href="/ui/queue"' in html
+
+
+@pytest.mark.parametrize(
+    ("param", "column"),
+    [("tier", "tier"), ("township", "township"), ("grid", "grid_id"), ("category", "category")],
+)
+def test_filters_narrow_the_queue(paging: tuple, param: str, column: str) -> None:
+    client, frame = paging
+    value = frame[column].value_counts().index[-1]  # the rarest value: a real narrowing
+    expected = frame.loc[frame[column] == value]
+    body = client.get("/ui/api/queue", params={param: value}).json()
+    assert body["total"] == len(expected) < len(frame)
+    assert [r["dispute_id"] for r in body["rows"]] == list(expected["dispute_id"][:50])
+    assert all(r[column] == value for r in body["rows"])
+
+
+def test_filters_combine_and_search_finds_ids(paging: tuple) -> None:
+    client, frame = paging
+    some = frame.iloc[3]
+    both = client.get(
+        "/ui/api/queue", params={"township": some["township"], "category": some["category"]}
+    ).json()
+    expected = frame.loc[
+        (frame["township"] == some["township"]) & (frame["category"] == some["category"])
+    ]
+    assert both["total"] == len(expected)
+    found = client.get("/ui/api/queue", params={"q": some["dispute_id"]}).json()
+    assert [r["dispute_id"] for r in found["rows"]] == [some["dispute_id"]]
+    part = some["dispute_id"][:-1]
+    partial = client.get("/ui/api/queue", params={"q": part}).json()
+    assert partial["total"] == int(frame["dispute_id"].str.contains(part, regex=False).sum())
+    nothing = client.get("/ui/queue", params={"q": "no-such-id%_"})
+    assert "没有符合条件的纠纷" in nothing.text
+    bad = client.get("/ui/api/queue", params={"tier": "purple", "page": "x"}).json()
+    assert bad["total"] == len(frame) and bad["page"] == 1
+
+
+# case and model pages -----------------------------------------------------------------
+
+
+def _first_open(bench: Bench) -> str:
+    return bench.store.latest_snapshots()[0]["dispute_id"]
+
+
+def test_the_case_page_explains_in_chinese_and_english(bench: Bench, supervisor: Any) -> None:
+    dispute = max(bench.store.latest_snapshots(), key=lambda s: s["risk"])["dispute_id"]
+    data = supervisor.get(f"/ui/api/cases/{dispute}").json()
+    assert data["model_version"] == str(bench.scorer.model.version)
+    assert data["reasons"], "the riskiest case has reasons"
+    for reason in data["reasons"]:
+        assert reason["contribution"] > 0
+        assert reason["text_zh"] == REGISTRY.reason(reason["feature"], reason["value"], "zh")
+    total = data["base_value"] + sum(c["contribution"] for c in data["contributions"])
+    assert len(data["contributions"]) == len(bench.scorer.model.feature_names)
+    html = html_lib.unescape(supervisor.get(f"/ui/cases/{dispute}").text)
+    for reason in data["reasons"]:
+        assert reason["text_zh"] in html
+    assert 'class="chart waterfall"' in html and f"{total:.2f}".replace("-", "") in html
+    assert 'class="chart sparkline"' in html and 'class="chart network"' in html
+    assert "当事人关系网络" in html and "案件经过" in html
+    english = supervisor.get(f"/ui/cases/{dispute}", params={"lang": "en"})
+    assert "rw_lang=en" in english.headers["set-cookie"]
+    for reason in data["reasons"]:
+        assert reason["text_en"] in html_lib.unescape(english.text)
+    assert "Main reasons" in english.text
+    again = supervisor.get(f"/ui/cases/{dispute}")  # the cookie keeps the choice
+    assert "Main reasons" in again.text
+    supervisor.get("/ui/queue", params={"lang": "zh"})
+
+
+def test_the_case_page_shows_only_pseudonymous_people(bench: Bench, supervisor: Any) -> None:
+    ds = bench.scorer.dataset
+    dispute = _first_open(bench)
+    data = supervisor.get(f"/ui/api/cases/{dispute}").json()
+    parties = set(ds.dispute_parties.loc[ds.dispute_parties["dispute_id"] == dispute, "person_id"])
+    assert {p["person_id"] for p in data["people"]} == parties
+    for p in data["people"]:
+        assert set(p) == {"person_id", "role", "age_band", "gender", "flags"}
+    assert {n["person_id"] for n in data["network"]["nodes"] if n["party"]} == parties
+    summary = ds.disputes.loc[ds.disputes["dispute_id"] == dispute, "summary"].iloc[0]
+    html = supervisor.get(f"/ui/cases/{dispute}").text
+    if isinstance(summary, str) and summary:
+        assert summary not in html
+    as_of = pd.Timestamp(data["as_of"])
+    assert all(pd.Timestamp(e["at"]) <= as_of for e in data["timeline"])
+    assert data["timeline"][0]["kind"] == "registration"
+
+
+def test_viewing_a_case_is_audited(bench: Bench, supervisor: Any) -> None:
+    dispute = _first_open(bench)
+    supervisor.get(f"/ui/cases/{dispute}")
+    entry = bench.store.audit_entries(limit=1, dispute_id=dispute)[0]
+    assert entry["key_name"] == "county-centre" and entry["action"] == "explain"
+    assert entry["model_version"] == str(bench.scorer.model.version)
+
+
+def test_an_unknown_case_is_a_404(supervisor: Any) -> None:
+    assert supervisor.get("/ui/cases/NOPE").status_code == 404
+    assert supervisor.get("/ui/api/cases/NOPE").status_code == 404
+
+
+def test_the_model_page_shows_card_metrics_calibration_and_groups(
+    bench: Bench, supervisor: Any
+) -> None:
+    html = supervisor.get("/ui/model").text
+    meta = bench.scorer.model.metadata
+    assert str(bench.scorer.model.version) in html
+    assert 'class="chart calibration"' in html and 'id="groups"' in html
+    assert "ROC AUC" in html and f"{meta['metrics']['lightgbm']['roc_auc']['value']:.3f}" in html
+    card_title = meta["model_card"].splitlines()[0].lstrip("# ").replace("`", "").strip()
+    assert card_title and card_title in re.sub(r"<[^>]+>", "", html)
+
+
+def test_the_model_card_is_rendered_without_running_its_html(served: Served, bench: Bench) -> None:
+    model = copy.copy(bench.scorer.model)
+    model.metadata = {**model.metadata, "model_card": "# Card\n\n<script>alert(1)</script>\n"}
+    backend = SimpleNamespace(store=bench.store, scorer=SimpleNamespace(model=model))
+    with make_client(mounted(backend, secret=SECRET)) as client:
+        sign_in(client, bench.keys.supervisor)
+        html = client.get("/ui/model").text
+    assert "<h1>Card</h1>" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+# actions ------------------------------------------------------------------------------
+
+
+def _case_form(client: Any, dispute: str) -> str:
+    return csrf_of(client.get(f"/ui/cases/{dispute}").text)
+
+
+def test_actions_are_stored_shown_and_audited(bench: Bench, supervisor: Any) -> None:
+    dispute = _first_open(bench)
+    token = _case_form(supervisor, dispute)
+    posts = [
+        ("acknowledge", {}),
+        ("assign", {"assignee": "王调解员"}),
+        ("note", {"note": "已电话联系双方，约定周五面谈"}),
+    ]
+    for kind, fields in posts:
+        r = supervisor.post(
+            f"/ui/cases/{dispute}/actions/{kind}",
+            data={"csrf": token, **fields},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"] == f"/ui/cases/{dispute}"
+    stored = bench.store.actions_for(dispute)
+    assert [a["kind"] for a in stored][-3:] == ["acknowledge", "assign", "note"]
+    assert all(a["key_name"] == "county-centre" for a in stored)
+    audit = bench.store.audit_entries(limit=20, dispute_id=dispute)
+    assert {"action:acknowledge", "action:assign", "action:note"} <= {e["action"] for e in audit}
+    page = supervisor.get(f"/ui/cases/{dispute}").text
+    assert "王调解员" in page and "已电话联系双方" in page
+    row = next(
+        r
+        for r in supervisor.get("/ui/api/queue", params={"q": dispute}).json()["rows"]
+        if r["dispute_id"] == dispute
+    )
+    assert row["assignee"] == "王调解员" and row["ack"]["by"] == "county-centre"
+    assert row["notes"] >= 1
+
+
+def test_a_tier_can_be_raised_but_never_lowered(bench: Bench, supervisor: Any) -> None:
+    snaps = bench.store.latest_snapshots()
+    dispute = next(s["dispute_id"] for s in snaps if s["tier"] in ("blue", "yellow"))
+    current = supervisor.get(f"/ui/api/cases/{dispute}").json()["tier"]
+    higher = TIERS[TIERS.index(current) + 1]
+    token = _case_form(supervisor, dispute)
+    url = f"/ui/cases/{dispute}/actions/raise_tier"
+    r = supervisor.post(url, data={"csrf": token, "tier": higher}, follow_redirects=False)
+    assert r.status_code == 303
+    assert supervisor.get(f"/ui/api/cases/{dispute}").json()["tier"] == higher
+    queued = supervisor.get("/ui/api/queue", params={"q": dispute}).json()["rows"][0]
+    assert queued["tier"] == higher and queued["raised"] is True
+    assert supervisor.get("/ui/api/queue", params={"tier": higher, "q": dispute}).json()["total"]
+    before = len(bench.store.actions_for(dispute))
+    for lower in (current, higher):  # lower than now, and equal to now
+        r = supervisor.post(url, data={"csrf": token, "tier": lower})
+        assert r.status_code == 409
+        assert "只能调高" in error_of(r.text)
+    r = supervisor.post(url + "?lang=en", data={"csrf": token, "tier": current})
+    assert "can only be raised, never lowered" in error_of(r.text)
+    r = supervisor.post(url, data={"csrf": token, "tier": "purple"})
+    assert r.status_code == 400
+    assert len(bench.store.actions_for(dispute)) == before
+    assert supervisor.get(f"/ui/api/cases/{dispute}").json()["tier"] == higher
+    refused = bench.store.audit_entries(limit=10, dispute_id=dispute)
+    assert any(e["action"] == "ui:refused:raise_tier" for e in refused)
+    supervisor.get("/ui/queue", params={"lang": "zh"})
+
+
+def test_forms_without_the_session_token_change_nothing(bench: Bench, supervisor: Any) -> None:
+    dispute = _first_open(bench)
+    before = len(bench.store.actions_for(dispute))
+    for token in ("", "forged-token"):
+        r = supervisor.post(
+            f"/ui/cases/{dispute}/actions/assign", data={"csrf": token, "assignee": "某人"}
+        )
+        assert r.status_code == 403
+    with bench.new_client() as stranger:  # no session: sent to sign in, nothing stored
+        r = stranger.post(
+            f"/ui/cases/{dispute}/actions/raise_tier",
+            data={"csrf": "x", "tier": "red"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"].startswith("/ui/signin")
+    assert len(bench.store.actions_for(dispute)) == before
+
+
+def test_bad_action_forms_are_refused_with_a_message(bench: Bench, supervisor: Any) -> None:
+    dispute = _first_open(bench)
+    token = _case_form(supervisor, dispute)
+    r = supervisor.post(f"/ui/cases/{dispute}/actions/assign", data={"csrf": token})
+    assert r.status_code == 400 and "调解员姓名" in error_of(r.text)
+    r = supervisor.post(f"/ui/cases/{dispute}/actions/delete", data={"csrf": token})
+    assert r.status_code == 404
+    r = supervisor.post("/ui/cases/NOPE/actions/acknowledge", data={"csrf": token})
+    assert r.status_code == 404
