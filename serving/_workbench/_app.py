@@ -61,6 +61,7 @@ class Ctx:
     backend: Backend
     session: dict[str, Any]
     lang: str
+    router: Any
     name: str = ""
     role: str = ""
     dirty: bool = False
@@ -68,7 +69,13 @@ class Ctx:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def url(self, name: str, /, query: dict[str, str] | None = None, **params: Any) -> str:
-        path = self.request.url_for(name, **params).path
+        """A path inside the workbench, under wherever it is mounted.
+
+        Built from the workbench's own routes, not the outer app's: a host app may name its
+        mount (BentoML calls it ``workbench``), which would change every route's name.
+        """
+        root = self.request.scope.get("root_path", "")
+        path = root + str(self.router.url_path_for(name, **params))
         return path + ("?" + urllib.parse.urlencode(query) if query else "")
 
     def flash(self, key: str) -> None:
@@ -129,7 +136,7 @@ class Workbench:
         query_lang = request.query_params.get("lang")
         lang = pick_lang(query_lang, request.cookies.get(_session.LANG_COOKIE))
         session = self.sessions.load(request.cookies.get(_session.COOKIE))
-        ctx = Ctx(request, self.backend(), session, lang)
+        ctx = Ctx(request, self.backend(), session, lang, self.router)
         if query_lang == lang:
             ctx.set_lang = lang
         return ctx
@@ -456,7 +463,9 @@ class Workbench:
             Route("/api/cases/{dispute_id}", g(self.case_data, data=True), name="api_case"),
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
         ]
-        return Starlette(routes=routes)
+        app = Starlette(routes=routes)
+        self.router = app.router
+        return app
 
 
 def make_workbench(
