@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from scipy.special import expit
 from sklearn.isotonic import IsotonicRegression
 
 from riskwarn.errors import ConfigError, NotFittedError
@@ -59,7 +60,7 @@ class Calibrator:
             return np.clip(out, 0.0, 1.0)
         if not hasattr(self, "a_"):
             raise _not_fitted()
-        return 1.0 / (1.0 + np.exp(-(self.a_ * _logit(p) + self.b_)))
+        return expit(self.a_ * _logit(p) + self.b_)
 
     def to_dict(self) -> dict:
         if self.method == "isotonic":
@@ -83,18 +84,38 @@ def _not_fitted() -> NotFittedError:
     )
 
 
-def _fit_platt(z: np.ndarray, y: np.ndarray, iterations: int = 50) -> tuple[float, float]:
-    """Logistic regression of y on z (one feature plus intercept) by Newton's method."""
-    a, b = 1.0, 0.0
+def _fit_platt(z: np.ndarray, y: np.ndarray, iterations: int = 100) -> tuple[float, float]:
+    """Logistic regression of y on z (one feature plus intercept): Newton's method with step
+    halving, on Platt's smoothed targets so that separable data still gives finite a, b."""
+    pos = float(y.sum())
+    neg = float(len(y) - pos)
+    t = np.where(y > 0, (pos + 1) / (pos + 2), 1 / (neg + 2))
     design = np.column_stack([z, np.ones_like(z)])
+
+    def loss(a: float, b: float) -> float:
+        s = a * z + b
+        return float(np.sum(np.logaddexp(0.0, s) - t * s))
+
+    a, b = 1.0, 0.0
+    current = loss(a, b)
     for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(a * z + b)))
+        p = expit(a * z + b)
         w = np.clip(p * (1 - p), 1e-12, None)
-        grad = design.T @ (p - y)
+        grad = design.T @ (p - t)
         hess = design.T @ (design * w[:, None]) + 1e-9 * np.eye(2)
         step = np.linalg.solve(hess, grad)
-        a, b = a - step[0], b - step[1]
-        if np.abs(step).max() < 1e-10:
+        scale = 1.0
+        while scale > 1e-6:
+            na, nb = a - scale * step[0], b - scale * step[1]
+            new = loss(na, nb)
+            if new <= current:
+                break
+            scale /= 2
+        else:
+            break
+        a, b, done = na, nb, current - new < 1e-12
+        current = new
+        if done:
             break
     return float(a), float(b)
 

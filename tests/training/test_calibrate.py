@@ -48,3 +48,13 @@ def test_auto_choice_follows_cross_validated_brier() -> None:
 def test_unfitted_calibrator_says_so() -> None:
     with pytest.raises(NotFittedError, match="call fit"):
         Calibrator("sigmoid").predict(np.array([0.1]))
+
+
+def test_sigmoid_stays_finite_on_few_distinct_and_separable_scores() -> None:
+    raw = np.repeat([0.0025, 0.004, 0.07], [400, 50, 10])
+    y = np.zeros(raw.size)
+    y[-10:] = 1  # the top score is always an event: separable
+    cal = Calibrator("sigmoid").fit(raw, y)
+    risk = cal.predict(raw)
+    assert np.isfinite([cal.a_, cal.b_]).all()
+    assert risk[-1] > 0.8 and risk[0] < 0.05

@@ -7,7 +7,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from riskwarn.features import REGISTRY, REGISTRY_VERSION, open_disputes
+from riskwarn.features import REGISTRY, REGISTRY_VERSION, build_snapshots, open_disputes
 from riskwarn.training import (
     build_table,
     fit_evaluate,
@@ -27,8 +27,12 @@ FAST = {"bootstrap": 20, "lgbm": {"n_estimators": 80}}
 FAST_TOML = 'name = "fast"\nbootstrap = 20\n[lgbm]\nn_estimators = 80\n'
 
 
-def test_train_until_uses_nothing_after_the_date(county) -> None:  # type: ignore[no-untyped-def]
-    table = build_table(county, train_until=UNTIL)
+@pytest.fixture(scope="module")
+def table(county):  # type: ignore[no-untyped-def]
+    return build_table(county, train_until=UNTIL)
+
+
+def test_train_until_uses_nothing_after_the_date(county, table) -> None:  # type: ignore[no-untyped-def]
     horizon = pd.Timedelta(days=90)
     assert (table.snapshots["as_of"] + horizon <= UNTIL).all()
     assert table.snapshots["label"].notna().all()
@@ -37,17 +41,17 @@ def test_train_until_uses_nothing_after_the_date(county) -> None:  # type: ignor
     pd.testing.assert_frame_equal(table.snapshots, blind.snapshots)
     pd.testing.assert_frame_equal(table.features, blind.features)
     assert table.digest == blind.digest
-    cfg = parse_config({**FAST, "baselines": False})
+    cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
     a = fit_evaluate(training_data(table, cfg), cfg)
     b = fit_evaluate(training_data(blind, cfg), cfg)
     assert a.model.booster.model_to_string() == b.model.booster.model_to_string()
     assert pd.Timestamp(a.windows["test"]["end"]) + horizon <= UNTIL
-    # without the cut, later snapshots are used
-    assert build_table(county).snapshots["as_of"].max() > table.snapshots["as_of"].max()
+    # without the cut, later labelled snapshots exist
+    later = build_snapshots(county)
+    assert later.loc[later["label_known"], "as_of"].max() > table.snapshots["as_of"].max()
 
 
-def test_config_selects_feature_groups(county) -> None:  # type: ignore[no-untyped-def]
-    table = build_table(county, train_until=UNTIL)
+def test_config_selects_feature_groups(table) -> None:  # type: ignore[no-untyped-def]
     data = training_data(table, parse_config({"feature_groups": ["case", "history"]}))
     assert list(data.features.columns) == REGISTRY.names(["case", "history"])
     assert "gender" not in data.features.columns and set(data.groups.columns) >= {
@@ -61,8 +65,7 @@ def test_config_selects_feature_groups(county) -> None:  # type: ignore[no-untyp
 
 
 @pytest.fixture(scope="module")
-def fitted(county):  # type: ignore[no-untyped-def]
-    table = build_table(county, train_until=UNTIL)
+def fitted(table):  # type: ignore[no-untyped-def]
     cfg = parse_config({**FAST, "baselines": False})
     return fit_evaluate(training_data(table, cfg), cfg).model
 
@@ -85,7 +88,9 @@ def test_scoring_uses_only_what_was_known_at_the_date(county, fitted) -> None:  
     ]
     assert full["risk"].between(0, 1).all() and full["risk"].is_monotonic_decreasing
     assert set(full["tier"]) <= {"red", "orange", "yellow", "blue"}
-    assert (full["reason_1"].str.len() > 0).mean() > 0.9
+    # the riskiest cases have reasons (cases below the base rate may have none pushing up)
+    assert (full["reason_1"].head(5).str.len() > 0).all()
+    assert full["reason_1"].str.contains("days|times|threat|mediation|petition|dispute").any()
 
 
 def test_a_model_from_another_registry_is_refused(county, fitted) -> None:  # type: ignore[no-untyped-def]
