@@ -45,7 +45,7 @@ _FROM_TIES = {
 }  # fmt: skip
 PAIR_WEIGHT_CAP = 8.0  # hidden conflict weight of a pair: gamma(0.35) with mean 1, capped
 TIE_SHARE = {"contract": 0.35, "other": 0.5}  # the rest: strangers, business partners
-COLLECTIVE_SHARE = {"labor_wage": 0.35, "land_property": 0.12, "property_management": 0.3}
+COLLECTIVE_SHARE = {"labor_wage": 0.3, "land_property": 0.15, "property_management": 0.3}
 
 
 @dataclass
@@ -126,7 +126,7 @@ def _collective(rng, p: People, clock: Clock, cat: str, k: int):
         if emp_ok.size == 0:
             return None
         resp = emp_ok[rng.choice(emp_ok.size, k, p=size[size >= 5] / size[size >= 5].sum())]
-        n_cl = np.minimum(5 + rng.geometric(0.08, k), 60)
+        n_cl = np.minimum(5 + rng.geometric(0.12, k), 40)
         pool_group = p.employer[p.employer >= 0]
         pool = np.flatnonzero(p.employer >= 0)
         group_ids, group = np.unique(pool_group, return_inverse=True)

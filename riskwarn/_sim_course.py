@@ -19,64 +19,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from riskwarn._contract import CATEGORIES, CHANNELS, EVENT_KINDS, FLAGS, INCIDENT_KINDS
+from riskwarn._contract import CATEGORIES, CHANNELS, EVENT_KINDS, INCIDENT_KINDS
 from riskwarn._progress import Progress, report
 from riskwarn._sim_cases import C, Cases, S
+from riskwarn._sim_hazard import B0, CAT_LOG_HAZARD, COEF, TIE_LOG_HAZARD, PersonState
 from riskwarn._sim_people import K, People
 from riskwarn._sim_time import Clock, times_in
 
 E = {k: i for i, k in enumerate(EVENT_KINDS)}
 INC = {k: i for i, k in enumerate(INCIDENT_KINDS)}
-F = {f: i for i, f in enumerate(FLAGS)}
 
-# ---- the hazard of an extreme incident (log of the weekly hazard) -------------------------
-B0 = -9.8
-CAT_LOG_HAZARD = dict(
-    zip(CATEGORIES, [0.5, 0.2, 0.2, 0.1, -0.3, -0.2, -0.9, -0.5, 0.0], strict=True)
-)
-TIE_LOG_HAZARD = {"former_spouse": 0.6, "partner": 0.4, "spouse": 0.2, "creditor_debtor": 0.2}
-COEF = {
-    "threat_at_registration": 0.9,
-    "violence_at_registration": 0.8,
-    "weapon_at_registration": 0.6,
-    "log1p_prior_disputes_of_pair": 0.35,
-    "failed_mediations (up to 5)": 0.22,
-    "threat_events_decayed (up to 2)": 0.5,
-    "police_calls_decayed (up to 2)": 0.25,
-    "escalated": 0.35,
-    "petition_level (1 township .. 5 national)": 0.15,
-    "flag_score (max of the two sides)": 0.6,
-    "log1p_creditors_beyond_first (max)": 0.35,
-    "separation_within_365d (either side)": 0.6,
-    "exposure (sum of both, up to 3)": 0.45,
-    "earlier_incident_as_perpetrator": 0.8,
-    "log1p_weeks_open_over_4": -0.25,
-    "after_an_incident_in_this_dispute": -1.0,
-    "closed (watch period of 26 weeks)": -1.2,
-    # hidden, never recorded:
-    "hidden_severity (sd 1)": 0.55,
-    "log_pair_weight (clipped to +-1.5)": 0.35,
-    "hidden_person_risk (max of the two sides, sd 0.55)": 1.0,
-    "hidden_weekly_mood (AR(1), 0.9, sd 0.25 a week)": 1.0,
-}
-FLAG_SCORE = {
-    "community_correction": 0.4, "released_prisoner": 0.6, "drug_user": 0.7,
-    "key_youth": 0.35, "other": 0.2,
-}  # fmt: skip
-SMD_LEVEL_SCORE = np.array([0.2, 0.35, 0.6, 1.0, 1.4, 1.8])  # severe mental disorder, level 0..5
-EXPOSURE_TAU_DAYS = 90.0  # exposure decays as exp(-days / 90): half-life about two months
-CLOSE_TIES = (
-    "spouse",
-    "former_spouse",
-    "partner",
-    "parent_child",
-    "sibling",
-    "relative",
-    "neighbor",
-)
 BACKGROUND_INCIDENTS_PER_100K_YEAR = 20.0  # incidents that grow out of no registered dispute
-INCIDENT_KIND_BASE = np.array([0.06, 0.10, 0.40, 0.22, 0.07, 0.15])  # homicide .. other_extreme
+INCIDENT_KIND_BASE = np.array([0.08, 0.10, 0.37, 0.22, 0.08, 0.15])  # homicide .. other_extreme
 WATCH_WEEKS = 26  # a closed dispute keeps some hazard (and may reopen) for half a year
+ADMIN_CLOSE_PER_WEEK = 0.04  # cases open past 8 weeks are closed administratively at this rate
 # ---- recording ---------------------------------------------------------------------------
 GRID_DILIGENCE_BETA = (2.0, 1.2)  # per-grid recording probability, clipped to [0.1, 0.98]
 DRIFT_VISIT_FACTOR = 0.55  # visits recorded this much less often in the last year
@@ -107,62 +63,6 @@ class Course:
         self.ev_kept.append(np.asarray(kept, bool))
 
 
-class _World:
-    """Person-level state that changes over time: flags, debts, separations, exposure."""
-
-    def __init__(self, p: People, clock: Clock):
-        self.p = p
-        f = p.flags
-        score = np.array([FLAG_SCORE.get(name, 0.0) for name in FLAGS])[f.flag]
-        smd = f.flag == F["severe_mental_disorder"]
-        score[smd] = SMD_LEVEL_SCORE[np.clip(f.level[smd], 0, 5)]
-        self.flag_rows = (f.person, score, f.start, np.nan_to_num(f.end, nan=np.inf))
-        t = p.ties
-        d = t.kind == K["creditor_debtor"]
-        self.debt_rows = (
-            t.b[d],
-            np.nan_to_num(t.since[d], nan=-1.0),
-            np.nan_to_num(t.until[d], nan=np.inf),
-        )
-        sep = p.separations[np.argsort(p.separations[:, 1], kind="stable")]
-        self.sep_person, self.sep_day = sep[:, 0].astype(np.int64), sep[:, 1]
-        self.sep_ptr = 0
-        self.last_sep = np.full(p.n, -np.inf)
-        close = np.isin(t.kind, [K[k] for k in CLOSE_TIES])
-        src = np.concatenate([t.a[close], t.b[close]])
-        dst = np.concatenate([t.b[close], t.a[close]])
-        since = np.tile(np.nan_to_num(t.since[close], nan=-1.0), 2)
-        order = np.argsort(src, kind="stable")
-        self.nbr, self.nbr_since = dst[order], since[order]
-        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=p.n))])
-        self.exposure = np.zeros(p.n)
-        self.perp = np.zeros(p.n)
-        self.flag = np.zeros(p.n)
-        self.creditors = np.zeros(p.n)
-        self.decay = np.exp(-7.0 / EXPOSURE_TAU_DAYS)
-
-    def advance(self, t: float) -> None:
-        """Bring the person state to day ``t`` (start of a week)."""
-        person, score, start, end = self.flag_rows
-        on = (start <= t) & (end > t)
-        self.flag = np.minimum(np.bincount(person[on], score[on], minlength=self.p.n), 2.5)
-        debtor, since, until = self.debt_rows
-        on = (since <= t) & (until > t)
-        self.creditors = np.bincount(debtor[on], minlength=self.p.n)
-        while self.sep_ptr < self.sep_day.size and self.sep_day[self.sep_ptr] <= t:
-            self.last_sep[self.sep_person[self.sep_ptr]] = self.sep_day[self.sep_ptr]
-            self.sep_ptr += 1
-        self.exposure *= self.decay
-
-    def expose(self, persons: np.ndarray, t: float) -> None:
-        """An incident at ``t`` among ``persons``: their close ties (and they) are exposed."""
-        lo, counts = self.indptr[persons], self.indptr[persons + 1] - self.indptr[persons]
-        idx = np.arange(counts.sum()) + np.repeat(lo - np.cumsum(counts) + counts, counts)
-        nbr = self.nbr[idx][self.nbr_since[idx] <= t]
-        np.add.at(self.exposure, nbr, 1.0)
-        np.add.at(self.exposure, persons, 0.5)
-
-
 def run_course(
     rng: np.random.Generator, p: People, cases: Cases, clock: Clock, progress: Progress | None
 ) -> Course:
@@ -179,7 +79,7 @@ def run_course(
 class _Sim:
     def __init__(self, rng, p: People, c: Cases, clock: Clock):
         self.rng, self.p, self.c, self.clock = rng, p, c, clock
-        self.world = _World(p, clock)
+        self.world = PersonState(p)
         self.out = Course()
         n = len(c)
         self.status = np.zeros(
@@ -330,7 +230,8 @@ class _Sim:
         self.mood[failed] += 0.3
         # after a failure: petition, referral, escalation
         k = failed.size
-        pet = rng.random(k) < self.pet_base[failed] * (1 + 0.3 * self.n_fail[failed])
+        boost = np.where(self.collective[failed], 1.5, 1.0)  # collective cases petition more
+        pet = rng.random(k) < self.pet_base[failed] * boost * (1 + 0.3 * self.n_fail[failed])
         self._petition(failed[pet], fail_at[pet] + rng.exponential(3.0, pet.sum()), open_now=True)
         ref = rng.random(k) < 0.12 + 0.04 * self.n_fail[failed]
         ref_at = fail_at[ref] + rng.uniform(0.05, 2.0, ref.sum())
@@ -349,7 +250,7 @@ class _Sim:
         self._emit(d[m], times_in(rng, lo[m], hi[m], "office"), "escalation")
         self.esc[d[m]] = True
         # cases that drag on are closed administratively now and then
-        adm = happens(np.where((age > 8) & ~pending, 0.02, 0.0))
+        adm = happens(np.where((age > 8) & ~pending, ADMIN_CLOSE_PER_WEEK, 0.0))
         self._schedule(d[adm], times_in(rng, lo[adm], hi[adm], "office"))
         # extreme incidents
         m = happens(1 - np.exp(-np.exp(eta)))
@@ -505,7 +406,7 @@ class _Sim:
         second &= np.isin(kind, [INC["homicide"], INC["arson"], INC["serious_injury"]])
         rows.append((ids[second], mate[second], np.ones(second.sum(), np.int64)))
         # a witness or bystander now and then
-        wit = (rng.random(k) < 0.08) & (kind != INC["self_harm"])
+        wit = (rng.random(k) < 0.15) & (kind != INC["self_harm"])
         bystander = rng.integers(0, p.n, wit.sum())
         okw = (bystander != perp[wit]) & (bystander != victim[wit])
         rows.append((ids[wit][okw], bystander[okw], np.full(okw.sum(), 2)))
@@ -554,7 +455,7 @@ assert CHANNEL_BY_LEVEL.shape[1] == len(CHANNELS)
 
 
 UNLINKED_PETITIONS_PER_100_YEAR = 0.2  # petitions on matters the dispute register never saw
-LEVEL_SHARE_UNLINKED = np.array([0.45, 0.32, 0.14, 0.06, 0.03])
+LEVEL_SHARE_UNLINKED = np.array([0.44, 0.31, 0.14, 0.07, 0.04])
 
 
 def background_petitions(rng: np.random.Generator, p: People, clock: Clock, out: Course) -> None:
