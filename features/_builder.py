@@ -221,9 +221,9 @@ class FeatureBuilder:
             grid=grid,
             category=_enum(dispute.get("category"), CATEGORIES, "dispute category"),
             source=_enum(dispute.get("source"), SOURCES, "dispute source"),
-            threat=bool(dispute.get("threat_reported", False)),
-            violence=bool(dispute.get("violence_reported", False)),
-            weapon=bool(dispute.get("weapon_mentioned", False)),
+            threat=_flag(dispute.get("threat_reported", False), "dispute.threat_reported"),
+            violence=_flag(dispute.get("violence_reported", False), "dispute.violence_reported"),
+            weapon=_flag(dispute.get("weapon_mentioned", False), "dispute.weapon_mentioned"),
             amount=float(amount) if amount is not None and not pd.isna(amount) else np.nan,
             parties=people,
             event_time=[e[0] for e in ev],
@@ -253,6 +253,17 @@ class FeatureBuilder:
             _enum(gender if gender is not None else "unknown", GENDERS, "gender"),
             str(household) if household is not None and not pd.isna(household) else None,  # type: ignore[arg-type]
         )
+
+
+def _flag(value: object, what: str) -> bool:
+    """A contract bool: True/False, 1/0, or the strings "true"/"false"/"1"/"0"."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "false", "0"):
+        return value.strip().lower() in ("true", "1")
+    if value is None or (
+        isinstance(value, bool | int | np.bool_ | np.integer) and value in (True, False)
+    ):
+        return bool(value)
+    raise RequestError(f"expected {what} true or false, got {value!r}")
 
 
 def _enum(value: object, allowed: tuple[str, ...], what: str) -> int:

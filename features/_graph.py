@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import connected_components
 from ._index import ALWAYS, NEVER, Index
 
 PAGERANK_ALPHA = 0.85
-PAGERANK_TOL = 1e-10
+PAGERANK_TOL = 1e-8  # L1 change per iteration; scaled values are rounded to 4 decimals
 PAGERANK_MAX_ITER = 300
 PAGERANK_DECIMALS = 4
 

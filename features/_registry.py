@@ -181,6 +181,8 @@ class FeatureRegistry:
             label = _category_label(spec, str(value), zh)
         elif spec.labels_en:
             i = int(value)  # type: ignore[call-overload]
+            if i == 0 and (spec.reason_false_en or spec.reason_false_zh):
+                return spec.reason_false_zh if zh else spec.reason_false_en
             labels = spec.labels_zh if zh else spec.labels_en
             label = labels[i] if 0 <= i < len(labels) else str(i)
         number = _format_number(value) if spec.dtype != "category" else str(value)
@@ -589,6 +591,8 @@ def _petition_specs() -> list[FeatureSpec]:
                 f"{zh_who}信访最高层级（0无，1乡镇…5国家）",
                 f"petitioned {en_who} up to the {{label}} level",
                 f"{zh_who}信访至{{label}}级",
+                reason_false_en=f"no petition {en_who}",
+                reason_false_zh=f"{zh_who}无信访记录",
                 **level,
             ),
             _spec(

@@ -70,7 +70,7 @@ def test_simulated_county_end_to_end() -> None:
     assert len(table) == len(snaps)
     assert (table["dispute_id"].to_numpy() == snaps["dispute_id"].to_numpy()).all()
     constant = [n for n in REGISTRY.names() if table[n].nunique(dropna=False) <= 1]
-    assert len(constant) < 10, constant  # the county exercises nearly every feature
+    assert len(constant) < len(REGISTRY) // 5, constant  # the county exercises most features
     assert table["graph_component_size"].min() >= 1
     assert (table["case_age_days"] >= 0).all()
     builder = FeatureBuilder(ds)

@@ -59,7 +59,7 @@ def expected(ds, t: pd.Timestamp, dispute: str, g: nx.Graph) -> dict[str, object
     }
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10_000), st.integers(30, 230))
 def test_graph_features_match_networkx(kit, seed, day) -> None:
     tables = kit.Tables(seed)

@@ -69,7 +69,7 @@ def test_row_order_changes_nothing_and_output_is_deterministic(kit, m, perm_seed
     kit.assert_same_features(first, build_features(kit.shuffled(ds, perm_seed), snaps))
 
 
-@SETTINGS
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(0, 10_000),
     st.lists(st.tuples(st.integers(20, 230), st.booleans()), min_size=3, max_size=8),
