@@ -9,6 +9,7 @@ are written to the store's append-only audit log with the key's name.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import urllib.parse
 import uuid
@@ -36,10 +37,11 @@ from ._actions import ActionRefused, check_action
 from ._charts import TIER_COLOURS, pct
 from ._i18n import ENUMS, LABELS, TIER_ORDER, enum_label, label, pick_lang, tier_rank
 from ._queue import PER_PAGE, QueueFilter, queue_page
-from ._views import case_json, case_view, model_view
+from ._views import case_json, case_view, model_view, tiers_of
 
 HERE = Path(__file__).parent
 ROLES = ("supervisor", "admin")
+SECURE_ENV = "RISKWARN_SECURE_COOKIES"  # "1" behind a proxy that ends TLS: cookies only over https
 
 
 class Backend(Protocol):
@@ -144,7 +146,7 @@ class Workbench:
     def finish(self, ctx: Ctx, response: Response) -> Response:
         """Write the session and language cookies back; no caching of pages with data."""
         path = ctx.request.scope.get("root_path") or "/"
-        secure = ctx.request.url.scheme == "https"
+        secure = ctx.request.url.scheme == "https" or os.environ.get(SECURE_ENV) == "1"
         if ctx.dirty:
             response.set_cookie(
                 _session.COOKIE,
@@ -438,8 +440,8 @@ class Workbench:
     def _current_tier(self, b: Backend, dispute_id: str) -> str | None:
         """The tier a raise must beat: model (live and last snapshot) and earlier raises."""
         with self._lock:
-            view = case_view(b.store, b.scorer, dispute_id, "en")
-        return None if view is None else view["tier"]
+            found = tiers_of(b.store, b.scorer, dispute_id)
+        return None if found is None else found[-1]
 
     # app --------------------------------------------------------------------------------
 

@@ -67,20 +67,35 @@ def waterfall_items(all_reasons: list[Any], lang: str, n: int = WATERFALL_STEPS)
     return shown
 
 
-def case_view(store: Store, scorer: Scorer, dispute_id: str, lang: str) -> dict[str, Any] | None:
-    """Everything the case page shows; None when the history has no such dispute."""
-    ds = scorer.dataset
-    facts = dispute_facts(ds, dispute_id)
+def tiers_of(
+    store: Store, scorer: Scorer, dispute_id: str
+) -> tuple[pd.Timestamp, dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], str] | None:
+    """What a case's tier rests on: ``(as_of, explanation, snapshots, actions, tier)``.
+
+    The tier is the highest of the live model's, the latest snapshot's and every raise:
+    the page never shows less caution than the queue did.
+    """
+    facts = dispute_facts(scorer.dataset, dispute_id)
     if facts is None:
         return None
     snaps = store.snapshots_for(dispute_id)
     as_of = case_as_of(snaps, facts["reported_at"])
     ex = explain(scorer, dispute_id, as_of)
     recorded = store.actions_for(dispute_id)
-    model_tier = ex["tier"]
     snapshot_tier = snaps[-1]["tier"] if snaps else None
-    base_tier = effective_tier(model_tier, [{"kind": "raise_tier", "tier": snapshot_tier}])
-    tier = effective_tier(base_tier, recorded)
+    base_tier = effective_tier(ex["tier"], [{"kind": "raise_tier", "tier": snapshot_tier}])
+    return as_of, ex, snaps, recorded, str(effective_tier(base_tier, recorded))
+
+
+def case_view(store: Store, scorer: Scorer, dispute_id: str, lang: str) -> dict[str, Any] | None:
+    """Everything the case page shows; None when the history has no such dispute."""
+    ds = scorer.dataset
+    found = tiers_of(store, scorer, dispute_id)
+    if found is None:
+        return None
+    as_of, ex, snaps, recorded, tier = found
+    facts = dispute_facts(ds, dispute_id)
+    model_tier = ex["tier"]
     net = ego_network(ds, dispute_id, as_of)
     tie_words = {k: enum_label("tie", k, lang) for k in ENUMS["tie"]}
     marks = {
@@ -95,7 +110,7 @@ def case_view(store: Store, scorer: Scorer, dispute_id: str, lang: str) -> dict[
         **ex,
         "model_tier": model_tier,
         "tier": tier,
-        "raised": tier != model_tier and tier != snapshot_tier,
+        "raised": any(a["kind"] == "raise_tier" and a["tier"] == tier for a in recorded),
         "actions": list(reversed(recorded)),
         "assignee": next(
             (a["assignee"] for a in reversed(recorded) if a["kind"] == "assign"), None

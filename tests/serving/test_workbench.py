@@ -133,6 +133,18 @@ def test_sign_in_keeps_a_signed_httponly_samesite_cookie_without_the_key(bench: 
         assert client.get("/ui/queue", follow_redirects=False).status_code == 303
 
 
+def test_cookies_are_secure_over_https_or_when_told(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with bench.new_client() as client:
+        cookie = sign_in(client, bench.keys.supervisor).headers["set-cookie"]
+        assert "secure" not in cookie.lower()
+    monkeypatch.setenv("RISKWARN_SECURE_COOKIES", "1")  # TLS ends at a proxy in front
+    with bench.new_client() as client:
+        cookie = client.get("/ui/signin").headers["set-cookie"]
+        assert "; secure" in cookie.lower() and "httponly" in cookie.lower()
+
+
 def test_a_wrong_key_is_refused(bench: Bench) -> None:
     with bench.new_client() as client:
         for key in ("rwk_0000_nothing", bench.keys.supervisor + "x", "not a key"):
