@@ -20,7 +20,7 @@ import time
 
 import pandas as pd
 
-from riskwarn._simulate import simulate
+from riskwarn import simulate
 
 
 def snapshot_share(ds, start: pd.Timestamp, days: int, every: int = 30, horizon: int = 90):

@@ -72,7 +72,7 @@ def run_course(
     for w in range(n_weeks):
         sim.week(7.0 * w, min(7.0 * w + 7.0, float(clock.n_days)))
         if w % 10 == 0 or w == n_weeks - 1:
-            report(progress, w + 1, n_weeks, "weeks of dispute courses")
+            report(progress, w + 2, n_weeks + 2, "weeks of dispute courses")
     return sim.out
 
 

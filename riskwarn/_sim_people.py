@@ -210,13 +210,20 @@ def build_people(rng: np.random.Generator, n: int, clock: Clock) -> People:
     parts.append(_tenancies(rng, people, clock))
     parts.append(_intimate_ties(rng, people, clock))
     parts.append(_debts(rng, people, clock))
-    people.ties = Ties.concat(parts)
+    people.ties = _distinct(Ties.concat(parts))
     _divorces(rng, people, clock)
     people.flags = _flags(rng, people, clock)
     flagged = np.zeros(n, dtype=bool)
     flagged[people.flags.person] = True
     people.propensity = people.propensity * np.where(flagged, 1.6, 1.0)
     return people
+
+
+def _distinct(t: Ties) -> Ties:
+    """One row per unordered pair and kind (the first drawn wins)."""
+    key = np.stack([np.minimum(t.a, t.b), np.maximum(t.a, t.b), t.kind.astype(np.int64)], 1)
+    first = np.sort(np.unique(key, axis=0, return_index=True)[1])
+    return t.where(first)
 
 
 def _service_roles(rng: np.random.Generator, p: People) -> None:
@@ -480,4 +487,6 @@ def _flags(rng: np.random.Generator, p: People, clock: Clock) -> Flags:
         if name == "severe_mental_disorder":
             level = rng.choice(SMD_LEVELS.size, total, p=SMD_LEVELS)
         out.append(Flags(who, np.full(total, F[name]), level, start, end))
+    if not out:
+        return Flags(*(np.zeros(0, t) for t in (np.int64, np.int64, np.int64, float, float)))
     return Flags(*(np.concatenate([getattr(f, c) for f in out]) for c in Flags.__annotations__))

@@ -77,14 +77,15 @@ def simulate(
     rng_people, rng_cases, rng_course, rng_text = (
         np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(4)
     )
-    report(progress, 0, 3, "people, ties and special populations")
+    steps = int(np.ceil(clock.n_days / 7)) + 2  # people, disputes, then one per week
+    report(progress, 0, steps, "people, ties and special populations")
     people = build_people(rng_people, int(persons), clock)
-    report(progress, 1, 3, "disputes")
+    report(progress, 1, steps, "disputes")
     cases = build_cases(rng_cases, people, clock)
     course = run_course(rng_course, people, cases, clock, progress)
     background_petitions(rng_course, people, clock, course)
     frames = _frames(rng_text, people, cases, course, clock)
-    report(progress, 3, 3, "tables")
+    report(progress, steps, steps, "tables")
     return Dataset.from_frames(**frames)
 
 
@@ -174,6 +175,13 @@ def _persons(rng, p: People, clock: Clock, person_id, grid_id) -> pd.DataFrame:
     })  # fmt: skip
 
 
+def _refs(ids: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``ids[idx]``, with None where ``idx`` is -1 (no reference)."""
+    out = np.full(idx.size, None, dtype=object)
+    out[idx >= 0] = ids[idx[idx >= 0]]
+    return out
+
+
 def _cat(parts: list, dtype) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
@@ -237,7 +245,7 @@ def _petitions(rng, course: Course, clock: Clock, person_id, dispute_id) -> pd.D
         "level": np.asarray(PETITION_LEVELS, dtype=object)[level[order]],
         "repeat": repeat[order],
         "collective": collective[order],
-        "dispute_id": np.where(case[order] >= 0, dispute_id[np.maximum(case[order], 0)], None),
+        "dispute_id": _refs(dispute_id, case[order]),
     })  # fmt: skip
 
 
@@ -262,9 +270,7 @@ def _incidents(course: Course, clock: Clock, person_id, dispute_id) -> dict[str,
                 "incident_id": incident_id,
                 "occurred_at": clock.stamps(day[order]),
                 "kind": np.asarray(INCIDENT_KINDS, dtype=object)[kind[order]],
-                "dispute_id": np.where(
-                    case[order] >= 0, dispute_id[np.maximum(case[order], 0)], None
-                ),
+                "dispute_id": _refs(dispute_id, case[order]),
             }
         ),
         "incident_persons": persons,

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import riskwarn
-from riskwarn._simulate import simulate
+from riskwarn import simulate
 
 START = pd.Timestamp("2022-01-01")
 YEARS = 3
@@ -97,6 +97,15 @@ def test_same_seed_gives_identical_tables_and_another_seed_differs():
         pd.testing.assert_frame_equal(frame, two.table(name), obj=name)
     assert one.digest() == two.digest()
     assert simulate(persons=2000, years=1, seed=6).digest() != one.digest()
+
+
+def test_a_tiny_short_county_is_still_valid_and_reports_progress(tmp_path):
+    calls = []
+    ds = simulate(persons=100, years=0.5, seed=6, progress=lambda *a: calls.append(a))
+    riskwarn.write_dataset(ds, tmp_path / "tiny")
+    assert riskwarn.validate_dataset(tmp_path / "tiny").ok
+    assert calls[-1][0] == calls[-1][1]  # done == total at the end
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
 
 
 def test_rejects_a_county_too_small_to_simulate():
