@@ -105,9 +105,10 @@ class PersonState:
         debtor, since, until = self.debt_rows
         on = (since <= t) & (until > t)
         self.creditors = np.bincount(debtor[on], minlength=self.p.n)
-        while self.sep_ptr < self.sep_day.size and self.sep_day[self.sep_ptr] <= t:
-            self.last_sep[self.sep_person[self.sep_ptr]] = self.sep_day[self.sep_ptr]
-            self.sep_ptr += 1
+        done = np.searchsorted(self.sep_day, t, side="right")
+        now = slice(self.sep_ptr, done)
+        np.maximum.at(self.last_sep, self.sep_person[now], self.sep_day[now])
+        self.sep_ptr = done
         self.exposure *= self.decay
 
     def expose(self, persons: np.ndarray, t: float) -> None:
