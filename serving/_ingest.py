@@ -8,13 +8,14 @@ transaction, so a batch with one bad record leaves nothing behind.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from riskwarn import Dataset, Issue, parse_records
-from riskwarn._contract import TABLES
+from riskwarn._contract import TABLES, TABLES_BY_NAME
 from riskwarn.errors import ContractError, RequestError
 
 
@@ -45,6 +46,61 @@ def _taken_ids(frames: Mapping[str, pd.DataFrame], current: Dataset) -> list[Iss
     return issues
 
 
+_JSON_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "id": ((str,), "a string id"),
+    "string": ((str,), "a string"),
+    "enum": ((str,), "a string"),
+    "date": ((str,), "a date string YYYY-MM-DD"),
+    "datetime": ((str,), "a datetime string YYYY-MM-DDTHH:MM:SS"),
+    "int": ((int,), "a whole number"),
+    "float": ((int, float), "a number"),
+    "bool": ((bool,), "true or false"),
+}
+
+
+def _json_issues(name: str, rows: list[dict[str, Any]]) -> list[Issue]:
+    """Fields a JSON record may not have, or values of the wrong JSON type, before the
+    contract's own checks (which read text, as from CSV)."""
+    table = TABLES_BY_NAME[name]
+    issues = []
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            if key not in table.column_names:
+                close = difflib.get_close_matches(key, table.column_names, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                issues.append(
+                    Issue(
+                        "error",
+                        name,
+                        None,
+                        i + 1,
+                        key,
+                        None,
+                        f"one of {', '.join(table.column_names)}",
+                        f"unknown field{hint}",
+                    )
+                )
+                continue
+            if value is None:
+                continue
+            types, expected = _JSON_TYPES[table.column(key).type]
+            wrong = not isinstance(value, types) or (bool not in types and isinstance(value, bool))
+            if wrong:
+                issues.append(
+                    Issue(
+                        "error",
+                        name,
+                        None,
+                        i + 1,
+                        key,
+                        repr(value)[:80],
+                        expected,
+                        f"a JSON {type(value).__name__}",
+                    )
+                )
+    return issues
+
+
 def _object_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows as a frame of Python objects: a whole number stays whole even when another row
     leaves the field empty (a plain DataFrame would make it 1975.0)."""
@@ -62,6 +118,14 @@ def check_records(records: Mapping[str, list[dict[str, Any]]], current: Dataset)
         raise RequestError(
             "expected at least one record in one of the contract tables "
             f"({', '.join(t.name for t in TABLES)}), got none"
+        )
+    issues = [i for name, rows in given.items() for i in _json_issues(name, rows)]
+    if issues:
+        listed = "; ".join(str(i) for i in issues[:5])
+        raise ContractError(
+            f"{len(issues)} field(s) of the wrong kind: {listed}. Fix the records named and "
+            "send the whole batch again.",
+            issues,
         )
     frames = parse_records({name: _object_frame(rows) for name, rows in given.items()}, current)
     issues = _taken_ids(frames, current)

@@ -12,11 +12,9 @@ from pathlib import Path
 import mlflow
 import pytest
 from riskwarn.serving import Store, create_key, service
-from riskwarn.training import TrainConfig
-from riskwarn.training._train import train
+from riskwarn.training import TrainConfig, train
 
-from riskwarn import Dataset, write_dataset
-from riskwarn._simulate import simulate
+from riskwarn import Dataset, simulate, write_dataset
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("serving")
     home = root / "home"
     home.mkdir()
-    dataset = simulate(persons=6000, years=3, seed=11)
+    dataset = simulate(persons=10000, years=3, seed=11)
     data = write_dataset(dataset, root / "county")
     tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
     with pytest.MonkeyPatch.context() as mp:
@@ -92,6 +90,19 @@ class App:
     keys: Keys
 
 
+def forget_bentoml_metrics() -> None:
+    """Unregister BentoML's Prometheus collectors from the process registry.
+
+    A BentoML app registers its request metrics once, as a server process builds it once;
+    tests build one app per module, so each module's app clears the last one's first.
+    """
+    from prometheus_client import REGISTRY
+
+    for collector, names in list(REGISTRY._collector_to_names.items()):
+        if any(n.startswith("bentoml_") for n in names):
+            REGISTRY.unregister(collector)
+
+
 @pytest.fixture(scope="module")
 def app(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """The service in process over its own store file (one per test module)."""
@@ -99,5 +110,9 @@ def app(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ap
     store, keys = fresh_store(served, path)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RISKWARN_DB_URL", f"sqlite:///{path}")
-        with make_client(service.to_asgi()) as client:
-            yield App(client, store, keys)
+        forget_bentoml_metrics()
+        try:
+            with make_client(service.to_asgi()) as client:
+                yield App(client, store, keys)
+        finally:
+            forget_bentoml_metrics()

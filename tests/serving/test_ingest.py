@@ -82,3 +82,36 @@ def test_ids_the_store_holds_are_refused(good: Path) -> None:
 def test_an_empty_batch_is_a_request_error(good: Path) -> None:
     with pytest.raises(RequestError, match="at least one record"):
         check_records({"persons": []}, load_dataset(good))
+
+
+def test_fields_of_the_wrong_json_kind_or_unknown_are_named(good: Path) -> None:
+    with pytest.raises(ContractError) as info:
+        check_records(
+            {
+                "persons": [
+                    {"person_id": "P9", "gender": "female", "grid_id": "G1", "birth_yeer": 1990},
+                    {"person_id": True, "gender": "male", "grid_id": "G1", "birth_year": "1990"},
+                ]
+            },
+            load_dataset(good),
+        )
+    found = [(i.row, i.column, i.expected) for i in info.value.issues]
+    assert (
+        found[0][:2] == (1, "birth_yeer")
+        and "did you mean 'birth_year'" in info.value.issues[0].message
+    )
+    assert (2, "person_id", "a string id") in found
+    assert (2, "birth_year", "a whole number") in found
+
+
+def test_a_whole_number_stays_whole_when_another_record_leaves_it_empty(good: Path) -> None:
+    frames = check_records(
+        {
+            "persons": [
+                {"person_id": "P8", "gender": "male", "grid_id": "G1", "birth_year": 1975},
+                {"person_id": "P9", "gender": "female", "grid_id": "G1"},
+            ]
+        },
+        load_dataset(good),
+    )
+    assert frames["persons"]["birth_year"].tolist()[0] == 1975
