@@ -53,6 +53,17 @@ def groups_markdown(groups: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _by_group(rows: list[dict], per_level: int = 3) -> str:
+    seen: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        names = seen.setdefault((r["group"], r["level"]), [])
+        if len(names) < per_level:
+            names.append(f"`{r['feature']}`")
+    if not seen:
+        return "(no group columns)"
+    return "\n".join(f"- {g} = {lvl}: {', '.join(n)}" for (g, lvl), n in seen.items())
+
+
 def model_card(
     *,
     config: TrainConfig,
@@ -75,6 +86,7 @@ def model_card(
     curve = "\n".join(
         f"| {p['predicted']:.4f} | {p['observed']:.4f} | {p['n']} |" for p in cal["test_points"]
     )
+    by_group = _by_group(metadata.get("importance_by_group", []))
     top = ", ".join(f"`{i['feature']}`" for i in importance[:8])
     imbalance = (
         'Positives were **not** re-weighted (`imbalance = "none"`): plain log loss keeps the '
@@ -152,6 +164,9 @@ risk against observed rate (calibration by group), and in the false positive rat
 
 ## Most influential features
 {top} (mean absolute SHAP on the test window).
+
+By group (top three per level, mean absolute SHAP):
+{by_group}
 
 ## Limits
 - Extreme incidents are rare; intervals are wide and small groups say little.

@@ -26,25 +26,29 @@ _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
 class LGBMConfig(BaseModel):
-    """LightGBM parameters; deterministic by default (fixed seed, threads and flags)."""
+    """LightGBM parameters; deterministic by default (fixed seed, threads and flags).
+
+    Defaults suit a county-sized table (thousands of snapshots, a few hundred events):
+    small trees, slow learning, half the features per tree, early stopping on validation.
+    """
 
     model_config = _STRICT
 
     n_estimators: int = Field(
-        400, ge=1, description="Most boosting rounds; early stopping ends sooner."
+        600, ge=1, description="Most boosting rounds; early stopping ends sooner."
     )
-    learning_rate: float = Field(0.05, gt=0, le=1, description="Shrinkage per round.")
-    num_leaves: int = Field(15, ge=2, description="Leaves per tree.")
+    learning_rate: float = Field(0.03, gt=0, le=1, description="Shrinkage per round.")
+    num_leaves: int = Field(7, ge=2, description="Leaves per tree.")
     max_depth: int = Field(-1, description="Depth limit per tree; -1 means none.")
     min_child_samples: int = Field(
-        50, ge=1, description="Fewest rows in a leaf (guards rare events)."
+        30, ge=1, description="Fewest rows in a leaf (guards rare events)."
     )
-    feature_fraction: float = Field(0.9, gt=0, le=1, description="Share of features per tree.")
+    feature_fraction: float = Field(0.5, gt=0, le=1, description="Share of features per tree.")
     bagging_fraction: float = Field(1.0, gt=0, le=1, description="Share of rows per tree.")
     bagging_freq: int = Field(0, ge=0, description="Bag every k rounds; 0 disables bagging.")
     reg_lambda: float = Field(1.0, ge=0, description="L2 penalty on leaf values.")
     early_stopping_rounds: int = Field(
-        40, ge=1, description="Stop when validation log loss stalls."
+        60, ge=1, description="Stop when validation log loss stalls."
     )
     seed: int = Field(7, description="Seed for every random choice LightGBM makes.")
     num_threads: int = Field(2, ge=1, description="Fixed thread count (part of determinism).")
