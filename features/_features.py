@@ -16,7 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskwarn._contract import CATEGORIES, EVENT_KINDS, FLAGS, PARTY_ROLES, SOURCES, TIE_KINDS
+from riskwarn._contract import (
+    CATEGORIES,
+    EVENT_KINDS,
+    FLAGS,
+    INCIDENT_KINDS,
+    PARTY_ROLES,
+    SOURCES,
+    TIE_KINDS,
+)
 
 from ._area import AreaDay
 from ._graph import GraphDay
@@ -29,6 +37,7 @@ _SUCCESS = EVENT_KINDS.index("mediation_success")
 _FAILURE = EVENT_KINDS.index("mediation_failure")
 _MALE, _FEMALE = 0, 1
 _PERPETRATOR, _VICTIM = 0, 1
+_SELF_HARM = INCIDENT_KINDS.index("self_harm")
 
 
 @dataclass(frozen=True)
@@ -307,10 +316,12 @@ def _incident_history(index: Index, case: Case, t: int) -> dict[str, object]:
     last = None
     pi = index.person_incidents
     times, roles, incidents = pi.lists["time"], pi.lists["role"], pi.lists["incident"]
+    people_in: dict[int, set[int]] = {}  # incident: parties involved
     for p in case.parties:
         a, b = pi.rows(p.node)
         end = bisect.bisect_right(times, t, a, b)
         for i in range(a, end):
+            people_in.setdefault(incidents[i], set()).add(p.node)
             last = times[i] if last is None else max(last, times[i])
             role = roles[i]
             if role in (_PERPETRATOR, _VICTIM):
@@ -323,6 +334,8 @@ def _incident_history(index: Index, case: Case, t: int) -> dict[str, object]:
         "party_incidents_victim_365d": len(sets[(_VICTIM, True)]),
         "party_incidents_victim_ever": len(sets[(_VICTIM, False)]),
         "party_incidents_days_since": _days(t, last) if last is not None else NAN,
+        "party_pair_incidents_ever": sum(1 for people in people_in.values() if len(people) >= 2),
+        "party_self_harm_ever": sum(1 for i in people_in if index.incident_kind[i] == _SELF_HARM),
     }
 
 

@@ -18,6 +18,7 @@ from riskwarn._contract import (
     EVENT_KINDS,
     FLAGS,
     GENDERS,
+    INCIDENT_KINDS,
     INCIDENT_ROLES,
     PARTY_ROLES,
     PETITION_LEVELS,
@@ -219,6 +220,7 @@ class Index:
         pos = pd.Index(self.incident_ids)
         self.n_incidents = len(inc)
         self.incident_time = ns(inc["occurred_at"])
+        self.incident_kind = codes(inc["kind"], INCIDENT_KINDS)
         self.incident_dispute = self.dispute_pos.get_indexer(
             pd.Index(inc["dispute_id"].astype("object"))
         )

@@ -805,6 +805,28 @@ def _party_specs() -> list[FeatureSpec]:
             reason_missing_zh="当事人无极端事件记录",
         )
     )
+    specs += [
+        _spec(
+            "party_pair_incidents_ever",
+            "parties",
+            None,
+            "int",
+            "Extreme incidents that involved two of the parties (earlier violence between them)",
+            "同一对当事人共同涉及的极端事件数（双方此前发生过暴力）",
+            "{value} extreme incident{s} already involved two of these parties",
+            "当事人之间已发生极端事件{value}起",
+        ),
+        _spec(
+            "party_self_harm_ever",
+            "parties",
+            None,
+            "int",
+            "Self-harm incidents that involved a party",
+            "当事人涉及的自伤事件数",
+            "{value} self-harm incident{s} involving a party",
+            "当事人涉及自伤事件{value}起",
+        ),
+    ]
     return specs
 
 

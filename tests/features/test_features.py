@@ -175,6 +175,7 @@ def test_values_of_a_hand_made_case(ds) -> None:
     assert f["party_pair_disputes_ever"] == 1 and f["party_pair_disputes_365d"] == 1
     assert f["party_incidents_perpetrator_ever"] == 1 and f["party_incidents_victim_ever"] == 1
     assert f["party_incidents_days_since"] == 90.0
+    assert f["party_pair_incidents_ever"] == 1 and f["party_self_harm_ever"] == 0
     # graph: B's sister C (and co-party in OTHER) was in an incident 20 days ago
     assert f["ties_spouse_sum"] == 2 and f["ties_sibling_sum"] == 1 and f["ties_between_spouse"]
     assert f["graph_neighbors"] == 1 and f["graph_component_size"] == 3
