@@ -9,6 +9,11 @@ graph stage done the plain way on the same data: a networkx graph rebuilt from t
 for every snapshot date with networkx's component, core-number and PageRank routines.
 The ratio compares that plain graph stage with the swept one. Target: under 2 minutes and
 4 GiB on a 2-core machine.
+
+Figures (2026-11-23, the 2-core box shared with other jobs, load average about 6):
+100,000 persons, 3 years, 36 monthly dates, about 15,000-17,600 snapshot rows x 129
+features: 34-67 s wall, peak 0.77-0.82 GiB; graph stage swept 16-40 s against 858 s
+plain (networkx rebuilt per date), 21.7x; core numbers and component sizes identical.
 """
 
 from __future__ import annotations

@@ -283,6 +283,12 @@ _RULES = [
     " the county rate by Marshall's global empirical-Bayes estimator. An incident belongs"
     " to the grid of its dispute when that dispute is known, else to the residence grid of"
     " its first perpetrator (by person id), else of its first person.",
+    "- **Three paths, one implementation.** `build_features`, `FeatureBuilder.features_for`"
+    " (a held case) and `FeatureBuilder.features_for_case` (a case given as rows, possibly"
+    " with new people) run the same functions and give the same values. A new case reported"
+    " before the graph day's midnight joins that day's graph and area counts through a"
+    " one-off recomputation (about a second for 100,000 people); one reported on the day"
+    " itself needs none, as it is not yet in that day's graph.",
     "- **Primary party** (for `snapshot_groups`, not a feature): the respondent with the"
     " smallest person id, else the party with the smallest person id.",
     "- Ethnicity and religion are never used (the contract holds neither).",
