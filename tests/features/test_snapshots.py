@@ -154,3 +154,25 @@ def test_start_end_every_options_and_bad_values() -> None:
         build_snapshots(ds, horizon=0)
     with pytest.raises(ConfigError, match="start"):
         build_snapshots(ds, start="not a date")
+
+
+def test_a_dataset_without_disputes_gives_empty_typed_tables() -> None:
+    from riskwarn.features import REGISTRY, build_features, snapshot_groups
+
+    persons = pd.DataFrame(
+        {
+            "person_id": ["A"],
+            "birth_year": [None],
+            "gender": ["male"],
+            "grid_id": ["G"],
+            "household_id": [None],
+        }
+    )
+    ds = Dataset.from_frames(persons=persons)
+    snaps = build_snapshots(ds)
+    assert snaps.empty and str(snaps["label"].dtype) == "Int8"
+    table = build_features(ds, snaps)
+    assert list(table.columns) == ["dispute_id", "as_of", *REGISTRY.names()]
+    assert isinstance(table["case_category"].dtype, pd.CategoricalDtype)
+    assert open_disputes(ds, "2024-01-01") == []
+    assert snapshot_groups(ds, snaps).empty
