@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from riskwarn.features import build_snapshots, open_disputes
+from riskwarn.features import (
+    REGISTRY,
+    build_features,
+    build_snapshots,
+    open_disputes,
+    snapshot_groups,
+)
 
 from riskwarn import Dataset
 from riskwarn.errors import ConfigError
@@ -157,8 +163,6 @@ def test_start_end_every_options_and_bad_values() -> None:
 
 
 def test_a_dataset_without_disputes_gives_empty_typed_tables() -> None:
-    from riskwarn.features import REGISTRY, build_features, snapshot_groups
-
     persons = pd.DataFrame(
         {
             "person_id": ["A"],
