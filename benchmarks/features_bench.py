@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from riskwarn.features import FeatureBuilder, build_snapshots
 
-from riskwarn._simulate import simulate
+from riskwarn import simulate
 
 
 def peak_mib() -> float:

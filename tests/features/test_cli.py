@@ -1,51 +1,25 @@
-"""`riskwarn features DIR --out FILE.parquet`, run the way riskwarn.cli merges stage commands,
-and the library on a simulated county end to end."""
+"""`riskwarn features DIR --out FILE.parquet` through the CLI entry point, and the library on
+a simulated county end to end."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
-import typer
 from riskwarn.features import REGISTRY, FeatureBuilder, build_features, build_snapshots
-from riskwarn.features._cli import commands
-from typer.testing import CliRunner
 
-from riskwarn import write_dataset
-from riskwarn._simulate import simulate
+from riskwarn import simulate, write_dataset
+from riskwarn.cli import main
 
 
-def app() -> typer.Typer:
-    """The stage commands merged into one app, as riskwarn/cli.py does."""
-    root = typer.Typer()
-
-    @root.callback()
-    def _root() -> None:
-        pass
-
-    root.registered_commands.extend(commands.registered_commands)
-    return root
-
-
-def test_features_command_writes_labels_and_features(tmp_path: Path) -> None:
+def test_features_command_writes_labels_and_features(tmp_path: Path, capsys) -> None:
     ds = simulate(persons=1500, years=1.0, seed=5)
     write_dataset(ds, tmp_path / "county")
     out = tmp_path / "out" / "features.parquet"
-    result = CliRunner().invoke(
-        app(),
-        [
-            "features",
-            str(tmp_path / "county"),
-            "--out",
-            str(out),
-            "--every",
-            "30",
-            "--horizon",
-            "60",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert "rows" in result.output and "positives" in result.output and "features" in result.output
+    args = ["features", str(tmp_path / "county"), "--out", str(out), "--every", "30"]
+    assert main([*args, "--horizon", "60"]) == 0
+    printed = capsys.readouterr().out
+    assert "rows" in printed and "positives" in printed and "features" in printed
     table = pd.read_parquet(out)
     assert list(table.columns) == ["dispute_id", "as_of", "label", "label_known", *REGISTRY.names()]
     assert len(table) > 0
@@ -55,11 +29,12 @@ def test_features_command_writes_labels_and_features(tmp_path: Path) -> None:
     assert (table["label_known"] == (table["as_of"] + pd.Timedelta(days=60) <= end)).all()
 
 
-def test_bad_options_fail_with_a_message(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app(), ["features", str(tmp_path), "--out", str(tmp_path / "x.parquet"), "--every", "0"]
+def test_bad_options_fail_with_a_message(tmp_path: Path, capsys) -> None:
+    assert (
+        main(["features", str(tmp_path), "--out", str(tmp_path / "x.parquet"), "--every", "0"]) != 0
     )
-    assert result.exit_code != 0
+    assert main(["features", str(tmp_path / "missing"), "--out", str(tmp_path / "x.parquet")]) != 0
+    assert "riskwarn" in capsys.readouterr().err
 
 
 def test_simulated_county_end_to_end() -> None:
