@@ -17,6 +17,7 @@ from riskwarn.training._explain import contributions as _contributions
 from riskwarn.training._matrix import FeatureLayout, to_matrix
 from riskwarn.training._tiers import assign_tiers
 
+BUNDLE = "riskwarn_model"  # folder of the three files inside the MLflow model
 MODEL_FILE = "model.txt"
 CALIBRATOR_FILE = "calibrator.json"
 METADATA_FILE = "metadata.json"

@@ -17,9 +17,7 @@ with warnings.catch_warnings():
     )
     import mlflow.pyfunc
 
-from riskwarn.training._model import RiskModel
-
-BUNDLE = "riskwarn_model"
+from riskwarn.training._model import BUNDLE, RiskModel
 
 
 class RiskPyfunc(mlflow.pyfunc.PythonModel):

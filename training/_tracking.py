@@ -10,6 +10,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pandas as pd
 from riskwarn.training._card import model_card
 from riskwarn.training._config import TrainConfig
 from riskwarn.training._fit import TrainResult
-from riskwarn.training._model import RiskModel
+from riskwarn.training._model import BUNDLE, RiskModel
 
 from riskwarn import config as rw_config
 from riskwarn._progress import Progress, report
@@ -69,23 +70,32 @@ class LoggedRun:
 
 
 def _example(frame: pd.DataFrame, model: RiskModel) -> pd.DataFrame:
-    """Input example in wire types: category features as text, the rest as float."""
+    """Input example in wire types: category features as text; bool, integer and float
+    features keep their own type (as ``build_features`` gives them), nullable integers
+    become float."""
     out = {}
     for name in model.feature_names:
         col = frame[name]
         if name in model.layout.categories:
-            out[name] = (
-                col.astype("object")
-                .where(col.notna(), None)
-                .map(lambda v: None if v is None else str(v))
-            )
+            text = col.astype("object").where(col.notna(), None)
+            out[name] = text.map(lambda v: None if v is None else str(v))
+        elif col.dtype == bool or col.dtype == np.int64 or col.dtype == np.float64:
+            out[name] = col
         else:
-            out[name] = (
-                model.matrix(frame[[name]].set_axis([name], axis=1))
-                if False
-                else pd.to_numeric(col, errors="coerce").astype("float64")
-            )
+            out[name] = pd.to_numeric(col, errors="coerce").astype("float64")
     return pd.DataFrame(out).reset_index(drop=True)
+
+
+def _signature(example: pd.DataFrame, infer):  # type: ignore[no-untyped-def]
+    """Input and output schema; integer features stay ``long`` (they are never missing:
+    ``build_features`` gives counts as int64), so MLflow's hint about integer columns that
+    might hold missing values does not apply."""
+    output = pd.DataFrame({"risk": np.zeros(len(example)), "tier": ["blue"] * len(example)})
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Hint: Inferred schema contains integer column", category=UserWarning
+        )
+        return infer(example, output)
 
 
 def pip_requirements() -> list[str]:
@@ -146,7 +156,7 @@ def log_training(
     import mlflow
     from mlflow.models import infer_signature
     from riskwarn.training._plots import make_plots
-    from riskwarn.training._pyfunc import BUNDLE, RiskPyfunc
+    from riskwarn.training._pyfunc import RiskPyfunc
 
     uri = connect(tracking_uri)
     experiment_id = ensure_experiment(uri, experiment)
@@ -228,9 +238,7 @@ def log_training(
         report(progress, 3, steps, "model")
         bundle = model.save(work / BUNDLE)
         example = _example(test.head(5), model)
-        signature = infer_signature(
-            example, pd.DataFrame({"risk": np.zeros(len(example)), "tier": ["blue"] * len(example)})
-        )
+        signature = _signature(example, infer_signature)
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=RiskPyfunc(),
@@ -295,28 +303,28 @@ def load_model(
     Raises :class:`~riskwarn.errors.ModelNotFoundError` when nothing stands behind ``uri``.
     """
     import mlflow
-    from riskwarn.training._pyfunc import BUNDLE
 
     connect(tracking_uri)
     name, version = resolve_version(uri)
-    local = Path(tempfile.mkdtemp(prefix="riskwarn-model-"))
-    path = mlflow.artifacts.download_artifacts(
-        artifact_uri=f"models:/{name}/{version}", dst_path=str(local)
-    )
-    bundle = Path(path) / "artifacts" / BUNDLE
-    if not bundle.is_dir():
-        raise ModelNotFoundError(
-            f"expected a riskwarn model bundle in {uri!r} (version {version}), got an MLflow model "
-            "without one; register models with `riskwarn train`."
+    with tempfile.TemporaryDirectory(prefix="riskwarn-model-") as local:
+        path = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{name}/{version}", dst_path=local
         )
-    return RiskModel.load(bundle, version=version, uri=uri)
+        bundle = Path(path) / "artifacts" / BUNDLE
+        if not bundle.is_dir():
+            raise ModelNotFoundError(
+                f"expected a riskwarn model bundle in {uri!r} (version {version}), got an MLflow "
+                "model without one; register models with `riskwarn train`."
+            )
+        return RiskModel.load(bundle, version=version, uri=uri)
 
 
 def download_test_frame(run_id: str) -> pd.DataFrame:
     """The test snapshots (features, labels, groups) stored with a training run."""
     import mlflow
 
-    path = mlflow.artifacts.download_artifacts(
-        run_id=run_id, artifact_path=TEST_ARTIFACT, dst_path=tempfile.mkdtemp()
-    )
-    return pd.read_parquet(path)
+    with tempfile.TemporaryDirectory() as local:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=TEST_ARTIFACT, dst_path=local
+        )
+        return pd.read_parquet(path)

@@ -161,8 +161,17 @@ def test_registry_aliases_promotion_and_batch_scoring(
     assert (nightly["model_version"] == 2).all()
     at = pd.Timestamp("2024-06-30")
     assert sorted(nightly["dispute_id"]) == open_disputes(load_dataset(county_dir).cut(at), at)
-    expected = champion.predict_risk(champion_features(county_dir, nightly["dispute_id"], at))
+    features = champion_features(county_dir, nightly["dispute_id"], at)
+    expected = champion.predict_risk(features)
     np.testing.assert_allclose(nightly["risk"].to_numpy(), expected, rtol=1e-6)
+
+    # what `mlflow models serve` runs: the pyfunc, on features in their wire types
+    wire = features[champion.feature_names].copy()
+    for name in champion.layout.categories:
+        wire[name] = wire[name].astype(object)
+    served = mlflow.pyfunc.load_model("models:/riskwarn@champion").predict(wire)
+    np.testing.assert_allclose(served["risk"].to_numpy(), expected, rtol=1e-9)
+    assert served["tier"].tolist() == champion.tiers(expected).tolist()
 
 
 def champion_features(directory, ids, at):  # type: ignore[no-untyped-def]
