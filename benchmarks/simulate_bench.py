@@ -21,34 +21,14 @@ import time
 import pandas as pd
 
 from riskwarn import simulate
+from riskwarn.features import build_snapshots
 
 
-def snapshot_share(ds, start: pd.Timestamp, days: int, every: int = 30, horizon: int = 90):
-    """(count, positive share) of monthly snapshots of open disputes, labelled per the contract."""
-    times = pd.date_range(start, start + pd.Timedelta(days=days - horizon), freq=f"{every}D")
-    snap = ds.disputes[["dispute_id", "reported_at"]].merge(
-        pd.DataFrame({"as_of": times.astype("datetime64[ns]")}), how="cross"
-    )
-    snap = snap[snap["reported_at"] <= snap["as_of"]].sort_values("as_of")
-    ev = ds.dispute_events
-    ends = ev[ev["kind"].isin(["closed", "reopened"])].sort_values("at")
-    snap = pd.merge_asof(
-        snap, ends[["dispute_id", "at", "kind"]], left_on="as_of", right_on="at",
-        by="dispute_id", direction="backward",
-    )  # fmt: skip
-    snap = snap[snap["kind"].ne("closed")][["dispute_id", "as_of"]]
-    inc = ds.incidents
-    linked = pd.concat([
-        inc.dropna(subset=["dispute_id"])[["dispute_id", "occurred_at"]],
-        ds.incident_persons.merge(inc[["incident_id", "occurred_at"]], on="incident_id")
-        .merge(ds.dispute_parties[["dispute_id", "person_id"]], on="person_id")
-        [["dispute_id", "occurred_at"]],
-    ])  # fmt: skip
-    hits = snap.merge(linked, on="dispute_id")
-    hits = hits[(hits["occurred_at"] > hits["as_of"])
-                & (hits["occurred_at"] <= hits["as_of"] + pd.Timedelta(days=horizon))]  # fmt: skip
-    positive = len(hits[["dispute_id", "as_of"]].drop_duplicates())
-    return len(snap), positive / max(len(snap), 1)
+def snapshot_share(ds, start: pd.Timestamp) -> tuple[int, float]:
+    """(count, positive share) of monthly snapshots with a known 90-day label (docs/contract.md)."""
+    snaps = build_snapshots(ds, start=start, every=30, horizon=90)
+    known = snaps[snaps["label_known"]]
+    return len(known), float(known["label"].astype(int).mean()) if len(known) else 0.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,8 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
     start = pd.Timestamp(args.start)
-    days = round(args.years * 365.25)
-    n_snap, share = snapshot_share(ds, start, days)
+    n_snap, share = snapshot_share(ds, start)
     print(f"riskwarn simulate: {args.persons:,} persons, {args.years:g} years, seed {args.seed}")
     machine = platform.processor() or platform.machine()
     print(f"  machine          {machine}, {os.cpu_count()} cores, python {sys.version.split()[0]}")

