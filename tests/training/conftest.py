@@ -65,7 +65,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture(scope="session")
 def county():  # type: ignore[no-untyped-def]
     """A simulated county, small but with enough incidents to train on (built once)."""
-    from riskwarn._simulate import simulate
+    from riskwarn import simulate
 
     return simulate(persons=15000, years=3, seed=11)
 

@@ -16,10 +16,9 @@ from riskwarn.training import (
     score_open,
     training_data,
 )
-from riskwarn.training._cli import commands
-from typer.testing import CliRunner
 
 from riskwarn import load_dataset
+from riskwarn.cli import main
 from riskwarn.errors import ModelMismatchError, ModelNotFoundError
 
 UNTIL = pd.Timestamp("2024-03-31")
@@ -103,32 +102,44 @@ def test_a_model_from_another_registry_is_refused(county, fitted) -> None:  # ty
         score_open(county, "2024-06-30", other)
 
 
-def _cli(*args: str) -> str:
-    result = CliRunner().invoke(commands, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
+@pytest.fixture
+def cli(capsys):  # type: ignore[no-untyped-def]
+    """Run ``riskwarn ...`` through its entry point; return stdout, fail on a non-zero exit."""
+
+    def run(*args: str) -> str:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        return captured.out
+
+    return run
 
 
 def test_registry_aliases_promotion_and_batch_scoring(
-    county_dir, store, tmp_path, monkeypatch
+    county_dir, store, tmp_path, monkeypatch, cli, capsys
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("COLUMNS", "200")
     with pytest.raises(ModelNotFoundError, match="riskwarn@champion"):
         load_model(tracking_uri=store)
+    args = ["score", str(county_dir), "--as-of", "2024-06-30", "--out", str(tmp_path / "x.csv")]
+    assert main([*args, "--tracking-uri", store]) == 1
+    assert (
+        "expected a registered model behind 'models:/riskwarn@champion'" in capsys.readouterr().err
+    )
     config = tmp_path / "fast.toml"
     config.write_text(FAST_TOML, encoding="utf-8")
 
-    out = _cli("train", str(county_dir), "--config", str(config), "--tracking-uri", store)
+    out = cli("train", str(county_dir), "--config", str(config), "--tracking-uri", store)
     assert "ROC-AUC" in out and "checklist" in out and "logistic" in out
     assert "registered model version 1" in out
-    assert "now champion" in _cli("promote", "--tracking-uri", store)
+    assert "now champion" in cli("promote", "--tracking-uri", store)
     assert load_model(tracking_uri=store).version == "1"
 
-    _cli("train", str(county_dir), "--config", str(config), "--tracking-uri", store)
+    cli("train", str(county_dir), "--config", str(config), "--tracking-uri", store)
     assert load_model("models:/riskwarn@challenger", tracking_uri=store).version == "2"
-    kept = _cli("promote", "--tracking-uri", store)  # same data, same seed: not better
+    kept = cli("promote", "--tracking-uri", store)  # same data, same seed: not better
     assert "champion stays version 1" in kept and "not better" in kept
-    assert "forced" in _cli("promote", "--force", "--tracking-uri", store)
+    assert "forced" in cli("promote", "--force", "--tracking-uri", store)
     champion = load_model(tracking_uri=store)
     assert champion.version == "2"
     assert load_model("models:/riskwarn@previous-champion", tracking_uri=store).version == "1"
@@ -147,7 +158,7 @@ def test_registry_aliases_promotion_and_batch_scoring(
     assert "promotion" in client.get_model_version("riskwarn", "2").tags
 
     csv = tmp_path / "nightly.csv"
-    _cli(
+    cli(
         "score",
         str(county_dir),
         "--as-of",
@@ -186,7 +197,7 @@ def champion_features(directory, ids, at):  # type: ignore[no-untyped-def]
     return build_features(load_dataset(directory).cut(at), snaps)
 
 
-def test_experiment_run_compares_configs(county_dir, store, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_experiment_run_compares_configs(county_dir, store, tmp_path, monkeypatch, cli) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("COLUMNS", "250")
     configs = []
     for name, extra in (
@@ -199,7 +210,7 @@ def test_experiment_run_compares_configs(county_dir, store, tmp_path, monkeypatc
             encoding="utf-8",
         )
         configs.append(str(path))
-    out = _cli("experiment", "run", *configs, "--data", str(county_dir), "--tracking-uri", store)
+    out = cli("experiment", "run", *configs, "--data", str(county_dir), "--tracking-uri", store)
     assert "case_only" in out and "no_graph" in out
     runs = mlflow.search_runs(experiment_names=["riskwarn-experiments"], output_format="list")
     assert sorted(r.data.tags["riskwarn.config"] for r in runs) == ["case_only", "no_graph"]
