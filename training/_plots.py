@@ -118,7 +118,7 @@ def tiers_over_time_plot(time: np.ndarray, tiers: np.ndarray, path: Path) -> Pat
             )
             bottom += shares[tier].to_numpy()
     ax.set(ylabel="share of open cases", title="Tiers over time, test window")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.autofmt_xdate()
     return _save(fig, path)
 

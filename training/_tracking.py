@@ -54,7 +54,7 @@ def ensure_experiment(uri: str, name: str = EXPERIMENT) -> str:
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
-    location = rw_config.artifact_root().as_uri() if _embedded(uri) else None
+    location = (rw_config.artifact_root() / name).as_uri() if _embedded(uri) else None
     return mlflow.create_experiment(name, artifact_location=location)
 
 
