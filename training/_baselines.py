@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from riskwarn.training._matrix import FeatureLayout
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from riskwarn.training._matrix import FeatureLayout
 
 CHECKLIST = ("threat_reported", "violence_reported", "weapon_mentioned")
 

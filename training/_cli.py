@@ -43,6 +43,7 @@ def _console():  # type: ignore[no-untyped-def]
 def metrics_table(metrics: dict, title: str = "Test window metrics (95% bootstrap interval)"):  # type: ignore[no-untyped-def]
     """A rich table: one row per metric, one column per model (LightGBM beside baselines)."""
     from rich.table import Table
+
     from riskwarn.training._card import METRIC_LABELS
 
     table = Table(title=title)
@@ -86,10 +87,9 @@ def train(
 ) -> None:
     """Build features, train LightGBM, calibrate, evaluate against baselines, log to MLflow
     and register the model as 'riskwarn' with alias 'challenger'."""
+    from riskwarn._progress import progress_bar
     from riskwarn.training._config import load_config
     from riskwarn.training._train import train as run
-
-    from riskwarn._progress import progress_bar
 
     cfg = load_config(config)
     with progress_bar("train") as progress:
@@ -121,10 +121,9 @@ def train_table(
     model_name: str = typer.Option("riskwarn-table", "--model-name", help="Registered model name."),
 ) -> None:
     """Train, calibrate, evaluate and log a model on any labelled table."""
+    from riskwarn._progress import progress_bar
     from riskwarn.training._config import load_config
     from riskwarn.training._table import train_table as run
-
-    from riskwarn._progress import progress_bar
 
     cfg = load_config(config)
     with progress_bar("train-table") as progress:
@@ -194,9 +193,8 @@ def score(
     lang: str = typer.Option("zh", "--lang", help="Language of the reasons: zh or en."),
 ) -> None:
     """Score every dispute open at a date from what was known that day; write the list as CSV."""
-    from riskwarn.training._score import score as run
-
     from riskwarn._progress import progress_bar
+    from riskwarn.training._score import score as run
 
     with progress_bar("score") as progress:
         frame = run(
@@ -229,10 +227,10 @@ def experiment_run(
     """Run each config on one dataset and print a comparison table (runs in MLflow experiment
     'riskwarn-experiments')."""
     from rich.table import Table
-    from riskwarn.training._config import load_config
-    from riskwarn.training._experiment import comparison, run_experiments
 
     from riskwarn._progress import progress_bar
+    from riskwarn.training._config import load_config
+    from riskwarn.training._experiment import comparison, run_experiments
 
     cfgs = [load_config(c) for c in configs]
     with progress_bar("experiments") as progress:

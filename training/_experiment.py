@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from riskwarn._progress import Progress
 from riskwarn.training._config import TrainConfig
 from riskwarn.training._table import TrainOutcome
 from riskwarn.training._train import SnapshotTable, build_table, load, train
-
-from riskwarn._progress import Progress
 
 EXPERIMENTS = "riskwarn-experiments"
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from riskwarn._progress import Progress, report
+from riskwarn.errors import ConfigError
 from riskwarn.training._baselines import ChecklistBaseline, LogisticBaseline, has_checklist
 from riskwarn.training._calibrate import choose_calibrator
 from riskwarn.training._config import LGBMConfig, TrainConfig
@@ -23,9 +26,6 @@ from riskwarn.training._metrics import calibration_points, evaluate
 from riskwarn.training._model import RiskModel
 from riskwarn.training._split import Split, time_split
 from riskwarn.training._tiers import tier_thresholds
-
-from riskwarn._progress import Progress, report
-from riskwarn.errors import ConfigError
 
 
 @dataclass

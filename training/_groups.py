@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from riskwarn.training._metrics import ece
 from sklearn.metrics import roc_auc_score
+
+from riskwarn.training._metrics import ece
 
 _MIN_ROWS = 20
 

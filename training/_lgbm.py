@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import lightgbm as lgb
 import numpy as np
+
 from riskwarn.training._config import LGBMConfig
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+
 from riskwarn.training._calibrate import Calibrator
 from riskwarn.training._explain import contributions as _contributions
 from riskwarn.training._matrix import FeatureLayout, to_matrix

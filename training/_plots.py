@@ -10,9 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from sklearn.metrics import precision_recall_curve, roc_curve
+
 from riskwarn.training._metrics import calibration_points
 from riskwarn.training._tiers import TIERS
-from sklearn.metrics import precision_recall_curve, roc_curve
 
 _TIER_COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e6c229", "blue": "#1f77b4"}
 

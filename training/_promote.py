@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from riskwarn.errors import ModelMismatchError, ModelNotFoundError
 from riskwarn.training._metrics import evaluate
 from riskwarn.training._model import RiskModel
 from riskwarn.training._tracking import (
@@ -22,8 +24,6 @@ from riskwarn.training._tracking import (
     ensure_experiment,
     load_model,
 )
-
-from riskwarn.errors import ModelMismatchError, ModelNotFoundError
 
 BRIER_TOLERANCE = 1.05
 PROMOTIONS = "riskwarn-promotions"

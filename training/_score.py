@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from riskwarn.training._model import RiskModel
 
 from riskwarn._dataset import Dataset
 from riskwarn._progress import Progress, report
 from riskwarn.errors import ModelMismatchError
+from riskwarn.training._model import RiskModel
 
 COLUMNS = [
     "dispute_id",
@@ -93,9 +93,8 @@ def score(
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Score the dataset in ``path`` at ``as_of`` with the model behind ``model_uri``; write CSV."""
-    from riskwarn.training._tracking import load_model
-
     from riskwarn import load_dataset
+    from riskwarn.training._tracking import load_model
 
     model = load_model(model_uri, tracking_uri)
     frame = score_open(load_dataset(path), as_of, model, lang=lang, progress=progress)

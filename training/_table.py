@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from riskwarn.training._config import TrainConfig
-from riskwarn.training._fit import TrainingData, TrainResult, fit_evaluate
-from riskwarn.training._tracking import LoggedRun, log_training
 
 from riskwarn._progress import Progress
 from riskwarn.errors import ConfigError, DatasetNotFoundError
+from riskwarn.training._config import TrainConfig
+from riskwarn.training._fit import TrainingData, TrainResult, fit_evaluate
+from riskwarn.training._tracking import LoggedRun, log_training
 
 TABLE_MODEL_NAME = "riskwarn-table"
 

@@ -8,9 +8,9 @@ followed up by grid workers. A threshold is the minimum calibrated risk of a tie
 from __future__ import annotations
 
 import numpy as np
-from riskwarn.training._config import TierConfig
 
 from riskwarn.errors import ConfigError
+from riskwarn.training._config import TierConfig
 
 TIERS = ("red", "orange", "yellow", "blue")
 

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from riskwarn.training._card import model_card
-from riskwarn.training._config import TrainConfig
-from riskwarn.training._fit import TrainResult
-from riskwarn.training._model import BUNDLE, RiskModel
 
 from riskwarn import config as rw_config
 from riskwarn._progress import Progress, report
 from riskwarn.errors import ConfigError, ModelNotFoundError
+from riskwarn.training._card import model_card
+from riskwarn.training._config import TrainConfig
+from riskwarn.training._fit import TrainResult
+from riskwarn.training._model import BUNDLE, RiskModel
 
 MODEL_NAME = "riskwarn"
 EXPERIMENT = "riskwarn"
@@ -155,6 +155,7 @@ def log_training(
     the alias ``challenger``."""
     import mlflow
     from mlflow.models import infer_signature
+
     from riskwarn.training._plots import make_plots
     from riskwarn.training._pyfunc import RiskPyfunc
 

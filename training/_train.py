@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from riskwarn.training._config import TrainConfig
-from riskwarn.training._fit import TrainingData, fit_evaluate
-from riskwarn.training._table import TrainOutcome
-from riskwarn.training._tracking import EXPERIMENT, log_training
 
 from riskwarn._dataset import Dataset
 from riskwarn._progress import Progress
 from riskwarn.errors import ConfigError
+from riskwarn.training._config import TrainConfig
+from riskwarn.training._fit import TrainingData, fit_evaluate
+from riskwarn.training._table import TrainOutcome
+from riskwarn.training._tracking import EXPERIMENT, log_training
 
 KEYS = ["dispute_id", "as_of"]
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from riskwarn.training import Calibrator, choose_calibrator, ece
 
 from riskwarn.errors import NotFittedError
+from riskwarn.training import Calibrator, choose_calibrator, ece
 
 
 def _overconfident(n: int = 20000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
 from riskwarn.training import fit_evaluate, parse_config, table_data
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from riskwarn.training import ece, evaluate, top_flags
 from sklearn.metrics import average_precision_score, roc_auc_score
+
+from riskwarn.training import ece, evaluate, top_flags
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from riskwarn.training import time_split
 
 from riskwarn.errors import ConfigError
+from riskwarn.training import time_split
 
 
 def test_windows_are_ordered_and_one_horizon_apart() -> None:

@@ -9,6 +9,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
+
+from riskwarn.errors import ConfigError
 from riskwarn.training import (
     TrainConfig,
     TrainingData,
@@ -18,8 +20,6 @@ from riskwarn.training import (
     table_data,
     train_table,
 )
-
-from riskwarn.errors import ConfigError
 
 FAST = {"bootstrap": 30, "lgbm": {"n_estimators": 120}}
 

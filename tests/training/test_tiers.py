@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from riskwarn.training import TierConfig, assign_tiers, parse_config, tier_thresholds
 
 from riskwarn.errors import ConfigError
+from riskwarn.training import TierConfig, assign_tiers, parse_config, tier_thresholds
 
 
 def test_capacity_tiers_take_the_configured_shares() -> None:

@@ -7,6 +7,10 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+
+from riskwarn import load_dataset
+from riskwarn.cli import main
+from riskwarn.errors import ModelMismatchError, ModelNotFoundError
 from riskwarn.features import REGISTRY, REGISTRY_VERSION, build_snapshots, open_disputes
 from riskwarn.training import (
     build_table,
@@ -16,10 +20,6 @@ from riskwarn.training import (
     score_open,
     training_data,
 )
-
-from riskwarn import load_dataset
-from riskwarn.cli import main
-from riskwarn.errors import ModelMismatchError, ModelNotFoundError
 
 UNTIL = pd.Timestamp("2024-03-31")
 FAST = {"bootstrap": 20, "lgbm": {"n_estimators": 80}}
