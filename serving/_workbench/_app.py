@@ -20,9 +20,6 @@ from typing import Any, Protocol
 
 import markdown_it
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from riskwarn.serving._keys import _key_id, authenticate, hash_key
-from riskwarn.serving._scorer import Scorer
-from riskwarn.serving._store import Store
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -31,6 +28,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from riskwarn.errors import AuthenticationError
+from riskwarn.serving._keys import _key_id, authenticate, hash_key
+from riskwarn.serving._scorer import Scorer
+from riskwarn.serving._store import Store
 
 from . import _session
 from ._actions import ActionRefused, check_action

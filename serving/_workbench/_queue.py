@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+
 from riskwarn.serving._store import HISTORY, actions, score_snapshots
 
 from ._i18n import TIER_ORDER, tier_rank
@@ -88,20 +89,18 @@ def latest_as_of(conn: sa.Connection) -> dt.datetime | None:
 
 
 def _current(as_of: dt.datetime) -> sa.Subquery:
-    """One row per dispute in the latest run: risk, previous risk, tiers, place, category."""
+    """One row per dispute in the latest run: risk, tiers, place and category.
+
+    Only the run's own rows are read (through the ``as_of`` index); the change since the
+    previous snapshot is looked up for the shown page alone (:func:`_previous`).
+    """
     s = score_snapshots
-    ranked = sa.select(
-        s.c.dispute_id,
-        s.c.as_of,
-        s.c.risk,
-        s.c.tier,
-        s.c.model_version,
-        sa.func.row_number()
-        .over(partition_by=s.c.dispute_id, order_by=(s.c.as_of.desc(), s.c.id.desc()))
-        .label("rn"),
-    ).subquery("ranked")
-    cur = sa.select(ranked).where(ranked.c.rn == 1, ranked.c.as_of == as_of).subquery("cur")
-    prev = sa.select(ranked.c.dispute_id, ranked.c.risk).where(ranked.c.rn == 2).subquery("prev")
+    newest = (
+        sa.select(sa.func.max(s.c.id).label("id"))
+        .where(s.c.as_of == as_of)
+        .group_by(s.c.dispute_id)
+        .subquery("newest")
+    )
     raised = (
         sa.select(actions.c.dispute_id, sa.func.max(_tier_case(actions.c.tier)).label("raised"))
         .where(actions.c.kind == "raise_tier")
@@ -109,30 +108,42 @@ def _current(as_of: dt.datetime) -> sa.Subquery:
         .subquery("raised")
     )
     disputes, grids = HISTORY["disputes"], HISTORY["grids"]
-    model_rank = _tier_case(cur.c.tier)
+    model_rank = _tier_case(s.c.tier)
     raised_rank = sa.func.coalesce(raised.c.raised, -1)
     effective = sa.case((raised_rank > model_rank, raised_rank), else_=model_rank)
     return (
         sa.select(
-            cur.c.dispute_id,
-            cur.c.as_of,
-            cur.c.risk,
-            cur.c.tier.label("model_tier"),
-            cur.c.model_version,
-            prev.c.risk.label("previous_risk"),
+            s.c.dispute_id,
+            s.c.as_of,
+            s.c.risk,
+            s.c.tier.label("model_tier"),
+            s.c.model_version,
             effective.label("tier_rank"),
             disputes.c.reported_at,
             disputes.c.grid_id,
             disputes.c.category,
             grids.c.township,
         )
-        .select_from(cur)
-        .outerjoin(prev, prev.c.dispute_id == cur.c.dispute_id)
-        .outerjoin(raised, raised.c.dispute_id == cur.c.dispute_id)
-        .outerjoin(disputes, disputes.c.dispute_id == cur.c.dispute_id)
+        .select_from(newest)
+        .join(s, s.c.id == newest.c.id)
+        .outerjoin(raised, raised.c.dispute_id == s.c.dispute_id)
+        .outerjoin(disputes, disputes.c.dispute_id == s.c.dispute_id)
         .outerjoin(grids, grids.c.grid_id == disputes.c.grid_id)
         .subquery("queue")
     )
+
+
+def _previous(conn: sa.Connection, ids: list[str], as_of: dt.datetime) -> dict[str, float]:
+    """Per dispute, the risk of its snapshot before ``as_of`` (the newest such one)."""
+    s = score_snapshots
+    if not ids:
+        return {}
+    rows = conn.execute(
+        sa.select(s.c.dispute_id, s.c.risk)
+        .where(s.c.dispute_id.in_(ids), s.c.as_of < as_of)
+        .order_by(s.c.as_of, s.c.id)
+    )
+    return {d: r for d, r in rows}  # the newest wins
 
 
 def _where(q: sa.Subquery, f: QueueFilter) -> list[Any]:
@@ -199,6 +210,7 @@ def queue_page(engine: sa.Engine, f: QueueFilter, per_page: int = PER_PAGE) -> Q
             ).mappings()
         ]
         acted = _latest_actions(conn, [r["dispute_id"] for r in rows])
+        previous = _previous(conn, [r["dispute_id"] for r in rows], as_of)
         counts = dict(
             conn.execute(sa.select(q.c.tier_rank, sa.func.count()).group_by(q.c.tier_rank)).all()
         )
@@ -215,6 +227,7 @@ def queue_page(engine: sa.Engine, f: QueueFilter, per_page: int = PER_PAGE) -> Q
         r["position"] = start + i + 1
         r["tier"] = TIER_ORDER[r["tier_rank"]] if 0 <= r["tier_rank"] < 4 else r["model_tier"]
         r["raised"] = r["tier"] != r["model_tier"]
+        r["previous_risk"] = previous.get(r["dispute_id"])
         r["change"] = None if r["previous_risk"] is None else r["risk"] - r["previous_risk"]
         r["days_open"] = days_open(r["reported_at"], as_of)
         r.update(acted[r["dispute_id"]])

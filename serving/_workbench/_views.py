@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from riskwarn.serving._scorer import Case, Scorer, reasons
 from riskwarn.serving._store import Store
 

@@ -22,12 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
 from riskwarn.features import REGISTRY
 from riskwarn.serving import Scorer, Store, take_snapshot
 from riskwarn.serving._workbench import make_workbench
 from riskwarn.training import load_model
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from .conftest import Keys, Served, fresh_store, make_client
 
@@ -236,9 +237,7 @@ def test_pages_carry_security_headers(supervisor: Any) -> None:
 
 
 def test_the_queue_lists_the_latest_snapshot_in_risk_order(bench: Bench, supervisor: Any) -> None:
-    latest = bench.store.latest_snapshots()
-    as_of = max(s["as_of"] for s in latest)
-    current = [s for s in latest if s["as_of"] == as_of]
+    current = _in_queue(bench)
     body = supervisor.get("/ui/api/queue").json()
     assert body["total"] == len(current) > 0
     risks = [r["risk"] for r in body["rows"]]
@@ -347,12 +346,19 @@ def test_filters_combine_and_search_finds_ids(paging: tuple) -> None:
 # case and model pages -----------------------------------------------------------------
 
 
+def _in_queue(bench: Bench) -> list[dict]:
+    """The latest snapshot run (the queue), riskiest first."""
+    latest = bench.store.latest_snapshots()
+    as_of = max(s["as_of"] for s in latest)
+    return sorted((s for s in latest if s["as_of"] == as_of), key=lambda s: -s["risk"])
+
+
 def _first_open(bench: Bench) -> str:
-    return bench.store.latest_snapshots()[0]["dispute_id"]
+    return _in_queue(bench)[0]["dispute_id"]
 
 
 def test_the_case_page_explains_in_chinese_and_english(bench: Bench, supervisor: Any) -> None:
-    dispute = max(bench.store.latest_snapshots(), key=lambda s: s["risk"])["dispute_id"]
+    dispute = _first_open(bench)
     data = supervisor.get(f"/ui/api/cases/{dispute}").json()
     assert data["model_version"] == str(bench.scorer.model.version)
     assert data["reasons"], "the riskiest case has reasons"
@@ -470,8 +476,7 @@ def test_actions_are_stored_shown_and_audited(bench: Bench, supervisor: Any) -> 
 
 
 def test_a_tier_can_be_raised_but_never_lowered(bench: Bench, supervisor: Any) -> None:
-    snaps = bench.store.latest_snapshots()
-    dispute = next(s["dispute_id"] for s in snaps if s["tier"] in ("blue", "yellow"))
+    dispute = next(s["dispute_id"] for s in _in_queue(bench) if s["tier"] in ("blue", "yellow"))
     current = supervisor.get(f"/ui/api/cases/{dispute}").json()["tier"]
     higher = TIERS[TIERS.index(current) + 1]
     token = _case_form(supervisor, dispute)

@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
+
 from riskwarn.serving import Store, service
 from riskwarn.serving._workbench import make_workbench
 
