@@ -18,6 +18,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from riskwarn.errors import ConfigError
@@ -199,3 +200,16 @@ def load_config(path: str | Path | None) -> TrainConfig:
         raise ConfigError(f"{p}: not valid TOML ({exc}); fix the syntax and run again.") from exc
     data.setdefault("name", p.stem)
     return parse_config(data, source=str(p))
+
+
+def parse_date(value: object, option: str) -> pd.Timestamp:
+    """A date option (``--train-until``, ``--as-of``) as a timestamp, or a clear error."""
+    try:
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"expected {option} as a date like 2024-06-30, got {value!r}; fix the option."
+        ) from exc
+    if pd.isna(stamp):
+        raise ConfigError(f"expected {option} as a date like 2024-06-30, got {value!r}.")
+    return stamp

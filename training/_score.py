@@ -13,6 +13,7 @@ import pandas as pd
 from riskwarn._dataset import Dataset
 from riskwarn._progress import Progress, report
 from riskwarn.errors import ModelMismatchError
+from riskwarn.training._config import parse_date
 from riskwarn.training._model import RiskModel
 
 COLUMNS = [
@@ -52,7 +53,7 @@ def score_open(
     from riskwarn.features import build_features, open_disputes
 
     check_registry(model)
-    t = pd.Timestamp(as_of)
+    t = parse_date(as_of, "--as-of")
     known = dataset.cut(t)
     ids = open_disputes(known, t)
     if not ids:
@@ -70,7 +71,7 @@ def score_open(
     out = pd.DataFrame(
         {
             "dispute_id": ids,
-            "as_of": t.isoformat(),
+            "as_of": t.date().isoformat() if t == t.normalize() else t.isoformat(),
             "risk": risk,
             "tier": model.tiers(risk),
             "model_version": model.version,

@@ -17,7 +17,7 @@ import pandas as pd
 from riskwarn._dataset import Dataset
 from riskwarn._progress import Progress
 from riskwarn.errors import ConfigError
-from riskwarn.training._config import TrainConfig
+from riskwarn.training._config import TrainConfig, parse_date
 from riskwarn.training._fit import TrainingData, fit_evaluate
 from riskwarn.training._table import TrainOutcome
 from riskwarn.training._tracking import EXPERIMENT, log_training
@@ -49,7 +49,7 @@ def build_table(
     ``train_until`` and only labels whose horizon ends by then."""
     from riskwarn.features import REGISTRY_VERSION, build_features, build_snapshots, snapshot_groups
 
-    until = pd.Timestamp(train_until) if train_until is not None else None
+    until = parse_date(train_until, "--train-until") if train_until is not None else None
     ds = dataset.cut(until) if until is not None else dataset
     snaps = build_snapshots(ds, every=every_days, horizon=horizon_days)
     keep = snaps["label_known"].to_numpy(dtype=bool).copy()

@@ -50,6 +50,11 @@ def test_train_until_uses_nothing_after_the_date(county, table) -> None:  # type
     assert later.loc[later["label_known"], "as_of"].max() > table.snapshots["as_of"].max()
 
 
+def test_a_bad_date_is_a_clear_error(county_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["train", str(county_dir), "--train-until", "last tuesday"]) == 1
+    assert "expected --train-until as a date like 2024-06-30" in capsys.readouterr().err
+
+
 def test_config_selects_feature_groups(table) -> None:  # type: ignore[no-untyped-def]
     data = training_data(table, parse_config({"feature_groups": ["case", "history"]}))
     assert list(data.features.columns) == REGISTRY.names(["case", "history"])
