@@ -11,6 +11,9 @@ append-only audit log, score snapshots and supervisors' actions.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from riskwarn.serving._ingest import check_records, extend
 from riskwarn.serving._keys import Caller, authenticate, authorize, bearer_key, create_key
 from riskwarn.serving._schemas import (
@@ -28,17 +31,31 @@ from riskwarn.serving._schemas import (
     ScoreResponse,
     ScoreResult,
 )
-from riskwarn.serving._scorer import TIER_ORDER, Scorer, check_model
-from riskwarn.serving._service import RiskService, take_snapshot
 from riskwarn.serving._store import ACTION_KINDS, ROLES, Store
 
-service = RiskService
+# The service and the scorer pull in BentoML, MLflow and the feature library (seconds to
+# import); they load on first use so that `riskwarn keys` and `history` start quickly.
+_LAZY = {
+    "RiskService": ("riskwarn.serving._service", "RiskService"),
+    "service": ("riskwarn.serving._service", "RiskService"),
+    "take_snapshot": ("riskwarn.serving._service", "take_snapshot"),
+    "Scorer": ("riskwarn.serving._scorer", "Scorer"),
+    "TIER_ORDER": ("riskwarn.serving._scorer", "TIER_ORDER"),
+    "check_model": ("riskwarn.serving._scorer", "check_model"),
+}
 
-__all__ = [
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'riskwarn.serving' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+__all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
     "ACTION_KINDS",
-    "MAX_BATCH",
-    "ROLES",
-    "TIER_ORDER",
     "BatchRequest",
     "BatchResponse",
     "Caller",
@@ -47,7 +64,9 @@ __all__ = [
     "ExplainResponse",
     "IngestRequest",
     "IngestResponse",
+    "MAX_BATCH",
     "ModelInfo",
+    "ROLES",
     "Reason",
     "RiskService",
     "ScoreRequest",
@@ -55,6 +74,7 @@ __all__ = [
     "ScoreResult",
     "Scorer",
     "Store",
+    "TIER_ORDER",
     "authenticate",
     "authorize",
     "bearer_key",

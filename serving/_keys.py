@@ -12,9 +12,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from riskwarn.serving._store import ROLES, Store
-
 from riskwarn.errors import AuthenticationError, PermissionDeniedError, RequestError
+from riskwarn.serving._store import ROLES, Store
 
 _PREFIX = "rwk"
 # A hash nobody's key has, compared against when the key id is unknown, so that an unknown

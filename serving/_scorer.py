@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from riskwarn.features import REGISTRY, REGISTRY_VERSION, FeatureBuilder, open_disputes
-from riskwarn.serving._schemas import CaseIn, ExplainRequest, Reason, ScoreRequest
-from riskwarn.training import RiskModel
 
 from riskwarn import Dataset
 from riskwarn.errors import ModelMismatchError, RequestError, UnknownRecordError
+from riskwarn.features import REGISTRY, REGISTRY_VERSION, FeatureBuilder, open_disputes
+from riskwarn.serving._schemas import CaseIn, ExplainRequest, Reason, ScoreRequest
+from riskwarn.training import RiskModel
 
 TIER_ORDER = ("blue", "yellow", "orange", "red")  # lowest caution first
 

@@ -27,6 +27,17 @@ from typing import Any
 
 import bentoml
 from fastapi import FastAPI, Request
+from starlette.responses import JSONResponse
+
+from riskwarn import config
+from riskwarn.errors import (
+    ContractError,
+    ModelMismatchError,
+    ModelNotFoundError,
+    RequestError,
+    RiskwarnError,
+    UnknownRecordError,
+)
 from riskwarn.serving._ingest import check_records, extend, issue_dicts
 from riskwarn.serving._keys import Caller, authenticate, authorize, bearer_key
 from riskwarn.serving._schemas import (
@@ -48,17 +59,6 @@ from riskwarn.serving._schemas import (
 from riskwarn.serving._scorer import Scorer, Scores, iso, reasons
 from riskwarn.serving._store import Store
 from riskwarn.training import load_model
-from starlette.responses import JSONResponse
-
-from riskwarn import config
-from riskwarn.errors import (
-    ContractError,
-    ModelMismatchError,
-    ModelNotFoundError,
-    RequestError,
-    RiskwarnError,
-    UnknownRecordError,
-)
 
 
 @contextlib.contextmanager

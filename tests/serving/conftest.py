@@ -11,10 +11,10 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from riskwarn.serving import Store, create_key, service
-from riskwarn.training import TrainConfig, train
 
 from riskwarn import Dataset, simulate, write_dataset
+from riskwarn.serving import Store, create_key, service
+from riskwarn.training import TrainConfig, train
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,14 @@ class Served:
     home: Path
 
 
+_SERVED: list[Served] = []  # one county and model per session, wherever the fixture is used
+
+
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    if _SERVED:  # tests/riskwarn/test_client.py imports this fixture too
+        yield _SERVED[0]
+        return
     root = tmp_path_factory.mktemp("serving")
     home = root / "home"
     home.mkdir()
@@ -50,7 +56,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         mlflow.MlflowClient(tracking_uri).set_registered_model_alias(
             "riskwarn", "champion", outcome.run.model_version
         )
-        yield Served(data, dataset, tracking_uri, home)
+        _SERVED.append(Served(data, dataset, tracking_uri, home))
+        yield _SERVED[0]
+        _SERVED.clear()
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from riskwarn.serving import check_records, extend
 
 from riskwarn import load_dataset
 from riskwarn.errors import ContractError, RequestError
+from riskwarn.serving import check_records, extend
 
 NEW_DISPUTE = {
     "dispute_id": "D9",

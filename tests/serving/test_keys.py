@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from riskwarn.serving import Store, authenticate, authorize, bearer_key, create_key
 
 from riskwarn.errors import AuthenticationError, PermissionDeniedError, RequestError
+from riskwarn.serving import Store, authenticate, authorize, bearer_key, create_key
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ ROLE_FOR = {
     "/v1/reload": "admin",
     "/v1/snapshot": "admin",
 }
-EXAMPLES = 12
+EXAMPLES = 10
 # GET /v1/model takes no input, so there is nothing to make negative.
 CASES = [
     (path, mode)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from riskwarn.serving import MAX_BATCH, TIER_ORDER
 from riskwarn.training import load_model
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from riskwarn.serving import Store
 
 from riskwarn import load_dataset
+from riskwarn.serving import Store
 
 
 @pytest.fixture

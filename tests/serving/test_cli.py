@@ -1,0 +1,122 @@
+"""The serving commands through the installed ``riskwarn`` entry point: keys, history, and
+``serve`` for real (BentoML on a loopback port), including its refusals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from riskwarn.client import RiskClient
+from riskwarn.serving import Store, create_key
+
+from .conftest import Served
+
+RISKWARN = str(Path(sys.executable).with_name("riskwarn"))
+
+
+def _env(served: Served, db: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "RISKWARN_HOME": str(served.home),
+        "MLFLOW_TRACKING_URI": served.tracking_uri,
+        "RISKWARN_DB_URL": f"sqlite:///{db}",
+        "BENTOML_DO_NOT_TRACK": "True",
+    }
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([RISKWARN, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_keys_create_list_revoke(served: Served, tmp_path: Path) -> None:
+    env = _env(served, tmp_path / "service.db")
+    made = run(env, "keys", "create", "--role", "scorer", "--name", "platform")
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().splitlines()[-1]
+    assert key.startswith("rwk_")
+    listed = run(env, "keys", "list")
+    assert "platform\tscorer" in listed.stdout and key not in listed.stdout
+    revoked = run(env, "keys", "revoke", "platform")
+    assert revoked.returncode == 0 and "revoked platform" in revoked.stdout
+    assert Store(f"sqlite:///{tmp_path / 'service.db'}").list_keys()[0]["revoked_at"] is not None
+
+
+def test_history_load_refuses_to_mix(served: Served, tmp_path: Path) -> None:
+    db = tmp_path / "service.db"
+    env = _env(served, db)
+    loaded = run(env, "history", "load", str(served.data))
+    assert loaded.returncode == 0, loaded.stderr
+    assert f"{len(served.dataset.disputes)} disputes" in loaded.stdout
+    again = run(env, "history", "load", str(served.data))
+    assert again.returncode == 1 and "--replace" in again.stderr
+    counts = Store(f"sqlite:///{db}").history_counts()
+    assert counts["disputes"] == len(served.dataset.disputes)
+
+
+def test_serve_refuses_a_missing_model_with_one_line(served: Served, tmp_path: Path) -> None:
+    env = _env(served, tmp_path / "service.db")
+    result = run(env, "serve", "--model", "models:/riskwarn@nobody", "--port", "1")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "models:/riskwarn@nobody" in lines[0], result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(served: Served, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    db = tmp_path / "service.db"
+    env = _env(served, db)
+    key = create_key(Store(f"sqlite:///{db}").create(), "scorer")[1]
+    port = _free_port()
+    proc = subprocess.Popen(
+        [RISKWARN, "serve", "--port", str(port), "--data", str(served.data)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the service did not get ready"
+            time.sleep(0.5)
+        yield url, {"scorer": key}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+@pytest.mark.slow
+def test_serve_answers_over_http(server: tuple[str, dict[str, str]], served: Served) -> None:
+    url, keys = server
+    [dispute] = served.dataset.disputes["dispute_id"].iloc[-1:]
+    with RiskClient(url, keys["scorer"]) as client:
+        answer = client.score(dispute, as_of=served.dataset.end.normalize())
+    assert 0 <= answer["risk"] <= 1
+    assert httpx.get(f"{url}/livez").status_code == 200
+    assert httpx.get(f"{url}/metrics").status_code == 401
+    metrics = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {keys['scorer']}"})
+    assert metrics.status_code == 200 and "bentoml_service_request" in metrics.text
