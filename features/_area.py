@@ -77,8 +77,11 @@ class AreaDay:
         ]
 
 
-def area_day(index: Index, day: int, extra_dispute_grid: int = -1) -> AreaDay:
-    """Rates on ``day``; ``extra_dispute_grid`` counts one more dispute there (a new case)."""
+def area_day(
+    index: Index, day: int, extra_dispute_grid: int = -1, extra_residents: np.ndarray | None = None
+) -> AreaDay:
+    """Rates on ``day``; ``extra_dispute_grid`` counts one more dispute there (a new case) and
+    ``extra_residents`` (per grid) adds new people where population comes from residents."""
     lo = day - AREA_WINDOW * NS_DAY
     recent = (index.reported > lo) & (index.reported <= day) & (index.dispute_grid >= 0)
     disputes = np.bincount(index.dispute_grid[recent], minlength=index.n_grids).astype(float)
@@ -88,6 +91,8 @@ def area_day(index: Index, day: int, extra_dispute_grid: int = -1) -> AreaDay:
     recent_i = (index.incident_time > lo) & (index.incident_time <= day) & (grids >= 0)
     incidents = np.bincount(grids[recent_i], minlength=index.n_grids).astype(float)
     pop = index.grid_population
+    if extra_residents is not None:
+        pop = np.where(index.grid_population_given, pop, pop + extra_residents)
     town = index.grid_township
     n_towns = len(index.township_names)
     has = town >= 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -99,9 +100,13 @@ class FeatureBuilder:
         co-involvement links join the graph and it counts in its grid's dispute rate.
         """
         index = self._index
-        if case.held >= 0 or case.reported > day:
-            return self._day(day), [p.node for p in case.parties]
         new = [p for p in case.parties if p.node < 0]
+        residents = _new_residents(index, new)
+        if case.held >= 0 or case.reported > day:
+            base = self._day(day)
+            if residents is not None:  # new people change residents-based populations
+                base = replace(base, area=area_day(index, day, -1, residents))
+            return base, [p.node for p in case.parties]
         nodes = [p.node if p.node >= 0 else index.n_persons + new.index(p) for p in case.parties]
         n_nodes = index.n_persons + len(new)
         u, v, co_u, co_v = self._graph.links(day)
@@ -110,7 +115,10 @@ class FeatureBuilder:
         co_u, co_v = _union(n_nodes, co_u, co_v, cu, cv)
         recent_window = case.reported > day - 365 * NS_DAY
         extra = case.grid if recent_window else -1
-        return self._make_day(day, n_nodes, u, v, co_u, co_v, extra_grid=extra), nodes
+        state = self._make_day(day, n_nodes, u, v, co_u, co_v, extra_grid=extra)
+        if residents is not None:
+            state = replace(state, area=area_day(index, day, extra, residents))
+        return state, nodes
 
     # the three paths -------------------------------------------------------------------
     def _values(self, case: Case, t: int) -> dict[str, object]:
@@ -245,6 +253,7 @@ class FeatureBuilder:
         year = row.get("birth_year")
         household = row.get("household_id")
         gender = row.get("gender", "unknown")
+        grid = int(index.grid_pos.get_indexer([str(row.get("grid_id"))])[0])
         return Party(
             pid,
             -1,
@@ -252,7 +261,14 @@ class FeatureBuilder:
             float(year) if year is not None and not pd.isna(year) else np.nan,  # type: ignore[arg-type]
             _enum(gender if gender is not None else "unknown", GENDERS, "gender"),
             str(household) if household is not None and not pd.isna(household) else None,  # type: ignore[arg-type]
+            grid,
         )
+
+
+def _new_residents(index: Index, new: list[Party]) -> np.ndarray | None:
+    """New people per grid where the population is counted from residents, else None."""
+    grids = [p.grid for p in new if p.grid >= 0 and not index.grid_population_given[p.grid]]
+    return np.bincount(grids, minlength=index.n_grids).astype(float) if grids else None
 
 
 def _flag(value: object, what: str) -> bool:

@@ -50,6 +50,7 @@ class Party:
     birth_year: float
     gender: int
     household: object
+    grid: int = -1  # residence grid of a new person (held people's is in the index)
 
 
 @dataclass(frozen=True)
