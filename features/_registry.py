@@ -279,7 +279,8 @@ _RULES = [
     " that day, multiplied by their number (1 = average) and rounded to 4 decimals; people"
     " with no tie score 0. **Core number** is the k-core number in the same graph.",
     "- **Area rates** are per 1,000 residents over the 365 days up to the graph day"
-    " (population from `grids.population`, else residents in `persons`), shrunk toward"
+    " (population from `grids.population`, else residents in `persons`, counting the new"
+    " people of a new case), shrunk toward"
     " the county rate by Marshall's global empirical-Bayes estimator. An incident belongs"
     " to the grid of its dispute when that dispute is known, else to the residence grid of"
     " its first perpetrator (by person id), else of its first person.",
