@@ -234,10 +234,14 @@ def network(
     tie_words: dict[str, str],
     marks: dict[str, str],
     label: str,
-    size: float = 460,
+    size: float | None = None,
 ) -> Markup:
     """The ego network: ties coloured by kind, parties dark, recent incidents ringed red,
-    people under special-population management marked with an orange square."""
+    people under special-population management marked with an orange square.
+
+    The drawing grows with the number of people (300 to 460 units across).
+    """
+    size = size or min(460.0, 300.0 + 10.0 * len(nodes))
     kinds = sorted({k for e in edges for k in e["kinds"]})
     legend_h = 26 * (1 + math.ceil(len(kinds) / 3))
     cx = cy = size / 2

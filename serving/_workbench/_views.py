@@ -23,10 +23,10 @@ from ._i18n import ENUMS, enum_label, label
 
 TOP_REASONS = 5
 WATERFALL_STEPS = 10
-LABEL_CHARS = 26
+LABEL_CHARS = {"zh": 24, "en": 46}  # what fits the waterfall's label column
 
 
-def _short(words: str, limit: int = LABEL_CHARS) -> str:
+def _short(words: str, limit: int) -> str:
     return words if len(words) <= limit else words[: limit - 1] + "…"
 
 
@@ -59,7 +59,8 @@ def explain(scorer: Scorer, dispute_id: str, as_of: pd.Timestamp) -> dict[str, A
 
 def waterfall_items(all_reasons: list[Any], lang: str, n: int = WATERFALL_STEPS) -> list:
     """The ``n`` largest contributions by size, then the rest folded into one item."""
-    shown = [(_short(reason_text(r, lang)), r.contribution) for r in all_reasons[:n]]
+    limit = LABEL_CHARS.get(lang, 24)
+    shown = [(_short(reason_text(r, lang), limit), r.contribution) for r in all_reasons[:n]]
     rest = all_reasons[n:]
     if rest:
         shown.append(

@@ -146,6 +146,15 @@ def test_cookies_are_secure_over_https_or_when_told(
         assert "; secure" in cookie.lower() and "httponly" in cookie.lower()
 
 
+@pytest.mark.parametrize(
+    "target", ["https://elsewhere.example/", "//elsewhere.example/x", "/v1/model"]
+)
+def test_sign_in_only_returns_inside_the_workbench(bench: Bench, target: str) -> None:
+    with bench.new_client() as client:
+        r = sign_in(client, bench.keys.supervisor, next_path=target)
+        assert r.status_code == 303 and r.headers["location"] == "/ui/queue"
+
+
 def test_a_wrong_key_is_refused(bench: Bench) -> None:
     with bench.new_client() as client:
         for key in ("rwk_0000_nothing", bench.keys.supervisor + "x", "not a key"):

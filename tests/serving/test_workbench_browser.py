@@ -236,6 +236,15 @@ def test_a_case_shows_its_reasons_in_chinese_and_its_waterfall(
     assert labels[0] == "基准值" and labels[-1] == "模型得分"
     assert page.locator("#network svg g.party").count() >= 1
     shoot(page, shots / "case.png")
+    with page.expect_navigation():
+        page.click("#lang-en")
+    english = page.eval_on_selector_all("#reasons li", "items => items.map(i => i.textContent)")
+    for text, reason in zip(english, data["reasons"], strict=True):
+        assert text.strip().startswith(reason["text_en"])
+    assert page.text_content("#waterfall .wf-label >> nth=0") == "Base value"
+    shoot(page, shots / "case_en.png")
+    with page.expect_navigation():
+        page.click("#lang-zh")
 
 
 def test_a_tier_raise_persists_after_reload(page: Page, site: Site) -> None:
