@@ -187,7 +187,6 @@ def test_the_queue_lists_cases_in_risk_order_with_tier_colours(
     for r in listed:
         assert r["badge"] == TIER_RGB[r["tier"]] and r["edge"] == TIER_RGB[r["tier"]]
     assert "风险队列" in page.inner_text("h1")
-    shoot(page, shots / "queue.png")
     page.click(".main-nav a[href$='/model']")
     page.wait_for_selector("#calibration svg")
     shoot(page, shots / "model.png")
@@ -235,6 +234,13 @@ def test_a_case_shows_its_reasons_in_chinese_and_its_waterfall(
     labels = page.eval_on_selector_all("#waterfall .wf-label", "ls => ls.map(l => l.textContent)")
     assert labels[0] == "基准值" and labels[-1] == "模型得分"
     assert page.locator("#network svg g.party").count() >= 1
+    with page.expect_navigation():
+        page.click("#do-acknowledge")
+    page.fill("#assignee", "李调解员")
+    with page.expect_navigation():
+        page.click("#do-assign")
+    assert page.inner_text("#case-assignee") == "李调解员"
+    assert page.locator("#history li").count() == 2
     shoot(page, shots / "case.png")
     with page.expect_navigation():
         page.click("#lang-en")
@@ -247,7 +253,7 @@ def test_a_case_shows_its_reasons_in_chinese_and_its_waterfall(
         page.click("#lang-zh")
 
 
-def test_a_tier_raise_persists_after_reload(page: Page, site: Site) -> None:
+def test_a_tier_raise_persists_after_reload(page: Page, site: Site, shots: Path) -> None:
     sign_in(page, site, site.keys.supervisor)
     page.wait_for_selector("#queue")
     target = next(r for r in rows(page) if r["tier"] in ("blue", "yellow"))
@@ -263,10 +269,20 @@ def test_a_tier_raise_persists_after_reload(page: Page, site: Site) -> None:
     page.reload()
     assert page.get_attribute("#case-tier", "data-tier") == higher
     assert "人工调高" in page.inner_text(".verdict")
+    with page.expect_navigation():
+        page.click("#do-acknowledge")
+    page.fill("#assignee", "张调解员")
+    with page.expect_navigation():
+        page.click("#do-assign")
     options = page.eval_on_selector_all("#raise-tier option", "os => os.map(o => o.value)")
     assert current not in options and higher not in options  # nothing lower is offered
     page.goto(site.url + "/queue")
     row = next(r for r in rows(page) if r["id"] == target["id"])
     assert row["tier"] == higher and row["badge"] == TIER_RGB[higher]
+    shown = page.locator(f"#queue tr.row[data-dispute='{target['id']}']")
+    assert "人工调高" in shown.inner_text()
+    assert shown.locator(".assignee").inner_text() == "张调解员"
+    assert shown.locator(".ack .check").count() == 1
+    shoot(page, shots / "queue.png")
     stored = [a for a in site.store.actions_for(target["id"]) if a["kind"] == "raise_tier"]
     assert stored[-1]["tier"] == higher and stored[-1]["key_name"] == "county-centre"
