@@ -79,7 +79,8 @@ def model_card(
     cal = metadata["calibration"]
     base = metadata["base_rate"]
     window_rows = "\n".join(
-        f"| {part} | {w[part]['start'][:10]} | {w[part]['end'][:10]} | {w[part]['rows']} |"
+        f"| {part} | {w[part]['start'][:10]} | {w[part]['end'][:10]} | {w[part]['rows']} "
+        f"| {w[part].get('events', '?')} |"
         for part in ("train", "validation", "test")
     )
     registry = metadata.get("registry_version", "?")
@@ -127,8 +128,8 @@ Dataset: `{dataset}` (digest `{digest}`); feature registry `{registry}`;
 {params["n_features"]} features. Windows by snapshot date, one horizon ({config.horizon_days}
 days) apart so no label window straddles two parts:
 
-| window | first as_of | last as_of | rows |
-|---|---|---|---|
+| window | first as_of | last as_of | rows | events |
+|---|---|---|---|---|
 {window_rows}
 
 Event rate: train {base["train"]:.4f}, test {base["test"]:.4f}.
@@ -169,7 +170,8 @@ By group (top three per level, mean absolute SHAP):
 {by_group}
 
 ## Limits
-- Extreme incidents are rare; intervals are wide and small groups say little.
+- Extreme incidents are rare: the test window holds {w["test"].get("events", "?")} events, so
+  intervals are wide and small groups say little.
 - Labels count only incidents the platform recorded and linked to the dispute or its
   parties; unrecorded or unlinked incidents look like "no event".
 - The model learns from past handling: cases that got more attention may look safer.

@@ -66,7 +66,8 @@ def metrics_table(metrics: dict, title: str = "Test window metrics (95% bootstra
 def _where(outcome) -> str:  # type: ignore[no-untyped-def]
     run = outcome.run
     model = outcome.result.model
-    lines = [
+    lines = [caution(outcome.result.windows)] if caution(outcome.result.windows) else []
+    lines += [
         f"MLflow run {run.run_id} (experiment {run.experiment_id}) at {run.tracking_uri}",
         f"calibration: {model.calibrator.method}; tier thresholds: "
         + ", ".join(f"{t} ≥ {v:.4f}" for t, v in model.thresholds.items()),
@@ -76,6 +77,20 @@ def _where(outcome) -> str:  # type: ignore[no-untyped-def]
             f"registered model version {run.model_version} ({run.model_uri}), alias 'challenger'"
         )
     return "\n".join(lines)
+
+
+def caution(windows: dict) -> str:
+    """A plain warning when the test window holds too few events for its figures to mean much."""
+    events = windows["test"].get("events", 0)
+    if events >= MIN_TEST_EVENTS:
+        return ""
+    return (
+        f"caution: only {events} events in the test window ({windows['test']['rows']} rows); "
+        "the figures above are mostly noise. Use more data (persons, years) before relying on them."
+    )
+
+
+MIN_TEST_EVENTS = 30
 
 
 @commands.command()

@@ -79,6 +79,7 @@ def comparison(runs: list[ExperimentRun]) -> pd.DataFrame:
                 "config": r.config.name,
                 "features": r.outcome.result.params["n_features"],
                 "trees": r.outcome.result.params["best_iteration"],
+                "test events": r.outcome.result.windows["test"].get("events", 0),
                 "ROC-AUC": _ci(lg["roc_auc"]),
                 "PR-AUC": _ci(lg["pr_auc"]),
                 "Brier": f"{lg['brier']['value']:.4f}",

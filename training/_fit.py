@@ -195,6 +195,8 @@ def fit_evaluate(
     report(progress, 6, steps, "explanations")
     contrib, _ = model.contributions(x[split.test])
     windows = split.windows(data.time)
+    for part in ("train", "validation", "test"):
+        windows[part]["events"] = int(y[getattr(split, part)].sum())
     calibration = {
         "method": calibrator.method,
         "cv_brier": cal_scores,

@@ -48,6 +48,9 @@ def test_train_table_logs_evaluates_and_registers(
     assert 0.75 < lgbm["roc_auc"]["value"] < 0.95
     assert written["metrics"]["checklist"]["roc_auc"]["value"] < lgbm["roc_auc"]["value"]
     assert {g["level"] for g in written["groups"]} == {"male", "female"}
+    w = written["windows"]
+    assert sum(w[p]["events"] for p in w) <= int(pd.read_csv(table_csv)["label"].sum())
+    assert w["test"]["events"] > 30
 
     model = outcome.result.model
     assert "gender" not in model.feature_names and "case" not in model.feature_names
