@@ -11,15 +11,18 @@ state folder (:func:`riskwarn.config.home`), written there with mode 0600 the fi
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from riskwarn import config
+from riskwarn.errors import ConfigError
 
 COOKIE = "rw_session"
 LANG_COOKIE = "rw_lang"
@@ -35,20 +38,26 @@ def session_secret(environ: dict[str, str] | None = None, home: Path | None = No
     env = os.environ if environ is None else environ
     if env.get(SECRET_ENV):
         return env[SECRET_ENV]
-    path = (home or config.home()) / SECRET_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        secret = path.read_text(encoding="utf-8").strip()
-        if len(secret) < 32:
-            raise RuntimeError(
-                f"expected a session secret of at least 32 characters in {path}, got "
-                f"{len(secret)}; delete the file to have a new one made, or set {SECRET_ENV}"
-            ) from None
-        return secret
-    secret = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secret + "\n")
+    folder = home or config.home()
+    path = folder / SECRET_FILE
+    if not path.exists():
+        # Write a candidate aside, then link it into place: linking fails when another
+        # worker got there first, so every worker ends up reading one complete secret.
+        fd, candidate = tempfile.mkstemp(dir=folder, prefix=".session_secret.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+            os.chmod(candidate, 0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(candidate, path)
+        finally:
+            os.unlink(candidate)
+    secret = path.read_text(encoding="utf-8").strip()
+    if len(secret) < 32:
+        raise ConfigError(
+            f"expected a session secret of at least 32 characters in {path}, got "
+            f"{len(secret)}; delete the file to have a new one made, or set {SECRET_ENV}"
+        )
     return secret
 
 
