@@ -8,6 +8,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -56,15 +57,40 @@ def logistic_pipeline(layout: FeatureLayout) -> Pipeline:
 
 
 class LogisticBaseline:
-    """Logistic regression on the model's features (a scikit-learn pipeline)."""
+    """Logistic regression on the model's features (a scikit-learn pipeline).
 
-    def __init__(self, layout: FeatureLayout) -> None:
+    The regularisation strength is chosen on the validation window by log loss, as
+    LightGBM's rounds are by early stopping, so the baseline is not handicapped by
+    over-fitting a hundred features; it is not recalibrated.
+    """
+
+    def __init__(
+        self, layout: FeatureLayout, cs: tuple[float, ...] = (1.0, 0.1, 0.01, 0.001)
+    ) -> None:
         self.layout = layout
+        self.cs = cs
 
-    def fit(self, frame: pd.DataFrame, y: np.ndarray) -> LogisticBaseline:
-        self.pipeline_ = logistic_pipeline(self.layout).fit(
-            _frame_for_sklearn(frame, self.layout), y
-        )
+    def fit(
+        self,
+        frame: pd.DataFrame,
+        y: np.ndarray,
+        val_frame: pd.DataFrame | None = None,
+        val_y: np.ndarray | None = None,
+    ) -> LogisticBaseline:
+        x = _frame_for_sklearn(frame, self.layout)
+        candidates = self.cs if val_frame is not None and val_y is not None else self.cs[:1]
+        best, best_loss = None, np.inf
+        for c in candidates:
+            pipe = logistic_pipeline(self.layout).set_params(model__C=c).fit(x, y)
+            if len(candidates) == 1:
+                best = pipe
+                break
+            p = pipe.predict_proba(_frame_for_sklearn(val_frame, self.layout))[:, 1]
+            loss = log_loss(val_y, p, labels=[0, 1])
+            if loss < best_loss:
+                best, best_loss = pipe, loss
+        self.pipeline_ = best
+        self.C_ = float(best.get_params()["model__C"])
         return self
 
     def predict_risk(self, frame: pd.DataFrame) -> np.ndarray:

@@ -166,10 +166,17 @@ def fit_evaluate(
     test_rows = data.features.loc[split.test].reset_index(drop=True)
     y_test = y[split.test]
     risks: dict[str, np.ndarray] = {"lightgbm": model.predict_risk(x[split.test])}
+    extra_params: dict[str, float] = {}
     if config.baselines:
         train_rows = data.features.loc[split.train]
-        logit = LogisticBaseline(layout).fit(train_rows, y[split.train])
+        logit = LogisticBaseline(layout).fit(
+            train_rows,
+            y[split.train],
+            data.features.loc[split.validation],
+            y[split.validation],
+        )
         risks["logistic"] = logit.predict_risk(test_rows)
+        extra_params["logistic_C"] = logit.C_
         if has_checklist(data.features):
             risks["checklist"] = (
                 ChecklistBaseline().fit(train_rows, y[split.train]).predict_risk(test_rows)
@@ -210,6 +217,7 @@ def fit_evaluate(
         "imbalance": config.imbalance,
         "horizon_days": config.horizon_days,
         "n_features": len(layout.names),
+        **extra_params,
     }
     test_frame = pd.DataFrame({"id": ids_test, "time": t_test, "label": y_test})
     extra = (
