@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from riskwarn.errors import AuthenticationError
+from riskwarn.errors import AuthenticationError, RiskwarnError
 from riskwarn.serving._keys import _key_id, authenticate, hash_key
 from riskwarn.serving._scorer import Scorer
 from riskwarn.serving._store import Store
@@ -241,6 +241,8 @@ class Workbench:
                     }
                     return self.finish(ctx, JSONResponse(body, status_code=401))
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                if request.method != "GET":  # a form sent without a session is not replayed
+                    target = ctx.url("queue")
                 return self.finish(
                     ctx, RedirectResponse(ctx.url("signin", query={"next": target}), 303)
                 )
@@ -443,6 +445,16 @@ class Workbench:
             found = tiers_of(b.store, b.scorer, dispute_id)
         return None if found is None else found[-1]
 
+    async def failed(self, request: Request, exc: Exception) -> Response:
+        """riskwarn's own errors as a page (or JSON on data routes) with their 4xx status."""
+        assert isinstance(exc, RiskwarnError)
+        ctx = self.context(request)
+        status = exc.http_status_code()
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if request.url.path.startswith((request.scope.get("root_path") or "") + "/api/"):
+            return self.finish(ctx, JSONResponse({"error": message}, status_code=status))
+        return self.render(ctx, "error.html", status=status, message=message)
+
     # app --------------------------------------------------------------------------------
 
     def app(self) -> Starlette:
@@ -465,7 +477,7 @@ class Workbench:
             Route("/api/cases/{dispute_id}", g(self.case_data, data=True), name="api_case"),
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
         ]
-        app = Starlette(routes=routes)
+        app = Starlette(routes=routes, exception_handlers={RiskwarnError: self.failed})
         self.router = app.router
         return app
 

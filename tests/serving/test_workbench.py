@@ -526,7 +526,7 @@ def test_forms_without_the_session_token_change_nothing(bench: Bench, supervisor
             data={"csrf": "x", "tier": "red"},
             follow_redirects=False,
         )
-        assert r.status_code == 303 and r.headers["location"].startswith("/ui/signin")
+        assert r.status_code == 303 and r.headers["location"] == "/ui/signin?next=%2Fui%2Fqueue"
     assert len(bench.store.actions_for(dispute)) == before
 
 
@@ -539,3 +539,27 @@ def test_bad_action_forms_are_refused_with_a_message(bench: Bench, supervisor: A
     assert r.status_code == 404
     r = supervisor.post("/ui/cases/NOPE/actions/acknowledge", data={"csrf": token})
     assert r.status_code == 404
+
+
+def test_a_case_the_model_cannot_score_is_a_clear_4xx(served: Served, tmp_path: Path) -> None:
+    store, keys = fresh_store(served, tmp_path / "service.db")
+    row = served.dataset.disputes.iloc[0]
+    before = (row["reported_at"] - pd.Timedelta(days=1)).to_pydatetime()
+    store.add_snapshots(  # a snapshot dated before the dispute existed: bad data upstream
+        [
+            {
+                "dispute_id": row["dispute_id"],
+                "as_of": before,
+                "model_version": "x",
+                "risk": 0.5,
+                "tier": "red",
+            }
+        ]
+    )
+    scorer = Scorer(load_model(tracking_uri=served.tracking_uri), served.dataset)
+    with make_client(mounted(SimpleNamespace(store=store, scorer=scorer), secret=SECRET)) as c:
+        sign_in(c, keys.supervisor)
+        page = c.get(f"/ui/cases/{row['dispute_id']}")
+        data = c.get(f"/ui/api/cases/{row['dispute_id']}")
+    assert page.status_code == data.status_code == 400
+    assert "as_of" in error_of(page.text) and "as_of" in data.json()["error"]
