@@ -122,11 +122,19 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser profile (no cookies) per test."""
+    """A fresh browser profile (no cookies) per test; it must log no error (a blocked
+    script or style, a missing file) on the way."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     context.set_default_timeout(15_000)
-    yield context.new_page()
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    opened.on("pageerror", lambda e: errors.append(str(e)))
+    yield opened
     context.close()
+    # The sign-in refusals answer 401/403 on purpose; the browser logs those loads.
+    unexpected = [e for e in errors if "status of 401" not in e and "status of 403" not in e]
+    assert not unexpected, unexpected
 
 
 @pytest.fixture(scope="module")
