@@ -9,6 +9,7 @@ scorer, and needs a ``supervisor`` or ``admin`` key to sign in.
 
 from __future__ import annotations
 
-from ._app import Backend, make_workbench
+from ._app import make_workbench
+from ._web import Backend
 
 __all__ = ["Backend", "make_workbench"]

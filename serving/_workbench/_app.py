@@ -9,17 +9,11 @@ are written to the store's append-only audit log with the key's name.
 from __future__ import annotations
 
 import json
-import os
 import threading
-import urllib.parse
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import markdown_it
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -29,81 +23,15 @@ from starlette.staticfiles import StaticFiles
 
 from riskwarn.errors import AuthenticationError, RiskwarnError
 from riskwarn.serving._keys import _key_id, authenticate, hash_key
-from riskwarn.serving._scorer import Scorer
-from riskwarn.serving._store import Store
 
 from . import _session
 from ._actions import ActionRefused, check_action
-from ._charts import TIER_COLOURS, pct
-from ._i18n import ENUMS, LABELS, TIER_ORDER, enum_label, label, pick_lang, tier_rank
+from ._i18n import ENUMS, LABELS, enum_label, label, pick_lang
 from ._queue import PER_PAGE, QueueFilter, queue_page
 from ._views import case_json, case_view, model_view, tiers_of
+from ._web import HERE, Backend, Ctx, environment, markdown, secure_headers, set_cookies
 
-HERE = Path(__file__).parent
 ROLES = ("supervisor", "admin")
-SECURE_ENV = "RISKWARN_SECURE_COOKIES"  # "1" behind a proxy that ends TLS: cookies only over https
-
-
-class Backend(Protocol):
-    """What the workbench reads: the service's store and its current scorer.
-
-    The BentoML service instance has both attributes, so the service passes itself (or a
-    function that returns itself: the scorer is replaced when the history grows).
-    """
-
-    store: Store
-    scorer: Scorer
-
-
-@dataclass
-class Ctx:
-    """One request: who asks, in which language, and the session to write back."""
-
-    request: Request
-    backend: Backend
-    session: dict[str, Any]
-    lang: str
-    router: Any
-    name: str = ""
-    role: str = ""
-    dirty: bool = False
-    set_lang: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def url(self, name: str, /, query: dict[str, str] | None = None, **params: Any) -> str:
-        """A path inside the workbench, under wherever it is mounted.
-
-        Built from the workbench's own routes, not the outer app's: a host app may name its
-        mount (BentoML calls it ``workbench``), which would change every route's name.
-        """
-        root = self.request.scope.get("root_path", "")
-        path = root + str(self.router.url_path_for(name, **params))
-        return path + ("?" + urllib.parse.urlencode(query) if query else "")
-
-    def flash(self, key: str) -> None:
-        self.session["flash"] = key
-        self.dirty = True
-
-
-def _markdown() -> markdown_it.MarkdownIt:
-    """CommonMark with tables; raw HTML in the source is shown as text, never run."""
-    return markdown_it.MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-
-
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(HERE / "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["pct"] = pct
-    env.filters["day"] = lambda v: "" if v is None else f"{v:%Y-%m-%d}"
-    env.filters["stamp"] = lambda v: "" if v is None else f"{v:%Y-%m-%d %H:%M}"
-    env.globals.update(
-        TIER_ORDER=TIER_ORDER, TIER_COLOURS=TIER_COLOURS, tier_rank=tier_rank, label_keys=LABELS
-    )
-    return env
 
 
 class Workbench:
@@ -116,11 +44,10 @@ class Workbench:
         self.per_page = per_page
         self._secret = secret
         self._sessions: _session.Sessions | None = None
-        self._lock = (
-            threading.Lock()
-        )  # the feature builder keeps a cache: one scorer call at a time
-        self.env = _environment()
-        self.md = _markdown()
+        # The feature builder keeps a per-day cache: one scorer call at a time.
+        self._lock = threading.Lock()
+        self.env = environment()
+        self.md = markdown()
 
     # plumbing ---------------------------------------------------------------------------
 
@@ -144,37 +71,9 @@ class Workbench:
         return ctx
 
     def finish(self, ctx: Ctx, response: Response) -> Response:
-        """Write the session and language cookies back; no caching of pages with data."""
-        path = ctx.request.scope.get("root_path") or "/"
-        secure = ctx.request.url.scheme == "https" or os.environ.get(SECURE_ENV) == "1"
-        if ctx.dirty:
-            response.set_cookie(
-                _session.COOKIE,
-                self.sessions.dump(ctx.session),
-                path=path,
-                httponly=True,
-                samesite="lax",
-                secure=secure,
-            )
-        if ctx.set_lang:
-            response.set_cookie(
-                _session.LANG_COOKIE,
-                ctx.set_lang,
-                max_age=365 * 86400,
-                path=path,
-                httponly=True,
-                samesite="lax",
-                secure=secure,
-            )
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        )
-        return response
+        """Write the session (when it changed) and language cookies back; add the headers."""
+        set_cookies(ctx, response, self.sessions.dump(ctx.session) if ctx.dirty else None)
+        return secure_headers(response)
 
     def render(self, ctx: Ctx, template: str, status: int = 200, **values: Any) -> Response:
         lang = ctx.lang
