@@ -9,7 +9,6 @@ are written to the store's append-only audit log with the key's name.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,7 +34,10 @@ ROLES = ("supervisor", "admin")
 
 
 class Workbench:
-    """Routes and the state they share (templates, session signer, a scoring lock)."""
+    """Routes and the state they share (templates, session signer).
+
+    A case is scored on the event loop, as the service scores single cases: a few
+    milliseconds, and never at the same time as another single-case score."""
 
     def __init__(
         self, backend: Backend | Callable[[], Backend], secret: str | None, per_page: int
@@ -44,8 +46,6 @@ class Workbench:
         self.per_page = per_page
         self._secret = secret
         self._sessions: _session.Sessions | None = None
-        # The feature builder keeps a per-day cache: one scorer call at a time.
-        self._lock = threading.Lock()
         self.env = environment()
         self.md = markdown()
 
@@ -272,8 +272,7 @@ class Workbench:
 
     def _case(self, ctx: Ctx, dispute_id: str) -> dict[str, Any] | None:
         b = ctx.backend
-        with self._lock:
-            view = case_view(b.store, b.scorer, dispute_id, ctx.lang)
+        view = case_view(b.store, b.scorer, dispute_id, ctx.lang)
         if view is not None:
             self.audit(
                 ctx,
@@ -289,7 +288,7 @@ class Workbench:
 
     async def case(self, ctx: Ctx, error: ActionRefused | None = None) -> Response:
         dispute_id = ctx.request.path_params["dispute_id"]
-        view = await run_in_threadpool(self._case, ctx, dispute_id)
+        view = self._case(ctx, dispute_id)  # on the loop, as the service scores
         if view is None:
             message = label("not_found", ctx.lang) + f": {dispute_id}"
             return self.render(ctx, "error.html", status=404, message=message)
@@ -300,7 +299,7 @@ class Workbench:
 
     async def case_data(self, ctx: Ctx) -> Response:
         dispute_id = ctx.request.path_params["dispute_id"]
-        view = await run_in_threadpool(self._case, ctx, dispute_id)
+        view = self._case(ctx, dispute_id)  # on the loop, as the service scores
         if view is None:
             body = {"error": f"dispute_id: expected a dispute the store holds, got {dispute_id!r}"}
             return self.finish(ctx, JSONResponse(body, status_code=404))
@@ -317,7 +316,7 @@ class Workbench:
         dispute_id = ctx.request.path_params["dispute_id"]
         kind = ctx.request.path_params["kind"]
         b = ctx.backend
-        current = await run_in_threadpool(self._current_tier, b, dispute_id)
+        current = self._current_tier(b, dispute_id)
         if current is None:
             message = label("not_found", ctx.lang) + f": {dispute_id}"
             return self.render(ctx, "error.html", status=404, message=message)
@@ -340,8 +339,7 @@ class Workbench:
 
     def _current_tier(self, b: Backend, dispute_id: str) -> str | None:
         """The tier a raise must beat: model (live and last snapshot) and earlier raises."""
-        with self._lock:
-            found = tiers_of(b.store, b.scorer, dispute_id)
+        found = tiers_of(b.store, b.scorer, dispute_id)
         return None if found is None else found[-1]
 
     async def failed(self, request: Request, exc: Exception) -> Response:
