@@ -563,3 +563,14 @@ def test_a_case_the_model_cannot_score_is_a_clear_4xx(served: Served, tmp_path: 
         data = c.get(f"/ui/api/cases/{row['dispute_id']}")
     assert page.status_code == data.status_code == 400
     assert "as_of" in error_of(page.text) and "as_of" in data.json()["error"]
+
+
+def test_before_any_snapshot_the_queue_says_what_to_do(served: Served, tmp_path: Path) -> None:
+    store, keys = fresh_store(served, tmp_path / "service.db")
+    scorer = Scorer(load_model(tracking_uri=served.tracking_uri), served.dataset)
+    with make_client(mounted(SimpleNamespace(store=store, scorer=scorer), secret=SECRET)) as c:
+        sign_in(c, keys.admin)
+        page = c.get("/ui/queue")
+        data = c.get("/ui/api/queue").json()
+    assert page.status_code == 200 and "POST /v1/snapshot" in page.text
+    assert data["total"] == 0 and data["as_of"] is None and data["rows"] == []
