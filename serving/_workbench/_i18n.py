@@ -39,6 +39,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "category": ("类别", "Category"),
     "days_open": ("在办天数", "Days open"),
     "change": ("较上次", "Change"),
+    "change_note": (
+        "与上一次快照相比的风险变化（百分点）；“新”表示上次快照时尚未在办",
+        "Change in risk since the previous snapshot, in percentage points; "
+        "“new” means it was not open then",
+    ),
     "assignee": ("承办调解员", "Mediator"),
     "acknowledged": ("已阅", "Seen"),
     "all": ("全部", "All"),
@@ -104,6 +109,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "metric": ("指标", "Metric"),
     "value": ("数值", "Value"),
     "interval": ("95% 区间", "95% interval"),
+    "no_intervals": (
+        "本模型训练时未做自助抽样（bootstrap = 0），没有区间；请以更多抽样重新训练后再作比较。",
+        "This model was trained without bootstrap resamples (bootstrap = 0), so there are no "
+        "intervals; retrain with resamples before comparing models.",
+    ),
     "calibration": ("校准曲线", "Calibration curve"),
     "calibration_note": (
         "横轴为预测风险，纵轴为实际发生率；越贴近对角线越可信。",

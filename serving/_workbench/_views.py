@@ -245,6 +245,11 @@ def model_view(scorer: Scorer, lang: str) -> dict[str, Any]:
         "thresholds": dict(m.thresholds),
         "windows": meta.get("windows") or {},
         "models": metric_table(meta.get("metrics") or {})[0],
+        "has_intervals": any(
+            c and c["lo"] is not None
+            for r in metric_table(meta.get("metrics") or {})[1]
+            for c in r["cells"]
+        ),
         "metrics": [
             {**r, "label": metric_label(r["metric"], lang)}
             for r in metric_table(meta.get("metrics") or {})[1]

@@ -431,6 +431,9 @@ def test_the_model_page_shows_card_metrics_calibration_and_groups(
     assert str(bench.scorer.model.version) in html
     assert 'class="chart calibration"' in html and 'id="groups"' in html
     assert "ROC AUC" in html and f"{meta['metrics']['lightgbm']['roc_auc']['value']:.3f}" in html
+    served_metrics = [v for v in meta["metrics"]["lightgbm"].values() if isinstance(v, dict)]
+    intervals = any(v.get("lo") is not None and not math.isnan(v["lo"]) for v in served_metrics)
+    assert ('id="no-intervals"' in html) is not intervals
     card_title = meta["model_card"].splitlines()[0].lstrip("# ").replace("`", "").strip()
     assert card_title and card_title in re.sub(r"<[^>]+>", "", html)
 
