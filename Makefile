@@ -6,11 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOME_DIR ?= .riskwarn
 DEMO := $(HOME_DIR)/demo
-PERSONS ?= 20000
+PERSONS ?= 100000
 YEARS ?= 3
 SEED ?= 7
 
-.PHONY: venv test lint demo demo-batch clean
+.PHONY: venv test lint demo clean
 
 venv: $(VENV)/.installed
 
@@ -31,7 +31,7 @@ test: venv
 	$(BIN)/python -m pytest -q
 
 demo: venv
-	@PATH="$(abspath $(BIN)):$$PATH" RISKWARN_HOME=$(HOME_DIR) bash scripts/demo.sh "$(DEMO)" $(PERSONS) $(YEARS) $(SEED)
+	@PATH="$(abspath $(BIN)):$$PATH" RISKWARN_HOME=$(abspath $(HOME_DIR)) bash scripts/demo.sh "$(DEMO)" $(PERSONS) $(YEARS) $(SEED)
 
 clean:
 	rm -rf $(HOME_DIR) build

@@ -381,6 +381,11 @@ class _Sim:
         perp = np.where(a_acts, a, b)
         victim = np.where(a_acts, b, a)
         linked = rng.random(k) < 0.88
+        keep = w.can_act(perp, at)
+        d, at, kind, perp, victim, linked = (x[keep] for x in (d, at, kind, perp, victim, linked))
+        k = d.size
+        if k == 0:
+            return
         self._record_incidents(at, kind, np.where(linked, d, -1), perp, victim)
         self.had_inc[d] = True
         if open_now:
@@ -413,6 +418,7 @@ class _Sim:
         inc_id, person, role = (np.concatenate(x) for x in zip(*rows, strict=True))
         self.out.inc_persons.append((inc_id, person, role))
         self.world.perp[perp] += 1
+        self.world.detain(perp, at, kind, rng)
         for day in np.unique(np.floor(at)):
             on = np.floor(at) == day
             self.world.expose(np.unique(person[np.isin(inc_id, ids[on])]), float(day))
@@ -433,7 +439,11 @@ class _Sim:
             pick = lo + np.floor(rng.random(k) * (hi - lo)).astype(np.int64)
             victim = np.where(hi > lo, w.nbr[np.minimum(pick, w.nbr.size - 1)], -1)
         at = times_in(rng, np.full(k, t0), np.full(k, t1), "waking")
-        self._record_incidents(at, kind, np.full(k, -1), perp, victim)
+        keep = w.can_act(perp, at)
+        if keep.any():
+            self._record_incidents(
+                at[keep], kind[keep], np.full(keep.sum(), -1), perp[keep], victim[keep]
+            )
 
 
 def _draw(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from riskwarn._contract import CATEGORIES, FLAGS
+from riskwarn._contract import CATEGORIES, FLAGS, INCIDENT_KINDS
 from riskwarn._sim_people import K, People
 
 F = {f: i for i, f in enumerate(FLAGS)}
@@ -96,6 +96,30 @@ class PersonState:
         self.flag = np.zeros(p.n)
         self.creditors = np.zeros(p.n)
         self.decay = np.exp(-7.0 / EXPOSURE_TAU_DAYS)
+        self.detained_until = np.full(p.n, -np.inf)
+
+    def can_act(self, perp: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Which of these incidents can happen: the perpetrator is not in custody, and acts
+        at most once in a batch (the earliest)."""
+        free = self.detained_until[perp] <= at
+        first = np.zeros(perp.size, dtype=bool)
+        order = np.lexsort((at, perp))
+        _, head = np.unique(perp[order], return_index=True)
+        first[order[head]] = True
+        return free & first
+
+    def detain(self, perp: np.ndarray, at: np.ndarray, kind: np.ndarray, rng) -> None:
+        """Violent incidents put the perpetrator in custody (no further incidents meanwhile):
+        years for a homicide or attempt, months to two years for an injury or arson."""
+        days = np.zeros(perp.size)
+        days[
+            np.isin(
+                kind, [INCIDENT_KINDS.index("homicide"), INCIDENT_KINDS.index("attempted_homicide")]
+            )
+        ] = 3650.0
+        mid = np.isin(kind, [INCIDENT_KINDS.index("serious_injury"), INCIDENT_KINDS.index("arson")])
+        days[mid] = rng.uniform(180.0, 730.0, mid.sum())
+        np.maximum.at(self.detained_until, perp, np.where(days > 0, at + days, -np.inf))
 
     def advance(self, t: float) -> None:
         """Bring the person state to day ``t`` (start of a week)."""

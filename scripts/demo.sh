@@ -1,16 +1,58 @@
 #!/usr/bin/env bash
-# make demo: the main job end to end on embedded defaults (run through `make demo`).
+# make demo: the main job end to end on embedded defaults (run it through `make demo`).
+# State (MLflow's SQLite store and artifacts, the service store) lives in $RISKWARN_HOME.
 set -euo pipefail
-out=${1:?dataset folder}; persons=${2:-20000}; years=${3:-3}; seed=${4:-7}
+out=${1:?dataset folder}; persons=${2:-100000}; years=${3:-3}; seed=${4:-7}
+port=${PORT:-3000}
+start_date=2022-01-01
+as_of=$(python -c "import datetime as d; s=d.date.fromisoformat('$start_date'); print(s.replace(year=s.year+int($years))-d.timedelta(days=1))")
 started=$(date +%s)
+step() { printf '\n== %s  (%ss)\n' "$1" "$(( $(date +%s) - started ))"; }
 
-echo "== 1. simulate a county of ${persons} persons over ${years} years (seed ${seed})"
-riskwarn simulate "$out/county" --persons "$persons" --years "$years" --seed "$seed"
+step "1. simulate a county of ${persons} persons over ${years} years (seed ${seed})"
+riskwarn simulate "$out/county" --persons "$persons" --years "$years" --seed "$seed" --start "$start_date"
 
-echo "== 2. validate it against the data contract"
-riskwarn validate "$out/county" | tail -n 3
+step "2. validate it against the data contract (docs/contract.md)"
+riskwarn validate "$out/county" | tail -n 1
 
-echo "== 3. load it through the validating loader and summarise"
-riskwarn summary "$out/county"
+step "3. load it through the validating loader and summarise"
+riskwarn summary "$out/county" | sed -n 1p
 
-echo "== batch stages done in $(( $(date +%s) - started ))s"
+step "4. point-in-time snapshots, labels and features"
+riskwarn features "$out/county" --out "$out/features.parquet"
+
+step "5. train LightGBM beside its baselines, calibrate, evaluate, log to MLflow, register"
+riskwarn train "$out/county" --config experiments/full.toml
+
+step "6. promote the challenger when it beats the champion"
+riskwarn promote
+
+step "7. the nightly list: every dispute open on ${as_of}, scored from what was known then"
+riskwarn score "$out/county" --as-of "$as_of" --out "$out/scores.csv"
+head -n 4 "$out/scores.csv"
+
+step "8. fill the service's store, snapshot three months of scores for the queue, make keys"
+riskwarn history load "$out/county" --replace
+for back in 60 30 0; do
+  riskwarn history snapshot --as-of "$(python -c "import datetime as d; print(d.date.fromisoformat('$as_of')-d.timedelta(days=$back))")"
+done
+scorer=$(riskwarn keys create --role scorer --name demo-platform | tail -n 1)
+supervisor=$(riskwarn keys create --role supervisor --name demo-supervisor | tail -n 1)
+echo "$scorer" > "$RISKWARN_HOME/demo-scorer.key"
+echo "$supervisor" > "$RISKWARN_HOME/demo-supervisor.key"
+dispute=$(sed -n 2p "$out/scores.csv" | cut -d, -f1)
+
+step "batch stages done"
+cat <<INFO
+
+The scoring service starts now (Ctrl-C stops it).
+  API:        http://127.0.0.1:${port}/v1/score
+  scorer key: ${scorer}
+  try:        curl -s -X POST http://127.0.0.1:${port}/v1/score \\
+                -H "Authorization: Bearer ${scorer}" -H 'Content-Type: application/json' \\
+                -d '{"dispute_id": "${dispute}", "as_of": "${as_of}T00:00:00"}'
+  queue:      http://127.0.0.1:${port}/ui/   (sign in with the supervisor key)
+  supervisor key: ${supervisor}
+  MLflow UI:  .venv/bin/mlflow ui --backend-store-uri sqlite:///${RISKWARN_HOME}/mlflow.db --port 5000
+INFO
+exec riskwarn serve --port "$port"

@@ -239,6 +239,15 @@ def test_incidents_mostly_grow_out_of_disputes(county):
     assert (self_harm.groupby("incident_id").size() == 1).all()
 
 
+def test_violent_perpetrators_are_held_and_do_not_strike_again_soon(county):
+    ip = county.incident_persons.merge(county.incidents, on="incident_id")
+    perp = ip[ip["role"] == "perpetrator"].sort_values("occurred_at")
+    violent = perp[perp["kind"].isin(["homicide", "attempted_homicide"])]
+    later = perp.merge(violent[["person_id", "occurred_at"]], on="person_id", suffixes=("", "_v"))
+    assert not (later["occurred_at"] > later["occurred_at_v"]).any()
+    assert perp.groupby("person_id").size().max() <= 4
+
+
 def test_a_few_percent_of_monthly_snapshots_are_positive(snapshots):
     assert len(snapshots) > 1000
     assert 0.01 <= snapshots["label"].mean() <= 0.04
