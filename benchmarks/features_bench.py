@@ -10,10 +10,11 @@ for every snapshot date with networkx's component, core-number and PageRank rout
 The ratio compares that plain graph stage with the swept one. Target: under 2 minutes and
 4 GiB on a 2-core machine.
 
-Figures (2026-11-23, the 2-core box shared with other jobs, load average about 6):
-100,000 persons, 3 years, 36 monthly dates, about 15,000-17,600 snapshot rows x 129
-features: 34-67 s wall, peak 0.77-0.82 GiB; graph stage swept 16-40 s against 858 s
-plain (networkx rebuilt per date), 21.7x; core numbers and component sizes identical.
+Figures (2026-11-23, the 2-core box shared with other jobs, load average 5-7), final code:
+100,000 persons, 3 years, 36 monthly dates, 15,008 snapshot rows x 129 features:
+21.2 s wall, peak 780 MiB (1.2 GiB with the plain networkx stage); graph stage swept
+15.1 s against 667.8 s plain (networkx rebuilt per date), 44.3x; core numbers and
+component sizes identical on the last date.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ import time
 import networkx as nx
 import numpy as np
 import pandas as pd
-from riskwarn.features import FeatureBuilder, build_snapshots
 
 from riskwarn import simulate
+from riskwarn.features import FeatureBuilder, build_snapshots
 
 
 def peak_mib() -> float:

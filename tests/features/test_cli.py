@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from riskwarn.features import REGISTRY, FeatureBuilder, build_features, build_snapshots
 
 from riskwarn import simulate, write_dataset
 from riskwarn.cli import main
+from riskwarn.features import REGISTRY, FeatureBuilder, build_features, build_snapshots
 
 
 def test_features_command_writes_labels_and_features(tmp_path: Path, capsys) -> None:

@@ -6,10 +6,10 @@ import math
 
 import pandas as pd
 import pytest
-from riskwarn.features import FeatureBuilder, build_features, snapshot_groups
 
 from riskwarn import Dataset
 from riskwarn.errors import RequestError, UnknownRecordError
+from riskwarn.features import FeatureBuilder, build_features, snapshot_groups
 
 T0 = pd.Timestamp("2024-01-01")
 

@@ -8,9 +8,9 @@ import networkx as nx
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from riskwarn.features import build_features, open_disputes
 
 from riskwarn import Dataset
+from riskwarn.features import build_features, open_disputes
 
 
 def graph_at(ds, t: pd.Timestamp) -> nx.Graph:

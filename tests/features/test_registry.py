@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 import riskwarn.features as features
 from riskwarn.features import (
     REGISTRY,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
+from riskwarn import Dataset
+from riskwarn.errors import ConfigError
 from riskwarn.features import (
     REGISTRY,
     build_features,
@@ -11,9 +14,6 @@ from riskwarn.features import (
     open_disputes,
     snapshot_groups,
 )
-
-from riskwarn import Dataset
-from riskwarn.errors import ConfigError
 
 T0 = pd.Timestamp("2024-01-01")
 
