@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-PACKAGES = ["riskwarn"]
+PACKAGES = ["riskwarn", "riskwarn.features"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
