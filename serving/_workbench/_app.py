@@ -25,7 +25,7 @@ from riskwarn.serving._keys import _key_id, authenticate, hash_key
 
 from . import _session
 from ._actions import ActionRefused, check_action
-from ._i18n import ENUMS, LABELS, enum_label, label, pick_lang
+from ._i18n import LABELS, enum_label, label, pick_lang
 from ._queue import PER_PAGE, QueueFilter, queue_page
 from ._views import case_json, case_view, model_view, tiers_of
 from ._web import HERE, Backend, Ctx, environment, markdown, secure_headers, set_cookies
@@ -238,7 +238,9 @@ class Workbench:
     async def queue(self, ctx: Ctx) -> Response:
         f = QueueFilter.from_params(ctx.request.query_params)
         page = await run_in_threadpool(queue_page, ctx.backend.store.engine, f, self.per_page)
-        return self.render(ctx, "queue.html", page=page, f=f, categories=list(ENUMS["category"]))
+        cuts = ctx.backend.scorer.model.thresholds
+        red_cut = float(cuts.get("red") or 1.0) or 1.0  # a full bar: the red threshold reached
+        return self.render(ctx, "queue.html", page=page, f=f, red_cut=red_cut)
 
     async def queue_json(self, ctx: Ctx) -> Response:
         f = QueueFilter.from_params(ctx.request.query_params)

@@ -407,7 +407,13 @@ def test_the_case_page_shows_only_pseudonymous_people(bench: Bench, supervisor: 
         assert summary not in html
     as_of = pd.Timestamp(data["as_of"])
     assert all(pd.Timestamp(e["at"]) <= as_of for e in data["timeline"])
-    assert data["timeline"][0]["kind"] == "registration"
+    [registered] = [e for e in data["timeline"] if e["kind"] == "registration"]
+    reported = ds.disputes.loc[ds.disputes["dispute_id"] == dispute, "reported_at"].iloc[0]
+    assert pd.Timestamp(registered["at"]) == reported
+    events = [e for e in data["timeline"] if e["kind"] == "event"]
+    assert all(pd.Timestamp(e["at"]) >= reported for e in events)
+    stamps = [pd.Timestamp(e["at"]) for e in data["timeline"]]
+    assert stamps == sorted(stamps)
 
 
 def test_viewing_a_case_is_audited(bench: Bench, supervisor: Any) -> None:
