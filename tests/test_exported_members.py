@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-PACKAGES = ["riskwarn", "riskwarn.features"]
+PACKAGES = ["riskwarn", "riskwarn.features", "riskwarn.training"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
