@@ -85,8 +85,6 @@ class Workbench:
             t=lambda key, **f: label(key, lang, **f),
             en=lambda kind, value: enum_label(kind, value, lang),
             url=ctx.url,
-            here=ctx.request.url.path,
-            query=dict(ctx.request.query_params),
             name=ctx.name,
             role=ctx.role,
             csrf=ctx.session.get("csrf", ""),

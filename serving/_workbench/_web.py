@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,7 +53,6 @@ class Ctx:
     role: str = ""
     dirty: bool = False
     set_lang: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def url(self, name: str, /, query: dict[str, str] | None = None, **params: Any) -> str:
         """A path inside the workbench, under wherever it is mounted.
