@@ -7,8 +7,9 @@ worker processes (``riskwarn serve`` sets these):
 - ``MLFLOW_TRACKING_URI``: where that model is registered (default the embedded store);
 - ``RISKWARN_DB_URL``: the store of history, keys, audit, snapshots, actions.
 
-Every endpoint but liveness and readiness needs ``Authorization: Bearer KEY``; the role of
-the key decides which endpoints it may use. Every score and explanation is written to the
+Every endpoint but liveness and readiness needs ``Authorization: Bearer KEY`` (the
+workbench under ``/ui`` signs its users in with the same keys); the role of the key decides
+which endpoints it may use. Every score and explanation is written to the
 append-only audit log. Errors come back as ``{"error": ..., "detail": ...}`` with their
 4xx status; pydantic's validation errors name the field in ``detail[].loc``.
 """
@@ -85,8 +86,9 @@ ADMINS = ("admin",)
 ANY_ROLE = ("scorer", "supervisor", "admin")
 
 # Which roles may call what. Admins run the service but do not score people; supervisors
-# may score and explain; the case platform's scorer key scores only. Paths under /v1 not
-# listed still need a key of any role; liveness, readiness and the API docs need none.
+# may score and explain; the case platform's scorer key scores only. Every other path needs
+# a key of any role (the metrics, the OpenAPI schema and docs), except liveness and
+# readiness, and the workbench under /ui, which signs its users in itself.
 ACCESS: dict[str, tuple[str, ...]] = {
     "/v1/score": SCORERS,
     "/v1/score_batch": SCORERS,
@@ -95,16 +97,16 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "/v1/ingest": ADMINS,
     "/v1/reload": ADMINS,
     "/v1/snapshot": ADMINS,
-    "/metrics": ANY_ROLE,
 }
+OPEN = frozenset({"/livez", "/readyz", "/healthz"})
 
 
 def required_roles(path: str) -> tuple[str, ...] | None:
     """The roles that may call ``path``, or None when it needs no key."""
     path = path.rstrip("/") or "/"
-    if path in ACCESS:
-        return ACCESS[path]
-    return ANY_ROLE if path.startswith("/v1/") else None
+    if path in OPEN or path == "/ui" or path.startswith("/ui/"):
+        return None
+    return ACCESS.get(path, ANY_ROLE)
 
 
 class KeyGuard:

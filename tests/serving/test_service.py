@@ -191,9 +191,12 @@ def test_keys_and_roles_are_enforced(
     assert ("key" in r.json()["error"]) if status == 401 else ("role" in r.json()["error"])
 
 
-def test_liveness_and_readiness_need_no_key(app: App) -> None:
+def test_liveness_and_readiness_need_no_key_everything_else_does(app: App) -> None:
     assert app.client.get("/livez").status_code == 200
     assert app.client.get("/readyz").status_code == 200
+    for path in ("/docs.json", "/", "/metrics"):
+        assert app.client.get(path).status_code == 401, path
+    assert app.client.get("/docs.json", headers=app.keys.header("scorer")).status_code == 200
 
 
 def _bad_requests(dispute: str) -> list[tuple[str, object, int, str]]:
