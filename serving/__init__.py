@@ -11,8 +11,7 @@ append-only audit log, score snapshots and supervisors' actions.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import importlib as _importlib
 
 from riskwarn.serving._ingest import check_records, extend
 from riskwarn.serving._keys import Caller, authenticate, authorize, bearer_key, create_key
@@ -45,11 +44,11 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name not in _LAZY:
         raise AttributeError(f"module 'riskwarn.serving' has no attribute {name!r}")
     module, attr = _LAZY[name]
-    value = getattr(importlib.import_module(module), attr)
+    value = getattr(_importlib.import_module(module), attr)
     globals()[name] = value
     return value
 
