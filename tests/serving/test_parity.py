@@ -34,7 +34,9 @@ def test_service_matches_offline_features_and_scores(
     app: App, served: Served, tmp_path: Path
 ) -> None:
     compared = 0
-    for as_of in _dates(served, 5):
+    for as_of in _dates(served, 12):
+        if compared >= 250:  # a few hundred cases, whatever the simulator's pace
+            break
         known = served.dataset.cut(as_of)
         ids = open_disputes(known, as_of)
         if not ids:
