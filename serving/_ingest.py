@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from riskwarn import Dataset, Issue, parse_records
 from riskwarn._contract import TABLES, TABLES_BY_NAME
 from riskwarn.errors import ContractError, RequestError
+from riskwarn.serving._schemas import FIRST_YEAR, LAST_YEAR
 
 
 def _taken_ids(frames: Mapping[str, pd.DataFrame], current: Dataset) -> list[Issue]:
@@ -58,6 +60,14 @@ _JSON_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
+def _plausible_year(value: str) -> bool:
+    head = value[:4]
+    return not head.isdigit() or FIRST_YEAR <= int(head) <= LAST_YEAR  # else the contract says
+
+
 def _json_issues(name: str, rows: list[dict[str, Any]]) -> list[Issue]:
     """Fields a JSON record may not have, or values of the wrong JSON type, before the
     contract's own checks (which read text, as from CSV)."""
@@ -83,20 +93,18 @@ def _json_issues(name: str, rows: list[dict[str, Any]]) -> list[Issue]:
                 continue
             if value is None:
                 continue
-            types, expected = _JSON_TYPES[table.column(key).type]
+            kind = table.column(key).type
+            types, expected = _JSON_TYPES[kind]
+            problem = f"a JSON {type(value).__name__}"
             wrong = not isinstance(value, types) or (bool not in types and isinstance(value, bool))
+            if not wrong and kind == "int" and not _INT_MIN <= value <= _INT_MAX:
+                wrong, expected, problem = True, "a whole number that fits in 64 bits", "too large"
+            if not wrong and kind in ("date", "datetime") and not _plausible_year(value):
+                wrong, problem = True, "out of range"
+                expected = f"a date in the years {FIRST_YEAR} to {LAST_YEAR}"
             if wrong:
                 issues.append(
-                    Issue(
-                        "error",
-                        name,
-                        None,
-                        i + 1,
-                        key,
-                        repr(value)[:80],
-                        expected,
-                        f"a JSON {type(value).__name__}",
-                    )
+                    Issue("error", name, None, i + 1, key, repr(value)[:80], expected, problem)
                 )
     return issues
 
@@ -127,7 +135,15 @@ def check_records(records: Mapping[str, list[dict[str, Any]]], current: Dataset)
             "send the whole batch again.",
             issues,
         )
-    frames = parse_records({name: _object_frame(rows) for name, rows in given.items()}, current)
+    try:
+        frames = parse_records({name: _object_frame(rows) for name, rows in given.items()}, current)
+    except ContractError:
+        raise
+    except (ArithmeticError, ValueError, TypeError, pa.ArrowException) as exc:
+        raise RequestError(
+            f"records: the contract checks could not read them ({type(exc).__name__}: {exc}); "
+            "send contract values (docs/contract.md) and try again"
+        ) from exc
     issues = _taken_ids(frames, current)
     if issues:
         listed = "; ".join(str(i) for i in issues[:5])

@@ -24,6 +24,7 @@ from riskwarn._contract import CATEGORIES, EVENT_KINDS, GENDERS, PARTY_ROLES, SO
 
 MAX_BATCH = 1000
 MAX_INGEST_ROWS = 100_000
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # what pandas' nanosecond timestamps hold, with room
 
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2})?$")
 _STAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2})?$"
@@ -32,16 +33,21 @@ _STAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2})?$"
 def parse_stamp(value: object) -> dt.datetime:
     """A contract date or datetime string as a naive local datetime (datetimes pass)."""
     if isinstance(value, dt.datetime):
-        return value
+        value = value.isoformat(sep="T", timespec="seconds")
     if not isinstance(value, str) or not _STAMP.match(value):
         raise ValueError(
             "expected a date YYYY-MM-DD or a datetime YYYY-MM-DDTHH:MM:SS (local time, "
             f"no zone), got {value!r}"
         )
     try:
-        return dt.datetime.fromisoformat(value)
+        stamp = dt.datetime.fromisoformat(value)
     except ValueError as exc:
         raise ValueError(f"expected a real calendar date and time, got {value!r}") from exc
+    if not FIRST_YEAR <= stamp.year <= LAST_YEAR:
+        raise ValueError(
+            f"expected a moment in the years {FIRST_YEAR} to {LAST_YEAR}, got {value!r}"
+        )
+    return stamp
 
 
 Stamp = Annotated[

@@ -115,3 +115,21 @@ def test_a_whole_number_stays_whole_when_another_record_leaves_it_empty(good: Pa
         load_dataset(good),
     )
     assert frames["persons"]["birth_year"].tolist()[0] == 1975
+
+
+def test_values_pandas_cannot_hold_are_named_not_crashed_on(good: Path) -> None:
+    with pytest.raises(ContractError) as info:
+        check_records(
+            {
+                "persons": [
+                    {"person_id": "P8", "gender": "male", "grid_id": "G1", "birth_year": 10**30}
+                ],
+                "disputes": [NEW_DISPUTE | {"reported_at": "9999-01-01T00:00:00"}],
+            },
+            load_dataset(good),
+        )
+    found = {(i.table, i.column, i.message) for i in info.value.issues}
+    assert found == {
+        ("persons", "birth_year", "too large"),
+        ("disputes", "reported_at", "out of range"),
+    }

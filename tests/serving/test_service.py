@@ -209,6 +209,8 @@ def _bad_requests(dispute: str) -> list[tuple[str, object, int, str]]:
         ("/v1/score", {}, 400, "dispute_id"),
         ("/v1/score", {"dispute_id": "NO-SUCH-DISPUTE"}, 404, "dispute_id"),
         ("/v1/score", {"dispute_id": dispute, "as_of": "1990-01-01"}, 400, "as_of"),
+        ("/v1/score", {"dispute_id": dispute, "as_of": "9999-01-01"}, 400, "as_of"),
+        ("/v1/score", {"dispute_id": dispute, "as_of": "0001-01-01T00:00:00"}, 400, "as_of"),
         ("/v1/score", {"case": {"dispute": {"dispute_id": "X"}, "parties": []}}, 400, "case"),
         ("/v1/score", [1, 2], 400, ""),
         ("/v1/score_batch", {"cases": []}, 400, "cases"),
