@@ -60,6 +60,7 @@ from riskwarn.serving._schemas import (
 )
 from riskwarn.serving._scorer import Scorer, Scores, iso, reasons
 from riskwarn.serving._store import Store
+from riskwarn.serving._workbench import make_workbench
 from riskwarn.training import load_model
 
 
@@ -411,6 +412,11 @@ with _bentoml_quiet():  # the service is built while this module loads
 
 
 RiskService.add_asgi_middleware(KeyGuard)
+# The supervisor workbench (issue 7) is served by the same process under /ui; it signs its
+# users in with supervisor or admin keys and reads this service's store and scorer.
+RiskService.mount_asgi_app(
+    make_workbench(bentoml.get_current_service), path="/ui", name="workbench"
+)
 
 
 def take_snapshot(

@@ -197,6 +197,9 @@ def test_liveness_and_readiness_need_no_key_everything_else_does(app: App) -> No
     for path in ("/docs.json", "/", "/metrics"):
         assert app.client.get(path).status_code == 401, path
     assert app.client.get("/docs.json", headers=app.keys.header("scorer")).status_code == 200
+    # the workbench signs its users in itself: a page, not a bearer-key refusal
+    signin = app.client.get("/ui/queue", follow_redirects=False)
+    assert signin.status_code in (302, 303, 307) and "/ui/signin" in signin.headers["location"]
 
 
 def _bad_requests(dispute: str) -> list[tuple[str, object, int, str]]:
