@@ -10,6 +10,7 @@ found and what was expected; misspelt enum values and column names get a suggest
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import warnings
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ from riskwarn.errors import ContractError, DatasetNotFoundError
 
 MAX_ROWS_PER_CHECK = 5  # example rows reported per (table, column, check); the rest are counted
 
-_INT = r"^\s*[+-]?\d+\s*$"
+_INT = r"^\s*[+-]?\d{1,18}\s*$"  # beyond 18 digits an int64 may not hold it
 _FLOAT = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _DATETIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2})?$"
@@ -342,7 +343,8 @@ def _parse_column(col: Column, arr: pa.ChunkedArray, check: _Checker) -> pa.Chun
         return pc.cast(clean, pa.int64() if col.type == "int" else pa.float64())
     if col.type in ("date", "datetime"):
         if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
-            return pc.cast(arr, pa.timestamp("ns"))
+            parsed = pc.cast(arr, pa.timestamp("s"))
+            return _in_range(parsed, col, check, arr)
         text = pc.utf8_trim_whitespace(_as_text(arr))
         shape_ok = pc.match_substring_regex(text, _DATE if col.type == "date" else _DATETIME)
         if col.type == "date":
@@ -360,13 +362,25 @@ def _parse_column(col: Column, arr: pa.ChunkedArray, check: _Checker) -> pa.Chun
         same = pc.and_(
             pc.equal(pc.month(parsed), written_month), pc.equal(pc.day(parsed), written_day)
         )
-        parsed = pc.cast(
-            pc.if_else(same, parsed, pa.scalar(None, pa.timestamp("s"))), pa.timestamp("ns")
-        )
+        parsed = pc.if_else(same, parsed, pa.scalar(None, pa.timestamp("s")))
         bad = _mask(pc.and_(pc.is_valid(text), pc.is_null(parsed)))
         check.flag(bad, col.name, text, expected, "not a valid " + col.type)
-        return parsed
+        return _in_range(parsed, col, check, text)
     raise AssertionError(f"unknown contract type {col.type}")
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # records of living people and their cases
+
+
+def _in_range(parsed: pa.ChunkedArray, col: Column, check: _Checker, shown) -> pa.ChunkedArray:
+    """Dates outside the years records can hold are errors (and would overflow later)."""
+    year = pc.year(parsed)
+    out = _mask(pc.or_(pc.less(year, FIRST_YEAR), pc.greater(year, LAST_YEAR)))
+    check.flag(
+        out, col.name, shown, f"a {col.type} in the years {FIRST_YEAR}-{LAST_YEAR}", "out of range"
+    )
+    kept = pc.if_else(pa.array(~out), parsed, pa.scalar(None, pa.timestamp("s")))
+    return pc.cast(kept, pa.timestamp("ns"))
 
 
 def _check_table(raw: _RawTable, report: ValidationReport) -> dict[str, pa.ChunkedArray] | None:
@@ -570,6 +584,27 @@ def load_dataset(path: str | Path) -> Dataset:
     return Dataset.from_frames(**frames)
 
 
+def _record_columns(rows: pd.DataFrame | list[dict]) -> dict[str, list]:
+    """Column name -> values, without pandas' float coercion of ints next to empty fields."""
+    if isinstance(rows, pd.DataFrame):
+        return {str(c): rows[c].tolist() for c in rows.columns}
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    return {str(c): [row.get(c) for row in rows] for c in names}
+
+
+def _as_contract_text(value) -> str | None:
+    """A record's value as the contract writes it in CSV (the validator then parses it)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
+        return value.isoformat()
+    return str(value)
+
+
 def parse_records(
     records: Mapping[str, pd.DataFrame | list[dict]],
     against: Dataset | None = None,
@@ -588,25 +623,15 @@ def parse_records(
                 f"unknown table {name!r}{_suggest(name, TABLES_BY_NAME)}; expected one of "
                 f"{', '.join(TABLES_BY_NAME)}"
             )
-        frame = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows
-        frame = frame.astype(object).where(frame.notna(), None)
-        arrays = {}
-        for c in frame.columns:
-            values = [
-                None if v is None else (v if isinstance(v, bool) else str(v))
-                for v in frame[c].tolist()
-            ]
-            arrays[str(c)] = pa.array(
-                values,
-                type=pa.bool_()
-                if values
-                and all(isinstance(v, bool) or v is None for v in values)
-                and any(isinstance(v, bool) for v in values)
-                else pa.string(),
-            )
+        columns = _record_columns(rows)
+        n = len(rows)
+        arrays = {
+            c: pa.array([_as_contract_text(v) for v in vs], pa.string())
+            for c, vs in columns.items()
+        }
         for col in TABLES_BY_NAME[name].columns:  # a record may leave out nullable fields
             if col.nullable and col.name not in arrays:
-                arrays[col.name] = pa.nulls(len(frame), pa.string())
+                arrays[col.name] = pa.nulls(n, pa.string())
         data = pa.table(arrays) if arrays else pa.table({})
         raws[name] = _RawTable(name, name, data, 0)
     frames = _validate_raws(raws, report, against)

@@ -250,3 +250,48 @@ def test_dataset_cut_keeps_only_what_was_known(good: Path) -> None:
     assert cut.person_flags["end_date"].isna().all()
     later = ds.cut("2024-07-01")
     assert later.person_flags["end_date"].notna().sum() == 1
+
+
+def test_parse_records_keeps_ints_beside_empty_fields_and_mixed_bools(good: Path) -> None:
+    ds = load_dataset(good)
+    frames = parse_records(
+        {
+            "persons": [
+                {"person_id": "P10", "birth_year": 1975, "gender": "male", "grid_id": "G1"},
+                {"person_id": "P11", "gender": "female", "grid_id": "G1"},
+            ],
+            "petitions": [
+                {"petition_id": "PT9", "person_id": "P10", "filed_at": "2024-05-01",
+                 "channel": "online", "level": "county", "repeat": True, "collective": "false"},
+            ],
+        },
+        against=ds,
+    )  # fmt: skip
+    assert frames["persons"]["birth_year"].tolist()[0] == 1975
+    assert frames["persons"]["birth_year"].isna().tolist() == [False, True]
+    assert frames["petitions"][["repeat", "collective"]].iloc[0].tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("table", "record", "column", "hint"),
+    [
+        ("incidents", {"incident_id": "I9", "occurred_at": "2500-01-01", "kind": "arson"},
+         "occurred_at", "years 1900-2199"),
+        ("persons", {"person_id": "P12", "birth_year": 10**20, "gender": "male", "grid_id": "G1"},
+         "birth_year", "whole number"),
+        ("persons", {"person_id": "P12", "birth_year": True, "gender": "male", "grid_id": "G1"},
+         "birth_year", "whole number"),
+    ],
+)  # fmt: skip
+def test_parse_records_refuses_out_of_range_values_cleanly(good, table, record, column, hint):
+    with pytest.raises(ContractError) as info:
+        parse_records({table: [record]}, against=load_dataset(good))
+    (issue,) = info.value.issues
+    assert (issue.row, issue.column) == (1, column)
+    assert hint in str(issue)
+
+
+def test_out_of_range_dates_in_files_are_errors(good: Path) -> None:
+    _edit(good, "dispute_events", "2024-01-20,", "2924-01-20,")
+    issue = _only_error(good)
+    assert (issue.file, issue.row, issue.column) == ("dispute_events.csv", 3, "at")
