@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import bentoml
 import httpx
 import pandas as pd
 import pytest
@@ -27,7 +26,6 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from riskwarn.serving import Store, service
-from riskwarn.serving._workbench import make_workbench
 
 from .conftest import Keys, Served, fresh_store
 from .test_workbench import SECRET, TIERS
@@ -60,15 +58,6 @@ class Site:
     store: Store
 
 
-def served_with_workbench() -> Any:
-    """The riskwarn service with the workbench at /ui, mounted here if serving does not yet."""
-    if not any(path == "/ui" for _, path, _ in service.mount_apps):
-        service.mount_asgi_app(
-            make_workbench(bentoml.get_current_service), path="/ui", name="workbench"
-        )
-    return service
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -85,7 +74,7 @@ def site(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RISKWARN_DB_URL", f"sqlite:///{path}")
         mp.setenv("RISKWARN_SESSION_SECRET", SECRET)
-        app = served_with_workbench().to_asgi()
+        app = service.to_asgi()
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
         )
@@ -169,6 +158,10 @@ def rows(page: Page) -> list[dict[str, Any]]:
             category: r.children[7].textContent.trim(),
         }))""",
     )
+
+
+def test_the_service_mounts_the_workbench_at_ui() -> None:
+    assert [path for _, path, name in service.mount_apps if name == "workbench"] == ["/ui"]
 
 
 def test_a_wrong_key_is_refused(page: Page, site: Site) -> None:
