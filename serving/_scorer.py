@@ -8,6 +8,7 @@ they check a request against the history and shape results; the service adds HTT
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -190,7 +191,9 @@ class Scorer:
     """The model and the history it scores against, loaded once.
 
     ``builder_`` is learned state: a feature builder over ``dataset``, rebuilt when the
-    history grows.
+    history grows. The builder sweeps forward and caches graph days, so it is not safe to
+    share between threads: ``lock_`` serialises its use one case at a time (single scores
+    run on the event loop, batches in BentoML's worker threads).
     """
 
     model: RiskModel
@@ -198,8 +201,10 @@ class Scorer:
     builder_: FeatureBuilder = field(init=False)
     reported_: dict[str, pd.Timestamp] = field(init=False)
     grids_: frozenset[str] = field(init=False)
+    lock_: threading.Lock = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.lock_ = threading.Lock()
         check_model(self.model)
         self.builder_ = FeatureBuilder(self.dataset)
         d = self.dataset.disputes
@@ -222,10 +227,12 @@ class Scorer:
         """One dict of feature values per case (registry names; the model's are among them)."""
         rows = []
         for case in cases:
-            if case.new_case is None:
-                rows.append(self.builder_.features_for(case.dispute_id, case.as_of))
-            else:
-                rows.append(self.builder_.features_for_case(*_case_rows(case.new_case), case.as_of))
+            with self.lock_:
+                if case.new_case is None:
+                    row = self.builder_.features_for(case.dispute_id, case.as_of)
+                else:
+                    row = self.builder_.features_for_case(*_case_rows(case.new_case), case.as_of)
+            rows.append(row)
         return rows
 
     def score(self, cases: list[Case]) -> Scores:

@@ -1,36 +1,39 @@
-"""The scorer refuses a model built on another feature registry, and scores in order."""
+"""The scorer shares one feature builder between the event loop and worker threads."""
 
 from __future__ import annotations
 
-import pytest
+from concurrent.futures import ThreadPoolExecutor
 
-from riskwarn.errors import ModelMismatchError
-from riskwarn.serving import TIER_ORDER, Scorer, ScoreRequest, check_model
+import numpy as np
+import pandas as pd
+
+from riskwarn.features import open_disputes
+from riskwarn.serving import Scorer, ScoreRequest
 from riskwarn.training import load_model
 
-from .conftest import Served
 
+def test_concurrent_scoring_equals_one_at_a_time(served) -> None:
+    model = load_model("models:/riskwarn@champion", tracking_uri=served.tracking_uri)
+    dates = pd.date_range(served.dataset.start.normalize() + pd.Timedelta(days=400),
+                          periods=8, freq="45D")  # fmt: skip
+    pairs = [(d, t) for t in dates for d in open_disputes(served.dataset, t)[:12]]
+    assert len(pairs) > 40
 
-def test_a_model_of_another_registry_version_is_refused(served: Served) -> None:
-    model = load_model(tracking_uri=served.tracking_uri)
-    check_model(model)
-    model.registry_version = "not-this-code"
-    with pytest.raises(ModelMismatchError, match="not-this-code") as info:
-        Scorer(model, served.dataset)
-    assert "retrain" in str(info.value)
+    def case(pair):
+        request = ScoreRequest(dispute_id=pair[0], as_of=pair[1].isoformat())
+        return scorer.resolve(request, now=pd.Timestamp.now().to_pydatetime())
 
-
-def test_scores_come_back_in_request_order(served: Served) -> None:
-    import datetime as dt
-
-    scorer = Scorer(load_model(tracking_uri=served.tracking_uri), served.dataset)
-    ids = list(served.dataset.disputes["dispute_id"].iloc[-5:])
-    as_of = served.dataset.end.strftime("%Y-%m-%d")
-    requests = [ScoreRequest.model_validate({"dispute_id": d, "as_of": as_of}) for d in ids]
-    cases = [scorer.resolve(r, dt.datetime.now()) for r in requests]
-    forward = scorer.score(cases)
-    backward = scorer.score(cases[::-1])
-    assert [c.dispute_id for c in forward.cases] == ids
-    assert list(forward.risk) == list(backward.risk[::-1])
-    assert set(forward.tiers) <= set(TIER_ORDER)
-    assert forward.matrix.shape == (5, len(scorer.feature_names))
+    scorer = Scorer(model, served.dataset)
+    alone = [scorer.features([case(p)])[0] for p in pairs]
+    fresh = Scorer(model, served.dataset)  # a new builder, its day cache empty
+    scorer = fresh
+    with ThreadPoolExecutor(8) as pool:  # dates in every order, many threads at once
+        together = list(pool.map(lambda p: fresh.features([case(p)])[0], pairs))
+    names = list(alone[0])
+    a = np.array([[row[n] for n in names] for row in alone], dtype=object)
+    b = np.array([[row[n] for n in names] for row in together], dtype=object)
+    assert (
+        (pd.DataFrame(a).fillna(-1).astype(str) == pd.DataFrame(b).fillna(-1).astype(str))
+        .all()
+        .all()
+    )
