@@ -30,7 +30,7 @@ from riskwarn.serving import Scorer, Store, take_snapshot
 from riskwarn.serving._workbench import make_workbench
 from riskwarn.training import load_model
 
-from .conftest import Keys, Served, fresh_store, make_client
+from .conftest import App, Keys, Served, fresh_store, make_client
 
 SECRET = "workbench-tests-" + "s" * 32
 TIERS = ("blue", "yellow", "orange", "red")
@@ -583,3 +583,14 @@ def test_before_any_snapshot_the_queue_says_what_to_do(served: Served, tmp_path:
         data = c.get("/ui/api/queue").json()
     assert page.status_code == 200 and "POST /v1/snapshot" in page.text
     assert data["total"] == 0 and data["as_of"] is None and data["rows"] == []
+
+
+def test_the_service_serves_the_workbench_and_a_session_opens_no_api(app: App) -> None:
+    client: Any = app.client
+    assert client.get("/ui/queue", follow_redirects=False).status_code == 303
+    assert sign_in(client, app.keys.supervisor).status_code == 303
+    assert client.get("/ui/queue").status_code == 200
+    assert client.get("/ui/static/style.css").status_code == 200
+    # The workbench's cookie is not a key: the API still wants its bearer header.
+    assert client.get("/v1/model").status_code == 401
+    assert client.post("/v1/score", json={"dispute_id": "D00001"}).status_code == 401
