@@ -51,7 +51,7 @@ The scoring service starts now (Ctrl-C stops it).
   try:        curl -s -X POST http://127.0.0.1:${port}/v1/score \\
                 -H "Authorization: Bearer ${scorer}" -H 'Content-Type: application/json' \\
                 -d '{"dispute_id": "${dispute}", "as_of": "${as_of}T00:00:00"}'
-  queue:      http://127.0.0.1:${port}/ui/   (sign in with the supervisor key)
+  queue:      http://127.0.0.1:${port}/ui/queue   (sign in with the supervisor key)
   supervisor key: ${supervisor}
   MLflow UI:  .venv/bin/mlflow ui --backend-store-uri sqlite:///${RISKWARN_HOME}/mlflow.db --port 5000
 INFO
