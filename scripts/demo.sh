@@ -36,8 +36,9 @@ riskwarn history load "$out/county" --replace
 for back in 60 30 0; do
   riskwarn history snapshot --as-of "$(python -c "import datetime as d; print(d.date.fromisoformat('$as_of')-d.timedelta(days=$back))")"
 done
-scorer=$(riskwarn keys create --role scorer --name demo-platform | tail -n 1)
-supervisor=$(riskwarn keys create --role supervisor --name demo-supervisor | tail -n 1)
+stamp=$(date +%Y%m%d-%H%M%S)
+scorer=$(riskwarn keys create --role scorer --name "demo-platform-$stamp" | tail -n 1)
+supervisor=$(riskwarn keys create --role supervisor --name "demo-supervisor-$stamp" | tail -n 1)
 echo "$scorer" > "$RISKWARN_HOME/demo-scorer.key"
 echo "$supervisor" > "$RISKWARN_HOME/demo-supervisor.key"
 dispute=$(sed -n 2p "$out/scores.csv" | cut -d, -f1)
