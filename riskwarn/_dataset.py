@@ -8,6 +8,7 @@ empty frames, so downstream code never checks for absence.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from dataclasses import dataclass, fields, replace
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from riskwarn._contract import ENDS_AT, KNOWN_FROM, TABLES, TABLES_BY_NAME
+from riskwarn.errors import ContractError
 
 _DTYPES = {
     "id": "str",
@@ -85,7 +87,17 @@ class Dataset:
         """Assemble a dataset from frames named after contract tables; absent ones are empty."""
         unknown = set(frames) - set(TABLES_BY_NAME)
         if unknown:
-            raise TypeError(f"unknown contract tables {sorted(unknown)}")
+            near = {
+                name: difflib.get_close_matches(name, list(TABLES_BY_NAME), n=1)
+                for name in sorted(unknown)
+            }
+            hints = ", ".join(
+                f"{name!r}" + (f" (did you mean {m[0]!r}?)" if m else "")
+                for name, m in near.items()
+            )
+            raise ContractError(
+                f"unknown contract tables {hints}; expected names from {', '.join(TABLES_BY_NAME)}"
+            )
         return cls(
             **{
                 t.name: coerce_table(t.name, frames[t.name])

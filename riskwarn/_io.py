@@ -9,6 +9,7 @@ import pandas as pd
 
 from riskwarn._contract import TABLES_BY_NAME
 from riskwarn._dataset import Dataset
+from riskwarn.errors import ConfigError
 
 
 def _csv_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -38,19 +39,31 @@ def write_dataset(
     not named are written as CSV). Empty optional tables are left out unless
     ``skip_empty`` is false.
     """
-    out = Path(path)
+    out = check_output_dir(path)
+    formats = {
+        name: format if isinstance(format, str) else format.get(name, "csv")
+        for name in TABLES_BY_NAME
+    }
+    for name, fmt in formats.items():
+        if fmt not in ("csv", "parquet"):
+            raise ConfigError(f"format for {name} must be 'csv' or 'parquet', got {fmt!r}")
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in dataset.tables().items():
-        table = TABLES_BY_NAME[name]
-        if skip_empty and frame.empty and not table.required:
-            continue
-        fmt = format if isinstance(format, str) else format.get(name, "csv")
+        # a table of an earlier dataset in this folder must not survive into this one
         for stale in (out / f"{name}.csv", out / f"{name}.parquet"):
             stale.unlink(missing_ok=True)
-        if fmt == "parquet":
+        if skip_empty and frame.empty and not TABLES_BY_NAME[name].required:
+            continue
+        if formats[name] == "parquet":
             frame.to_parquet(out / f"{name}.parquet", index=False)
-        elif fmt == "csv":
-            _csv_frame(name, frame).to_csv(out / f"{name}.csv", index=False)
         else:
-            raise ValueError(f"format for {name} must be 'csv' or 'parquet', got {fmt!r}")
+            _csv_frame(name, frame).to_csv(out / f"{name}.csv", index=False)
+    return out
+
+
+def check_output_dir(path: str | Path) -> Path:
+    """The folder to write a dataset into; refuses a path that is a file, before any work."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is a file, not a folder: give a folder to write the tables into")
     return out

@@ -41,4 +41,8 @@ def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Progress
         def update(done: int, total: int, what: str) -> None:
             bar.update(task, completed=done, total=total, description=f"{description}: {what}")
 
-        yield update
+        try:
+            yield update
+        except BaseException:
+            bar.live.transient = True  # a failure prints its one line, not a half-done bar
+            raise

@@ -26,11 +26,15 @@ import pyarrow.parquet as pq
 
 from riskwarn._contract import TABLES, TABLES_BY_NAME, Column, Table
 from riskwarn._dataset import Dataset, column_dtype
+from riskwarn._progress import Progress
+from riskwarn._progress import report as report_progress
 from riskwarn.errors import ContractError, DatasetNotFoundError
 
 MAX_ROWS_PER_CHECK = 5  # example rows reported per (table, column, check); the rest are counted
 
-_INT = r"^\s*[+-]?\d{1,18}\s*$"  # beyond 18 digits an int64 may not hold it
+# beyond 18 digits an int64 may not hold it; "1980.0" (how pandas writes an int column with
+# gaps) is the whole number it shows
+_INT = r"^\s*[+-]?\d{1,18}(\.0*)?\s*$"
 _FLOAT = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _DATETIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2})?$"
@@ -183,12 +187,18 @@ def _find_files(root: Path, report: ValidationReport) -> dict[str, Path]:
     return found
 
 
-def _read_csv(path: Path) -> pa.Table:
-    with path.open("r", encoding="utf-8", newline="") as fh:
+def _read_csv(path: Path, bad_rows: list[str]) -> pa.Table:
+    """Read every column as text; rows with the wrong number of fields go to ``bad_rows``."""
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:  # Excel writes a BOM
         header = next(csv.reader([fh.readline()]), [])
+
+    def skip(row) -> str:
+        bad_rows.append(row.text)
+        return "skip"
+
     return pacsv.read_csv(
         path,
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
         convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in header},
             strings_can_be_null=True,
@@ -198,45 +208,100 @@ def _read_csv(path: Path) -> pa.Table:
     )
 
 
-def _record_lines(path: Path, data: pa.Table) -> np.ndarray | None:
-    """Where each record starts when quoted values span lines (rare: only then in Python)."""
-    spans = any(
-        pc.any(pc.match_substring(c, "\n")).as_py()
-        for c in data.columns
-        if pa.types.is_string(c.type)
-    )
-    if not spans:
-        return None
-    starts = []
-    with path.open("r", encoding="utf-8", newline="") as fh:
+def _physical_lines(path: Path) -> int:
+    """Lines in the file, counted in C over 1 MiB blocks."""
+    lines, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
+
+
+def _record_lines(path: Path, data: pa.Table, skipped: int) -> tuple[np.ndarray | None, list]:
+    """Where each kept record starts, and (line, fields) of each record pyarrow skipped.
+
+    When every record is one line (the common case) the row number is the index plus the
+    header, and nothing is read in Python; quoted values spanning lines, blank lines or
+    skipped rows need one pass of the csv module to put each record on its line.
+    """
+    if not skipped and _physical_lines(path) == data.num_rows + 1:
+        return None, []
+    starts, broken = [], []
+    width = data.num_columns
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         next(reader, None)
         line = reader.line_num
-        for _ in reader:
-            starts.append(line + 1)
+        for row in reader:
+            if not row:
+                pass  # a blank line: pyarrow skips it too
+            elif len(row) != width:
+                broken.append((line + 1, len(row)))
+            else:
+                starts.append(line + 1)
             line = reader.line_num
-    return np.asarray(starts)
+    return np.asarray(starts, dtype=np.int64), broken
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, bytes] | None:
+    """The line and bytes of the first invalid UTF-8 sequence in the file, if any."""
+    data = path.read_bytes()  # only on the error path
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return data.count(b"\n", 0, exc.start) + 1, data[exc.start : exc.end]
+    return None
+
+
+def _unreadable(table: Table, path: Path, message: str, row: int | None = None) -> Issue:
+    return Issue(
+        "error",
+        table.name,
+        path.name,
+        row,
+        None,
+        None,
+        "UTF-8 CSV with a header row, or Parquet",
+        f"cannot be read: {message}",
+    )
 
 
 def _read(table: Table, path: Path, report: ValidationReport) -> _RawTable | None:
     try:
         if path.suffix == ".csv":
-            data = _read_csv(path)
-            return _RawTable(table.name, path.name, data, 1, _record_lines(path, data))
+            bad_rows: list[str] = []
+            data = _read_csv(path, bad_rows)
+            starts, broken = _record_lines(path, data, len(bad_rows))
+            for line, fields in broken:
+                report.issues.append(
+                    Issue(
+                        "error",
+                        table.name,
+                        path.name,
+                        line,
+                        None,
+                        f"{fields} fields",
+                        f"{data.num_columns} fields, as in the header",
+                        "row has the wrong number of fields (an unquoted comma?)",
+                    )
+                )
+            return _RawTable(table.name, path.name, data, 1, starts)
         return _RawTable(table.name, path.name, pq.read_table(path), 0)
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError, ValueError) as exc:
-        report.issues.append(
-            Issue(
-                "error",
-                table.name,
-                path.name,
-                None,
-                None,
-                None,
-                "UTF-8 CSV with a header row, or Parquet",
-                f"cannot be read: {str(exc).splitlines()[0]}",
+        located = _first_bad_utf8(path) if path.suffix == ".csv" else None
+        if located is not None:
+            line, raw = located
+            report.issues.append(
+                _unreadable(
+                    table,
+                    path,
+                    f"bytes {raw!r} are not UTF-8 (saved as GBK? re-save the file as UTF-8)",
+                    line,
+                )
             )
-        )
+        else:
+            report.issues.append(_unreadable(table, path, str(exc).splitlines()[0]))
         return None
 
 
@@ -307,8 +372,9 @@ def _parse_column(col: Column, arr: pa.ChunkedArray, check: _Checker) -> pa.Chun
             allowed = pa.array(col.enum)
             bad = _mask(pc.and_(pc.is_valid(text), pc.invert(pc.is_in(text, value_set=allowed))))
             if bad.any():
-                bad_values = pc.unique(pc.filter(text, pa.array(bad))).to_pylist()
-                for value in bad_values[:MAX_ROWS_PER_CHECK]:
+                distinct = pc.unique(pc.filter(text, pa.array(bad)))
+                listed = distinct.slice(0, MAX_ROWS_PER_CHECK).to_pylist()
+                for value in listed:
                     rows = bad & _mask(pc.equal(text, value))
                     check.flag(
                         rows,
@@ -317,6 +383,14 @@ def _parse_column(col: Column, arr: pa.ChunkedArray, check: _Checker) -> pa.Chun
                         f"one of {', '.join(col.enum)}",
                         f"unknown value{_suggest(value, col.enum)}",
                     )
+                rest = bad & ~_mask(pc.is_in(text, value_set=pa.array(listed, pa.string())))
+                check.flag(
+                    rest,
+                    col.name,
+                    text,
+                    f"one of {', '.join(col.enum)}",
+                    f"unknown value ({len(distinct) - len(listed)} more distinct values)",
+                )
             text = pc.if_else(pa.array(bad), pa.scalar(None, pa.string()), text)
         return text
     if col.type == "bool":
@@ -338,12 +412,31 @@ def _parse_column(col: Column, arr: pa.ChunkedArray, check: _Checker) -> pa.Chun
         text = _as_text(arr)
         ok = pc.match_substring_regex(text, _INT if col.type == "int" else _FLOAT)
         bad = _mask(pc.and_(pc.is_valid(text), pc.invert(ok)))
-        check.flag(bad, col.name, text, expected, "not a number")
+        check.flag(bad, col.name, text, expected, f"not {expected}")
         clean = pc.utf8_trim_whitespace(pc.if_else(ok, text, None))
+        if col.type == "int":
+            clean = pc.replace_substring_regex(clean, r"\.0*$", "")
         return pc.cast(clean, pa.int64() if col.type == "int" else pa.float64())
     if col.type in ("date", "datetime"):
         if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
-            parsed = pc.cast(arr, pa.timestamp("s"))
+            if pa.types.is_timestamp(kind) and kind.tz is not None:
+                check.report.issues.append(  # one issue for the column: its type is wrong
+                    Issue(
+                        "error",
+                        check.raw.name,
+                        check.raw.file,
+                        None,
+                        col.name,
+                        str(kind),
+                        "local time with no zone, as the contract says",
+                        f"timestamps carry the zone {kind.tz!r}; store local wall-clock "
+                        "time without a zone",
+                        count=max(len(arr) - arr.null_count, 1),
+                    )
+                )
+                return pa.chunked_array([pa.nulls(len(arr), pa.timestamp("ns"))])
+            # the contract counts whole seconds: fractions are cut, as a clock shows them
+            parsed = pc.cast(pc.floor_temporal(arr, unit="second"), pa.timestamp("s"))
             return _in_range(parsed, col, check, arr)
         text = pc.utf8_trim_whitespace(_as_text(arr))
         shape_ok = pc.match_substring_regex(text, _DATE if col.type == "date" else _DATETIME)
@@ -383,7 +476,8 @@ def _in_range(parsed: pa.ChunkedArray, col: Column, check: _Checker, shown) -> p
     return pc.cast(kept, pa.timestamp("ns"))
 
 
-def _check_table(raw: _RawTable, report: ValidationReport) -> dict[str, pa.ChunkedArray] | None:
+def _check_table(raw: _RawTable, report: ValidationReport) -> dict[str, pa.ChunkedArray]:
+    """Check every column that is there; return them typed (missing ones left out)."""
     table = TABLES_BY_NAME[raw.name]
     check = _Checker(raw, report)
     present = raw.data.column_names
@@ -415,10 +509,10 @@ def _check_table(raw: _RawTable, report: ValidationReport) -> dict[str, pa.Chunk
                 f"unknown column, ignored{_suggest(name, table.column_names)}",
             )
         )
-    if missing:
-        return None
     typed: dict[str, pa.ChunkedArray] = {}
     for col in table.columns:
+        if col.name in missing:
+            continue  # reported above; the columns that are there are still checked
         arr = raw.data.column(col.name)
         before_null = arr.is_null()
         if not col.nullable:
@@ -426,13 +520,16 @@ def _check_table(raw: _RawTable, report: ValidationReport) -> dict[str, pa.Chunk
                 _mask(before_null),
                 col.name,
                 None,
-                _EXPECTED.get(col.type, col.type),
+                f"one of {', '.join(col.enum)}"
+                if col.type == "enum"
+                else _EXPECTED.get(col.type, col.type),
                 "empty value in a column that must not be empty",
             )
         typed[col.name] = _parse_column(col, arr, check)
         if col.unique:
             values = typed[col.name]
             dup = pd.Series(values, dtype=pd.ArrowDtype(values.type)).duplicated(keep="first")
+            dup &= pd.Series(values, dtype=pd.ArrowDtype(values.type)).notna()
             check.flag(
                 dup.to_numpy(dtype=bool),
                 col.name,
@@ -448,14 +545,23 @@ def _check_references(
     typed: dict[str, dict[str, pa.ChunkedArray]],
     report: ValidationReport,
     against: Dataset | None,
+    broken: frozenset[str] = frozenset(),
 ) -> None:
+    """Check that every reference points at an existing key.
+
+    ``broken`` names tables already reported unreadable or missing: their keys are
+    unknown, so references into them are not checked (one bad file must not bury the
+    report under false "missing row" errors).
+    """
     for name, columns in typed.items():
         table = TABLES_BY_NAME[name]
         check = _Checker(raws[name], report)
         for ref in table.references:
+            if ref.column not in columns or ref.table in broken:
+                continue
+            if ref.table in typed and ref.key not in typed[ref.table]:
+                continue  # its key column is missing, already reported
             keys = []
-            if ref.table in raws and ref.table not in typed:
-                continue  # that table is already reported broken; its keys are unknown
             if ref.table in typed:
                 keys.append(typed[ref.table][ref.key])
             if against is not None and len(against.table(ref.table)):
@@ -484,6 +590,7 @@ def _check_references(
         if (
             table.requires
             and table.requires not in typed
+            and table.requires not in broken
             and (against is None or not len(against.table(table.requires)))
         ):
             report.issues.append(
@@ -528,22 +635,21 @@ def _validate_raws(
     report: ValidationReport,
     against: Dataset | None,
     frames: bool = True,
+    broken: frozenset[str] = frozenset(),
 ) -> dict[str, pd.DataFrame] | None:
     typed: dict[str, dict[str, pa.ChunkedArray]] = {}
     for name, raw in raws.items():
         report.rows[name] = raw.data.num_rows
         report.files[name] = raw.file
-        cols = _check_table(raw, report)
-        if cols is not None:
-            typed[name] = cols
-    _check_references(raws, typed, report, against)
+        typed[name] = _check_table(raw, report)
+    _check_references(raws, typed, report, against, broken)
     if not report.ok or not frames:
         return None
     return {name: _to_frame(name, cols) for name, cols in typed.items()}
 
 
 def _collect(
-    path: str | Path, frames: bool = True
+    path: str | Path, frames: bool = True, progress: Progress | None = None
 ) -> tuple[ValidationReport, dict[str, pd.DataFrame] | None]:
     root = Path(path)
     report = ValidationReport(source=str(root))
@@ -554,29 +660,35 @@ def _collect(
         )
     files = _find_files(root, report)
     raws = {}
-    for name, file in files.items():
+    for k, (name, file) in enumerate(files.items()):
+        report_progress(progress, k, len(files) + 1, f"reading {file.name}")
         raw = _read(TABLES_BY_NAME[name], file, report)
         if raw is not None:
             raws[name] = raw
-    return report, _validate_raws(raws, report, None, frames)
+    report_progress(progress, len(files), len(files) + 1, "checking columns and references")
+    missing = {t.name for t in TABLES if t.required and t.name not in files}
+    broken = frozenset(missing | (set(files) - set(raws)))
+    frames_out = _validate_raws(raws, report, None, frames, broken)
+    report_progress(progress, len(files) + 1, len(files) + 1, "done")
+    return report, frames_out
 
 
-def validate_dataset(path: str | Path) -> ValidationReport:
+def validate_dataset(path: str | Path, progress: Progress | None = None) -> ValidationReport:
     """Check the contract directory at ``path`` and return every issue found.
 
     >>> report = validate_dataset("county/")   # doctest: +SKIP
     >>> print(report.format())                  # doctest: +SKIP
     """
-    return _collect(path, frames=False)[0]
+    return _collect(path, frames=False, progress=progress)[0]
 
 
-def load_dataset(path: str | Path) -> Dataset:
+def load_dataset(path: str | Path, progress: Progress | None = None) -> Dataset:
     """Read and check the contract directory at ``path`` into a typed :class:`Dataset`.
 
     Raises :class:`~riskwarn.errors.ContractError` (listing the first problems) when the
     dataset breaks the contract; unknown extra columns give a :class:`ContractWarning`.
     """
-    report, frames = _collect(path)
+    report, frames = _collect(path, progress=progress)
     report.raise_for_errors()
     for issue in report.warnings:
         warnings.warn(str(issue), ContractWarning, stacklevel=2)

@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (used by the console script and tests)."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    if debug:  # accepted anywhere on the line, not only before the command
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
         _load_stages(args)
         status = app(args=args, standalone_mode=False)

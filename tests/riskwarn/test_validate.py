@@ -295,3 +295,90 @@ def test_out_of_range_dates_in_files_are_errors(good: Path) -> None:
     _edit(good, "dispute_events", "2024-01-20,", "2924-01-20,")
     issue = _only_error(good)
     assert (issue.file, issue.row, issue.column) == ("dispute_events.csv", 3, "at")
+
+
+def test_line_numbers_count_blank_lines(good: Path) -> None:
+    _edit(good, "persons", "P2,,female", "\nP2,,femal")
+    issue = _only_error(good)
+    assert (issue.row, issue.column) == (4, "gender")
+
+
+def test_a_row_with_too_many_fields_is_located_and_the_rest_still_checked(good: Path) -> None:
+    _edit(good, "persons", "P2,,female,G1,H1", "P2,,female,G1,H1,extra")
+    _edit(good, "persons", "P3,1999,unknown", "P3,1999,unknwn")
+    report = validate_dataset(good)
+    located = {(i.row, i.column) for i in report.errors}
+    assert (3, None) in located  # the broken row, on its own line
+    assert (4, "gender") in located  # the next row keeps its own line number
+    assert "wrong number of fields" in report.format()
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(good: Path) -> None:
+    path = good / "persons.csv"
+    text = path.read_text(encoding="utf-8").replace("P1,", "007,").replace("P2,", "008,")
+    path.write_text(text, encoding="utf-8-sig")
+    for table in ("dispute_parties", "incident_persons", "person_flags"):
+        other = good / f"{table}.csv"
+        other.write_text(
+            other.read_text(encoding="utf-8").replace("P1,", "007,").replace("P2,", "008,"),
+            encoding="utf-8",
+        )
+    ties = good / "relationships.csv"
+    ties.write_text(
+        ties.read_text(encoding="utf-8").replace("P1,", "007,").replace("P2,", "008,"),
+        encoding="utf-8",
+    )
+    assert validate_dataset(good).ok, validate_dataset(good).format()
+    assert load_dataset(good).persons["person_id"].tolist()[:2] == ["007", "008"]
+
+
+def test_a_file_that_is_not_utf8_names_its_line_and_buries_nothing(good: Path) -> None:
+    path = good / "disputes.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+    report = validate_dataset(good)
+    (issue,) = report.errors  # no false "missing disputes row" errors for the parties
+    assert (issue.file, issue.row) == ("disputes.csv", 2)
+    assert "not UTF-8" in issue.message and "GBK" in issue.message
+
+
+def test_a_missing_column_does_not_hide_the_other_columns(good: Path) -> None:
+    path = good / "persons.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    cut = [",".join(line.split(",")[:-1]) for line in lines]  # drop household_id
+    path.write_text("\n".join(cut).replace("P2,,female", "P2,,femal") + "\n", encoding="utf-8")
+    report = validate_dataset(good)
+    assert {i.column for i in report.errors} == {"household_id", "gender"}
+
+
+def test_every_unknown_enum_value_is_counted(good: Path, sample_tables) -> None:
+    rows = "".join(f"Q{i},1980,g{i},G1,\n" for i in range(8))
+    (good / "persons.csv").write_text(sample_tables["persons"] + rows, encoding="utf-8")
+    report = validate_dataset(good)
+    assert report.error_count() == 8
+    assert "3 more distinct values" in report.format()
+
+
+def test_empty_ids_are_not_also_duplicates(good: Path) -> None:
+    _edit(good, "petitions", "PT1,", " ,")
+    _edit(good, "petitions", "PT2,", " ,")
+    messages = [i.message for i in validate_dataset(good).errors]
+    assert messages == ["empty id", "empty id"]
+
+
+def test_an_empty_enum_lists_the_allowed_values(good: Path) -> None:
+    _edit(good, "persons", "P2,,female", "P2,,")
+    assert "one of male, female, unknown" in str(_only_error(good))
+
+
+def test_parquet_timestamps_keep_whole_seconds_and_refuse_zones(good: Path, tmp_path) -> None:
+    ds = load_dataset(good)
+    root = write_dataset(ds, tmp_path / "pq", "parquet")
+    events = ds.dispute_events.copy()
+    events["at"] = events["at"] + pd.Timedelta(milliseconds=250)
+    events.to_parquet(root / "dispute_events.parquet", index=False)
+    assert load_dataset(root).dispute_events["at"].tolist() == ds.dispute_events["at"].tolist()
+    events["at"] = events["at"].dt.tz_localize("Asia/Shanghai")
+    events.to_parquet(root / "dispute_events.parquet", index=False)
+    issue = _only_error(root)
+    assert (issue.file, issue.column) == ("dispute_events.parquet", "at")
+    assert "Asia/Shanghai" in issue.message and "without a zone" in issue.message
