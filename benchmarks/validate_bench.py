@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskwarn import validate_dataset
-from riskwarn._contract import EVENT_KINDS
+from riskwarn import CONTRACT_TABLES, validate_dataset
+
+EVENT_KINDS = CONTRACT_TABLES["dispute_events"].column("kind").enum
 
 
 def write_dataset(root: Path, rows: int, disputes: int = 100_000) -> None:

@@ -11,6 +11,7 @@ simulator, configuration and errors. The stages build on it: ``riskwarn.features
 from __future__ import annotations
 
 from riskwarn._contract import CONTRACT_VERSION
+from riskwarn._contract import TABLES_BY_NAME as CONTRACT_TABLES
 from riskwarn._dataset import Dataset, empty_table
 from riskwarn._io import write_dataset
 from riskwarn._simulate import simulate
@@ -26,6 +27,7 @@ from riskwarn._validate import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CONTRACT_TABLES",
     "CONTRACT_VERSION",
     "ContractWarning",
     "Dataset",

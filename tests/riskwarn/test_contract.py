@@ -36,12 +36,12 @@ def test_docs_copy_is_the_shared_contract() -> None:
 
 
 def test_contract_data_matches_the_prose() -> None:
-    from riskwarn._contract import TABLES_BY_NAME
+    from riskwarn import CONTRACT_TABLES
 
     doc = _doc_tables()
-    assert set(doc) == set(TABLES_BY_NAME)
+    assert set(doc) == set(CONTRACT_TABLES)
     for name, columns in doc.items():
-        table = TABLES_BY_NAME[name]
+        table = CONTRACT_TABLES[name]
         assert [c for c, _, _ in columns] == list(table.column_names), name
         for column, kind, null in columns:
             spec = table.column(column)
