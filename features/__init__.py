@@ -12,14 +12,9 @@ from __future__ import annotations
 
 from ._builder import FeatureBuilder, build_features
 from ._groups import snapshot_groups
-from ._registry import (
-    REGISTRY,
-    REGISTRY_VERSION,
-    FeatureRegistry,
-    FeatureSpec,
-    write_feature_docs,
-)
+from ._registry import REGISTRY, REGISTRY_VERSION, FeatureRegistry, write_feature_docs
 from ._snapshots import build_snapshots, open_disputes
+from ._specs import FeatureSpec
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
     "FeatureBuilder",

@@ -23,7 +23,8 @@ from ._area import area_day
 from ._features import Case, Day, Party, all_values, recent_incidents
 from ._graph import PeopleGraph, co_involvement_pairs, graph_day
 from ._index import NS_DAY, Index, ns
-from ._registry import HOPS_CAP, REGISTRY
+from ._registry import REGISTRY
+from ._specs import HOPS_CAP
 
 CACHE_DAYS = 4
 

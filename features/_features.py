@@ -29,7 +29,7 @@ from riskwarn._contract import (
 from ._area import AreaDay
 from ._graph import GraphDay
 from ._index import NS_DAY, Index
-from ._registry import ALARM_KINDS, EXPOSURE_WINDOWS, HOPS_CAP
+from ._specs import ALARM_KINDS, EXPOSURE_WINDOWS, HOPS_CAP
 
 NAN = math.nan
 _ALARM = frozenset(EVENT_KINDS.index(k) for k in ALARM_KINDS)

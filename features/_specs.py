@@ -1,0 +1,823 @@
+"""Every feature's declaration: its name, group, window, type, words and reason phrasing.
+
+:class:`FeatureSpec` is one declaration; :func:`all_specs` lists them in registry order,
+group by group. Names are built from their parameters (``events_mediation_failure_30d``,
+``party_disputes_365d_max``, ``ego_incidents_2hop_90d``). The registry (``_registry.py``)
+turns the list into lookups, reasons and docs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from riskwarn._contract import CATEGORIES, EVENT_KINDS, FLAGS, SOURCES, TIE_KINDS
+
+GROUPS = ("case", "history", "petitions", "parties", "graph", "area")
+DTYPES = ("bool", "int", "float", "category")
+
+EXPOSURE_WINDOWS = (30, 90, 180)
+HOPS_CAP = 4
+"""``ego_incident_hops_180d`` is capped here: 4 means none within three hops."""
+
+LEVEL_NAMES_EN = ("none", "township", "county", "city", "province", "national")
+LEVEL_NAMES_ZH = ("无", "乡镇", "县", "市", "省", "国家")
+
+CATEGORY_ZH = {
+    "marriage_family": "婚姻家庭",
+    "neighbor": "邻里",
+    "debt": "债务",
+    "land_property": "土地房产",
+    "labor_wage": "劳资",
+    "medical": "医疗",
+    "property_management": "物业",
+    "contract": "合同",
+    "other": "其他",
+}
+SOURCE_ZH = {
+    "grid_visit": "网格走访",
+    "hotline": "热线",
+    "police_call": "报警",
+    "petition": "信访",
+    "mediation_center": "调解中心",
+    "walk_in": "来访",
+    "other": "其他",
+}
+_EVENT_WORDS = {  # kind: (English noun, Chinese phrase)
+    "visit": ("visit", "走访"),
+    "mediation_attempt": ("mediation attempt", "调解"),
+    "mediation_success": ("successful mediation", "调解成功"),
+    "mediation_failure": ("failed mediation", "调解失败"),
+    "escalation": ("escalation", "矛盾升级"),
+    "threat": ("recorded threat", "威胁"),
+    "police_call": ("police call", "报警"),
+    "referral": ("referral", "移交"),
+    "closed": ("closure", "结案"),
+    "reopened": ("reopening", "重新受理"),
+}
+_FLAG_WORDS = {
+    "severe_mental_disorder": ("a severe mental disorder", "严重精神障碍患者"),
+    "community_correction": ("community correction", "社区矫正对象"),
+    "released_prisoner": ("released from prison", "刑满释放人员"),
+    "drug_user": ("drug use", "吸毒人员"),
+    "key_youth": ("key youth", "重点青少年"),
+    "other": ("another special population", "其他重点人群"),
+}
+_TIE_WORDS = {
+    "spouse": ("spouse", "配偶"),
+    "former_spouse": ("former spouse", "前配偶"),
+    "partner": ("partner", "伴侣"),
+    "parent_child": ("parent or child", "父母子女"),
+    "sibling": ("sibling", "兄弟姐妹"),
+    "relative": ("relative", "亲属"),
+    "neighbor": ("neighbour", "邻居"),
+    "colleague": ("colleague", "同事"),
+    "creditor_debtor": ("debt", "债务"),
+    "landlord_tenant": ("landlord or tenant", "租赁"),
+    "other": ("other", "其他"),
+}
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One feature: what it is called, counts, and how to say it as a reason.
+
+    ``reason_en``/``reason_zh`` are ``str.format`` templates over ``value`` (already
+    formatted), ``s`` (an English plural ending) and ``label`` (a category's or level's
+    words). Booleans use them when true and ``reason_false_*`` when false; undefined
+    values (NaN, e.g. days since something that never happened) use ``reason_missing_*``.
+    """
+
+    name: str
+    group: str
+    window: int | None
+    dtype: str
+    description_en: str
+    description_zh: str
+    reason_en: str
+    reason_zh: str
+    reason_false_en: str = ""
+    reason_false_zh: str = ""
+    reason_missing_en: str = ""
+    reason_missing_zh: str = ""
+    categories: tuple[str, ...] = ()
+    labels_en: tuple[str, ...] = ()
+    labels_zh: tuple[str, ...] = ()
+
+
+def _spec(
+    name: str,
+    group: str,
+    window: int | None,
+    dtype: str,
+    en: str,
+    zh: str,
+    reason_en: str,
+    reason_zh: str,
+    **extra: object,
+) -> FeatureSpec:
+    return FeatureSpec(name, group, window, dtype, en, zh, reason_en, reason_zh, **extra)  # type: ignore[arg-type]
+
+
+def _case_specs() -> list[FeatureSpec]:
+    return [
+        _spec(
+            "case_category",
+            "case",
+            None,
+            "category",
+            "Dispute category",
+            "纠纷类别",
+            "dispute category: {label}",
+            "纠纷类别：{label}",
+            categories=CATEGORIES,
+        ),
+        _spec(
+            "case_source",
+            "case",
+            None,
+            "category",
+            "How the dispute came in",
+            "纠纷来源",
+            "came in through: {label}",
+            "来源：{label}",
+            categories=SOURCES,
+        ),
+        _spec(
+            "case_threat_reported",
+            "case",
+            None,
+            "bool",
+            "A threat of harm was recorded at registration",
+            "登记时记录有伤害威胁",
+            "a threat of harm was recorded at registration",
+            "登记时记录有伤害威胁",
+            reason_false_en="no threat recorded at registration",
+            reason_false_zh="登记时未记录威胁",
+        ),
+        _spec(
+            "case_violence_reported",
+            "case",
+            None,
+            "bool",
+            "Violence had already happened at registration",
+            "登记时已发生暴力",
+            "violence had already happened at registration",
+            "登记时已发生暴力",
+            reason_false_en="no violence at registration",
+            reason_false_zh="登记时未发生暴力",
+        ),
+        _spec(
+            "case_weapon_mentioned",
+            "case",
+            None,
+            "bool",
+            "A weapon was mentioned at registration",
+            "登记时提及凶器",
+            "a weapon was mentioned at registration",
+            "登记时提及凶器",
+            reason_false_en="no weapon mentioned",
+            reason_false_zh="未提及凶器",
+        ),
+        _spec(
+            "case_amount_log",
+            "case",
+            None,
+            "float",
+            "Money at stake, log(1 + CNY)",
+            "涉及金额（对数）",
+            "money at stake: log(1 + CNY) = {value}",
+            "涉及金额对数值{value}",
+            reason_missing_en="no amount recorded",
+            reason_missing_zh="未记录涉及金额",
+        ),
+        _spec(
+            "case_age_days",
+            "case",
+            None,
+            "float",
+            "Days since registration",
+            "立案以来天数",
+            "registered {value} days ago",
+            "立案已{value}天",
+        ),
+        _spec(
+            "case_parties",
+            "case",
+            None,
+            "int",
+            "Parties of the dispute",
+            "当事人数",
+            "{value} parties",
+            "当事人{value}人",
+        ),
+        _spec(
+            "case_claimants",
+            "case",
+            None,
+            "int",
+            "Claimants",
+            "申请人数",
+            "{value} claimant{s}",
+            "申请人{value}人",
+        ),
+        _spec(
+            "case_respondents",
+            "case",
+            None,
+            "int",
+            "Respondents",
+            "被申请人数",
+            "{value} respondent{s}",
+            "被申请人{value}人",
+        ),
+        _spec(
+            "case_other_parties",
+            "case",
+            None,
+            "int",
+            "Parties in another role",
+            "其他当事人数",
+            "{value} other part{s}",
+            "其他当事人{value}人",
+        ),
+    ]
+
+
+ALARM_KINDS = ("mediation_failure", "escalation", "threat", "police_call")
+
+
+def _history_specs() -> list[FeatureSpec]:
+    specs: list[FeatureSpec] = []
+    for kind in EVENT_KINDS:
+        en, zh = _EVENT_WORDS[kind]
+        specs += [
+            _spec(
+                f"events_{kind}_ever",
+                "history",
+                None,
+                "int",
+                f"{en.capitalize()}s so far",
+                f"累计{zh}次数",
+                f"{{value}} {en}{{s}} so far",
+                f"累计{zh}{{value}}次",
+            ),
+            _spec(
+                f"events_{kind}_30d",
+                "history",
+                30,
+                "int",
+                f"{en.capitalize()}s in the last 30 days",
+                f"近30天{zh}次数",
+                f"{{value}} {en}{{s}} in the last 30 days",
+                f"近30天{zh}{{value}}次",
+            ),
+            _spec(
+                f"events_{kind}_days_since",
+                "history",
+                None,
+                "float",
+                f"Days since the last {en}",
+                f"距上次{zh}天数",
+                f"{{value}} days since the last {en}",
+                f"距上次{zh}{{value}}天",
+                reason_missing_en=f"no {en} so far",
+                reason_missing_zh=f"尚无{zh}记录",
+            ),
+        ]
+    specs += [
+        _spec(
+            "events_all_30d",
+            "history",
+            30,
+            "int",
+            "Events of any kind in the last 30 days",
+            "近30天各类事件数",
+            "{value} event{s} in the last 30 days",
+            "近30天事件{value}起",
+        ),
+        _spec(
+            "events_trend_30d",
+            "history",
+            30,
+            "int",
+            "Events in the last 30 days minus events in the 30 days before",
+            "近30天事件数减去前30天事件数",
+            "{value} more events than in the 30 days before",
+            "事件数较前30天增加{value}起",
+        ),
+        _spec(
+            "events_alarm_30d",
+            "history",
+            30,
+            "int",
+            "Failed mediations, escalations, threats and police calls in the last 30 days",
+            "近30天调解失败、升级、威胁、报警次数",
+            "{value} alarm event{s} (failed mediation, escalation, threat, police call) "
+            "in the last 30 days",
+            "近30天出现调解失败、升级、威胁或报警{value}次",
+        ),
+        _spec(
+            "events_alarm_trend_30d",
+            "history",
+            30,
+            "int",
+            "Alarm events in the last 30 days minus those in the 30 days before",
+            "近30天警示事件数减去前30天",
+            "{value} more alarm events than in the 30 days before",
+            "警示事件较前30天增加{value}次",
+        ),
+        _spec(
+            "events_alarm_days_since",
+            "history",
+            None,
+            "float",
+            "Days since the last alarm event",
+            "距上次警示事件天数",
+            "{value} days since the last alarm event",
+            "距上次警示事件{value}天",
+            reason_missing_en="no alarm event so far",
+            reason_missing_zh="尚无警示事件",
+        ),
+        _spec(
+            "events_days_since",
+            "history",
+            None,
+            "float",
+            "Days since the last event of any kind",
+            "距上次事件天数",
+            "{value} days since the last event",
+            "距上次事件{value}天",
+            reason_missing_en="no event since registration",
+            reason_missing_zh="立案后尚无事件",
+        ),
+        _spec(
+            "events_mediation_failure_streak",
+            "history",
+            None,
+            "int",
+            "Failed mediations in a row (since the last successful one)",
+            "连续调解失败次数（自上次调解成功以来）",
+            "{value} failed mediation{s} in a row",
+            "连续调解失败{value}次",
+        ),
+    ]
+    return specs
+
+
+def _petition_specs() -> list[FeatureSpec]:
+    level = {"labels_en": LEVEL_NAMES_EN, "labels_zh": LEVEL_NAMES_ZH}
+    specs: list[FeatureSpec] = []
+    for who, en_who, zh_who in (
+        ("case", "about this dispute", "本纠纷"),
+        ("party", "by the parties on any matter", "当事人（任何事项）"),
+    ):
+        agg = "_sum" if who == "party" else ""
+        specs += [
+            _spec(
+                f"petitions_{who}_ever{agg}",
+                "petitions",
+                None,
+                "int",
+                f"Petitions {en_who}",
+                f"{zh_who}信访次数",
+                f"{{value}} petition{{s}} {en_who}",
+                f"{zh_who}信访{{value}}次",
+            ),
+            _spec(
+                f"petitions_{who}_365d{agg}",
+                "petitions",
+                365,
+                "int",
+                f"Petitions {en_who} in the last 365 days",
+                f"近365天{zh_who}信访次数",
+                f"{{value}} petition{{s}} {en_who} in the last year",
+                f"近一年{zh_who}信访{{value}}次",
+            ),
+            _spec(
+                f"petitions_{who}_level_max",
+                "petitions",
+                None,
+                "int",
+                f"Highest level petitioned {en_who} (0 none, 1 township … 5 national)",
+                f"{zh_who}信访最高层级（0无，1乡镇…5国家）",
+                f"petitioned {en_who} up to the {{label}} level",
+                f"{zh_who}信访至{{label}}级",
+                reason_false_en=f"no petition {en_who}",
+                reason_false_zh=f"{zh_who}无信访记录",
+                **level,
+            ),
+            _spec(
+                f"petitions_{who}_level_climbed",
+                "petitions",
+                None,
+                "bool",
+                f"Petitions {en_who} went to a higher level than before",
+                f"{zh_who}信访层级上升",
+                f"petitions {en_who} climbed to a higher level",
+                f"{zh_who}信访层级逐级上升",
+                reason_false_en=f"petitions {en_who} did not climb in level",
+                reason_false_zh=f"{zh_who}信访层级未上升",
+            ),
+            _spec(
+                f"petitions_{who}_repeat{agg}",
+                "petitions",
+                None,
+                "int",
+                f"Repeat petitions {en_who}",
+                f"{zh_who}重复信访次数",
+                f"{{value}} repeat petition{{s}} {en_who}",
+                f"{zh_who}重复信访{{value}}次",
+            ),
+            _spec(
+                f"petitions_{who}_collective{agg}",
+                "petitions",
+                None,
+                "int",
+                f"Collective petitions (5+ people) {en_who}",
+                f"{zh_who}集体访次数",
+                f"{{value}} collective petition{{s}} {en_who}",
+                f"{zh_who}集体访{{value}}次",
+            ),
+            _spec(
+                f"petitions_{who}_days_since",
+                "petitions",
+                None,
+                "float",
+                f"Days since the last petition {en_who}",
+                f"距{zh_who}上次信访天数",
+                f"{{value}} days since the last petition {en_who}",
+                f"距{zh_who}上次信访{{value}}天",
+                reason_missing_en=f"no petition {en_who}",
+                reason_missing_zh=f"{zh_who}无信访记录",
+            ),
+        ]
+    specs.insert(
+        8,
+        _spec(
+            "petitions_party_ever_max",
+            "petitions",
+            None,
+            "int",
+            "Petitions by the most petitioning party",
+            "信访最多的当事人信访次数",
+            "one party has petitioned {value} time{s}",
+            "有当事人信访{value}次",
+        ),
+    )
+    return specs
+
+
+def _party_specs() -> list[FeatureSpec]:
+    specs = [
+        _spec(
+            "party_age_min",
+            "parties",
+            None,
+            "float",
+            "Age of the youngest party",
+            "最年轻当事人年龄",
+            "youngest party is {value}",
+            "最年轻当事人{value}岁",
+        ),
+        _spec(
+            "party_age_max",
+            "parties",
+            None,
+            "float",
+            "Age of the oldest party",
+            "最年长当事人年龄",
+            "oldest party is {value}",
+            "最年长当事人{value}岁",
+        ),
+        _spec(
+            "party_male_share",
+            "parties",
+            None,
+            "float",
+            "Share of men among parties of known gender",
+            "已知性别当事人中男性比例",
+            "share of men among the parties: {value}",
+            "当事人男性比例{value}",
+        ),
+        _spec(
+            "party_same_household",
+            "parties",
+            None,
+            "bool",
+            "Two parties live together",
+            "有当事人同住一户",
+            "two parties live in the same household",
+            "有当事人同住一户",
+            reason_false_en="no parties share a household",
+            reason_false_zh="当事人不同户",
+        ),
+        _spec(
+            "party_flags_active",
+            "parties",
+            None,
+            "int",
+            "Special-population records active for the parties at as_of",
+            "当事人在管重点人群记录数",
+            "{value} active special-population record{s} among the parties",
+            "当事人中有{value}条在管重点人群记录",
+        ),
+        _spec(
+            "party_flag_level_max",
+            "parties",
+            None,
+            "float",
+            "Highest danger level among the parties' active special-population records",
+            "当事人在管重点人群最高危险等级",
+            "a party is under management at danger level {value}",
+            "有当事人在管危险等级为{value}级",
+            reason_missing_en="no graded special-population record",
+            reason_missing_zh="无分级重点人群记录",
+        ),
+    ]
+    for flag in FLAGS:
+        en, zh = _FLAG_WORDS[flag]
+        specs.append(
+            _spec(
+                f"party_flag_{flag}",
+                "parties",
+                None,
+                "bool",
+                f"A party is under management for {en}",
+                f"有当事人为{zh}（在管）",
+                f"a party is under management for {en}",
+                f"有当事人为在管{zh}",
+                reason_false_en=f"no party under management for {en}",
+                reason_false_zh=f"当事人中无在管{zh}",
+            )
+        )
+    for window, en_w, zh_w in ((365, "in the last 365 days", "近一年"), (None, "ever", "历史")):
+        tag = f"{window}d" if window else "ever"
+        specs += [
+            _spec(
+                f"party_disputes_{tag}_max",
+                "parties",
+                window,
+                "int",
+                f"Other disputes of the most involved party, {en_w}",
+                f"{zh_w}涉及其他纠纷最多的当事人的纠纷数",
+                f"one party has had {{value}} other dispute{{s}} {en_w}",
+                f"有当事人{zh_w}涉及其他纠纷{{value}}起",
+            ),
+            _spec(
+                f"party_disputes_{tag}_sum",
+                "parties",
+                window,
+                "int",
+                f"Other disputes of the parties, summed, {en_w}",
+                f"{zh_w}当事人涉及其他纠纷数之和",
+                f"the parties have had {{value}} other dispute{{s}} {en_w}",
+                f"当事人{zh_w}共涉及其他纠纷{{value}}起",
+            ),
+            _spec(
+                f"party_pair_disputes_{tag}",
+                "parties",
+                window,
+                "int",
+                f"Other disputes between two of the same parties, {en_w}",
+                f"{zh_w}同一对当事人之间的其他纠纷数",
+                f"{{value}} earlier dispute{{s}} between the same people {en_w}",
+                f"同一对当事人{zh_w}另有纠纷{{value}}起",
+            ),
+        ]
+    roles = (("perpetrator", "as perpetrator", "作为加害人"), ("victim", "as victim", "作为受害人"))
+    for role, en, zh in roles:
+        for window in (365, None):
+            tag = f"{window}d" if window else "ever"
+            en_w = "in the last 365 days" if window else "ever"
+            zh_w = "近一年" if window else "历史上"
+            specs.append(
+                _spec(
+                    f"party_incidents_{role}_{tag}",
+                    "parties",
+                    window,
+                    "int",
+                    f"Distinct extreme incidents with a party {en}, {en_w}",
+                    f"当事人{zh_w}{zh}涉及极端事件数",
+                    f"{{value}} extreme incident{{s}} with a party {en} {en_w}",
+                    f"当事人{zh_w}{zh}涉及极端事件{{value}}起",
+                )
+            )
+    specs.append(
+        _spec(
+            "party_incidents_days_since",
+            "parties",
+            None,
+            "float",
+            "Days since a party was last involved in an extreme incident",
+            "距当事人上次涉及极端事件天数",
+            "{value} days since a party was involved in an extreme incident",
+            "距当事人上次涉及极端事件{value}天",
+            reason_missing_en="no party involved in an extreme incident",
+            reason_missing_zh="当事人无极端事件记录",
+        )
+    )
+    specs += [
+        _spec(
+            "party_pair_incidents_ever",
+            "parties",
+            None,
+            "int",
+            "Extreme incidents that involved two of the parties (earlier violence between them)",
+            "同一对当事人共同涉及的极端事件数（双方此前发生过暴力）",
+            "{value} extreme incident{s} already involved two of these parties",
+            "当事人之间已发生极端事件{value}起",
+        ),
+        _spec(
+            "party_self_harm_ever",
+            "parties",
+            None,
+            "int",
+            "Self-harm incidents that involved a party",
+            "当事人涉及的自伤事件数",
+            "{value} self-harm incident{s} involving a party",
+            "当事人涉及自伤事件{value}起",
+        ),
+    ]
+    return specs
+
+
+def _graph_specs() -> list[FeatureSpec]:
+    specs: list[FeatureSpec] = []
+    for kind in TIE_KINDS:
+        en, zh = _TIE_WORDS[kind]
+        specs.append(
+            _spec(
+                f"ties_{kind}_sum",
+                "graph",
+                None,
+                "int",
+                f"Active {en} ties of the parties",
+                f"当事人现有{zh}关系数",
+                f"the parties have {{value}} {en} tie{{s}}",
+                f"当事人有{zh}关系{{value}}个",
+            )
+        )
+    for kind in TIE_KINDS:
+        en, zh = _TIE_WORDS[kind]
+        specs.append(
+            _spec(
+                f"ties_between_{kind}",
+                "graph",
+                None,
+                "bool",
+                f"Two parties have an active {en} tie",
+                f"当事人之间有{zh}关系",
+                f"the parties are linked as {en}",
+                f"当事人之间为{zh}关系",
+                reason_false_en=f"no {en} tie between the parties",
+                reason_false_zh=f"当事人之间无{zh}关系",
+            )
+        )
+    specs += [
+        _spec(
+            "ties_ended_365d_sum",
+            "graph",
+            365,
+            "int",
+            "Ties of the parties that ended in the last 365 days (divorce, moving away)",
+            "近一年当事人结束的关系数（离婚、搬离）",
+            "{value} tie{s} of the parties ended in the last year",
+            "近一年当事人有{value}个关系结束",
+        ),
+        _spec(
+            "ties_between_ended_365d",
+            "graph",
+            365,
+            "bool",
+            "A tie between two parties ended in the last 365 days (e.g. divorce)",
+            "近一年当事人之间的关系结束（如离婚）",
+            "a tie between the parties ended in the last year (e.g. divorce)",
+            "近一年当事人之间关系结束（如离婚）",
+            reason_false_en="no tie between the parties ended in the last year",
+            reason_false_zh="近一年当事人之间无关系结束",
+        ),
+        _spec(
+            "graph_neighbors",
+            "graph",
+            None,
+            "int",
+            "Distinct people tied or co-involved with the parties (counterparties)",
+            "与当事人有关系或共涉纠纷的不同人数",
+            "the parties are linked to {value} other people",
+            "当事人关联{value}人",
+        ),
+        _spec(
+            "graph_co_parties",
+            "graph",
+            None,
+            "int",
+            "Distinct people who were parties with them in other disputes",
+            "在其他纠纷中与当事人同为当事人的不同人数",
+            "{value} people shared other disputes with the parties",
+            "{value}人曾与当事人共涉其他纠纷",
+        ),
+        _spec(
+            "graph_component_size",
+            "graph",
+            None,
+            "int",
+            "People in the connected part of the graph the parties belong to",
+            "当事人所在关系网连通部分的人数",
+            "the parties' network reaches {value} people",
+            "当事人所在关系网共{value}人",
+        ),
+        _spec(
+            "graph_core_max",
+            "graph",
+            None,
+            "int",
+            "Highest k-core number among the parties",
+            "当事人最高核数（k-core）",
+            "a party sits in a {value}-core of the network",
+            "有当事人处于关系网{value}核",
+        ),
+        _spec(
+            "graph_pagerank_max",
+            "graph",
+            None,
+            "float",
+            "Highest PageRank among the parties (1 = average linked person)",
+            "当事人最高PageRank（1为平均）",
+            "a party's network centrality is {value} times the average",
+            "有当事人网络中心度为平均的{value}倍",
+        ),
+    ]
+    for hops, en_h, zh_h in ((1, "one hop", "一度"), (2, "two hops", "二度")):
+        for window in EXPOSURE_WINDOWS:
+            specs.append(
+                _spec(
+                    f"ego_incidents_{hops}hop_{window}d",
+                    "graph",
+                    window,
+                    "int",
+                    f"Extreme incidents among people {en_h} from the parties, last {window} days",
+                    f"近{window}天当事人{zh_h}关联人中的极端事件数",
+                    f"{{value}} extreme incident{{s}} among people {en_h} away "
+                    f"in the last {window} days",
+                    f"近{window}天当事人{zh_h}关联人发生极端事件{{value}}起",
+                )
+            )
+    specs += [
+        _spec(
+            "ego_incident_hops_180d",
+            "graph",
+            180,
+            "int",
+            f"Hops to the nearest person in an extreme incident in the last 180 days "
+            f"(0 a party, {HOPS_CAP} none within {HOPS_CAP - 1})",
+            f"距近180天涉极端事件者的最短关系步数"
+            f"（0为当事人本人，{HOPS_CAP}为{HOPS_CAP - 1}步内无）",
+            "someone {value} hop{s} away was in an extreme incident in the last 180 days",
+            "近180天{value}步关系内有人涉极端事件",
+        ),
+        _spec(
+            "ego_open_disputes_1hop",
+            "graph",
+            None,
+            "int",
+            "Other open disputes of the parties and the people one hop away",
+            "当事人及其一度关联人的其他未结纠纷数",
+            "{value} other open dispute{s} among the parties and their ties",
+            "当事人及关联人另有未结纠纷{value}起",
+        ),
+    ]
+    return specs
+
+
+def _area_specs() -> list[FeatureSpec]:
+    specs = []
+    for area, en_a, zh_a in (("grid", "grid", "网格"), ("township", "township", "乡镇")):
+        whats = (("disputes", "disputes", "纠纷"), ("incidents", "extreme incidents", "极端事件"))
+        for what, en_w, zh_w in whats:
+            specs.append(
+                _spec(
+                    f"area_{area}_{what}_365d_rate",
+                    "area",
+                    365,
+                    "float",
+                    f"{en_w.capitalize()} per 1,000 residents in the dispute's {en_a}, "
+                    f"last 365 days (shrunk toward the county)",
+                    f"近365天所在{zh_a}每千人{zh_w}数（向全县收缩）",
+                    f"{{value}} {en_w} per 1,000 residents in this {en_a} in the last year",
+                    f"近一年本{zh_a}每千人{zh_w}{{value}}起",
+                    reason_missing_en=f"{en_a} rate unknown",
+                    reason_missing_zh=f"{zh_a}发生率未知",
+                )
+            )
+    return specs
+
+
+def all_specs() -> list[FeatureSpec]:
+    return [
+        *_case_specs(),
+        *_history_specs(),
+        *_petition_specs(),
+        *_party_specs(),
+        *_graph_specs(),
+        *_area_specs(),
+    ]
