@@ -257,7 +257,10 @@ def party_values(index: Index, case: Case, t: int) -> dict[str, object]:
 
 
 def _flag_values(index: Index, case: Case, t: int) -> dict[str, object]:
-    """Flags active at ``t``: started at or before it and not ended before its day."""
+    """Flags active at ``t``: ``start_date`` at or before it and ``end_date`` empty or not
+    before its day (the contract: "no longer under management *after* this day", so at
+    12:00 on ``end_date`` the person is still under management)."""
+    day = t - t % NS_DAY
     active = 0
     kinds: set[int] = set()
     level = NAN
@@ -266,7 +269,7 @@ def _flag_values(index: Index, case: Case, t: int) -> dict[str, object]:
     for p in case.parties:
         a, b = index.flags.rows(p.node)
         for i in range(a, b):
-            if starts[i] <= t and ends[i] >= t:
+            if starts[i] <= t and ends[i] >= day:
                 active += 1
                 kinds.add(flags[i])
                 lv = levels[i]

@@ -17,7 +17,7 @@ from riskwarn._contract import CATEGORIES
 
 from ._specs import CATEGORY_ZH, DTYPES, GROUPS, SOURCE_ZH, FeatureSpec, all_specs
 
-DEFINITIONS_VERSION = "features-1"
+DEFINITIONS_VERSION = "features-2"
 """Bump when a feature keeps its name and type but changes what it computes."""
 
 LANGS = ("en", "zh")
@@ -173,6 +173,12 @@ _RULES = [
     "- **Point in time.** The features of `(dispute, as_of)` use only rows whose own"
     " timestamp is at or before `as_of`; ends (`until`, `end_date`) count only once passed."
     " Appending rows dated later changes nothing (tests/features prove it).",
+    "- **Ends, by the day.** Both ends are dates and are judged by the calendar day of"
+    " `as_of`, so its time of day never matters. A special-population flag is active from"
+    " its `start_date` through its `end_date` (the contract: no longer under management"
+    " *after* that day, so at 12:00 on `end_date` it still counts). A tie counts from its"
+    " `since` day up to the day before its `until` (the day it ended: a divorce on day D"
+    " ends `spouse` and starts `former_spouse` on D, with no overlap).",
     "- **Graph day.** Every *graph* and *area* feature is computed on the world as it stood"
     " at `as_of` normalised to midnight (for the monthly grid that is `as_of` itself):"
     " relationship ties with `since` empty or at or before that midnight and `until` empty"

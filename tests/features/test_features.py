@@ -283,3 +283,53 @@ def test_snapshot_groups_use_the_primary_party(ds) -> None:
     assert groups["age_band"].tolist() == ["30-44", "30-44", "60+"]
     assert groups["township"].tolist() == ["T", "T", "T"]
     assert groups["category"].tolist() == ["marriage_family", "marriage_family", "debt"]
+
+
+def test_ends_are_judged_by_the_day_whatever_the_time_of_as_of() -> None:
+    """``end_date`` is the last day under management; ``until`` is the day a tie ended.
+
+    A flag ending on day 30 is active all of day 30 (12:00 and 23:59 too) and gone on day
+    31; a tie with ``until`` day 30 counts on day 29 at 23:59 and no longer on day 30, at
+    any hour. The dataset cut at as_of gives the same values.
+    """
+    persons = pd.DataFrame(
+        {
+            "person_id": ["A", "B"],
+            "birth_year": [1970, 1980],
+            "gender": ["male", "female"],
+            "grid_id": ["G1", "G1"],
+            "household_id": [None, None],
+        }
+    )
+    ds = Dataset.from_frames(
+        persons=persons,
+        disputes=pd.DataFrame([dispute("D", day(0))]),
+        dispute_parties=pd.DataFrame(
+            [("D", "A", "claimant")], columns=["dispute_id", "person_id", "role"]
+        ),
+        person_flags=pd.DataFrame(
+            [("A", "drug_user", 2, day(-10), day(30))],
+            columns=["person_id", "flag", "level", "start_date", "end_date"],
+        ),
+        relationships=pd.DataFrame(
+            [("A", "B", "spouse", None, day(30))],
+            columns=["person_a", "person_b", "kind", "since", "until"],
+        ),
+    )
+    hour = pd.Timedelta(hours=1)
+    moments = {
+        day(29) + 23 * hour + pd.Timedelta(minutes=59): (True, True),
+        day(30): (True, False),
+        day(30) + 12 * hour: (True, False),
+        day(30) + 23 * hour + pd.Timedelta(minutes=59): (True, False),
+        day(31): (False, False),
+        day(31) + 6 * hour: (False, False),
+    }
+    for as_of, (flagged, tied) in moments.items():
+        for data in (ds, ds.cut(as_of)):
+            f = FeatureBuilder(data).features_for("D", as_of)
+            assert f["party_flag_drug_user"] is flagged, as_of
+            assert f["party_flags_active"] == int(flagged), as_of
+            assert f["ties_spouse_sum"] == int(tied), as_of
+            assert f["graph_neighbors"] == int(tied), as_of
+            assert f["ties_ended_365d_sum"] == int(not tied), as_of
