@@ -65,8 +65,8 @@ class FeatureBuilder:
             self._days.move_to_end(day)
             return cached
         index = self._index
-        u, v, co_u, co_v = self._graph.links(day)
-        state = self._make_day(day, index.n_persons, u, v, co_u, co_v, extra_grid=-1)
+        tie_u, tie_v, co_u, co_v = self._graph.links(day)
+        state = self._make_day(day, index.n_persons, tie_u, tie_v, co_u, co_v, extra_grid=-1)
         self._days[day] = state
         while len(self._days) > self.cache_days:
             self._days.popitem(last=False)
@@ -76,8 +76,8 @@ class FeatureBuilder:
         self,
         day: int,
         n_nodes: int,
-        u: np.ndarray,
-        v: np.ndarray,
+        tie_u: np.ndarray,
+        tie_v: np.ndarray,
         co_u: np.ndarray,
         co_v: np.ndarray,
         extra_grid: int,
@@ -85,7 +85,7 @@ class FeatureBuilder:
         index = self._index
         recent = recent_incidents(index, day)
         sources = np.array(sorted(recent), dtype=np.int64)
-        graph = graph_day(day, n_nodes, u, v, co_u, co_v, sources, HOPS_CAP)
+        graph = graph_day(day, n_nodes, tie_u, tie_v, co_u, co_v, sources, HOPS_CAP)
         return Day(
             day=day,
             graph=graph,
@@ -110,13 +110,12 @@ class FeatureBuilder:
             return base, [p.node for p in case.parties]
         nodes = [p.node if p.node >= 0 else index.n_persons + new.index(p) for p in case.parties]
         n_nodes = index.n_persons + len(new)
-        u, v, co_u, co_v = self._graph.links(day)
+        tie_u, tie_v, co_u, co_v = self._graph.links(day)
         cu, cv, _ = co_involvement_pairs([np.array(nodes, dtype=np.int64)])
-        u, v = _union(n_nodes, u, v, cu, cv)
         co_u, co_v = _union(n_nodes, co_u, co_v, cu, cv)
         recent_window = case.reported > day - 365 * NS_DAY
         extra = case.grid if recent_window else -1
-        state = self._make_day(day, n_nodes, u, v, co_u, co_v, extra_grid=extra)
+        state = self._make_day(day, n_nodes, tie_u, tie_v, co_u, co_v, extra_grid=extra)
         if residents is not None:
             state = replace(state, area=area_day(index, day, extra, residents))
         return state, nodes

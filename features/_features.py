@@ -29,7 +29,7 @@ from riskwarn._contract import (
 from ._area import AreaDay
 from ._graph import GraphDay
 from ._index import NS_DAY, Index
-from ._specs import ALARM_KINDS, EXPOSURE_WINDOWS, HOPS_CAP
+from ._specs import ALARM_KINDS, EXPOSURE_WINDOWS, GRAPH_PREFIXES, HOPS_CAP
 
 NAN = math.nan
 _ALARM = frozenset(EVENT_KINDS.index(k) for k in ALARM_KINDS)
@@ -410,12 +410,15 @@ def graph_values(index: Index, case: Case, day: Day, nodes: list[int]) -> dict[s
     party = set(inside)
     ring1 = g.ring(inside, party)
     ring2 = g.ring(ring1, party | ring1)
-    sizes = {int(g.component[p]): int(g.component_size[p]) for p in inside}
     out["graph_neighbors"] = len(ring1)
-    out["graph_co_parties"] = len(g.ring(inside, party, co=True))
-    out["graph_component_size"] = sum(sizes.values()) + absent
-    out["graph_core_max"] = max((int(g.core[p]) for p in inside), default=0)
-    out["graph_pagerank_max"] = max((float(g.pagerank[p]) for p in inside), default=0.0)
+    out["graph_ties_neighbors"] = len(g.ring(inside, party, graph="ties"))
+    out["graph_co_parties"] = len(g.ring(inside, party, graph="co"))
+    for graph, prefix in GRAPH_PREFIXES.items():
+        m = g.measures[graph]
+        sizes = {int(m.component[p]): int(m.component_size[p]) for p in inside}
+        out[f"{prefix}_component_size"] = sum(sizes.values()) + absent  # the absent: alone
+        out[f"{prefix}_core_max"] = max((int(m.core[p]) for p in inside), default=0)
+        out[f"{prefix}_pagerank_max"] = max((float(m.pagerank[p]) for p in inside), default=0.0)
     recent = day.recent_incidents
     for hops, ring in ((1, ring1), (2, ring2)):
         seen: dict[int, int] = {}

@@ -179,12 +179,29 @@ _RULES = [
     " *after* that day, so at 12:00 on `end_date` it still counts). A tie counts from its"
     " `since` day up to the day before its `until` (the day it ended: a divorce on day D"
     " ends `spouse` and starts `former_spouse` on D, with no overlap).",
+    "- **Three graphs.** The *relationship graph* links two people while a tie between"
+    " them is active; the *co-involvement graph* links two people once they have been"
+    " parties of the same dispute (such links never end); the *people graph* is their"
+    " union. Component size, core number and PageRank are computed in each"
+    " (`graph_*` in the people graph, `graph_ties_*`, `graph_co_*`); neighbours are counted"
+    " in each (`graph_neighbors`, `graph_ties_neighbors`, `graph_co_parties`); hops and"
+    " exposure to incidents use the people graph.",
     "- **Graph day.** Every *graph* and *area* feature is computed on the world as it stood"
     " at `as_of` normalised to midnight (for the monthly grid that is `as_of` itself):"
     " relationship ties with `since` empty or at or before that midnight and `until` empty"
-    " or after it, plus co-involvement links (two people who were parties of the same"
-    " dispute reported at or before that midnight). The builder sweeps forward in time,"
-    " adding ties and links as they appear and removing ended ties, and caches per day.",
+    " or after it, plus co-involvement links of disputes reported at or before that"
+    " midnight.",
+    "- **How the graphs are built.** Not from nothing for every date: the builder sweeps"
+    " forward in time, adding the ties and co-involvement links each period brings and"
+    " removing ties that ended (a count of active reasons per pair), and caches a few days;"
+    " going back in time restarts the sweep. The measures are computed with scipy on each"
+    " day's sparse matrices: component sizes by `connected_components`, core numbers by"
+    " peeling, PageRank by power iteration. networkx is the reference: they equal networkx's"
+    " `connected_components`, `core_number` and `pagerank` (PageRank to within 0.001 after"
+    " the scaling below), which `tests/features/test_graph.py` checks on random graphs and"
+    " on a simulated county, as it checks the sweep against a graph rebuilt per date."
+    " networkx itself would take about 18 s per date for 100,000 people"
+    " (`benchmarks/features_bench.py` prints both).",
     "- **Own case excluded.** Counts of other disputes, pairs, open disputes nearby and"
     " neighbours exclude the dispute itself, and hops are measured from the set of its"
     " parties, so a case scores the same whether or not the dataset already holds it.",
@@ -192,9 +209,11 @@ _RULES = [
     " max/min/sum as the name says, so a case with any number of parties fits.",
     "- **Debt ties.** `creditor_debtor` ties have no direction in the contract; they are"
     " counted as debt ties of either person.",
-    "- **PageRank** is computed (alpha 0.85) on the people with at least one tie or link"
-    " that day, multiplied by their number (1 = average) and rounded to 4 decimals; people"
-    " with no tie score 0. **Core number** is the k-core number in the same graph.",
+    "- **PageRank** is computed (alpha 0.85) in each graph on the people with at least one"
+    " link in it that day, multiplied by their number (1 = average) and rounded to 4"
+    " decimals; people with no link score 0. **Core number** is the k-core number in the"
+    " same graph. A component size sums the distinct components of the parties; a party"
+    " the graph does not hold yet (a new person) counts as a component of one.",
     "- **Area rates** are per 1,000 residents over the 365 days up to the graph day"
     " (population from `grids.population`, else residents in `persons`, counting the new"
     " people of a new case), shrunk toward"

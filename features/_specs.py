@@ -19,6 +19,29 @@ EXPOSURE_WINDOWS = (30, 90, 180)
 HOPS_CAP = 4
 """``ego_incident_hops_180d`` is capped here: 4 means none within three hops."""
 
+GRAPH_PREFIXES = {"all": "graph", "ties": "graph_ties", "co": "graph_co"}
+"""Name prefix of the position features (component, core, PageRank) of each graph."""
+_GRAPH_WORDS = {  # graph: (description en, zh; reason en, zh)
+    "all": (
+        "people graph (ties and shared disputes together)",
+        "关系网（社会关系与共涉纠纷合并）",
+        "network",
+        "关系网",
+    ),
+    "ties": (
+        "relationship graph (ties only)",
+        "社会关系网（仅社会关系）",
+        "network of ties",
+        "社会关系网",
+    ),
+    "co": (
+        "co-involvement graph (shared disputes only)",
+        "共涉纠纷网（仅共同涉案）",
+        "network of shared disputes",
+        "共涉纠纷网",
+    ),
+}
+
 LEVEL_NAMES_EN = ("none", "township", "county", "city", "province", "national")
 LEVEL_NAMES_ZH = ("无", "乡镇", "县", "市", "省", "国家")
 
@@ -707,6 +730,16 @@ def _graph_specs() -> list[FeatureSpec]:
             "当事人关联{value}人",
         ),
         _spec(
+            "graph_ties_neighbors",
+            "graph",
+            None,
+            "int",
+            "Distinct people with an active relationship tie to the parties",
+            "与当事人有现存社会关系的不同人数",
+            "the parties have ties to {value} other people",
+            "当事人有社会关系{value}人",
+        ),
+        _spec(
             "graph_co_parties",
             "graph",
             None,
@@ -716,37 +749,41 @@ def _graph_specs() -> list[FeatureSpec]:
             "{value} people shared other disputes with the parties",
             "{value}人曾与当事人共涉其他纠纷",
         ),
-        _spec(
-            "graph_component_size",
-            "graph",
-            None,
-            "int",
-            "People in the connected part of the graph the parties belong to",
-            "当事人所在关系网连通部分的人数",
-            "the parties' network reaches {value} people",
-            "当事人所在关系网共{value}人",
-        ),
-        _spec(
-            "graph_core_max",
-            "graph",
-            None,
-            "int",
-            "Highest k-core number among the parties",
-            "当事人最高核数（k-core）",
-            "a party sits in a {value}-core of the network",
-            "有当事人处于关系网{value}核",
-        ),
-        _spec(
-            "graph_pagerank_max",
-            "graph",
-            None,
-            "float",
-            "Highest PageRank among the parties (1 = average linked person)",
-            "当事人最高PageRank（1为平均）",
-            "a party's network centrality is {value} times the average",
-            "有当事人网络中心度为平均的{value}倍",
-        ),
     ]
+    for graph, prefix in GRAPH_PREFIXES.items():
+        en_g, zh_g, en_r, zh_r = _GRAPH_WORDS[graph]
+        specs += [
+            _spec(
+                f"{prefix}_component_size",
+                "graph",
+                None,
+                "int",
+                f"People in the connected part of the {en_g} the parties belong to",
+                f"当事人所在{zh_g}连通部分的人数",
+                f"the parties' {en_r} reaches {{value}} people",
+                f"当事人所在{zh_r}共{{value}}人",
+            ),
+            _spec(
+                f"{prefix}_core_max",
+                "graph",
+                None,
+                "int",
+                f"Highest k-core number among the parties in the {en_g}",
+                f"当事人在{zh_g}中的最高核数（k-core）",
+                f"a party sits in a {{value}}-core of the {en_r}",
+                f"有当事人处于{zh_r}{{value}}核",
+            ),
+            _spec(
+                f"{prefix}_pagerank_max",
+                "graph",
+                None,
+                "float",
+                f"Highest PageRank among the parties in the {en_g}; 1 = the average linked person",
+                f"当事人在{zh_g}中的最高PageRank，1为平均水平",
+                f"a party's centrality in the {en_r} is {{value}} times the average",
+                f"有当事人在{zh_r}中的中心度为平均的{{value}}倍",
+            ),
+        ]
     for hops, en_h, zh_h in ((1, "one hop", "一度"), (2, "two hops", "二度")):
         for window in EXPOSURE_WINDOWS:
             specs.append(

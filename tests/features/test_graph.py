@@ -1,4 +1,11 @@
-"""Graph features checked against networkx on the graph rebuilt from the tables."""
+"""Graph features checked against networkx, the reference, on graphs rebuilt from the tables.
+
+The library sweeps its graphs forward in time and computes component sizes, core numbers
+and PageRank with scipy; networkx's ``connected_components``, ``core_number`` and
+``pagerank`` on the graphs rebuilt from nothing at as_of must give the same values, in the
+relationship graph, the co-involvement graph and their union, for every person (probed
+one by one through a single-party dispute) and for every real case.
+"""
 
 from __future__ import annotations
 
@@ -6,62 +13,181 @@ import itertools
 
 import networkx as nx
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskwarn import Dataset
+from riskwarn import Dataset, simulate
 from riskwarn.features import build_features, open_disputes
 
+PREFIX = {"all": "graph", "ties": "graph_ties", "co": "graph_co"}
+PAGERANK_TOL = 1e-3  # the library keeps 4 decimals of the scaled rank
 
-def graph_at(ds, t: pd.Timestamp) -> nx.Graph:
-    """The contract's graph at ``t`` built the plain way."""
-    g = nx.Graph()
-    g.add_nodes_from(ds.persons["person_id"])
+
+def graphs_at(ds: Dataset, t: pd.Timestamp) -> dict[str, nx.Graph]:
+    """The contract's relationship, co-involvement and people graphs at ``t``, built plainly."""
+    day = t.normalize()
+    ties, co = nx.Graph(), nx.Graph()
+    for g in (ties, co):
+        g.add_nodes_from(ds.persons["person_id"])
     r = ds.relationships
-    live = (r["since"].isna() | (r["since"] <= t)) & (r["until"].isna() | (r["until"] > t))
+    live = (r["since"].isna() | (r["since"] <= day)) & (r["until"].isna() | (r["until"] > day))
     for a, b in zip(r.loc[live, "person_a"], r.loc[live, "person_b"], strict=True):
         if a != b:
-            g.add_edge(a, b)
-    known = set(ds.disputes.loc[ds.disputes["reported_at"] <= t, "dispute_id"])
+            ties.add_edge(a, b)
+    known = set(ds.disputes.loc[ds.disputes["reported_at"] <= day, "dispute_id"])
     parties = ds.dispute_parties[ds.dispute_parties["dispute_id"].isin(known)]
     for _, people in parties.groupby("dispute_id")["person_id"]:
-        g.add_edges_from(itertools.combinations(sorted(set(people)), 2))
-    return g
+        co.add_edges_from(itertools.combinations(sorted(set(people)), 2))
+    return {"all": nx.compose(ties, co), "ties": ties, "co": co}
 
 
-def expected(ds, t: pd.Timestamp, dispute: str, g: nx.Graph) -> dict[str, object]:
-    people = set(ds.dispute_parties.loc[ds.dispute_parties["dispute_id"] == dispute, "person_id"])
-    comps = {frozenset(nx.node_connected_component(g, p)) for p in people}
+def measures(g: nx.Graph) -> dict[str, dict]:
+    """networkx's component size, core number and PageRank (scaled: 1 = average linked)."""
     linked = g.subgraph([n for n in g if g.degree(n) > 0])
-    rank = nx.pagerank(linked, tol=1e-10, max_iter=1000) if len(linked) else {}
-    core = nx.core_number(g)
+    rank = nx.pagerank(linked, tol=1e-12, max_iter=2000) if len(linked) else {}
+    return {
+        "size": {n: len(c) for c in nx.connected_components(g) for n in c},
+        "core": nx.core_number(g),
+        "pagerank": {n: rank.get(n, 0.0) * len(linked) for n in g},
+        "components": {n: frozenset(c) for c in nx.connected_components(g) for n in c},
+    }
+
+
+def expected(ds, t: pd.Timestamp, dispute: str, graphs: dict, m: dict) -> dict[str, object]:
+    """What every graph feature of ``dispute`` at ``t`` must be, from networkx."""
+    day = t.normalize()
+    g = graphs["all"]
+    people = set(ds.dispute_parties.loc[ds.dispute_parties["dispute_id"] == dispute, "person_id"])
+    out: dict[str, object] = {}
+    for name, prefix in PREFIX.items():
+        comps = {m[name]["components"][p] for p in people}
+        out[f"{prefix}_component_size"] = sum(len(c) for c in comps)
+        out[f"{prefix}_core_max"] = max(m[name]["core"][p] for p in people)
+        out[f"{prefix}_pagerank_max"] = max(m[name]["pagerank"][p] for p in people)
     ring1 = set().union(*(set(g[p]) for p in people)) - people
+    out["graph_neighbors"] = len(ring1)
+    out["graph_ties_neighbors"] = len(
+        set().union(*(set(graphs["ties"][p]) for p in people)) - people
+    )
+    out["graph_co_parties"] = len(set().union(*(set(graphs["co"][p]) for p in people)) - people)
     inc = ds.incidents.merge(ds.incident_persons, on="incident_id")
-    recent = inc[(inc["occurred_at"] > t - pd.Timedelta(days=180)) & (inc["occurred_at"] <= t)]
+    recent = inc[(inc["occurred_at"] > day - pd.Timedelta(days=180)) & (inc["occurred_at"] <= day)]
     sources = set(recent["person_id"])
     hops = 4
     if sources:
         dist = nx.multi_source_dijkstra_path_length(g, sources, cutoff=3)
         hops = min([dist[p] for p in people if p in dist], default=4)
     near90 = recent[
-        recent["person_id"].isin(ring1) & (recent["occurred_at"] > t - pd.Timedelta(days=90))
+        recent["person_id"].isin(ring1) & (recent["occurred_at"] > day - pd.Timedelta(days=90))
     ]
-    open_now = set(open_disputes(ds, t)) - {dispute}
+    open_now = set(open_disputes(ds, day)) - {dispute}
     around = ds.dispute_parties[ds.dispute_parties["person_id"].isin(people | ring1)]
-    return {
-        "graph_component_size": sum(len(c) for c in comps),
-        "graph_core_max": max(core[p] for p in people),
-        "graph_pagerank_max": max(rank.get(p, 0.0) * len(linked) for p in people),
-        "graph_neighbors": len(ring1),
-        "ego_incident_hops_180d": hops,
-        "ego_incidents_1hop_90d": near90["incident_id"].nunique(),
-        "ego_open_disputes_1hop": len(set(around["dispute_id"]) & open_now),
-    }
+    out["ego_incident_hops_180d"] = hops
+    out["ego_incidents_1hop_90d"] = near90["incident_id"].nunique()
+    out["ego_open_disputes_1hop"] = len(set(around["dispute_id"]) & open_now)
+    return out
+
+
+def assert_matches(row: pd.Series, want: dict[str, object]) -> None:
+    for name, value in want.items():
+        if name.endswith("_pagerank_max"):
+            assert abs(row[name] - value) < PAGERANK_TOL, (
+                row["dispute_id"],
+                name,
+                row[name],
+                value,
+            )
+        else:
+            assert row[name] == value, (row["dispute_id"], name, row[name], value)
+
+
+def with_probes(ds: Dataset, at: pd.Timestamp) -> tuple[Dataset, dict[str, str]]:
+    """``ds`` plus one single-party dispute per person, reported at ``at``: such a dispute
+    adds no link, and its graph features are its one person's measures."""
+    people = ds.persons["person_id"].tolist()
+    probes = {f"PROBE{i}": p for i, p in enumerate(people)}
+    grid = ds.persons["grid_id"].iloc[0]
+    disputes = pd.DataFrame(
+        {
+            "dispute_id": list(probes),
+            "reported_at": at,
+            "grid_id": grid,
+            "category": "other",
+            "source": "other",
+            "threat_reported": False,
+            "violence_reported": False,
+            "weapon_mentioned": False,
+            "amount_involved": None,
+            "summary": None,
+        }
+    )
+    parties = pd.DataFrame(
+        {"dispute_id": list(probes), "person_id": list(probes.values()), "role": "claimant"}
+    )
+    frames = ds.tables()
+    frames["disputes"] = pd.concat([ds.disputes, disputes], ignore_index=True)
+    frames["dispute_parties"] = pd.concat([ds.dispute_parties, parties], ignore_index=True)
+    return Dataset.from_frames(**frames), probes
+
+
+def assert_every_person_matches(ds: Dataset, t: pd.Timestamp) -> None:
+    """Component size, core number and PageRank of every person, in all three graphs."""
+    probed, probes = with_probes(ds, t.normalize() - pd.Timedelta(days=1))
+    table = build_features(probed, pd.DataFrame({"dispute_id": list(probes), "as_of": t}))
+    graphs = graphs_at(ds, t)
+    m = {name: measures(g) for name, g in graphs.items()}
+    linked = {name: sum(1 for n in g if g.degree(n) > 0) for name, g in graphs.items()}
+    assert linked["ties"] and linked["co"], "the check needs links in both graphs"
+    for _, row in table.iterrows():
+        p = probes[row["dispute_id"]]
+        for name, prefix in PREFIX.items():
+            assert row[f"{prefix}_component_size"] == m[name]["size"][p], (p, name)
+            assert row[f"{prefix}_core_max"] == m[name]["core"][p], (p, name)
+            rank = m[name]["pagerank"][p]
+            assert abs(row[f"{prefix}_pagerank_max"] - rank) < PAGERANK_TOL, (p, name)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_person_matches_networkx_on_a_random_graph(kit, seed) -> None:
+    """Ties from a G(n, m) random graph (dense enough for 3- and 4-cores), co-involvement
+    from random multi-party disputes, checked person by person."""
+    tables = kit.Tables(seed)
+    people = tables.persons(80)
+    g = nx.gnm_random_graph(80, 240, seed=seed)
+    kinds = ("neighbor", "relative", "colleague", "creditor_debtor")
+    for i, (a, b) in enumerate(sorted(g.edges())):
+        tables.add(
+            "relationships",
+            person_a=people[a],
+            person_b=people[b],
+            kind=kinds[i % len(kinds)],
+            since=None,
+            until=None,
+        )
+    tables.disputes(30, people)
+    ds = Dataset.from_frames(**tables.frames())
+    t = pd.Timestamp("2024-01-01") + pd.Timedelta(days=200)
+    cores = set(measures(graphs_at(ds, t)["ties"])["core"].values())
+    assert max(cores) >= 3, "the random graph should hold a deeper core"
+    assert_every_person_matches(ds, t)
+
+
+def test_every_person_and_case_matches_networkx_on_a_simulated_county() -> None:
+    ds = simulate(persons=3000, years=1.5, seed=3)
+    t = pd.Timestamp(ds.disputes["reported_at"].max()).normalize() - pd.Timedelta(days=30)
+    assert_every_person_matches(ds, t)
+    known = sorted(ds.disputes.loc[ds.disputes["reported_at"] <= t, "dispute_id"])
+    table = build_features(ds, pd.DataFrame({"dispute_id": known, "as_of": t}))
+    graphs = graphs_at(ds, t)
+    m = {name: measures(g) for name, g in graphs.items()}
+    for _, row in table.iterrows():
+        assert_matches(row, expected(ds, t, row["dispute_id"], graphs, m))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 10_000), st.integers(30, 230))
-def test_graph_features_match_networkx(kit, seed, day) -> None:
+@given(st.integers(0, 10_000), st.integers(30, 230), st.integers(0, 86_399))
+def test_graph_features_match_networkx(kit, seed, day, seconds) -> None:
     tables = kit.Tables(seed)
     people = tables.persons(30)
     tables.grids()
@@ -69,17 +195,13 @@ def test_graph_features_match_networkx(kit, seed, day) -> None:
     tables.ties(45, people)
     tables.incidents(6, people, ids)
     ds = Dataset.from_frames(**tables.frames())
-    t = pd.Timestamp("2024-01-01") + pd.Timedelta(days=day)
+    t = pd.Timestamp("2024-01-01") + pd.Timedelta(days=day, seconds=seconds)
     known = sorted(ds.disputes.loc[ds.disputes["reported_at"] <= t, "dispute_id"])
     table = build_features(ds, pd.DataFrame({"dispute_id": known, "as_of": [t] * len(known)}))
-    g = graph_at(ds, t)
+    graphs = graphs_at(ds, t)
+    m = {name: measures(g) for name, g in graphs.items()}
     for _, row in table.iterrows():
-        want = expected(ds, t, row["dispute_id"], g)
-        for name, value in want.items():
-            if name == "graph_pagerank_max":
-                assert abs(row[name] - value) < 1e-3, (row["dispute_id"], name)
-            else:
-                assert row[name] == value, (row["dispute_id"], name, row[name], value)
+        assert_matches(row, expected(ds, t, row["dispute_id"], graphs, m))
 
 
 def test_creditor_ties_count_from_both_sides_and_ended_ties_stop_counting(kit) -> None:
@@ -125,3 +247,5 @@ def test_creditor_ties_count_from_both_sides_and_ended_ties_stop_counting(kit) -
     assert not after["ties_between_spouse"] and after["ties_between_former_spouse"]
     assert after["ties_between_ended_365d"] and after["ties_ended_365d_sum"] == 2
     assert after["graph_neighbors"] == 1 and after["graph_component_size"] == 3
+    assert after["graph_ties_component_size"] == 3 and after["graph_co_component_size"] == 2
+    assert after["graph_ties_neighbors"] == 1 and after["graph_co_parties"] == 0  # D itself
