@@ -17,6 +17,11 @@ from ._i18n import TIER_ORDER, enum_label, tier_rank
 MAX_NAME = 64
 MAX_NOTE = 2000
 KINDS = ("acknowledge", "assign", "note", "raise_tier")
+SHOWN = 40  # how much of an unexpected value a message quotes
+
+
+def _quoted(value: str) -> str:
+    return repr(value if len(value) <= SHOWN else value[: SHOWN - 1] + "…")
 
 
 class ActionRefused(RequestError):
@@ -46,8 +51,8 @@ def check_action(kind: str, form: Mapping[str, Any], current_tier: str | None) -
     """The action to store for ``kind`` and the submitted ``form``; ActionRefused otherwise."""
     if kind not in KINDS:
         raise ActionRefused(
-            f"未知的操作 {kind!r}；可用的操作：{'、'.join(KINDS)}。",
-            f"unknown action {kind!r}; expected one of {', '.join(KINDS)}",
+            f"未知的操作 {_quoted(kind)}；可用的操作：{'、'.join(KINDS)}。",
+            f"unknown action {_quoted(kind)}; expected one of {', '.join(KINDS)}",
             status=404,
         )
     if kind == "acknowledge":
@@ -78,8 +83,8 @@ def check_raise(wanted: str, current: str | None) -> str:
     """``wanted`` when it is above ``current``; a lower or equal tier is refused."""
     if wanted not in TIER_ORDER:
         raise ActionRefused(
-            f"预警等级须为红、橙、黄、蓝之一，收到的是 {wanted!r}。",
-            f"expected a tier (one of {', '.join(reversed(TIER_ORDER))}), got {wanted!r}",
+            f"预警等级须为红、橙、黄、蓝之一，收到的是 {_quoted(wanted)}。",
+            f"expected a tier (one of {', '.join(reversed(TIER_ORDER))}), got {_quoted(wanted)}",
             status=400,
         )
     if tier_rank(wanted) <= tier_rank(current):

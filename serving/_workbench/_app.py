@@ -24,8 +24,8 @@ from riskwarn.errors import AuthenticationError, RiskwarnError
 from riskwarn.serving._keys import _key_id, authenticate, hash_key
 
 from . import _session
-from ._actions import ActionRefused, check_action
-from ._i18n import LABELS, enum_label, label, pick_lang
+from ._actions import KINDS, ActionRefused, check_action
+from ._i18n import LABELS, TIER_ORDER, enum_label, label, pick_lang
 from ._queue import PER_PAGE, QueueFilter, queue_page
 from ._views import case_json, case_view, model_view, tiers_of
 from ._web import HERE, Backend, Ctx, environment, markdown, secure_headers, set_cookies
@@ -323,12 +323,15 @@ class Workbench:
         try:
             action = check_action(kind, values, current)
         except ActionRefused as refused:
+            # The kind comes from the URL and the tier from the form: the audit log's
+            # columns take only the known values, whatever was sent.
+            tier = values.get("tier")
             await run_in_threadpool(
                 self.audit,
                 ctx,
-                f"ui:refused:{kind}",
+                f"ui:refused:{kind if kind in KINDS else 'unknown'}",
                 dispute_id=dispute_id,
-                tier=values.get("tier") or None,
+                tier=tier if tier in TIER_ORDER else None,
                 detail=refused.en,
             )
             return await self.case(ctx, error=refused)

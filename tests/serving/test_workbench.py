@@ -521,6 +521,29 @@ def test_a_tier_can_be_raised_but_never_lowered(bench: Bench, supervisor: Any) -
     supervisor.get("/ui/queue", params={"lang": "zh"})
 
 
+def test_refused_actions_audit_only_known_kinds_and_tiers(bench: Bench, supervisor: Any) -> None:
+    """The kind comes from the URL and the tier from the form: neither reaches the audit
+    log's columns (32 and 16 characters on PostgreSQL) unless it is a known value."""
+    dispute = _first_open(bench)
+    token = _case_form(supervisor, dispute)
+    long_kind = "k" * 200
+    r = supervisor.post(f"/ui/cases/{dispute}/actions/{long_kind}", data={"csrf": token})
+    assert r.status_code == 404
+    r = supervisor.post(
+        f"/ui/cases/{dispute}/actions/raise_tier", data={"csrf": token, "tier": "p" * 200}
+    )
+    assert r.status_code == 400
+    refused = [
+        e
+        for e in bench.store.audit_entries(limit=20, dispute_id=dispute)
+        if e["action"].startswith("ui:refused")
+    ][:2]
+    assert [e["action"] for e in refused] == ["ui:refused:raise_tier", "ui:refused:unknown"]
+    assert all(e["tier"] is None for e in refused)
+    assert all(len(e["detail"]) < 200 for e in refused)
+    assert long_kind not in r.text
+
+
 def test_forms_without_the_session_token_change_nothing(bench: Bench, supervisor: Any) -> None:
     dispute = _first_open(bench)
     before = len(bench.store.actions_for(dispute))
