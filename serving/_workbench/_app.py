@@ -25,6 +25,7 @@ from riskwarn.serving._keys import _key_id, authenticate, hash_key
 
 from . import _session
 from ._actions import KINDS, ActionRefused, check_action
+from ._case import dispute_facts
 from ._i18n import LABELS, TIER_ORDER, enum_label, label, pick_lang
 from ._queue import PER_PAGE, QueueFilter, queue_page
 from ._views import case_json, case_view, model_view, tiers_of
@@ -36,8 +37,10 @@ ROLES = ("supervisor", "admin")
 class Workbench:
     """Routes and the state they share (templates, session signer).
 
-    A case is scored on the event loop, as the service scores single cases: a few
-    milliseconds, and never at the same time as another single-case score."""
+    Everything that reads the store or scores a case runs in a worker thread: the event
+    loop is the one that answers ``/v1/score``, so a case page must not hold it through
+    database reads, pandas scans and an audit insert. The scorer's own lock keeps its
+    feature builder to one case at a time across the loop and the threads."""
 
     def __init__(
         self, backend: Backend | Callable[[], Backend], secret: str | None, per_page: int
@@ -288,7 +291,7 @@ class Workbench:
 
     async def case(self, ctx: Ctx, error: ActionRefused | None = None) -> Response:
         dispute_id = ctx.request.path_params["dispute_id"]
-        view = self._case(ctx, dispute_id)  # on the loop, as the service scores
+        view = await run_in_threadpool(self._case, ctx, dispute_id)
         if view is None:
             message = label("not_found", ctx.lang) + f": {dispute_id}"
             return self.render(ctx, "error.html", status=404, message=message)
@@ -299,7 +302,7 @@ class Workbench:
 
     async def case_data(self, ctx: Ctx) -> Response:
         dispute_id = ctx.request.path_params["dispute_id"]
-        view = self._case(ctx, dispute_id)  # on the loop, as the service scores
+        view = await run_in_threadpool(self._case, ctx, dispute_id)
         if view is None:
             body = {"error": f"dispute_id: expected a dispute the store holds, got {dispute_id!r}"}
             return self.finish(ctx, JSONResponse(body, status_code=404))
@@ -316,8 +319,14 @@ class Workbench:
         dispute_id = ctx.request.path_params["dispute_id"]
         kind = ctx.request.path_params["kind"]
         b = ctx.backend
-        current = self._current_tier(b, dispute_id)
-        if current is None:
+        # Only a raise needs the current tier, and that means scoring the case.
+        if kind == "raise_tier":
+            current = await run_in_threadpool(self._current_tier, b, dispute_id)
+            known = current is not None
+        else:
+            current = None
+            known = await run_in_threadpool(dispute_facts, b.scorer.dataset, dispute_id) is not None
+        if not known:
             message = label("not_found", ctx.lang) + f": {dispute_id}"
             return self.render(ctx, "error.html", status=404, message=message)
         try:

@@ -7,6 +7,7 @@ the real model trained in the serving fixtures), mounted under /ui as the servic
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import html as html_lib
 import math
@@ -542,6 +543,57 @@ def test_refused_actions_audit_only_known_kinds_and_tiers(bench: Bench, supervis
     assert all(e["tier"] is None for e in refused)
     assert all(len(e["detail"]) < 200 for e in refused)
     assert long_kind not in r.text
+
+
+class Watched:
+    """``target`` with every method call noted as (name, whether it ran on an event loop)."""
+
+    def __init__(self, target: Any, calls: list[tuple[str, bool]]) -> None:
+        self._target, self._calls = target, calls
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                on_loop = True
+            except RuntimeError:
+                on_loop = False
+            self._calls.append((name, on_loop))
+            return value(*args, **kwargs)
+
+        return watched
+
+
+def test_case_work_stays_off_the_event_loop(bench: Bench) -> None:
+    """The loop also answers /v1/score: case pages, data and actions read the store and
+    score in worker threads, and only a raise scores the case to check it."""
+    calls: list[tuple[str, bool]] = []
+    backend = SimpleNamespace(
+        store=Watched(bench.store, calls), scorer=Watched(bench.scorer, calls)
+    )
+    dispute = _first_open(bench)
+    with make_client(mounted(backend, secret=SECRET)) as client:
+        assert sign_in(client, bench.keys.supervisor).status_code == 303
+        token = _case_form(client, dispute)
+        assert client.get(f"/ui/api/cases/{dispute}").status_code == 200
+        assert {"score", "snapshots_for", "actions_for", "audit"} <= {n for n, _ in calls}
+        url = f"/ui/cases/{dispute}/actions"
+        start = len(calls)
+        r = client.post(f"{url}/acknowledge", data={"csrf": token}, follow_redirects=False)
+        assert r.status_code == 303
+        acknowledged = {name for name, _ in calls[start:]}
+        assert "add_action" in acknowledged and "score" not in acknowledged
+        tier = client.get(f"/ui/api/cases/{dispute}").json()["tier"]
+        start = len(calls)
+        r = client.post(f"{url}/raise_tier", data={"csrf": token, "tier": tier})
+        assert r.status_code == 409  # not above the current tier: refused, nothing stored
+        assert "score" in {name for name, _ in calls[start:]}
+    on_loop = sorted({name for name, loop in calls if loop})
+    assert not on_loop, f"ran on the event loop: {on_loop}"
 
 
 def test_forms_without_the_session_token_change_nothing(bench: Bench, supervisor: Any) -> None:
