@@ -261,6 +261,7 @@ class Workbench:
             "assignee",
             "ack",
             "notes",
+            "last_note",
         )
         body = {
             "as_of": page.as_of.isoformat() if page.as_of else None,

@@ -47,6 +47,8 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "assignee": ("承办调解员", "Mediator"),
     "acknowledged": ("已阅", "Seen"),
+    "notes": ("备注", "Notes"),
+    "latest_note": ("最新备注", "Latest note"),
     "all": ("全部", "All"),
     "filter": ("筛选", "Filter"),
     "clear": ("清除", "Clear"),

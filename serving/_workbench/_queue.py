@@ -163,8 +163,11 @@ def _where(q: sa.Subquery, f: QueueFilter) -> list[Any]:
 
 
 def _latest_actions(conn: sa.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Per dispute: the current assignee, the last acknowledgement, the number of notes."""
-    out: dict[str, dict[str, Any]] = {d: {"assignee": None, "ack": None, "notes": 0} for d in ids}
+    """Per dispute: the current assignee, the last acknowledgement, the number of notes
+    and the latest one."""
+    out: dict[str, dict[str, Any]] = {
+        d: {"assignee": None, "ack": None, "notes": 0, "last_note": None} for d in ids
+    }
     if not ids:
         return out
     rows = conn.execute(
@@ -178,6 +181,7 @@ def _latest_actions(conn: sa.Connection, ids: list[str]) -> dict[str, dict[str, 
             entry["ack"] = {"at": r["at"], "by": r["key_name"]}
         elif r["kind"] == "note":
             entry["notes"] += 1
+            entry["last_note"] = {"at": r["at"], "by": r["key_name"], "note": r["note"]}
     return out
 
 

@@ -491,7 +491,17 @@ def test_actions_are_stored_shown_and_audited(bench: Bench, supervisor: Any) -> 
         if r["dispute_id"] == dispute
     )
     assert row["assignee"] == "王调解员" and row["ack"]["by"] == "county-centre"
-    assert row["notes"] >= 1
+    assert row["notes"] >= 1 and row["last_note"]["note"] == "已电话联系双方，约定周五面谈"
+    queue = supervisor.get("/ui/queue", params={"q": dispute}).text
+    shown = re.search(
+        rf'data-dispute="{dispute}".*?<td class="notes"><span class="note-count" '
+        r'title="([^"]*)">✎ (\d+)</span>',
+        queue,
+        re.S,
+    )
+    assert shown, "the queue shows the case's notes"
+    assert int(shown[2]) == row["notes"]
+    assert "已电话联系双方，约定周五面谈" in html_lib.unescape(shown[1])
 
 
 def test_a_tier_can_be_raised_but_never_lowered(bench: Bench, supervisor: Any) -> None:

@@ -278,6 +278,9 @@ def test_a_tier_raise_persists_after_reload(page: Page, site: Site, shots: Path)
     page.fill("#assignee", "张调解员")
     with page.expect_navigation():
         page.click("#do-assign")
+    page.fill("#note", "已上门走访，双方情绪激动，建议周内联合调解")
+    with page.expect_navigation():
+        page.click("#do-note")
     options = page.eval_on_selector_all("#raise-tier option", "os => os.map(o => o.value)")
     assert current not in options and higher not in options  # nothing lower is offered
     page.goto(site.url + "/queue")
@@ -287,6 +290,8 @@ def test_a_tier_raise_persists_after_reload(page: Page, site: Site, shots: Path)
     assert "人工调高" in shown.inner_text()
     assert shown.locator(".assignee").inner_text() == "张调解员"
     assert shown.locator(".ack .check").count() == 1
+    assert shown.locator(".notes .note-count").inner_text() == "✎ 1"
+    assert "建议周内联合调解" in (shown.locator(".note-count").get_attribute("title") or "")
     shoot(page, shots / "queue.png")
     stored = [a for a in site.store.actions_for(target["id"]) if a["kind"] == "raise_tier"]
     assert stored[-1]["tier"] == higher and stored[-1]["key_name"] == "county-centre"
