@@ -11,7 +11,9 @@ temporary folder.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -100,9 +102,39 @@ def site(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         thread.join(timeout=10)
 
 
+def chinese_fonts(env: dict[str, str] | None = None) -> list[str]:
+    """The font families fontconfig offers for Chinese (what Chromium draws 汉字 with)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return []
+    found = subprocess.run(
+        [fc_list, ":lang=zh", "family"], capture_output=True, text=True, env=env, check=False
+    )
+    return [line.strip() for line in found.stdout.splitlines() if line.strip()]
+
+
+def require_chinese_fonts(env: dict[str, str] | None = None) -> None:
+    """Fail unless Chinese fonts are installed: without them every 汉字 is drawn as a box,
+    and the page tests (which read the DOM, not the pixels) would pass all the same."""
+    if not chinese_fonts(env):
+        pytest.fail(
+            "expected a font for Chinese text (`fc-list :lang=zh family` printed none); "
+            "install one: apt-get install -y fonts-noto-cjk"
+        )
+
+
+def test_missing_chinese_fonts_fail_the_browser_tests(tmp_path: Path) -> None:
+    empty = tmp_path / "fonts.conf"  # a fontconfig that knows no font folders at all
+    empty.write_text(f"<fontconfig><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    with pytest.raises(pytest.fail.Exception, match="fonts-noto-cjk"):
+        require_chinese_fonts({**os.environ, "FONTCONFIG_FILE": str(empty)})
+    require_chinese_fonts()  # and this machine has them
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     assert Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install -y chromium"
+    require_chinese_fonts()
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
