@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -232,6 +233,18 @@ def group_rows(groups: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     return out
 
 
+def shown_card(meta: dict[str, Any]) -> str:
+    """The model card as supervisors read it: the training data named by its folder, not by
+    its path on the training machine (a server detail, and a temporary folder in tests).
+    The card logged with the run keeps the full path."""
+    card = str(meta.get("model_card") or meta.get("card") or "")
+    dataset = str(meta.get("dataset") or "")
+    folder = re.split(r"[/\\]", dataset.rstrip("/\\"))[-1]
+    if folder and folder != dataset:
+        card = card.replace(f"`{dataset}`", f"`{folder}`")
+    return card
+
+
 def model_view(scorer: Scorer, lang: str) -> dict[str, Any]:
     """The model page: version, windows, thresholds, metrics, calibration, groups, card."""
     m = scorer.model
@@ -261,6 +274,6 @@ def model_view(scorer: Scorer, lang: str) -> dict[str, Any]:
             label("calibration", lang),
         ),
         "groups": group_rows(meta.get("groups") or [], lang),
-        "card": str(meta.get("model_card") or meta.get("card") or ""),
+        "card": shown_card(meta),
         "base_rate": meta.get("base_rate") or {},
     }

@@ -445,6 +445,39 @@ def test_the_model_page_shows_card_metrics_calibration_and_groups(
     assert card_title and card_title in re.sub(r"<[^>]+>", "", html)
 
 
+def test_the_model_page_names_intervals_only_when_it_has_them(
+    served: Served, bench: Bench, supervisor: Any
+) -> None:
+    """The test model was trained without bootstrap resamples: no "95%" in the heading."""
+    heading = re.compile(r'<h2 id="metrics-title">([^<]+)</h2>')
+    html = supervisor.get("/ui/model").text
+    assert 'id="no-intervals"' in html
+    assert heading.search(html)[1] == "评估指标"  # type: ignore[index]
+    model = copy.copy(bench.scorer.model)
+    metrics = copy.deepcopy(model.metadata["metrics"])
+    for value in metrics["lightgbm"].values():
+        if isinstance(value, dict) and value.get("value") is not None:
+            value.update(lo=value["value"] * 0.9, hi=value["value"] * 1.1)
+    model.metadata = {**model.metadata, "metrics": metrics}
+    backend = SimpleNamespace(store=bench.store, scorer=SimpleNamespace(model=model))
+    with make_client(mounted(backend, secret=SECRET)) as client:
+        sign_in(client, bench.keys.supervisor)
+        with_intervals = client.get("/ui/model").text
+        english = client.get("/ui/model", params={"lang": "en"}).text
+    assert heading.search(with_intervals)[1] == "评估指标（95% 区间）"  # type: ignore[index]
+    assert heading.search(english)[1] == "Metrics (95% intervals)"  # type: ignore[index]
+    assert 'id="no-intervals"' not in with_intervals
+
+
+def test_the_model_card_names_its_data_without_the_training_machine_path(
+    served: Served, bench: Bench, supervisor: Any
+) -> None:
+    assert str(served.data) in bench.scorer.model.metadata["model_card"]
+    html = supervisor.get("/ui/model").text
+    assert str(served.data) not in html and str(served.data.parent) not in html
+    assert f"Dataset: <code>{served.data.name}</code>" in html
+
+
 def test_the_model_card_is_rendered_without_running_its_html(served: Served, bench: Bench) -> None:
     model = copy.copy(bench.scorer.model)
     model.metadata = {**model.metadata, "model_card": "# Card\n\n<script>alert(1)</script>\n"}
