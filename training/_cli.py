@@ -29,8 +29,9 @@ _TRACKING = typer.Option(
 _UNTIL = typer.Option(
     None,
     "--train-until",
-    help="Use only data dated on or before this date (YYYY-MM-DD), and only labels whose "
-    "horizon ends by then.",
+    help="Use only data dated on or before this date, and only labels whose horizon ends by "
+    "then. YYYY-MM-DD means the end of that day (data up to 23:59:59 included); "
+    "YYYY-MM-DDTHH:MM:SS cuts at that moment.",
 )
 
 
@@ -198,7 +199,11 @@ def promote(
 def score(
     directory: Path = typer.Argument(..., help="Contract dataset directory."),
     as_of: str = typer.Option(
-        ..., "--as-of", help="Score disputes open at this date (YYYY-MM-DD)."
+        ...,
+        "--as-of",
+        help="Score disputes open at this date, from data dated on or before it. YYYY-MM-DD "
+        "means the end of that day (data up to 23:59:59 included; the as_of column says "
+        "T23:59:59); YYYY-MM-DDTHH:MM:SS scores at that moment.",
     ),
     out: Path = typer.Option(..., "--out", help="CSV file to write."),
     model: str = typer.Option(
@@ -223,8 +228,9 @@ def score(
         )
     counts = frame["tier"].value_counts().to_dict() if len(frame) else {}
     version = frame["model_version"].iloc[0] if len(frame) else "?"
+    moment = frame["as_of"].iloc[0] if len(frame) else as_of
     typer.echo(
-        f"wrote {out}: {len(frame)} open disputes at {as_of} scored with model version {version}; "
+        f"wrote {out}: {len(frame)} open disputes at {moment} scored with model version {version}; "
         + ", ".join(f"{t} {counts.get(t, 0)}" for t in ("red", "orange", "yellow", "blue"))
     )
 

@@ -49,7 +49,10 @@ def score_open(
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Risk, tier and reasons for every dispute open at ``as_of``, using ``dataset.cut(as_of)``
-    only, so rows dated later (whatever the directory holds) change nothing."""
+    only, so rows dated later (whatever the directory holds) change nothing.
+
+    A bare date (``"2024-06-30"``) means the end of that day (23:59:59): rows dated during
+    it count; a timestamp is taken as the exact moment."""
     from riskwarn.features import build_features, open_disputes
 
     check_registry(model)
@@ -71,7 +74,7 @@ def score_open(
     out = pd.DataFrame(
         {
             "dispute_id": ids,
-            "as_of": t.date().isoformat() if t == t.normalize() else t.isoformat(),
+            "as_of": _moment(t),
             "risk": risk,
             "tier": model.tiers(risk),
             "model_version": model.version,
@@ -81,6 +84,13 @@ def score_open(
         out[f"reason_{k + 1}"] = [r[k]["text"] if len(r) > k else "" for r in reasons]
     report(progress, 1, 1, "scoring")
     return out.sort_values(["risk", "dispute_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _moment(t: pd.Timestamp) -> str:
+    """The moment scored, as the service writes it (``YYYY-MM-DDTHH:MM:SS``): a bare date
+    was read as the end of its day, so the column says 23:59:59 rather than a date that
+    could be mistaken for midnight."""
+    return t.isoformat(timespec="seconds") if t == t.floor("s") else t.isoformat()
 
 
 def score(

@@ -21,14 +21,14 @@ from riskwarn.training import (
     training_data,
 )
 
-UNTIL = pd.Timestamp("2024-03-31")
+UNTIL = pd.Timestamp("2024-03-31 23:59:59")  # what --train-until 2024-03-31 means
 FAST = {"bootstrap": 20, "lgbm": {"n_estimators": 80}}
 FAST_TOML = 'name = "fast"\nbootstrap = 20\n[lgbm]\nn_estimators = 80\n'
 
 
 @pytest.fixture(scope="module")
 def table(county):  # type: ignore[no-untyped-def]
-    return build_table(county, train_until=UNTIL)
+    return build_table(county, train_until="2024-03-31")
 
 
 def test_train_until_uses_nothing_after_the_date(county, table) -> None:  # type: ignore[no-untyped-def]
@@ -40,6 +40,9 @@ def test_train_until_uses_nothing_after_the_date(county, table) -> None:  # type
     pd.testing.assert_frame_equal(table.snapshots, blind.snapshots)
     pd.testing.assert_frame_equal(table.features, blind.features)
     assert table.digest == blind.digest
+    # a bare date is the whole day: rows dated during 2024-03-31 are in, later ones are not
+    assert table.train_until == UNTIL
+    assert table.digest != county.cut(pd.Timestamp("2024-03-31")).digest()
     cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
     a = fit_evaluate(training_data(table, cfg), cfg)
     b = fit_evaluate(training_data(blind, cfg), cfg)
@@ -95,6 +98,25 @@ def test_scoring_uses_only_what_was_known_at_the_date(county, fitted) -> None:  
     # the riskiest cases have reasons (cases below the base rate may have none pushing up)
     assert (full["reason_1"].head(5).str.len() > 0).all()
     assert full["reason_1"].str.contains("days|times|threat|mediation|petition|dispute").any()
+
+
+def test_a_bare_as_of_date_means_the_end_of_that_day(county, fitted) -> None:  # type: ignore[no-untyped-def]
+    day = pd.Timestamp("2024-06-30")
+    late = county.disputes.loc[
+        (county.disputes["reported_at"] > day)
+        & (county.disputes["reported_at"] < day + pd.Timedelta(days=1)),
+        "dispute_id",
+    ].tolist()
+    assert late, "the county registers a dispute during the day"
+    scored = score_open(county, "2024-06-30", fitted, lang="en")
+    assert set(late) <= set(scored["dispute_id"])
+    end = day + pd.Timedelta(hours=23, minutes=59, seconds=59)
+    pd.testing.assert_frame_equal(scored, score_open(county, end, fitted, lang="en"))
+    assert (scored["as_of"] == "2024-06-30T23:59:59").all()
+    # an explicit moment is taken as it is
+    midnight = score_open(county, "2024-06-30T00:00:00", fitted, lang="en")
+    assert not set(late) & set(midnight["dispute_id"])
+    assert (midnight["as_of"] == "2024-06-30T00:00:00").all()
 
 
 def test_a_model_from_another_registry_is_refused(county, fitted) -> None:  # type: ignore[no-untyped-def]
@@ -175,7 +197,8 @@ def test_registry_aliases_promotion_and_batch_scoring(
     )
     nightly = pd.read_csv(csv)
     assert (nightly["model_version"] == 2).all()
-    at = pd.Timestamp("2024-06-30")
+    at = pd.Timestamp("2024-06-30 23:59:59")  # --as-of 2024-06-30: the whole day
+    assert (nightly["as_of"] == "2024-06-30T23:59:59").all()
     assert sorted(nightly["dispute_id"]) == open_disputes(load_dataset(county_dir).cut(at), at)
     features = champion_features(county_dir, nightly["dispute_id"], at)
     expected = champion.predict_risk(features)
