@@ -1,9 +1,10 @@
 """The workbench as a Starlette app: sign-in, queue, case, model, actions, JSON data routes.
 
 Every page and data route needs a session made from a ``supervisor`` or ``admin`` key;
-pages redirect to the sign-in form, data routes answer 401 in JSON. Forms that change
-anything carry the session's CSRF token. Viewing a case, every action and every sign-in
-are written to the store's append-only audit log with the key's name.
+pages redirect to the sign-in form, data routes answer 401 in JSON; signing out ends the
+session for every copy of its cookie. Forms that change anything carry the session's CSRF
+token. Viewing a case, every action and every sign-in are written to the store's
+append-only audit log with the key's name.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ._actions import KINDS, ActionRefused, check_action
 from ._case import dispute_facts
 from ._i18n import LABELS, TIER_ORDER, enum_label, label, pick_lang
 from ._queue import PER_PAGE, QueueFilter, queue_page
+from ._revoked import Signouts
 from ._views import case_json, case_view, model_view, tiers_of
 from ._web import HERE, Backend, Ctx, environment, markdown, secure_headers, set_cookies
 
@@ -35,7 +37,7 @@ ROLES = ("supervisor", "admin")
 
 
 class Workbench:
-    """Routes and the state they share (templates, session signer).
+    """Routes and the state they share (templates, session signer, signed-out sessions).
 
     Everything that reads the store or scores a case runs in a worker thread: the event
     loop is the one that answers ``/v1/score``, so a case page must not hold it through
@@ -49,6 +51,7 @@ class Workbench:
         self.per_page = per_page
         self._secret = secret
         self._sessions: _session.Sessions | None = None
+        self.signouts = Signouts(_session.MAX_AGE)
         self.env = environment()
         self.md = markdown()
 
@@ -116,12 +119,16 @@ class Workbench:
         )
 
     def signed_in(self, ctx: Ctx) -> bool:
-        """Whether the session names a live supervisor or admin key (checked every request)."""
-        kid = ctx.session.get("kid")
-        if not kid:
+        """Whether the session names a live supervisor or admin key and was not signed out
+        (checked every request)."""
+        kid, sid = ctx.session.get("kid"), ctx.session.get("sid")
+        if not kid or not sid:
             return False
-        row = ctx.backend.store.key_row(str(kid))
+        store = ctx.backend.store
+        row = store.key_row(str(kid))
         if not _session.still_live(ctx.session, row) or row is None or row["role"] not in ROLES:
+            return False
+        if self.signouts.ended(store.engine, str(sid)):
             return False
         ctx.name, ctx.role = str(row["name"]), str(row["role"])
         return True
@@ -229,6 +236,7 @@ class Workbench:
         values = await self.form(ctx)
         if isinstance(values, Response):
             return values
+        await run_in_threadpool(self.signouts.end, ctx.backend.store.engine, ctx.session["sid"])
         await run_in_threadpool(self.audit, ctx, "ui:signout")
         ctx.session = {"csrf": _session.new_token(), "flash": "signed_out"}
         ctx.dirty = True

@@ -1,9 +1,10 @@
 """Sessions of the workbench: a signed cookie that names a live key, never holds it.
 
 After sign-in the cookie carries the key's id, a prefix of its stored hash, the key's
-name and role, a CSRF token and the time it was issued; it is signed with the session
-secret (HMAC, itsdangerous) so a changed cookie is refused. Every request checks again
-that the key is still live, so revoking a key ends its sessions at once.
+name and role, a random session id, a CSRF token and the time it was issued; it is signed
+with the session secret (HMAC, itsdangerous) so a changed cookie is refused. Every request
+checks again that the key is still live, so revoking a key ends its sessions at once, and
+that the session was not signed out (``_revoked``), so a copy of the cookie dies with it.
 
 The secret comes from ``RISKWARN_SESSION_SECRET``, else from ``session_secret`` in the
 state folder (:func:`riskwarn.config.home`), written there with mode 0600 the first time.
@@ -94,8 +95,10 @@ def same_token(expected: object, given: object) -> bool:
 
 
 def signed_in(key_id: str, key_hash: str, name: str, role: str) -> dict[str, Any]:
-    """A fresh session for a checked key (a new CSRF token, so none from before survives)."""
+    """A fresh session for a checked key: a new id (what sign-out ends) and a new CSRF
+    token, so none from before survives."""
     return {
+        "sid": secrets.token_urlsafe(16),
         "kid": key_id,
         "kh": key_hash[:HASH_PREFIX],
         "name": name,

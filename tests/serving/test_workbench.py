@@ -211,6 +211,21 @@ def test_sign_out_ends_the_session(bench: Bench) -> None:
         assert client.get("/ui/queue", follow_redirects=False).status_code == 303
 
 
+def test_sign_out_ends_copies_of_the_cookie_too(bench: Bench) -> None:
+    with bench.new_client() as client, bench.new_client() as other:
+        sign_in(client, bench.keys.supervisor)
+        sign_in(other, bench.keys.supervisor)  # the same key in another browser
+        copied = client.cookies.get("rw_session")
+        page = client.get("/ui/queue")
+        client.post("/ui/signout", data={"csrf": csrf_of(page.text)})
+        with bench.new_client() as thief:
+            thief.cookies.set("rw_session", copied)
+            assert thief.get("/ui/queue", follow_redirects=False).status_code == 303
+            assert thief.get("/ui/api/queue").status_code == 401
+        # Only that session ended: the other browser is still signed in.
+        assert other.get("/ui/queue", follow_redirects=False).status_code == 200
+
+
 def test_the_session_secret_is_made_once_in_the_state_folder(
     served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
