@@ -1,9 +1,11 @@
 """Area rates: disputes and extreme incidents per 1,000 residents, shrunk toward the county.
 
 Counts are over the 365 days up to the graph day. Small areas get noisy raw rates, so each
-is pulled toward the county rate by Marshall's (1991) global empirical-Bayes estimator:
-the between-area variance is estimated from the data and an area's weight on its own rate
-grows with its population.
+is pulled toward its county's rate by Marshall's (1991) global empirical-Bayes estimator,
+applied within the county: the between-area variance is estimated from the county's areas
+and an area's weight on its own rate grows with its population. The county is
+``grids.county``; areas with none (or datasets without a grids table) are pulled toward
+the pooled rate of all areas.
 """
 
 from __future__ import annotations
@@ -17,20 +19,33 @@ from ._index import NS_DAY, Index
 AREA_WINDOW = 365
 
 
-def shrunk_rates(count: np.ndarray, population: np.ndarray) -> np.ndarray:
-    """Empirical-Bayes rates per 1,000 (NaN where the population is unknown or zero)."""
+def marshall(x: np.ndarray, n: np.ndarray, pool_x: np.ndarray, pool_n: np.ndarray) -> np.ndarray:
+    """Rates ``x / n`` per 1,000 pulled toward the rate of the pool (``pool_*``, which holds
+    these areas), with the between-area variance estimated over the pool's areas."""
+    mean = pool_x.sum() / pool_n.sum()
+    pool_raw = pool_x / pool_n
+    spread = (pool_n * (pool_raw - mean) ** 2).sum() / pool_n.sum()
+    between = max(spread - mean / pool_n.mean(), 0.0)
+    noise = mean / n
+    weight = np.divide(between, between + noise, out=np.zeros_like(n), where=(between + noise) > 0)
+    return (mean + weight * (x / n - mean)) * 1000.0
+
+
+def shrunk_rates(
+    count: np.ndarray, population: np.ndarray, county: np.ndarray | None = None
+) -> np.ndarray:
+    """Empirical-Bayes rates per 1,000 (NaN where the population is unknown or zero), each
+    area shrunk toward its ``county`` (a code; -1 or no ``county``: toward all areas)."""
     out = np.full(len(count), np.nan)
     ok = population > 0
     if not ok.any():
         return out
-    x, n = count[ok].astype(float), population[ok].astype(float)
-    mean = x.sum() / n.sum()
-    raw = x / n
-    spread = (n * (raw - mean) ** 2).sum() / n.sum()
-    between = max(spread - mean / n.mean(), 0.0)
-    noise = mean / n
-    weight = np.divide(between, between + noise, out=np.zeros_like(n), where=(between + noise) > 0)
-    out[ok] = (mean + weight * (raw - mean)) * 1000.0
+    x, n = count.astype(float), population.astype(float)
+    group = np.full(len(count), -1) if county is None else np.asarray(county)
+    for g in np.unique(group[ok]).tolist():
+        members = ok & (group == g)
+        pool = ok if g < 0 else members
+        out[members] = marshall(x[members], n[members], x[pool], n[pool])
     return out
 
 
@@ -106,9 +121,10 @@ def area_day(
         return out
 
     town_pop = by_town(pop)
+    county, town_county = index.grid_county, index.township_county
     return AreaDay(
-        grid_disputes=shrunk_rates(disputes, pop),
-        grid_incidents=shrunk_rates(incidents, pop),
-        township_disputes=spread(shrunk_rates(by_town(disputes), town_pop)),
-        township_incidents=spread(shrunk_rates(by_town(incidents), town_pop)),
+        grid_disputes=shrunk_rates(disputes, pop, county),
+        grid_incidents=shrunk_rates(incidents, pop, county),
+        township_disputes=spread(shrunk_rates(by_town(disputes), town_pop, town_county)),
+        township_incidents=spread(shrunk_rates(by_town(incidents), town_pop, town_county)),
     )

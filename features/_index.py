@@ -132,10 +132,25 @@ class Index:
         residents = np.bincount(self.person_grid[self.person_grid >= 0], minlength=self.n_grids)
         self.grid_population_given = np.isfinite(pop) & (pop > 0)
         self.grid_population = np.where(self.grid_population_given, pop, residents).astype(float)
+        counties = g["county"].astype("object").where(g["county"].notna(), None)
+        self.county_names = np.array(sorted(set(counties.dropna())), dtype=object)
+        county = np.full(self.n_grids, -1, dtype=np.int64)
+        county[at] = pd.Index(self.county_names).get_indexer(pd.Index(counties))
+        self.grid_county = county
+        # a township is known by its county and its name: two counties may share a name
         towns = g["township"].astype("object")
-        self.township_names = np.array(sorted(set(towns.dropna())), dtype=object)
+        keys = [(c or "", str(w)) for c, w in zip(counties, towns, strict=True) if not pd.isna(w)]
+        town_keys = sorted(set(keys))
+        self.township_names = np.array([w for _, w in town_keys], dtype=object)
+        self.township_county = pd.Index(self.county_names).get_indexer(
+            pd.Index([c or None for c, _ in town_keys], dtype=object)
+        )
         township = np.full(self.n_grids, -1, dtype=np.int64)
-        township[at] = pd.Index(self.township_names).get_indexer(pd.Index(towns))
+        lookup = {k: i for i, k in enumerate(town_keys)}
+        township[at] = [
+            -1 if pd.isna(w) else lookup[(c or "", str(w))]
+            for c, w in zip(counties, towns, strict=True)
+        ]
         self.grid_township = township
 
     # disputes and their parties -------------------------------------------------------

@@ -216,8 +216,10 @@ _RULES = [
     " the graph does not hold yet (a new person) counts as a component of one.",
     "- **Area rates** are per 1,000 residents over the 365 days up to the graph day"
     " (population from `grids.population`, else residents in `persons`, counting the new"
-    " people of a new case), shrunk toward"
-    " the county rate by Marshall's global empirical-Bayes estimator. An incident belongs"
+    " people of a new case), shrunk toward the rate of their county (`grids.county`; a"
+    " township's county is its grids') by Marshall's global empirical-Bayes estimator"
+    " applied within each county; areas with no county given are shrunk toward the pooled"
+    " rate of all areas. A township is known by its county and name. An incident belongs"
     " to the grid of its dispute when that dispute is known, else to the residence grid of"
     " its first perpetrator (by person id), else of its first person.",
     "- **Three paths, one implementation.** `build_features`, `FeatureBuilder.features_for`"

@@ -333,3 +333,65 @@ def test_ends_are_judged_by_the_day_whatever_the_time_of_as_of() -> None:
             assert f["ties_spouse_sum"] == int(tied), as_of
             assert f["graph_neighbors"] == int(tied), as_of
             assert f["ties_ended_365d_sum"] == int(not tied), as_of
+
+
+def test_area_rates_shrink_toward_their_own_county() -> None:
+    """Two counties, each with one township called "T": a busy county C1 and a quiet C2.
+
+    Two small grids with the same single dispute get different rates, each pulled toward
+    its own county's rate; without counties both are pulled toward the pooled rate alike.
+    """
+    grids = pd.DataFrame(
+        {
+            "grid_id": ["G1a", "G1b", "G1s", "G2a", "G2b", "G2s"],
+            "township": "T",
+            "county": ["C1", "C1", "C1", "C2", "C2", "C2"],
+            "population": [1000, 1000, 50, 1000, 1000, 50],
+        }
+    )
+    persons = pd.DataFrame(
+        {
+            "person_id": ["A", "B"],
+            "birth_year": [1970, 1980],
+            "gender": ["male", "female"],
+            "grid_id": ["G1s", "G2s"],
+            "household_id": [None, None],
+        }
+    )
+    busy = [dispute(f"X{i}", day(-i), grid_id=("G1a", "G1b")[i % 2]) for i in range(60)]
+    rows = [dispute("D1", day(0), grid_id="G1s"), dispute("D2", day(0), grid_id="G2s")]
+    rows += [*busy, dispute("Q", day(-3), grid_id="G2a")]
+    parties = [(r["dispute_id"], "A" if r["grid_id"].startswith("G1") else "B") for r in rows]
+    frames = dict(
+        persons=persons,
+        grids=grids,
+        disputes=pd.DataFrame(rows),
+        dispute_parties=pd.DataFrame(
+            [(d, p, "claimant") for d, p in parties], columns=["dispute_id", "person_id", "role"]
+        ),
+    )
+    snaps = pd.DataFrame({"dispute_id": ["D1", "D2"], "as_of": [day(1), day(1)]})
+
+    def rates(grids: pd.DataFrame) -> pd.DataFrame:
+        table = build_features(Dataset.from_frames(**{**frames, "grids": grids}), snaps)
+        return table.set_index("dispute_id")
+
+    by_county = rates(grids)
+    c1, c2, raw = 1000 * 61 / 2050, 1000 * 2 / 2050, 1000 * 1 / 50
+    g1, g2 = by_county["area_grid_disputes_365d_rate"]
+    assert raw - 1e-9 <= g1 <= c1 + 1e-9  # between its own rate and busy C1's
+    assert c2 - 1e-9 <= g2 <= raw + 1e-9  # between quiet C2's and its own
+    assert g2 < raw < g1
+    t1, t2 = by_county["area_township_disputes_365d_rate"]
+    assert t1 == pytest.approx(c1) and t2 == pytest.approx(c2)  # one township per county
+
+    pooled = rates(grids.assign(county=None))
+    assert (
+        pooled.loc["D1", "area_grid_disputes_365d_rate"]
+        == pooled.loc["D2", "area_grid_disputes_365d_rate"]
+    )
+    assert (
+        pooled.loc["D1", "area_township_disputes_365d_rate"]
+        == pooled.loc["D2", "area_township_disputes_365d_rate"]
+        == pytest.approx(1000 * 63 / 4100)
+    )
