@@ -289,7 +289,15 @@ def network(
         ]
         if n["flagged"]:
             parts.append(
-                el("rect", x=x + r - 2, y=y - r - 4, width=7.0, height=7.0, fill="#ef6c00")
+                el(
+                    "rect",
+                    x=x + r - 2,
+                    y=y - r - 4,
+                    width=7.0,
+                    height=7.0,
+                    fill="#ef6c00",
+                    class_="flag-mark",
+                )
             )
         dy = r + 13 if y >= cy - 1 else -(r + 6)
         parts.append(
@@ -301,7 +309,7 @@ def network(
                 class_="node-label party-label" if n["party"] else "node-label",
             )
         )
-        cls = "node" + (" party" if n["party"] else "") + (" incident" if n["incident"] else "")
+        cls = "node" + "".join(f" {k}" for k in ("party", "incident", "flagged") if n[k])
         body.append(el("g", *parts, class_=cls, data_person=n["person_id"]))
     for i, k in enumerate(kinds):
         lx, ly = 8 + (i % 3) * (size / 3), size + 18 + (i // 3) * 24

@@ -432,6 +432,99 @@ def test_the_case_page_shows_only_pseudonymous_people(bench: Bench, supervisor: 
     assert stamps == sorted(stamps)
 
 
+def _with_rows(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    added = pd.DataFrame(rows, columns=frame.columns)
+    return pd.concat([frame, added], ignore_index=True).astype(frame.dtypes.to_dict())
+
+
+def test_the_case_marks_recent_incidents_among_ties_and_flags_people(
+    bench: Bench, supervisor: Any
+) -> None:
+    """A party's neighbour was hurt a month ago and the other party is under care for a
+    severe mental disorder: the network rings the neighbour, the people table and the
+    network show the flag."""
+    ds = bench.scorer.dataset
+    dispute = _first_open(bench)
+    as_of = pd.Timestamp(bench.store.snapshots_for(dispute)[-1]["as_of"])
+    party_rows = ds.dispute_parties.loc[ds.dispute_parties["dispute_id"] == dispute]
+    tied, flagged = sorted(party_rows["person_id"].astype(str))[:2]
+    stranger = "P-NEIGHBOUR"  # a new person, so every mark on them comes from this test
+    tables = ds.tables()
+    tables["persons"] = _with_rows(
+        ds.persons,
+        [
+            {
+                **ds.persons.loc[ds.persons["person_id"] == tied].iloc[0].to_dict(),
+                "person_id": stranger,
+            }
+        ],
+    )
+    tables["relationships"] = _with_rows(
+        ds.relationships,
+        [
+            {
+                "person_a": tied,
+                "person_b": stranger,
+                "kind": "neighbor",
+                "since": None,
+                "until": None,
+            }
+        ],
+    )
+    tables["incidents"] = _with_rows(
+        ds.incidents,
+        [
+            {
+                "incident_id": "I-TEST",
+                "occurred_at": as_of - pd.Timedelta(days=30),
+                "kind": "serious_injury",
+                "dispute_id": None,
+            }
+        ],
+    )
+    tables["incident_persons"] = _with_rows(
+        ds.incident_persons, [{"incident_id": "I-TEST", "person_id": stranger, "role": "victim"}]
+    )
+    tables["person_flags"] = _with_rows(
+        ds.person_flags,
+        [
+            {
+                "person_id": flagged,
+                "flag": "severe_mental_disorder",
+                "level": 3,
+                "start_date": as_of - pd.Timedelta(days=100),
+                "end_date": None,
+            }
+        ],
+    )
+    scorer = Scorer(bench.scorer.model, type(ds).from_frames(**tables))
+    backend = SimpleNamespace(store=bench.store, scorer=scorer)
+    with make_client(mounted(backend, secret=SECRET)) as client:
+        sign_in(client, bench.keys.supervisor)
+        html = client.get(f"/ui/cases/{dispute}").text
+        english = client.get(f"/ui/cases/{dispute}", params={"lang": "en"}).text
+        data = client.get(f"/ui/api/cases/{dispute}").json()
+    nodes = {n["person_id"]: n for n in data["network"]["nodes"]}
+    assert nodes[stranger]["incident"] and not nodes[stranger]["party"]
+    assert nodes[flagged]["flagged"] and nodes[flagged]["party"]
+
+    network = html.split('id="network"', 1)[1]
+    ringed = re.search(rf'<g class="node incident" data-person="{stranger}">(.*?)</g>', network)
+    assert ringed, "the neighbour with a recent incident is drawn and ringed"
+    assert 'stroke="#c62828"' in ringed[1] and f"{stranger} (近期涉事)" in ringed[1]
+    a, b = sorted((tied, stranger))
+    assert f"<title>{a} — {b}: 邻居</title>" in network
+    marked = re.search(
+        rf'<g class="node party( incident)? flagged" data-person="{flagged}">(.*?)</g>', network
+    )
+    assert marked and 'class="flag-mark"' in marked[2] and "重点人群" in marked[2]
+
+    people = html.split('id="people"', 1)[1].split("</table>", 1)[0]
+    row = re.search(rf'<td class="mono">{flagged}</td>(.*?)</tr>', people, re.S)
+    assert row and '<span class="tag flag">严重精神障碍 · 3</span>' in row[1]
+    assert "Severe mental disorder · 3" in english and f"{stranger} (recent incident)" in english
+
+
 def test_viewing_a_case_is_audited(bench: Bench, supervisor: Any) -> None:
     dispute = _first_open(bench)
     supervisor.get(f"/ui/cases/{dispute}")
