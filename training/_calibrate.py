@@ -131,22 +131,43 @@ def choose_calibrator(
     *,
     folds: int = 5,
     seed: int = 0,
+    groups: np.ndarray | None = None,
 ) -> tuple[Calibrator, dict[str, float]]:
     """Fit the calibrator on (p, y); with ``auto``, pick the method whose cross-validated
     Brier score on these rows is lower (isotonic would win unfairly in-sample).
+
+    ``groups`` (e.g. the dispute id of each snapshot) keeps all rows of a group in one
+    fold: monthly snapshots of one dispute share their score and outcome, and splitting
+    them would let isotonic look up a held-out row's answer in its siblings.
 
     Returns the calibrator fitted on all rows and the cross-validated Brier per method.
     """
     p = np.asarray(p, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     methods: list[Method] = ["isotonic", "sigmoid"] if method == "auto" else [method]
-    fold = np.random.default_rng(seed).permutation(len(p)) % folds
+    fold = _folds(len(p), folds, seed, groups)
     scores: dict[str, float] = {}
     for m in methods:
         pred = np.empty_like(p)
-        for k in range(folds):
+        for k in np.unique(fold):
             held = fold == k
             pred[held] = Calibrator(m).fit(p[~held], y[~held]).predict(p[held])
         scores[m] = brier(y, pred)
     best = min(scores, key=scores.__getitem__)
     return Calibrator(best).fit(p, y), scores  # type: ignore[arg-type]
+
+
+def _folds(n: int, folds: int, seed: int, groups: np.ndarray | None) -> np.ndarray:
+    """Fold of each row: rows shuffled into ``folds`` parts, whole groups at a time."""
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        return rng.permutation(n) % folds
+    keys, member = np.unique(np.asarray(groups), return_inverse=True)
+    if len(member) != n:
+        raise ConfigError(f"expected one group per row ({n}), got {len(member)}.")
+    if len(keys) < 2:
+        raise ConfigError(
+            f"expected calibration rows from at least 2 groups (disputes), got {len(keys)}; "
+            "use more data or a larger validation_share."
+        )
+    return (rng.permutation(len(keys)) % min(folds, len(keys)))[member]

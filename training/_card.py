@@ -140,7 +140,8 @@ LightGBM, deterministic (seed {params["seed"]}, {params["num_threads"]} threads,
 stopping on validation log loss ({params["validation_logloss"]:.4f}). {imbalance}
 
 Calibration: **{cal["method"]}**, chosen by 5-fold cross-validated Brier score on the
-validation window ({", ".join(f"{k} {v:.5f}" for k, v in cal["cv_brier"].items())}).
+validation window, all snapshots of one case in the same fold
+({", ".join(f"{k} {v:.5f}" for k, v in cal["cv_brier"].items())}).
 
 Tiers {tier_rule}. Thresholds (minimum calibrated risk): red {thresholds["red"]:.4f},
 orange {thresholds["orange"]:.4f}, yellow {thresholds["yellow"]:.4f}.

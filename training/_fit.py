@@ -156,7 +156,11 @@ def fit_evaluate(
     report(progress, 3, steps, "calibration")
     raw_val = booster.predict(x[split.validation])
     calibrator, cal_scores = choose_calibrator(
-        raw_val, y[split.validation], config.calibration, seed=lgbm_cfg.seed
+        raw_val,
+        y[split.validation],
+        config.calibration,
+        seed=lgbm_cfg.seed,
+        groups=np.asarray(data.ids)[split.validation],
     )
     risk_val = calibrator.predict(raw_val)
     thresholds = tier_thresholds(risk_val, config.tiers)

@@ -58,3 +58,25 @@ def test_sigmoid_stays_finite_on_few_distinct_and_separable_scores() -> None:
     risk = cal.predict(raw)
     assert np.isfinite([cal.a_, cal.b_]).all()
     assert risk[-1] > 0.8 and risk[0] < 0.05
+
+
+def test_snapshots_of_one_case_stay_in_one_calibration_fold() -> None:
+    # each case seen 6 times with the same score and outcome, like monthly snapshots
+    raw, y = _overconfident(3000, seed=3)
+    ids = np.arange(raw.size)
+    copies = 6
+    _, single = choose_calibrator(raw, y, "isotonic", groups=ids)
+    _, grouped = choose_calibrator(
+        np.repeat(raw, copies), np.repeat(y, copies), "isotonic", groups=np.repeat(ids, copies)
+    )
+    # grouped folds score the repeated table as they score the plain one ...
+    assert grouped["isotonic"] == pytest.approx(single["isotonic"], rel=1e-9)
+    # ... and choose as on the plain table, while splitting a case's rows across folds
+    # flatters isotonic into being chosen
+    plain, _ = choose_calibrator(raw, y, "auto", groups=ids)
+    cal, _ = choose_calibrator(
+        np.repeat(raw, copies), np.repeat(y, copies), "auto", groups=np.repeat(ids, copies)
+    )
+    leaky_cal, leaky = choose_calibrator(np.repeat(raw, copies), np.repeat(y, copies), "auto")
+    assert leaky["isotonic"] < grouped["isotonic"]
+    assert cal.method == plain.method == "sigmoid" != leaky_cal.method

@@ -14,6 +14,7 @@ from riskwarn.errors import ConfigError
 from riskwarn.training import (
     TrainConfig,
     TrainingData,
+    choose_calibrator,
     fit_evaluate,
     load_model,
     parse_config,
@@ -100,6 +101,17 @@ def test_training_is_deterministic(table: pd.DataFrame) -> None:
     b = fit_evaluate(_data(table), cfg)
     assert a.model.booster.model_to_string() == b.model.booster.model_to_string()
     np.testing.assert_array_equal(a.test_risk["lightgbm"], b.test_risk["lightgbm"])
+
+
+def test_calibration_folds_keep_each_case_together(table: pd.DataFrame) -> None:
+    data = _data(table)
+    cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
+    result = fit_evaluate(data, cfg)
+    val = result.split.validation
+    raw = result.model.raw_risk(data.features.loc[val])
+    y = np.asarray(data.label)[val]
+    _, by_case = choose_calibrator(raw, y, seed=cfg.lgbm.seed, groups=data.ids[val])
+    assert result.calibration["cv_brier"] == pytest.approx(by_case, rel=1e-12)
 
 
 def test_reasons_are_top_positive_contributions(table: pd.DataFrame) -> None:
