@@ -1,26 +1,63 @@
-"""Small random contract datasets for the feature tests (hypothesis draws the seeds)."""
+"""Small random contract datasets for the feature tests, and later rows drawn by hypothesis.
+
+Only public names: the contract's enums are read from docs/contract.md, the contract as
+users see it.
+"""
 
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import strategies as st
 
 from riskwarn import Dataset
-from riskwarn._contract import (
-    CATEGORIES,
-    EVENT_KINDS,
-    FLAGS,
-    INCIDENT_KINDS,
-    INCIDENT_ROLES,
-    PARTY_ROLES,
-    PETITION_LEVELS,
-    SOURCES,
-    TIE_KINDS,
+
+CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "contract.md"
+
+
+def contract_enums() -> dict[tuple[str, str], tuple[str, ...]]:
+    """``(table, column)``: the values of every enum column in docs/contract.md."""
+    enums: dict[tuple[str, str], tuple[str, ...]] = {}
+    table = ""
+    for line in CONTRACT.read_text(encoding="utf-8").splitlines():
+        heading = re.match(r"### (\w+)", line)
+        if heading:
+            table = heading.group(1)
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if table and len(cells) >= 2 and cells[1].startswith("enum "):
+            enums[(table, cells[0])] = tuple(re.findall(r"`([^`]+)`", cells[1]))
+    return enums
+
+
+ENUMS = contract_enums()
+CATEGORIES = ENUMS[("disputes", "category")]
+SOURCES = ENUMS[("disputes", "source")]
+PARTY_ROLES = ENUMS[("dispute_parties", "role")]
+EVENT_KINDS = ENUMS[("dispute_events", "kind")]
+CHANNELS = ENUMS[("petitions", "channel")]
+PETITION_LEVELS = ENUMS[("petitions", "level")]
+FLAGS = ENUMS[("person_flags", "flag")]
+TIE_KINDS = ENUMS[("relationships", "kind")]
+INCIDENT_KINDS = ENUMS[("incidents", "kind")]
+INCIDENT_ROLES = ENUMS[("incident_persons", "role")]
+DATED_TABLES = (
+    "disputes",
+    "dispute_parties",
+    "dispute_events",
+    "petitions",
+    "person_flags",
+    "relationships",
+    "incidents",
+    "incident_persons",
 )
+"""Tables whose rows have a date (their own or their dispute's or incident's)."""
 
 BASE = pd.Timestamp("2024-01-01")
 SPAN_DAYS = 240
@@ -195,24 +232,147 @@ def random_dataset(seed: int, persons: int = 9, disputes: int = 7) -> Dataset:
     return Dataset.from_frames(**random_tables(seed, persons, disputes).frames())
 
 
-def with_future_rows(ds: Dataset, t: pd.Timestamp, seed: int) -> Dataset:
-    """``ds`` plus rows in every dated table, all dated after ``t``.
+@st.composite
+def future_rows(draw, ds: Dataset, t: pd.Timestamp) -> dict[str, list[dict]]:
+    """Rows for every dated table, all dated after ``t``, drawn field by field so that a
+    failing example shrinks to the few rows that matter.
 
-    (``persons`` and ``grids`` carry no date: they are known from the start.)
+    New disputes (with their parties), events of old and new disputes, petitions, flags and
+    ties starting after ``t``, incidents (with their people). ``persons`` and ``grids``
+    carry no date: they are known from the start, so they get nothing.
     """
-    extra = Tables(seed, base=t, span=200)
-    people = ds.persons["person_id"].tolist()
-    old_disputes = ds.disputes["dispute_id"].tolist()
-    new_disputes = extra.disputes(3, people, prefix="ND", after=t)
-    for did in old_disputes:
-        extra.events(did, int(extra.rng.integers(0, 3)), after=t)
-    extra.petitions(4, people, old_disputes + new_disputes, prefix="NPT", after=t)
-    extra.flags(3, people, after=t)
-    extra.ties(5, people, after=t)
-    extra.incidents(3, people, old_disputes + new_disputes, prefix="NI", after=t)
+    people = st.sampled_from(sorted(ds.persons["person_id"]))
+    grids = st.sampled_from(sorted(set(ds.persons["grid_id"])))
+    moment = st.integers(1, 200 * 86_400).map(lambda s: t + pd.Timedelta(seconds=s))
+    later_day = st.integers(1, 200).map(lambda d: t.normalize() + pd.Timedelta(days=d))
+    maybe_days = st.none() | st.integers(0, 150)
+    rows: dict[str, list[dict]] = {}
+    disputes = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "reported_at": moment,
+                    "grid_id": grids,
+                    "category": st.sampled_from(CATEGORIES),
+                    "source": st.sampled_from(SOURCES),
+                    "threat_reported": st.booleans(),
+                    "violence_reported": st.booleans(),
+                    "weapon_mentioned": st.booleans(),
+                    "amount_involved": st.none() | st.integers(0, 100_000).map(float),
+                    "summary": st.none(),
+                }
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    new_ids = [f"ND{i}" for i in range(len(disputes))]
+    rows["disputes"] = [{"dispute_id": d, **row} for d, row in zip(new_ids, disputes, strict=True)]
+    rows["dispute_parties"] = [
+        {"dispute_id": d, "person_id": p, "role": r}
+        for d in new_ids
+        for p, r in draw(
+            st.lists(
+                st.tuples(people, st.sampled_from(PARTY_ROLES)),
+                min_size=1,
+                max_size=3,
+                unique_by=lambda x: x[0],
+            )
+        )
+    ]
+    all_ids = st.sampled_from(sorted(ds.disputes["dispute_id"]) + new_ids)
+    some = {"min_size": 1, "max_size": 4}
+    rows["dispute_events"] = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "dispute_id": all_ids,
+                    "at": moment,
+                    "kind": st.sampled_from(EVENT_KINDS),
+                    "note": st.none(),
+                }
+            ),
+            **some,
+        )
+    )
+    petitions = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "person_id": people,
+                    "filed_at": moment,
+                    "channel": st.sampled_from(CHANNELS),
+                    "level": st.sampled_from(PETITION_LEVELS),
+                    "repeat": st.booleans(),
+                    "collective": st.booleans(),
+                    "dispute_id": st.none() | all_ids,
+                }
+            ),
+            **some,
+        )
+    )
+    rows["petitions"] = [{"petition_id": f"NPT{i}", **row} for i, row in enumerate(petitions)]
+    flags = draw(
+        st.lists(
+            st.tuples(people, st.sampled_from(FLAGS), st.none() | st.integers(0, 5)),
+            **some,
+        )
+    )
+    rows["person_flags"] = []
+    for person, flag, level in flags:
+        start, days = draw(later_day), draw(maybe_days)
+        end = None if days is None else start + pd.Timedelta(days=days)
+        rows["person_flags"].append(
+            {
+                "person_id": person,
+                "flag": flag,
+                "level": level,
+                "start_date": start,
+                "end_date": end,
+            }
+        )
+    pairs = st.lists(people, min_size=2, max_size=2, unique=True)
+    ties = draw(st.lists(st.tuples(pairs, st.sampled_from(TIE_KINDS)), **some))
+    rows["relationships"] = []
+    for (a, b), kind in ties:
+        since, days = draw(later_day), draw(maybe_days)
+        until = None if days is None else since + pd.Timedelta(days=days + 1)
+        rows["relationships"].append(
+            {"person_a": a, "person_b": b, "kind": kind, "since": since, "until": until}
+        )
+    incidents = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "occurred_at": moment,
+                    "kind": st.sampled_from(INCIDENT_KINDS),
+                    "dispute_id": st.none() | all_ids,
+                }
+            ),
+            **some,
+        )
+    )
+    rows["incidents"] = [{"incident_id": f"NI{i}", **row} for i, row in enumerate(incidents)]
+    rows["incident_persons"] = [
+        {"incident_id": f"NI{i}", "person_id": p, "role": r}
+        for i in range(len(incidents))
+        for p, r in draw(
+            st.lists(
+                st.tuples(people, st.sampled_from(INCIDENT_ROLES)),
+                min_size=1,
+                max_size=2,
+                unique_by=lambda x: x[0],
+            )
+        )
+    ]
+    return rows
+
+
+def appended(ds: Dataset, rows: dict[str, list[dict]]) -> Dataset:
+    """``ds`` with ``rows`` (table: row dicts) added at the end of their tables."""
     frames = {}
     for name, frame in ds.tables().items():
-        more = extra.rows.get(name)
+        more = rows.get(name)
         frames[name] = pd.concat([frame, pd.DataFrame(more)], ignore_index=True) if more else frame
     return Dataset.from_frames(**frames)
 
@@ -246,7 +406,9 @@ def kit() -> SimpleNamespace:
         Tables=Tables,
         random_tables=random_tables,
         random_dataset=random_dataset,
-        with_future_rows=with_future_rows,
+        future_rows=future_rows,
+        appended=appended,
+        dated_tables=DATED_TABLES,
         shuffled=shuffled,
         same_value=same_value,
         assert_same_features=assert_same_features,
