@@ -26,10 +26,13 @@ def _logit(p: np.ndarray) -> np.ndarray:
 class Calibrator:
     """Maps a raw probability to a calibrated one.
 
-    ``isotonic``: a monotone step function, linearly interpolated between knots; ties inside
-    a flat step are broken by the raw score at a weight of 1e-6 so that capacity tiers can
-    still rank cases (the shift is far below any reported precision).
+    ``isotonic``: a monotone step function, linearly interpolated between knots.
     ``sigmoid``: ``1 / (1 + exp(-(a * logit(p) + b)))`` fitted by maximum likelihood.
+
+    Either way the output is ``(1 - 1e-6) * f(p) + 1e-6 * p``: strictly increasing in the
+    raw score, so a flat isotonic step, or a sigmoid saturated at 0 or 1, never ties cases
+    the booster tells apart, and capacity tiers rank by the raw score inside a step (the
+    shift is far below any reported precision, and stays within [0, 1]).
     """
 
     def __init__(self, method: Method = "isotonic") -> None:
@@ -56,11 +59,12 @@ class Calibrator:
         if self.method == "isotonic":
             if not hasattr(self, "x_"):
                 raise _not_fitted()
-            out = np.interp(p, self.x_, self.y_) + _EPS * p
-            return np.clip(out, 0.0, 1.0)
-        if not hasattr(self, "a_"):
+            out = np.interp(p, self.x_, self.y_)
+        elif hasattr(self, "a_"):
+            out = expit(self.a_ * _logit(p) + self.b_)
+        else:
             raise _not_fitted()
-        return expit(self.a_ * _logit(p) + self.b_)
+        return np.clip((1 - _EPS) * out + _EPS * np.clip(p, 0.0, 1.0), 0.0, 1.0)
 
     def to_dict(self) -> dict:
         if self.method == "isotonic":

@@ -38,6 +38,17 @@ def metrics_markdown(metrics: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def shares_markdown(shares: dict[str, dict[str, float]]) -> str:
+    """Tier shares per window (target, validation, test), one row each."""
+    tiers = ("red", "orange", "yellow", "blue")
+    lines = ["| window | " + " | ".join(tiers) + " |", "|---|" + "---|" * len(tiers)]
+    for window in ("target", "validation", "test"):
+        if window in shares:
+            cells = " | ".join(f"{shares[window].get(t, 0.0):.1%}" for t in tiers)
+            lines.append(f"| {window} | {cells} |")
+    return "\n".join(lines) if len(lines) > 2 else "(not recorded)"
+
+
 def groups_markdown(groups: list[dict]) -> str:
     lines = [
         "| group | level | n | events | AUC | mean risk | observed | ECE | red/orange "
@@ -144,7 +155,12 @@ validation window, all snapshots of one case in the same fold
 ({", ".join(f"{k} {v:.5f}" for k, v in cal["cv_brier"].items())}).
 
 Tiers {tier_rule}. Thresholds (minimum calibrated risk): red {thresholds["red"]:.4f},
-orange {thresholds["orange"]:.4f}, yellow {thresholds["yellow"]:.4f}.
+orange {thresholds["orange"]:.4f}, yellow {thresholds["yellow"]:.4f}. Share of cases in
+each tier (cases with tied risk share a tier, so capacity shares hold only as closely as
+the ties allow):
+
+{shares_markdown(metadata.get("tier_shares", {}))}
+{"".join(f"{chr(10)}**Warning:** {w}" for w in metadata.get("tier_warnings", []))}
 
 ## Test metrics (95% bootstrap intervals over disputes)
 {metrics_markdown(metadata["metrics"])}

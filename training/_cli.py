@@ -68,11 +68,19 @@ def _where(outcome) -> str:  # type: ignore[no-untyped-def]
     run = outcome.run
     model = outcome.result.model
     lines = [caution(outcome.result.windows)] if caution(outcome.result.windows) else []
+    lines += [f"caution: {w}" for w in model.metadata.get("tier_warnings", [])]
     lines += [
         f"MLflow run {run.run_id} (experiment {run.experiment_id}) at {run.tracking_uri}",
         f"calibration: {model.calibrator.method}; tier thresholds: "
         + ", ".join(f"{t} ≥ {v:.4f}" for t, v in model.thresholds.items()),
     ]
+    shares = model.metadata.get("tier_shares", {})
+    for window in ("validation", "test"):
+        if window in shares:
+            lines.append(
+                f"tier shares on {window}: "
+                + ", ".join(f"{t} {v:.1%}" for t, v in shares[window].items())
+            )
     if run.model_version:
         lines.append(
             f"registered model version {run.model_version} ({run.model_uri}), alias 'challenger'"

@@ -8,6 +8,7 @@ report -> explanations. :func:`fit_evaluate` returns everything a run logs.
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +26,9 @@ from riskwarn.training._matrix import FeatureLayout, infer_layout, to_matrix
 from riskwarn.training._metrics import calibration_points, evaluate
 from riskwarn.training._model import RiskModel
 from riskwarn.training._split import Split, time_split
-from riskwarn.training._tiers import tier_thresholds
+from riskwarn.training._tiers import empty_tiers, tier_shares, tier_thresholds
+
+log = logging.getLogger("riskwarn.training")
 
 
 @dataclass
@@ -202,6 +205,21 @@ def fit_evaluate(
         for name, r in risks.items()
     }
     test_tiers = model.tiers(risks["lightgbm"])
+    shares = {
+        "validation": tier_shares(risk_val, thresholds),
+        "test": tier_shares(risks["lightgbm"], thresholds),
+    }
+    if config.tiers.mode == "capacity":
+        t = config.tiers
+        shares["target"] = {
+            "red": t.red,
+            "orange": t.orange - t.red,
+            "yellow": t.yellow - t.orange,
+            "blue": 1 - t.yellow,
+        }
+    tier_warnings = empty_tiers(shares["validation"], "validation", config.tiers)
+    for message in tier_warnings:
+        log.warning(message)
     groups_test = data.groups.loc[split.test].reset_index(drop=True)
     report(progress, 6, steps, "explanations")
     contrib, _ = model.contributions(x[split.test])
@@ -234,6 +252,8 @@ def fit_evaluate(
             "groups": group_report(y_test, risks["lightgbm"], test_tiers, groups_test),
             "calibration": calibration,
             "thresholds_mode": config.tiers.model_dump(),
+            "tier_shares": shares,
+            "tier_warnings": tier_warnings,
             "config_name": config.name,
             "base_rate": {"train": float(y[split.train].mean()), "test": float(y_test.mean())},
         }

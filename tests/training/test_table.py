@@ -114,6 +114,26 @@ def test_calibration_folds_keep_each_case_together(table: pd.DataFrame) -> None:
     assert result.calibration["cv_brier"] == pytest.approx(by_case, rel=1e-12)
 
 
+def test_tier_shares_are_recorded_and_empty_tiers_warned(
+    table: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
+    meta = fit_evaluate(_data(table), cfg).model.metadata
+    for window in ("validation", "test"):
+        assert sum(meta["tier_shares"][window].values()) == pytest.approx(1.0)
+    assert meta["tier_shares"]["validation"]["red"] == pytest.approx(0.01, abs=0.005)
+    assert meta["tier_shares"]["target"]["orange"] == pytest.approx(0.04)
+    assert meta["tier_warnings"] == []
+    # a model that tells no case apart cannot fill capacity tiers: say so, do not merge them
+    flat = table.assign(x1=0.0, x2=0.0, kind="land", threat_reported=False)
+    flat = flat.assign(violence_reported=False, weapon_mentioned=False)
+    with caplog.at_level("WARNING", logger="riskwarn.training"):
+        meta = fit_evaluate(_data(flat), cfg).model.metadata
+    assert meta["tier_shares"]["validation"]["blue"] == 1.0
+    assert [w.split(" ")[1] for w in meta["tier_warnings"]] == ["red", "orange", "yellow"]
+    assert "tier red is empty on the validation window" in caplog.text
+
+
 def test_reasons_are_top_positive_contributions(table: pd.DataFrame) -> None:
     result = fit_evaluate(_data(table), parse_config({**FAST, "bootstrap": 0, "baselines": False}))
     model = result.model
