@@ -81,7 +81,28 @@ def _check(data: TrainingData) -> np.ndarray:
         raise ConfigError(
             "expected at least one feature column, got none; check --drop and --group."
         )
+    _check_names(data)
     return y.to_numpy(dtype=np.int64)
+
+
+RESERVED = ("id", "time", "label")  # the test frame's own columns; groups come as group_<g>
+
+
+def _check_names(data: TrainingData) -> None:
+    """Refuse, before any training, a feature named like a column the stored test frame
+    adds itself (``id``, ``time``, ``label``, ``group_<g>``): the two would clash there."""
+    kept = data.extra.columns if data.extra is not None else data.features.columns
+    reserved = {*RESERVED, *(f"group_{g}" for g in data.groups.columns)}
+    clash = [str(c) for c in kept if c in reserved]
+    if clash:
+        name = clash[0]
+        raise ConfigError(
+            f"expected no feature column named {name!r}: id, time, label and group_<name> "
+            f"are the names the stored test snapshots give the case id, time, label and "
+            f"--group columns, got {', '.join(repr(c) for c in clash)} among the features; "
+            f"rename {name!r} in the table (e.g. to '{name}_value'), or leave it out with "
+            f"--drop {name}."
+        )
 
 
 def _fit_lgbm(

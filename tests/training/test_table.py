@@ -169,6 +169,25 @@ def test_unknown_label_rows_are_left_out_and_bad_labels_refused(table: pd.DataFr
         fit_evaluate(_data(t), TrainConfig(bootstrap=0))
 
 
+@pytest.mark.parametrize("name", ["id", "time", "label", "group_gender"])
+def test_a_feature_named_like_a_test_frame_column_is_refused_before_training(
+    table_csv: Path, store: str, name: str
+) -> None:
+    frame = pd.read_csv(table_csv).rename(columns={"label": "y", "x2": name})
+    path = table_csv.with_name("renamed.csv")
+    frame.to_csv(path, index=False)
+    args = {"label": "y", "time": "as_of", "id": "case", "drop": ["leak"], "group": ["gender"]}
+    with pytest.raises(ConfigError, match=f"rename '{name}'.*--drop {name}"):
+        train_table(path, **args, config=parse_config(FAST), tracking_uri=store)
+    import mlflow
+
+    assert mlflow.MlflowClient(store).search_registered_models() == []
+    # once renamed as the message says, it trains
+    fixed = frame.rename(columns={name: f"{name}_value"})
+    cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
+    fit_evaluate(table_data(fixed, **args), cfg)
+
+
 def test_missing_column_suggests_the_close_one(table: pd.DataFrame) -> None:
     with pytest.raises(ConfigError, match="Did you mean 'as_of'"):
         table_data(table, label="label", time="as_off")
