@@ -4,6 +4,7 @@ service running in process."""
 
 from __future__ import annotations
 
+import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,10 +12,13 @@ from pathlib import Path
 
 import mlflow
 import pytest
+import sqlalchemy as sa
 
 from riskwarn import Dataset, simulate, write_dataset
 from riskwarn.serving import Store, create_key, service
 from riskwarn.training import TrainConfig, train
+
+from ._postgres import INSTALL, cluster, server_bin
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,41 @@ class Keys:
         return {"Authorization": f"Bearer {getattr(self, role)}"}
 
 
+def case_body(dataset: Dataset, dispute: str, as_of: object) -> dict:
+    """The full case of a held dispute as a request's ``case``: its row, its parties and its
+    events up to ``as_of``."""
+    import pandas as pd
+
+    as_of = pd.Timestamp(as_of)
+    row = dataset.disputes.loc[dataset.disputes["dispute_id"] == dispute].iloc[0]
+    parties = dataset.dispute_parties.loc[dataset.dispute_parties["dispute_id"] == dispute]
+    events = dataset.dispute_events.loc[
+        (dataset.dispute_events["dispute_id"] == dispute) & (dataset.dispute_events["at"] <= as_of)
+    ]
+    amount = row["amount_involved"]
+    return {
+        "dispute": {
+            "dispute_id": dispute,
+            "reported_at": row["reported_at"].strftime("%Y-%m-%dT%H:%M:%S"),
+            "grid_id": row["grid_id"],
+            "category": row["category"],
+            "source": row["source"],
+            "threat_reported": bool(row["threat_reported"]),
+            "violence_reported": bool(row["violence_reported"]),
+            "weapon_mentioned": bool(row["weapon_mentioned"]),
+            "amount_involved": None if pd.isna(amount) else float(amount),
+        },
+        "parties": [
+            {"person_id": p, "role": r}
+            for p, r in zip(parties["person_id"], parties["role"], strict=True)
+        ],
+        "events": [
+            {"at": a.strftime("%Y-%m-%dT%H:%M:%S"), "kind": k}
+            for a, k in zip(events["at"], events["kind"], strict=True)
+        ],
+    }
+
+
 def fresh_store(served: Served, path: Path) -> tuple[Store, Keys]:
     """A store file holding the county's history and one key per role."""
     store = Store(f"sqlite:///{path}").create()
@@ -124,3 +163,25 @@ def app(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ap
                 yield App(client, store, keys)
         finally:
             forget_bentoml_metrics()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A PostgreSQL cluster for this session; fails, saying what to install, without one."""
+    bin_dir = server_bin()
+    if bin_dir is None:
+        pytest.fail(INSTALL)
+    with cluster(bin_dir) as url:
+        yield url
+
+
+def fresh_database(server: str) -> str:
+    """A new, empty database on the ``postgres`` cluster; its URL."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(
+        server.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return f"{server.rsplit('/', 1)[0]}/{name}"
