@@ -19,6 +19,7 @@ from riskwarn import Dataset, Issue, parse_records
 from riskwarn._contract import TABLES, TABLES_BY_NAME
 from riskwarn.errors import ContractError, RequestError
 from riskwarn.serving._schemas import FIRST_YEAR, LAST_YEAR
+from riskwarn.serving._store import STRING_LENGTHS, string_problem
 
 
 def _taken_ids(frames: Mapping[str, pd.DataFrame], current: Dataset) -> list[Issue]:
@@ -102,6 +103,10 @@ def _json_issues(name: str, rows: list[dict[str, Any]]) -> list[Issue]:
             if not wrong and kind in ("date", "datetime") and not _plausible_year(value):
                 wrong, problem = True, "out of range"
                 expected = f"a date in the years {FIRST_YEAR} to {LAST_YEAR}"
+            found = string_problem(value, kind) if not wrong and kind in STRING_LENGTHS else None
+            if found is not None:
+                wrong, (expected, problem) = True, found
+                value = value[:40] + ("..." if len(value) > 40 else "")
             if wrong:
                 issues.append(
                     Issue("error", name, None, i + 1, key, repr(value)[:80], expected, problem)

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from riskwarn._contract import CATEGORIES, EVENT_KINDS, GENDERS, PARTY_ROLES, SOURCES
+from riskwarn.serving._store import ID_LENGTH
 
 MAX_BATCH = 1000
 MAX_INGEST_ROWS = 100_000
@@ -62,7 +63,22 @@ Stamp = Annotated[
         }
     ),
 ]
-Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
+# An id: 1 to ID_LENGTH characters (the store's id columns), no control characters (NUL
+# among them, which PostgreSQL cannot store), no white space at either end.
+_EDGE = r"[^\s\x00-\x1f\x7f-\x9f]"
+ID_PATTERN = rf"^{_EDGE}([^\x00-\x1f\x7f-\x9f]*{_EDGE})?$"
+Id = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=ID_LENGTH,
+        pattern=ID_PATTERN,
+        examples=["D000123"],
+        description=f"1 to {ID_LENGTH} characters, no control characters, no space at either end.",
+    ),
+]
+# Free text: anything but NUL, which PostgreSQL cannot store.
+TEXT_PATTERN = r"^[^\x00]*$"
 
 
 class _Strict(BaseModel):
@@ -83,12 +99,15 @@ class DisputeIn(_Strict):
     amount_involved: float | None = Field(
         default=None, ge=0, le=1e12, description="Money at stake, CNY."
     )
-    summary: str | None = Field(default=None, max_length=10_000, description="Free text.")
+    summary: str | None = Field(
+        default=None, max_length=10_000, pattern=TEXT_PATTERN, description="Free text."
+    )
 
 
 class PartyIn(_Strict):
     """A party: a person the store holds (their history counts), or a new person, for whom
-    ``gender``, ``birth_year`` and ``household_id`` may be given."""
+    ``gender``, ``birth_year``, ``grid_id`` and ``household_id`` may be given (a new
+    resident counts in the population of a grid whose population the store does not give)."""
 
     person_id: Id = Field(description="Pseudonymous person id.")
     role: Literal[PARTY_ROLES] = Field(description="Role in the dispute.")  # type: ignore[valid-type]
@@ -98,13 +117,17 @@ class PartyIn(_Strict):
     birth_year: int | None = Field(
         default=None, ge=1900, le=2100, description="For a new person only."
     )
+    grid_id: Id | None = Field(
+        default=None,
+        description="For a new person only: the grid they live in, one the store holds.",
+    )
     household_id: Id | None = Field(default=None, description="For a new person only.")
 
 
 class EventIn(_Strict):
     at: Stamp = Field(description="When it happened.")
     kind: Literal[EVENT_KINDS] = Field(description="What happened.")  # type: ignore[valid-type]
-    note: str | None = Field(default=None, max_length=10_000)
+    note: str | None = Field(default=None, max_length=10_000, pattern=TEXT_PATTERN)
 
 
 class CaseIn(_Strict):
@@ -232,7 +255,10 @@ class IngestResponse(BaseModel):
 
 class ReloadRequest(_Strict):
     model: str | None = Field(
-        default=None, max_length=1000, description="Model URI; the one served now if empty."
+        default=None,
+        max_length=1000,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="Model URI; the one served now if empty.",
     )
 
 
@@ -265,3 +291,35 @@ class ModelInfo(BaseModel):
     metrics: dict[str, Any]
     card: str = Field(description="The model card, Markdown.")
     metadata: dict[str, Any] = Field(description="Everything else the model was saved with.")
+
+
+class FieldError(BaseModel):
+    """One field of a malformed request."""
+
+    field: str = Field(description="Where, as a path: 'cases[0].top_k', or 'body'.")
+    loc: list[str | int] = Field(description="The same path as a list of keys and indexes.")
+    msg: str = Field(description="'path: expected ..., got ...'.")
+    type: str = Field(description="The kind of error (pydantic's error type).")
+
+
+class RecordIssue(BaseModel):
+    """One record of an ingest batch that breaks the data contract."""
+
+    table: str
+    record: int | None = Field(description="1-based position in the table's list.")
+    field: str | None
+    value: str | None
+    expected: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """What every 4xx (and 5xx) answer holds."""
+
+    error: str = Field(description="What was wrong, naming the field, and what was expected.")
+    detail: list[FieldError] | None = Field(
+        default=None, description="For a malformed request (400): each field in error."
+    )
+    issues: list[RecordIssue] | None = Field(
+        default=None, description="For records that break the contract (422): each issue."
+    )

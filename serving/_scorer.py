@@ -20,9 +20,8 @@ from riskwarn import Dataset
 from riskwarn.errors import ModelMismatchError, RequestError, UnknownRecordError
 from riskwarn.features import REGISTRY, REGISTRY_VERSION, FeatureBuilder, open_disputes
 from riskwarn.serving._schemas import CaseIn, ExplainRequest, Reason, ScoreRequest
+from riskwarn.serving._store import TIER_ORDER as TIER_ORDER  # lowest caution first
 from riskwarn.training import RiskModel
-
-TIER_ORDER = ("blue", "yellow", "orange", "red")  # lowest caution first
 
 
 @dataclass(frozen=True)
@@ -92,11 +91,17 @@ def resolve(
         return Case(request.dispute_id, as_of, f"{where}dispute_id")
     case = request.case
     assert case is not None
-    if grids and case.dispute.grid_id not in grids:
-        raise UnknownRecordError(
-            f"{where}case.dispute.grid_id: expected a grid the store holds, got "
-            f"{case.dispute.grid_id!r}; ingest the grid first (POST /v1/ingest)"
-        )
+    named = [("case.dispute.grid_id", case.dispute.grid_id)] + [
+        (f"case.parties[{i}].grid_id", p.grid_id)
+        for i, p in enumerate(case.parties)
+        if p.grid_id is not None
+    ]
+    for path, grid in named:
+        if grids and grid not in grids:
+            raise UnknownRecordError(
+                f"{where}{path}: expected a grid the store holds, got {grid!r}; ingest the "
+                "grid first (POST /v1/ingest)"
+            )
     stamp = pd.Timestamp(case.dispute.reported_at)  # type: ignore[arg-type]
     if stamp > as_of:
         raise RequestError(
