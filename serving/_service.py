@@ -8,10 +8,26 @@ worker processes (``riskwarn serve`` sets these):
 - ``RISKWARN_DB_URL``: the store of history, keys, audit, snapshots, actions.
 
 Every endpoint but liveness and readiness needs ``Authorization: Bearer KEY`` (the
-workbench under ``/ui`` signs its users in with the same keys); the role of the key decides
-which endpoints it may use. Every score and explanation is written to the
-append-only audit log. Errors come back as ``{"error": ..., "detail": ...}`` with their
-4xx status; pydantic's validation errors name the field in ``detail[].loc``.
+workbench under ``/ui`` signs its users in with the same keys). Roles are ranked, and each
+inherits the endpoints of the roles below it:
+
+- ``scorer`` (the case platform): ``/v1/score``, ``/v1/score_batch``, ``/v1/model``;
+- ``supervisor``: those, ``/v1/explain`` and the workbench pages;
+- ``admin``: all of them, ``/v1/ingest``, ``/v1/reload`` and ``/v1/snapshot``.
+
+Every score and explanation is written to the append-only audit log. Errors come back as
+``{"error": ..., "detail": [...], "issues": [...]}`` with their 4xx status; ``error`` names
+each field path, what was expected and what came (``cases[0].top_k: expected less than or
+equal to 50, got 99``), as the OpenAPI document at ``/docs.json`` describes.
+
+Workers: each worker process holds its own copy of the history (read from the store at
+start). With ``riskwarn serve --workers N`` (N > 1) scoring, explaining and snapshots are
+safe, but ``/v1/ingest`` and ``/v1/reload`` are refused: they would change one worker's
+copy only. Ingest through a single-worker service (or load with ``riskwarn history load``
+and restart). Ingest checks ids against the store, not only its own copy, so a record
+loaded behind the service's back is refused with a 422, never written twice; after
+``history load --replace`` while serving, POST /v1/reload so that scores read the new
+history.
 """
 
 from __future__ import annotations
@@ -33,14 +49,15 @@ from starlette.responses import JSONResponse
 
 from riskwarn import config
 from riskwarn.errors import (
-    ContractError,
+    ConfigError,
     ModelMismatchError,
     ModelNotFoundError,
     RequestError,
     RiskwarnError,
     UnknownRecordError,
 )
-from riskwarn.serving._ingest import check_records, extend, issue_dicts
+from riskwarn.serving._http import KeyGuard, error_response, quiet_client_errors
+from riskwarn.serving._ingest import check_records, extend
 from riskwarn.serving._keys import Caller, authenticate, authorize, bearer_key
 from riskwarn.serving._schemas import (
     BatchRequest,
@@ -81,66 +98,9 @@ with _bentoml_quiet():
 
 DEFAULT_MODEL_URI = "models:/riskwarn@champion"
 
-SCORERS = ("scorer", "supervisor")
-SUPERVISORS = ("supervisor", "admin")
-ADMINS = ("admin",)
-ANY_ROLE = ("scorer", "supervisor", "admin")
-
-# Which roles may call what. Admins run the service but do not score people; supervisors
-# may score and explain; the case platform's scorer key scores only. Every other path needs
-# a key of any role (the metrics, the OpenAPI schema and docs), except liveness and
-# readiness, and the workbench under /ui, which signs its users in itself.
-ACCESS: dict[str, tuple[str, ...]] = {
-    "/v1/score": SCORERS,
-    "/v1/score_batch": SCORERS,
-    "/v1/explain": SUPERVISORS,
-    "/v1/model": ANY_ROLE,
-    "/v1/ingest": ADMINS,
-    "/v1/reload": ADMINS,
-    "/v1/snapshot": ADMINS,
-}
-OPEN = frozenset({"/livez", "/readyz", "/healthz"})
-
-
-def required_roles(path: str) -> tuple[str, ...] | None:
-    """The roles that may call ``path``, or None when it needs no key."""
-    path = path.rstrip("/") or "/"
-    if path in OPEN or path == "/ui" or path.startswith("/ui/"):
-        return None
-    return ACCESS.get(path, ANY_ROLE)
-
-
-class KeyGuard:
-    """ASGI middleware: checks the bearer key and its role before a request is read, so a
-    caller without the right key learns nothing, not even how its body would be judged.
-    The caller goes into ``request.state.caller`` for the audit log."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        roles = required_roles(scope["path"]) if scope["type"] == "http" else None
-        if roles is None:
-            await self.app(scope, receive, send)
-            return
-        header = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
-        )
-        what = f"{scope['method']} {scope['path']}"
-        try:
-            caller = bentoml.get_current_service().caller(header, roles, what)
-        except RiskwarnError as exc:
-            await _error(exc)(scope, receive, send)
-            return
-        scope.setdefault("state", {})["caller"] = caller
-        await self.app(scope, receive, send)
-
 
 def _error(exc: RiskwarnError) -> JSONResponse:
-    body: dict[str, Any] = {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
-    if isinstance(exc, ContractError):
-        body["issues"] = issue_dicts(exc)
-    return JSONResponse(body, status_code=exc.http_status_code())
+    return error_response(exc)
 
 
 def _answers(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -170,6 +130,18 @@ def _answers(method: Callable[..., Any]) -> Callable[..., Any]:
             return failed(exc, kwargs["ctx"])
 
     return wrapper
+
+
+def _single_worker(what: str) -> None:
+    """ConfigError unless the service runs one worker (see the module's docstring)."""
+    workers = int(os.environ.get("RISKWARN_WORKERS", "1") or 1)
+    if workers > 1:
+        raise ConfigError(
+            f"{what}: expected a service with one worker, got {workers} (--workers "
+            f"{workers}); each worker holds its own copy of the history, so this would change "
+            "one of them only. Serve with --workers 1 to ingest or reload, or load with "
+            "`riskwarn history load` and restart the service"
+        )
 
 
 def _request_id() -> str:
@@ -258,6 +230,15 @@ with _bentoml_quiet():  # the service is built while this module loads
         def _caller(ctx: bentoml.Context) -> Caller:
             return ctx.request.state.caller  # set by KeyGuard
 
+        def _current_history(self) -> Any:
+            """The history as the store holds it: this worker's copy, or the store's when it
+            changed behind the service's back (``history load --replace``)."""
+            held = self.scorer.dataset
+            mine = {name: len(frame) for name, frame in held.tables().items()}
+            if self.store.history_counts() != mine:
+                self.scorer = self.scorer.with_dataset(self.store.read_dataset())
+            return self.scorer.dataset
+
         # scores ------------------------------------------------------------------------------
 
         def model_info(self) -> ModelInfo:
@@ -337,9 +318,10 @@ with _bentoml_quiet():  # the service is built while this module loads
         def ingest(self, request: IngestRequest, /, ctx: bentoml.Context) -> IngestResponse:
             """Append new records (contract tables); a bad record rejects the whole batch."""
             caller = self._caller(ctx)
-            current = self.scorer.dataset
+            _single_worker("POST /v1/ingest")
+            current = self._current_history()
             frames = check_records(request.model_dump(), current)
-            added = self.store.append_history(frames)
+            added = self.store.append_history(frames)  # checks the ids against the store
             self.scorer = self.scorer.with_dataset(extend(current, frames))
             request_id = _request_id()
             self.store.audit(
@@ -359,6 +341,7 @@ with _bentoml_quiet():  # the service is built while this module loads
         def reload(self, request: ReloadRequest, /, ctx: bentoml.Context) -> ReloadResponse:
             """Load the model again (the alias may point elsewhere now) and re-read the store."""
             caller = self._caller(ctx)
+            _single_worker("POST /v1/reload")
             uri = request.model or self.model_uri
             try:
                 scorer = Scorer(
@@ -411,7 +394,12 @@ with _bentoml_quiet():  # the service is built while this module loads
             return SnapshotResponse(request_id=request_id, as_of=iso(as_of), stored=stored)
 
 
-RiskService.add_asgi_middleware(KeyGuard)
+def _authorize(header: str | None, roles: tuple[str, ...], what: str) -> Caller:
+    return bentoml.get_current_service().caller(header, roles, what)
+
+
+RiskService.add_asgi_middleware(KeyGuard, authorize=_authorize)
+quiet_client_errors()
 # The supervisor workbench (issue 7) is served by the same process under /ui; it signs its
 # users in with supervisor or admin keys and reads this service's store and scorer.
 RiskService.mount_asgi_app(
