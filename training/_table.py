@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +94,9 @@ def table_data(
 
 
 def metrics_json(outcome: TrainOutcome) -> dict:
-    """What ``--metrics-out`` writes: test metrics per model, groups, windows, the run."""
+    """What ``--metrics-out`` writes: test metrics per model, groups, windows, the run.
+
+    Undefined figures (no bootstrap interval, a group without events) are ``null``."""
     return {
         "run_id": outcome.run.run_id,
         "model_uri": outcome.run.model_uri,
@@ -102,6 +106,44 @@ def metrics_json(outcome: TrainOutcome) -> dict:
         "calibration": outcome.result.calibration["method"],
         "thresholds": outcome.result.model.thresholds,
     }
+
+
+def _plain_json(value: object) -> object:
+    """``value`` with NaN and infinities as null and numpy scalars as Python numbers, so that
+    strict JSON readers (not only Python's) accept the file."""
+    if isinstance(value, dict):
+        return {str(k): _plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_json(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _writable(path: str | Path) -> Path:
+    """Check (and make the folder of) an output file before the run, so a bad path fails
+    before anything is trained or registered."""
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError(
+            f"expected a file for --metrics-out, got the folder {str(p)!r}; "
+            "give a file name such as metrics.json."
+        )
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"expected --metrics-out in a folder that exists or can be made, got {str(p)!r} "
+            f"({exc.strerror}); choose another path."
+        ) from exc
+    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise ConfigError(
+            f"expected a writable --metrics-out, got {str(p)!r} which cannot be written; "
+            "choose another path."
+        )
+    return p
 
 
 def train_table(
@@ -120,6 +162,7 @@ def train_table(
 ) -> TrainOutcome:
     """Train, evaluate and log a model on a flat labelled table."""
     cfg = config or TrainConfig()
+    out = _writable(metrics_out) if metrics_out is not None else None
     frame = read_table(path)
     data = table_data(frame, label=label, time=time, id=id, drop=drop, group=group)
     result = fit_evaluate(data, cfg, progress)
@@ -135,8 +178,9 @@ def train_table(
         model_name=model_name,
     )
     outcome = TrainOutcome(result, run)
-    if metrics_out is not None:
-        Path(metrics_out).write_text(
-            json.dumps(metrics_json(outcome), indent=1, ensure_ascii=False), encoding="utf-8"
+    if out is not None:
+        text = json.dumps(
+            _plain_json(metrics_json(outcome)), indent=1, ensure_ascii=False, allow_nan=False
         )
+        out.write_text(text, encoding="utf-8")
     return outcome

@@ -79,6 +79,31 @@ def test_train_table_logs_evaluates_and_registers(
     } <= artifacts
 
 
+def test_metrics_out_is_strict_json_and_a_bad_path_fails_first(
+    table_csv: Path, store: str, tmp_path: Path
+) -> None:
+    import mlflow
+
+    args = {"label": "label", "time": "as_of", "id": "case", "drop": ["leak"]}
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    for bad in (blocker / "metrics.json", tmp_path):
+        with pytest.raises(ConfigError, match="--metrics-out"):
+            train_table(table_csv, **args, tracking_uri=store, metrics_out=bad)
+    assert mlflow.MlflowClient(store, store).search_registered_models() == []
+
+    out = tmp_path / "new" / "folder" / "metrics.json"  # made on the way
+    cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
+    train_table(table_csv, **args, config=cfg, tracking_uri=store, metrics_out=out)
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"{token} is not JSON")
+
+    written = json.loads(out.read_text(encoding="utf-8"), parse_constant=refuse)
+    auc = written["metrics"]["lightgbm"]["roc_auc"]
+    assert auc["lo"] is None and auc["hi"] is None and 0.5 < auc["value"] < 1
+
+
 def _wire(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     out = frame[names].copy()
     for c in out.columns:
@@ -181,7 +206,7 @@ def test_a_feature_named_like_a_test_frame_column_is_refused_before_training(
         train_table(path, **args, config=parse_config(FAST), tracking_uri=store)
     import mlflow
 
-    assert mlflow.MlflowClient(store).search_registered_models() == []
+    assert mlflow.MlflowClient(store, store).search_registered_models() == []
     # once renamed as the message says, it trains
     fixed = frame.rename(columns={name: f"{name}_value"})
     cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
