@@ -37,3 +37,41 @@ def test_concurrent_scoring_equals_one_at_a_time(served) -> None:
         .all()
         .all()
     )
+
+
+def test_a_new_persons_grid_counts_in_a_residents_based_population(served, good) -> None:
+    """G2's population is counted from residents (the contract leaves it empty there): a new
+    resident named by grid_id changes its rates; without grid_id it would not."""
+    from riskwarn import load_dataset
+    from riskwarn.features import FeatureBuilder
+
+    dataset = load_dataset(good)
+    model = load_model("models:/riskwarn@champion", tracking_uri=served.tracking_uri)
+    scorer = Scorer(model, dataset)
+    case = {
+        "dispute": {
+            "dispute_id": "D-NEW",
+            "reported_at": "2024-03-10T09:00:00",
+            "grid_id": "G2",
+            "category": "neighbor",
+            "source": "hotline",
+            "threat_reported": False,
+            "violence_reported": False,
+            "weapon_mentioned": False,
+        },
+        "parties": [
+            {"person_id": "P3", "role": "claimant"},
+            {"person_id": "P-NEW", "role": "respondent", "grid_id": "G2", "birth_year": 1990},
+        ],
+    }
+    request = ScoreRequest(case=case, as_of="2024-03-20T12:00:00")
+    [served_row] = scorer.features([scorer.resolve(request, pd.Timestamp.now())])
+    builder, as_of = FeatureBuilder(dataset), pd.Timestamp("2024-03-20T12:00")
+    dispute = {**case["dispute"], "reported_at": pd.Timestamp("2024-03-10T09:00:00")}
+    parties = [{"dispute_id": "D-NEW", **p} for p in case["parties"]]
+    offline = builder.features_for_case(dispute, parties, [], as_of)
+    homeless = [{k: v for k, v in p.items() if k != "grid_id"} for p in parties]
+    without = builder.features_for_case(dispute, homeless, [], as_of)
+    assert pd.Series(served_row).astype(str).equals(pd.Series(offline).astype(str))
+    changed = [n for n in offline if str(offline[n]) != str(without[n])]
+    assert changed and all("grid" in n or "township" in n or "area" in n for n in changed), changed
