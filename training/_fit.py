@@ -212,6 +212,7 @@ def fit_evaluate(
 
     report(progress, 5, steps, "metrics")
     t_test = np.asarray(data.time)[split.test]
+    t_val = np.asarray(data.time)[split.validation]
     topk_groups = t_test if data.topk_by_time else None
     ids_test = np.asarray(data.ids)[split.test]
     metrics = {
@@ -273,6 +274,10 @@ def fit_evaluate(
             "groups": group_report(y_test, risks["lightgbm"], test_tiers, groups_test),
             "calibration": calibration,
             "thresholds_mode": config.tiers.model_dump(),
+            "horizon_days": config.horizon_days,
+            # the last moment any label used in fitting, early stopping, calibration or
+            # tiers can see: the validation window's last snapshot plus one horizon
+            "labels_end": (pd.Timestamp(t_val.max()) + split.gap).isoformat(),
             "tier_shares": shares,
             "tier_warnings": tier_warnings,
             "config_name": config.name,

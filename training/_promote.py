@@ -1,10 +1,15 @@
 """Promotion: the challenger replaces the champion only when it is better on the same test
 window (or when forced), and the reason is written down.
 
-Both models re-score the challenger's test snapshots (stored with its run). Better means a
-higher PR-AUC (what the nightly top lists depend on) with a Brier score no more than 5%
-worse. The decision is logged as a run in the ``riskwarn-promotions`` experiment and as tags
-on the challenger's model version; the old champion keeps the alias ``previous-champion``.
+Both models re-score the challenger's test snapshots (stored with its run), but only those
+the champion never learned from: snapshots dated on or after the champion's ``labels_end``
+(the last moment any label it was fitted, early-stopped or calibrated on can see). A
+champion trained on newer data than the challenger's test window would otherwise be graded
+on its own training labels. Models on another horizon or feature registry version are not
+compared at all. Better means a higher PR-AUC (what the nightly top lists depend on) with a
+Brier score no more than 5% worse. The decision is logged as a run in the
+``riskwarn-promotions`` experiment and as tags on the challenger's model version; the old
+champion keeps the alias ``previous-champion``.
 """
 
 from __future__ import annotations
@@ -27,23 +32,49 @@ from riskwarn.training._tracking import (
 
 BRIER_TOLERANCE = 1.05
 PROMOTIONS = "riskwarn-promotions"
+MIN_COMPARE_EVENTS = 10  # fewer events than this on the shared rows decide nothing
 
 
 @dataclass(frozen=True)
 class PromotionDecision:
-    """What ``promote`` did and why."""
+    """What ``promote`` did and why; ``window`` says which test snapshots were compared."""
 
     promoted: bool
     reason: str
     challenger: str
     champion: str | None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    window: dict[str, str | int] = field(default_factory=dict)
 
 
-def compare(
+def _stamp(model: RiskModel, key: str) -> pd.Timestamp | None:
+    value = model.metadata.get(key)
+    return pd.Timestamp(value) if value else None
+
+
+def comparable(
     challenger: RiskModel, champion: RiskModel, test: pd.DataFrame
-) -> dict[str, dict[str, float]]:
-    """Test metrics (point values) of both models on the same snapshots."""
+) -> tuple[pd.DataFrame, dict[str, str | int]]:
+    """The challenger's test snapshots both models may fairly be scored on, and a summary.
+
+    Raises :class:`ModelMismatchError` (only ``--force`` promotes then) when the models use
+    another horizon or feature registry version, when the champion lacks a feature, or when
+    too few snapshots postdate the labels the champion was trained on.
+    """
+    if champion.registry_version != challenger.registry_version:
+        raise ModelMismatchError(
+            f"expected both models on one feature registry version, got challenger "
+            f"{challenger.registry_version} and champion {champion.registry_version}; use --force "
+            "to promote the challenger anyway."
+        )
+    horizons = (challenger.metadata.get("horizon_days"), champion.metadata.get("horizon_days"))
+    if None in horizons or horizons[0] != horizons[1]:
+        shown = ["unknown" if h is None else f"{h} days" for h in horizons]
+        raise ModelMismatchError(
+            f"expected both models to predict over the same horizon, got challenger "
+            f"{shown[0]} and champion {shown[1]}; their risks answer different questions. "
+            "Retrain one with the other's horizon_days, or use --force to promote anyway."
+        )
     missing = [n for n in champion.feature_names if n not in test.columns]
     if missing:
         raise ModelMismatchError(
@@ -51,19 +82,53 @@ def compare(
             f"got {len(missing)} missing (e.g. {missing[:3]}); the models cannot be compared on "
             "the same window, use --force to promote anyway."
         )
-    if champion.registry_version != challenger.registry_version:
+    time = pd.to_datetime(test["time"])
+    since = _stamp(champion, "labels_end")
+    if since is None:
         raise ModelMismatchError(
-            f"expected both models on one feature registry version, got challenger "
-            f"{challenger.registry_version} and champion {champion.registry_version}; use --force "
-            "to promote the challenger anyway."
+            f"expected the champion (version {champion.version}) to record where its training "
+            "labels end, got a model saved without it; it cannot be compared without risking "
+            "scoring it on its own training labels. Use --force to promote anyway."
         )
-    y = test["label"].to_numpy()
-    groups = test["time"].to_numpy() if challenger.registry_version != "table" else None
+    keep = (time >= since).to_numpy()
+    rows = test.loc[keep].reset_index(drop=True)
+    events = int(rows["label"].sum())
+    window: dict[str, str | int] = {
+        "since": since.isoformat(),
+        "rows": len(rows),
+        "events": events,
+        "test_rows": len(test),
+    }
+    if events < MIN_COMPARE_EVENTS or rows["label"].nunique() < 2:
+        raise ModelMismatchError(
+            f"expected at least {MIN_COMPARE_EVENTS} events among the challenger's test "
+            f"snapshots dated on or after {since:%Y-%m-%d %H:%M:%S}, where the champion's "
+            f"training labels end, got {len(rows)} of {len(test)} snapshots with {events} "
+            f"events (the challenger's test window is {time.min():%Y-%m-%d} to "
+            f"{time.max():%Y-%m-%d}); the champion has seen the rest. Train the challenger "
+            "on data reaching further past the champion's, or use --force to promote anyway."
+        )
+    return rows, window
+
+
+def _scores(
+    challenger: RiskModel, champion: RiskModel, rows: pd.DataFrame
+) -> dict[str, dict[str, float]]:
+    y = rows["label"].to_numpy()
+    groups = rows["time"].to_numpy() if challenger.registry_version != "table" else None
     out = {}
     for name, model in (("challenger", challenger), ("champion", champion)):
-        m = evaluate(y, model.predict_risk(test), groups=groups, n_boot=0)
+        m = evaluate(y, model.predict_risk(rows), groups=groups, n_boot=0)
         out[name] = {k: v["value"] for k, v in m.items()}
     return out
+
+
+def compare(
+    challenger: RiskModel, champion: RiskModel, test: pd.DataFrame
+) -> dict[str, dict[str, float]]:
+    """Test metrics (point values) of both models on the snapshots :func:`comparable` keeps."""
+    rows, _ = comparable(challenger, champion, test)
+    return _scores(challenger, champion, rows)
 
 
 def is_better(metrics: dict[str, dict[str, float]]) -> tuple[bool, str]:
@@ -93,16 +158,25 @@ def promote(
     except ModelNotFoundError:
         champion = None
     metrics: dict[str, dict[str, float]] = {}
+    window: dict[str, str | int] = {}
     if champion is None:
         promoted, reason = True, "no champion yet"
     elif champion.version == challenger.version:
         promoted, reason = False, f"version {challenger.version} is already the champion"
     else:
         try:
-            metrics = compare(
+            for model in (challenger, champion):
+                _backfill(model, client)
+            rows, window = comparable(
                 challenger, champion, download_test_frame(challenger.metadata["run_id"])
             )
+            metrics = _scores(challenger, champion, rows)
             promoted, reason = is_better(metrics)
+            reason += (
+                f" (on {window['rows']} of the challenger's {window['test_rows']} test "
+                f"snapshots, {window['events']} events, dated from {window['since'][:19]} "
+                "when the champion's training labels end)"
+            )
         except ModelMismatchError as exc:
             promoted, reason = False, str(exc)
         if force and not promoted:
@@ -112,10 +186,29 @@ def promote(
             client.set_registered_model_alias(model_name, "previous-champion", champion.version)
         client.set_registered_model_alias(model_name, "champion", challenger.version)
     decision = PromotionDecision(
-        promoted, reason, challenger.version, champion.version if champion else None, metrics
+        promoted,
+        reason,
+        challenger.version,
+        champion.version if champion else None,
+        metrics,
+        window,
     )
     _log(decision, model_name, client)
     return decision
+
+
+def _backfill(model: RiskModel, client) -> None:  # type: ignore[no-untyped-def]
+    """Horizon and label end of a model saved before they were recorded, from its run's
+    parameters and its validation window (the same rule :func:`fit_evaluate` uses)."""
+    meta = model.metadata
+    if meta.get("horizon_days") is None and meta.get("run_id"):
+        value = client.get_run(meta["run_id"]).data.params.get("horizon_days")
+        if value is not None:
+            meta["horizon_days"] = int(value)
+    end = meta.get("windows", {}).get("validation", {}).get("end")
+    if meta.get("labels_end") is None and end and meta.get("horizon_days") is not None:
+        labels_end = pd.Timestamp(end) + pd.Timedelta(days=int(meta["horizon_days"]))
+        meta["labels_end"] = labels_end.isoformat()
 
 
 def _log(decision: PromotionDecision, model_name: str, client) -> None:  # type: ignore[no-untyped-def]
@@ -136,6 +229,7 @@ def _log(decision: PromotionDecision, model_name: str, client) -> None:  # type:
                 "champion_version": decision.champion or "",
                 "promoted": str(decision.promoted).lower(),
                 "reason": decision.reason[:5000],
+                **{f"compared_{k}": str(v) for k, v in decision.window.items()},
             }
         )
         for who, values in decision.metrics.items():

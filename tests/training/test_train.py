@@ -17,7 +17,9 @@ from riskwarn.training import (
     fit_evaluate,
     load_model,
     parse_config,
+    promote,
     score_open,
+    train,
     training_data,
 )
 
@@ -211,6 +213,42 @@ def test_registry_aliases_promotion_and_batch_scoring(
     served = mlflow.pyfunc.load_model("models:/riskwarn@champion").predict(wire)
     np.testing.assert_allclose(served["risk"].to_numpy(), expected, rtol=1e-9)
     assert served["tier"].tolist() == champion.tiers(expected).tolist()
+
+
+def test_promotion_never_grades_a_champion_on_its_own_training_labels(
+    county, county_dir, table, store
+) -> None:  # type: ignore[no-untyped-def]
+    cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
+    everything = build_table(county)
+
+    def fit(t, c=cfg):  # type: ignore[no-untyped-def]
+        return train(county_dir, c, table=t, tracking_uri=store).result.model.metadata
+
+    newest = fit(everything)  # v1: trained on all labels
+    assert newest["horizon_days"] == 90
+    val_end = pd.Timestamp(newest["windows"]["validation"]["end"])
+    assert pd.Timestamp(newest["labels_end"]) == val_end + pd.Timedelta(days=90)
+    assert pd.Timestamp(newest["labels_end"]) <= pd.Timestamp(newest["windows"]["test"]["start"])
+    assert promote(store).promoted
+
+    older = fit(table)  # v2: --train-until 2024-03-31, its test window long before v1's end
+    assert pd.Timestamp(older["windows"]["test"]["end"]) < pd.Timestamp(newest["labels_end"])
+    decision = promote(store)
+    assert not decision.promoted and decision.metrics == {}
+    assert "where the champion's training labels end, got 0 of" in decision.reason
+    assert "--force" in decision.reason
+    assert promote(store, force=True).promoted  # v2 champion now, labels ending 2024-03-31
+
+    fit(everything)  # v3: a challenger trained on newer data than the champion
+    decision = promote(store)
+    assert decision.metrics and decision.window["since"] == older["labels_end"]
+    assert 0 < decision.window["rows"] == decision.window["test_rows"]
+    assert f"on {decision.window['rows']} of the challenger's" in decision.reason
+
+    shorter = parse_config({**FAST, "bootstrap": 0, "baselines": False, "horizon_days": 60})
+    fit(build_table(county, horizon_days=60), shorter)  # v4: another question altogether
+    decision = promote(store)
+    assert not decision.promoted and "same horizon, got challenger 60 days" in decision.reason
 
 
 def champion_features(directory, ids, at):  # type: ignore[no-untyped-def]
