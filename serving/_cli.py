@@ -121,11 +121,13 @@ def serve_env(model: str, db: str | None) -> dict[str, str]:
 
 
 def check_serve(model: str, db: str | None, data: Path | None) -> None:
-    """What ``serve`` checks before it starts: the store (loaded from DATA when given) and
-    that the model exists and matches this code's feature registry."""
+    """What ``serve`` does before it starts: make the store's tables and triggers once here,
+    so that workers starting together do not race to create them; load DATA when given;
+    check that the model exists and matches this code's feature registry."""
     from riskwarn.serving._scorer import check_model
     from riskwarn.training import load_model
 
+    _store(db).close()
     if data is not None:
         load_history(db, data, replace=True)
     check_model(load_model(model, tracking_uri=config.tracking_uri()))
@@ -140,7 +142,14 @@ def serve(
         None, "--data", help="Load this contract dataset into the store first (replacing it)."
     ),
     db: str | None = _DB,
-    workers: int = typer.Option(1, "--workers", help="Worker processes."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help="Worker processes. With more than one, scoring, explanations and snapshots "
+        "work, but ingest and reload are refused: each worker holds its own copy of the "
+        "history.",
+    ),
 ) -> None:
     """Serve risk scores, tiers and reasons over HTTP (BentoML) until stopped."""
     check_serve(model, db, data)

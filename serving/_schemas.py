@@ -194,7 +194,9 @@ class Reason(BaseModel):
 
 class ScoreResult(BaseModel):
     dispute_id: str
-    as_of: str = Field(description="The moment scored, YYYY-MM-DDTHH:MM:SS.")
+    as_of: str = Field(
+        description="The moment scored, YYYY-MM-DDTHH:MM:SS, local time (no zone), as sent."
+    )
     risk: float = Field(description="Calibrated probability of an extreme incident in the horizon.")
     tier: str = Field(description="Tier from the model's thresholds (red, orange, yellow, blue).")
     model_version: str
@@ -214,7 +216,7 @@ class BatchResponse(BaseModel):
 class ExplainResponse(BaseModel):
     request_id: str
     dispute_id: str
-    as_of: str
+    as_of: str = Field(description="The moment explained, YYYY-MM-DDTHH:MM:SS, local time.")
     risk: float
     tier: str
     model_version: str
@@ -277,7 +279,7 @@ class SnapshotRequest(_Strict):
 
 class SnapshotResponse(BaseModel):
     request_id: str
-    as_of: str
+    as_of: str = Field(description="The moment scored, YYYY-MM-DDTHH:MM:SS, local time.")
     stored: int = Field(description="Open disputes scored and stored.")
 
 

@@ -120,3 +120,51 @@ def test_serve_answers_over_http(server: tuple[str, dict[str, str]], served: Ser
     assert httpx.get(f"{url}/metrics").status_code == 401
     metrics = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {keys['scorer']}"})
     assert metrics.status_code == 200 and "bentoml_service_request" in metrics.text
+
+
+@pytest.fixture(scope="module")
+def stale_model(served: Served, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The champion registered again as ``riskwarn@stale``, claiming another feature
+    registry version (as a model trained by an older riskwarn would)."""
+    import json
+
+    import mlflow
+
+    client = mlflow.MlflowClient(served.tracking_uri)
+    version = client.get_model_version_by_alias("riskwarn", "champion").version
+    local = tmp_path_factory.mktemp("stale")
+    mlflow.set_tracking_uri(served.tracking_uri)
+    path = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/riskwarn/{version}", dst_path=str(local)
+        )
+    )
+    [meta] = list(path.glob("artifacts/*/metadata.json"))
+    meta.write_text(json.dumps(json.loads(meta.read_text()) | {"registry_version": "0-old"}))
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(str(path), "model")
+    made = mlflow.register_model(f"runs:/{run.info.run_id}/model", "riskwarn")
+    client.set_registered_model_alias("riskwarn", "stale", made.version)
+    return "models:/riskwarn@stale"
+
+
+def test_serve_refuses_a_model_of_another_registry_in_one_line(
+    served: Served, stale_model: str, tmp_path: Path
+) -> None:
+    env = _env(served, tmp_path / "service.db")
+    result = run(env, "serve", "--model", stale_model, "--port", "1")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "registry" in lines[0] and "0-old" in lines[0] and "retrain" in lines[0]
+
+
+def test_serve_makes_the_store_before_any_worker_starts(served: Served, tmp_path: Path) -> None:
+    """Workers starting together raced to create the tables; serve makes them first."""
+    import sqlalchemy as sa
+
+    db = tmp_path / "service.db"
+    result = run(_env(served, db), "serve", "--model", "models:/riskwarn@nobody", "--port", "1")
+    assert result.returncode == 1
+    tables = set(sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names())
+    assert {"audit_log", "api_keys", "disputes", "actions", "score_snapshots"} <= tables

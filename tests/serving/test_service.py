@@ -420,3 +420,16 @@ def test_a_new_person_may_carry_a_grid_the_store_holds(app: App, served: Served)
     r = app.client.post("/v1/score", json=body, headers=app.keys.header("scorer"))
     assert r.status_code == 404, r.text
     assert r.json()["error"].startswith(f"case.parties[{len(case['parties']) - 1}].grid_id")
+
+
+def test_as_of_defaults_to_now(app: App, served: Served) -> None:
+    import datetime as dt
+
+    [dispute] = _open_ids(served, 1)
+    before = dt.datetime.now().replace(microsecond=0)
+    r = app.client.post(
+        "/v1/score", json={"dispute_id": dispute}, headers=app.keys.header("scorer")
+    )
+    after = dt.datetime.now()
+    assert r.status_code == 200, r.text
+    assert before <= dt.datetime.fromisoformat(r.json()["as_of"]) <= after
