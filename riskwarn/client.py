@@ -6,7 +6,8 @@
     'orange'
 
 Answers are the service's JSON as dicts. Errors come back as riskwarn's own exceptions
-with the service's message: 400/422 :class:`~riskwarn.errors.RequestError`, 401
+with the service's message, which names each field in error and what was expected:
+400/413/422 :class:`~riskwarn.errors.RequestError`, 401
 :class:`~riskwarn.errors.AuthenticationError`, 403
 :class:`~riskwarn.errors.PermissionDeniedError`, 404
 :class:`~riskwarn.errors.UnknownRecordError`.
@@ -56,15 +57,14 @@ def _message(response: httpx.Response) -> str:
         return response.text[:500] or response.reason_phrase
     if not isinstance(body, dict):
         return str(body)[:500]
-    text = str(body.get("error", ""))
+    text = str(body.get("error", ""))  # names each field: "cases[0].top_k: expected ..."
     detail = body.get("detail")
-    if isinstance(detail, list) and detail:
-        parts = [
+    if not text and isinstance(detail, list):  # a service from before errors named fields
+        text = "; ".join(
             f"{'.'.join(str(p) for p in d.get('loc', ()))}: {d.get('msg', '')}"
             for d in detail
             if isinstance(d, dict)
-        ]
-        text = f"{text}: {'; '.join(parts)}" if text else "; ".join(parts)
+        )
     return text or response.reason_phrase
 
 

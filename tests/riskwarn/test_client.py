@@ -62,8 +62,11 @@ def test_errors_come_back_as_riskwarn_errors(
     ids, as_of = _open(served, 1)
     with pytest.raises(UnknownRecordError, match="dispute_id"):
         clients["scorer"].score("NO-SUCH-DISPUTE", as_of=as_of)
-    with pytest.raises(RequestError, match="as_of"):
+    with pytest.raises(RequestError, match="as_of") as info:
         clients["scorer"].score(ids[0], as_of="31/12/2024")
+    assert str(info.value).count("as_of: expected a date") == 1
+    with pytest.raises(RequestError, match=r"top_k: expected less than or equal to 50, got 99$"):
+        clients["scorer"].score(ids[0], top_k=99)
     with pytest.raises(PermissionDeniedError, match="role"):
         clients["scorer"].explain(ids[0])
     stranger = RiskClient("http://testserver", "rwk_0_not-a-key", client=app.client)
