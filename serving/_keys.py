@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from riskwarn.errors import AuthenticationError, PermissionDeniedError, RequestError
-from riskwarn.serving._store import ROLES, Store
+from riskwarn.serving._store import ID_LENGTH, ROLES, Store
 
 _PREFIX = "rwk"
 # A hash nobody's key has, compared against when the key id is unknown, so that an unknown
@@ -48,6 +48,11 @@ def create_key(store: Store, role: str, name: str | None = None) -> tuple[str, s
         raise RequestError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     key_id, key = new_key()
     name = name or f"{role}-{key_id}"
+    if not name.strip() or len(name) > ID_LENGTH or not name.isprintable():
+        raise RequestError(
+            f"--name: expected 1 to {ID_LENGTH} printable characters (it goes into the audit "
+            f"log), got {name[:40]!r}"
+        )
     if name in store.key_names():
         raise RequestError(
             f"a key named {name!r} exists already; choose another --name or revoke it first"

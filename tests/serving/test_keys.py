@@ -62,3 +62,10 @@ def test_the_header_must_carry_a_bearer_key(header: str | None) -> None:
 def test_bearer_key_reads_the_key() -> None:
     assert bearer_key("Bearer rwk_1_abc ") == "rwk_1_abc"
     assert bearer_key("bearer rwk_1_abc") == "rwk_1_abc"
+
+
+@pytest.mark.parametrize("name", ["k" * 129, "a\x00b", "tab\tname", " "])
+def test_a_key_name_the_audit_log_cannot_keep_is_refused(store: Store, name: str) -> None:
+    with pytest.raises(RequestError, match="--name: expected 1 to 128 printable"):
+        create_key(store, "scorer", name)
+    assert store.list_keys() == []
