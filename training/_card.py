@@ -3,6 +3,8 @@ windows, metrics with intervals beside the baselines, group results, calibration
 
 from __future__ import annotations
 
+import pandas as pd
+
 from riskwarn.training._config import TrainConfig
 
 METRIC_LABELS = {
@@ -89,11 +91,21 @@ def model_card(
     w = metadata["windows"]
     cal = metadata["calibration"]
     base = metadata["base_rate"]
+    horizon = pd.Timedelta(days=config.horizon_days)
     window_rows = "\n".join(
-        f"| {part} | {w[part]['start'][:10]} | {w[part]['end'][:10]} | {w[part]['rows']} "
+        f"| {part} | {w[part]['start'][:10]} | {w[part]['end'][:10]} "
+        f"| {(pd.Timestamp(w[part]['end']) + horizon):%Y-%m-%d} | {w[part]['rows']} "
         f"| {w[part].get('events', '?')} |"
         for part in ("train", "validation", "test")
     )
+    until = metadata.get("train_until")
+    cut = (
+        f"data dated on or before {until} (`--train-until`), and only snapshots whose "
+        "horizon ends by then"
+        if until
+        else "all labelled snapshots in the dataset (no `--train-until`)"
+    )
+    labels_end = metadata.get("labels_end", "?")
     registry = metadata.get("registry_version", "?")
     curve = "\n".join(
         f"| {p['predicted']:.4f} | {p['observed']:.4f} | {p['n']} |" for p in cal["test_points"]
@@ -136,12 +148,18 @@ a person reviews every case, may raise a tier, and records why.
 
 ## Data and windows
 Dataset: `{dataset}` (digest `{digest}`); feature registry `{registry}`;
-{params["n_features"]} features. Windows by snapshot date, one horizon ({config.horizon_days}
-days) apart so no label window straddles two parts:
+{params["n_features"]} features. Trained on {cut}. Horizon: {config.horizon_days} days
+(a snapshot's label is whether an incident follows within that time). Windows by snapshot
+date, one horizon apart so no label window straddles two parts; a window's labels reach
+one horizon past its last snapshot:
 
-| window | first as_of | last as_of | rows | events |
-|---|---|---|---|---|
+| window | first as_of | last as_of | labels end | rows | events |
+|---|---|---|---|---|---|
 {window_rows}
+
+Every label the model was fitted, early-stopped, calibrated and tiered on ends by
+**{labels_end}**; `riskwarn promote` compares it with a challenger only on snapshots dated
+from then on.
 
 Event rate: train {base["train"]:.4f}, test {base["test"]:.4f}.
 

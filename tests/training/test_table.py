@@ -62,7 +62,9 @@ def test_train_table_logs_evaluates_and_registers(
     frame = pd.read_csv(table_csv).head(50)
     np.testing.assert_allclose(loaded.predict_risk(frame), model.predict_risk(frame))
     assert loaded.metadata["run_id"] == outcome.run.run_id
-    assert "Must not be used for" in loaded.metadata["model_card"]
+    card = loaded.metadata["model_card"]
+    assert "Must not be used for" in card and "Horizon: 90 days" in card
+    assert "| window | red | orange | yellow | blue |" in card and "| test |" in card
 
     import mlflow
 

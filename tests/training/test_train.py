@@ -233,6 +233,10 @@ def test_promotion_never_grades_a_champion_on_its_own_training_labels(
 
     older = fit(table)  # v2: --train-until 2024-03-31, its test window long before v1's end
     assert pd.Timestamp(older["windows"]["test"]["end"]) < pd.Timestamp(newest["labels_end"])
+    card = older["model_card"]
+    assert "data dated on or before 2024-03-31T23:59:59" in card and "Horizon: 90 days" in card
+    assert f"ends by\n**{older['labels_end']}**" in card and "| labels end |" in card
+    assert "no `--train-until`" in newest["model_card"]
     decision = promote(store)
     assert not decision.promoted and decision.metrics == {}
     assert "where the champion's training labels end, got 0 of" in decision.reason
