@@ -200,7 +200,8 @@ _RULES = [
     " `connected_components`, `core_number` and `pagerank` (PageRank to within 0.001 after"
     " the scaling below), which `tests/features/test_graph.py` checks on random graphs and"
     " on a simulated county, as it checks the sweep against a graph rebuilt per date."
-    " networkx itself would take about 18 s per date for 100,000 people"
+    " networkx itself takes about 9 s per date for the three graphs of 100,000 people, the"
+    " scipy measures about 0.2 s"
     " (`benchmarks/features_bench.py` prints both).",
     "- **Own case excluded.** Counts of other disputes, pairs, open disputes nearby and"
     " neighbours exclude the dispute itself, and hops are measured from the set of its"
