@@ -88,6 +88,8 @@ def model_card(
     thresholds: dict[str, float],
 ) -> str:
     """Markdown model card from a training run's results."""
+    from riskwarn.training._pyfunc import requirement_note
+
     w = metadata["windows"]
     cal = metadata["calibration"]
     base = metadata["base_rate"]
@@ -203,6 +205,11 @@ risk against observed rate (calibration by group), and in the false positive rat
 
 By group (top three per level, mean absolute SHAP):
 {by_group}
+
+## Using the model
+The MLflow model (`riskwarn` pyfunc) takes the feature frame and returns `risk` and `tier`;
+its MLmodel file names the feature registry, horizon, thresholds and where the training
+labels end. Loading it needs {requirement_note()}
 
 ## Limits
 - Extreme incidents are rare: the test window holds {w["test"].get("events", "?")} events, so

@@ -100,13 +100,15 @@ def _signature(example: pd.DataFrame, infer):  # type: ignore[no-untyped-def]
 
 def pip_requirements() -> list[str]:
     """What the pyfunc needs, pinned to the versions that trained it. Given explicitly so
-    MLflow does not probe imports in a subprocess (seconds per run); riskwarn itself must
-    be importable where the model is served (``--env-manager local``)."""
+    MLflow does not probe imports in a subprocess (seconds per run). riskwarn itself must
+    be importable where the model is loaded, and is left out on purpose: it is not on PyPI
+    (see :func:`riskwarn.training._pyfunc.requirement_note`, also in the MLmodel metadata
+    and the model card)."""
     from importlib.metadata import version
 
     return [
         f"{pkg}=={version(pkg)}"
-        for pkg in ("mlflow", "lightgbm", "numpy", "pandas", "scikit-learn", "pyarrow")
+        for pkg in ("mlflow", "lightgbm", "numpy", "pandas", "scipy", "scikit-learn", "pyarrow")
     ]
 
 
@@ -157,7 +159,8 @@ def log_training(
     from mlflow.models import infer_signature
 
     from riskwarn.training._plots import make_plots
-    from riskwarn.training._pyfunc import RiskPyfunc
+    from riskwarn.training._pyfunc import CODE as PYFUNC_CODE
+    from riskwarn.training._pyfunc import mlmodel_metadata
 
     uri = connect(tracking_uri)
     experiment_id = ensure_experiment(uri, experiment)
@@ -242,7 +245,8 @@ def log_training(
         signature = _signature(example, infer_signature)
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=RiskPyfunc(),
+            python_model=str(PYFUNC_CODE),
+            metadata=mlmodel_metadata(model, config.name, digest),
             artifacts={BUNDLE: str(bundle)},
             signature=signature,
             input_example=example,

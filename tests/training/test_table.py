@@ -68,6 +68,17 @@ def test_train_table_logs_evaluates_and_registers(
 
     import mlflow
 
+    # the MLmodel file describes the model; the model is logged as code, not pickled
+    info = mlflow.models.get_model_info("models:/riskwarn-table@challenger")
+    assert info.metadata["registry_version"] == "table"
+    assert info.metadata["thresholds"] == pytest.approx(loaded.thresholds)
+    assert info.metadata["horizon_days"] == 90
+    assert info.metadata["labels_end"] == loaded.metadata["labels_end"]
+    assert "riskwarn package" in info.metadata["requires"]
+    assert "riskwarn package" in card
+    model_files = {f.path for f in mlflow.artifacts.list_artifacts(info.model_uri)}
+    assert "MLmodel" in model_files and "_pyfunc_code.py" in model_files
+    assert not [f for f in model_files if f.endswith(".pkl")], model_files
     pyfunc = mlflow.pyfunc.load_model("models:/riskwarn-table@challenger")
     served = pyfunc.predict(_wire(frame, loaded.feature_names))
     np.testing.assert_allclose(served["risk"].to_numpy(), loaded.predict_risk(frame))
