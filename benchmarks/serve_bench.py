@@ -218,7 +218,7 @@ def run(args: argparse.Namespace) -> dict:
     model = load_model(args.model, tracking_uri=state["tracking"])
     picked = cases(dataset, args.cases, args.seed)
     score_bodies = [
-        json.dumps({"dispute_id": d, "as_of": f"{t:%Y-%m-%d}", "top_k": 5}).encode()
+        json.dumps({"dispute_id": d, "as_of": f"{t:%Y-%m-%dT%H:%M:%S}", "top_k": 5}).encode()
         for d, t in zip(picked["dispute_id"], picked["as_of"], strict=True)
     ]
     mlflow_bodies = feature_payloads(dataset, picked, model)

@@ -40,8 +40,10 @@ def _free_port() -> int:
 @contextmanager
 def cluster(bin_dir: Path) -> Iterator[str]:
     """A running cluster; yields a SQLAlchemy URL of its ``postgres`` database."""
-    root = Path(tempfile.mkdtemp(prefix="riskwarn-pg-"))
     as_root = os.geteuid() == 0
+    # As root the server runs as `postgres`, which must reach the folder: /tmp, not a
+    # TMPDIR that only root may enter.
+    root = Path(tempfile.mkdtemp(prefix="riskwarn-pg-", dir="/tmp" if as_root else None))
     prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
     if as_root:
         shutil.chown(root, "postgres")
