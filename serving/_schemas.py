@@ -195,7 +195,7 @@ class Reason(BaseModel):
 class ScoreResult(BaseModel):
     dispute_id: str
     as_of: str = Field(
-        description="The moment scored, YYYY-MM-DDTHH:MM:SS, local time; now if the request gave none."
+        description="The moment scored, YYYY-MM-DDTHH:MM:SS, local time; now if none was sent."
     )
     risk: float = Field(description="Calibrated probability of an extreme incident in the horizon.")
     tier: str = Field(description="Tier from the model's thresholds (red, orange, yellow, blue).")
