@@ -215,7 +215,10 @@ def score(
     ),
     out: Path = typer.Option(..., "--out", help="CSV file to write."),
     model: str = typer.Option(
-        "models:/riskwarn@champion", "--model", help="Model URI (alias or version)."
+        "models:/riskwarn@champion",
+        "--model",
+        help="Model URI: models:/NAME@ALIAS, models:/NAME/VERSION, or runs:/RUN_ID/model for "
+        "a run's unregistered model (e.g. from `experiment run`).",
     ),
     tracking_uri: str | None = _TRACKING,
     lang: str = typer.Option("zh", "--lang", help="Language of the reasons: zh or en."),
@@ -250,7 +253,12 @@ def experiment_run(
     train_until: str | None = _UNTIL,
     tracking_uri: str | None = _TRACKING,
     register: bool = typer.Option(
-        False, "--register", help="Also register each model (alias challenger)."
+        False,
+        "--register",
+        help="Register the one config with the best validation Brier score (calibrated, "
+        "cross-validated on the validation window; never the test window) as 'riskwarn' with "
+        "alias 'challenger'. The other runs stay unregistered; score any of them with "
+        "--model runs:/RUN_ID/model.",
     ),
 ) -> None:
     """Run each config on one dataset and print a comparison table (runs in MLflow experiment
@@ -277,4 +285,13 @@ def experiment_run(
         table.add_column(col, justify="left" if col == "config" else "right")
     for row in frame.itertuples(index=False):
         table.add_row(*[str(v) for v in row])
-    _console().print(table)
+    console = _console()
+    console.print(table)
+    for r in runs:
+        run = r.outcome.run
+        registered = (
+            f"  registered as version {run.model_version} ({run.model_uri}), alias 'challenger'"
+            if run.model_version
+            else ""
+        )
+        console.print(f"{r.config.name}: runs:/{run.run_id}/model{registered}")

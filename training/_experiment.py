@@ -2,12 +2,14 @@
 
 Snapshots and features are built once per (every, horizon) and shared, so an ablation
 differs from the full model only in what its config says. Runs land in the MLflow
-experiment ``riskwarn-experiments``; they are registered only when asked.
+experiment ``riskwarn-experiments``, each model loadable as ``runs:/RUN_ID/model``. When
+asked to register, only the config with the best validation score is registered (alias
+``challenger``); the test window plays no part in that choice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +17,7 @@ import pandas as pd
 from riskwarn._progress import Progress
 from riskwarn.training._config import TrainConfig
 from riskwarn.training._table import TrainOutcome
+from riskwarn.training._tracking import MODEL_NAME, register_run
 from riskwarn.training._train import SnapshotTable, build_table, load, train
 
 EXPERIMENTS = "riskwarn-experiments"
@@ -37,7 +40,10 @@ def run_experiments(
     register: bool = False,
     progress: Progress | None = None,
 ) -> list[ExperimentRun]:
-    """Train every config on the dataset in ``path``; one MLflow run each."""
+    """Train every config on the dataset in ``path``; one MLflow run each.
+
+    ``register``: register the one model with the lowest :func:`validation_brier` as
+    ``riskwarn`` (alias ``challenger``), not one version per config."""
     dataset = load(path)
     tables: dict[tuple[int, int], SnapshotTable] = {}
     runs = []
@@ -55,13 +61,28 @@ def run_experiments(
             path,
             cfg,
             tracking_uri=tracking_uri,
-            register=register,
+            register=False,
             experiment=EXPERIMENTS,
             table=tables[key],
             progress=progress,
         )
         runs.append(ExperimentRun(cfg, outcome))
+    if register and runs:
+        i = min(range(len(runs)), key=lambda k: validation_brier(runs[k]))
+        best = runs[i]
+        logged = register_run(
+            best.outcome.run, best.outcome.result.model, best.config.name, model_name=MODEL_NAME
+        )
+        runs[i] = ExperimentRun(best.config, replace(best.outcome, run=logged))
     return runs
+
+
+def validation_brier(run: ExperimentRun) -> float:
+    """Brier score of the calibrated model on its validation window, cross-validated over
+    the calibrator (the figure calibration was chosen by); comparable across configs that
+    re-weight classes differently, and blind to the test window."""
+    cal = run.outcome.result.calibration
+    return float(cal["cv_brier"][cal["method"]])
 
 
 def _ci(d: dict[str, float]) -> str:
@@ -79,6 +100,7 @@ def comparison(runs: list[ExperimentRun]) -> pd.DataFrame:
                 "config": r.config.name,
                 "features": r.outcome.result.params["n_features"],
                 "trees": r.outcome.result.params["best_iteration"],
+                "val Brier": f"{validation_brier(r):.5f}",
                 "test events": r.outcome.result.windows["test"].get("events", 0),
                 "ROC-AUC": _ci(lg["roc_auc"]),
                 "PR-AUC": _ci(lg["pr_auc"]),

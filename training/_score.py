@@ -77,7 +77,7 @@ def score_open(
             "as_of": _moment(t),
             "risk": risk,
             "tier": model.tiers(risk),
-            "model_version": model.version,
+            "model_version": model.version or model.uri,  # runs:/... when unregistered
         }
     )
     for k in range(3):

@@ -29,6 +29,7 @@ MODEL_NAME = "riskwarn"
 EXPERIMENT = "riskwarn"
 TEST_ARTIFACT = "evaluation/test.parquet"
 _URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
+_LOGGED = re.compile(r"^(runs:/[0-9A-Za-z]+/.+|models:/m-[0-9a-f]+)$")  # not registered
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
@@ -183,6 +184,10 @@ def log_training(
         mlflow.log_params({**_flat_params(config, result.params), "dataset_digest": digest})
         mlflow.log_dict(config.model_dump(mode="json"), "config.json")
         mlflow.log_metrics(_metric_values(result.metrics))
+        cal = result.calibration
+        # the calibrated model's validation score (cross-validated over the calibrator);
+        # `experiment run --register` picks the config to register by it
+        mlflow.log_metric("validation_brier", float(cal["cv_brier"][cal["method"]]))
         if result.search:
             mlflow.log_dict({"trials": result.search}, "search.json")
         report(progress, 1, steps, "plots")
@@ -243,7 +248,7 @@ def log_training(
         bundle = model.save(work / BUNDLE)
         example = _example(test.head(5), model)
         signature = _signature(example, infer_signature)
-        info = mlflow.pyfunc.log_model(
+        mlflow.pyfunc.log_model(
             name="model",
             python_model=str(PYFUNC_CODE),
             metadata=mlmodel_metadata(model, config.name, digest),
@@ -251,26 +256,33 @@ def log_training(
             signature=signature,
             input_example=example,
             pip_requirements=pip_requirements(),
-            registered_model_name=model_name if register else None,
         )
-        version = (
-            str(info.registered_model_version)
-            if register and info.registered_model_version
-            else None
-        )
-        if version is not None:
-            client = mlflow.MlflowClient()
-            client.set_registered_model_alias(model_name, "challenger", version)
-            client.set_model_version_tag(model_name, version, "run_id", run.info.run_id)
-            client.set_model_version_tag(
-                model_name, version, "registry_version", model.registry_version
-            )
-            client.set_model_version_tag(model_name, version, "config", config.name)
-            mlflow.set_tag("riskwarn.model_version", version)
         report(progress, 4, steps, "done")
-    model.version = version or ""
-    model.uri = f"models:/{model_name}/{version}" if version else info.model_uri
-    return LoggedRun(run.info.run_id, experiment_id, uri, version, model.uri)
+    logged = LoggedRun(run.info.run_id, experiment_id, uri, None, f"runs:/{run.info.run_id}/model")
+    model.version, model.uri = "", logged.model_uri
+    if register:
+        logged = register_run(logged, model, config.name, model_name=model_name)
+    return logged
+
+
+def register_run(
+    logged: LoggedRun, model: RiskModel, config_name: str, *, model_name: str = MODEL_NAME
+) -> LoggedRun:
+    """Register a logged run's model as ``model_name``, give the new version the alias
+    ``challenger`` and tag it; returns the run with its version."""
+    import mlflow
+
+    connect(logged.tracking_uri)
+    mv = mlflow.register_model(logged.model_uri, model_name)
+    version = str(mv.version)
+    client = mlflow.MlflowClient()
+    client.set_registered_model_alias(model_name, "challenger", version)
+    client.set_model_version_tag(model_name, version, "run_id", logged.run_id)
+    client.set_model_version_tag(model_name, version, "registry_version", model.registry_version)
+    client.set_model_version_tag(model_name, version, "config", config_name)
+    client.set_tag(logged.run_id, "riskwarn.model_version", version)
+    model.version, model.uri = version, f"models:/{model_name}/{version}"
+    return LoggedRun(logged.run_id, logged.experiment_id, logged.tracking_uri, version, model.uri)
 
 
 def resolve_version(uri: str) -> tuple[str, str]:
@@ -281,8 +293,8 @@ def resolve_version(uri: str) -> tuple[str, str]:
     m = _URI.match(uri)
     if m is None:
         raise ConfigError(
-            f"expected a model URI like 'models:/riskwarn@champion' or 'models:/riskwarn/3', "
-            f"got {uri!r}."
+            f"expected a model URI like 'models:/riskwarn@champion', 'models:/riskwarn/3' or "
+            f"'runs:/RUN_ID/model', got {uri!r}."
         )
     name = m["name"]
     client = mlflow.MlflowClient()
@@ -303,23 +315,36 @@ def resolve_version(uri: str) -> tuple[str, str]:
 def load_model(
     uri: str = "models:/riskwarn@champion", tracking_uri: str | None = None
 ) -> RiskModel:
-    """Load a registered model (by alias or version) as a :class:`RiskModel`.
+    """Load a model as a :class:`RiskModel`: a registered one by alias or version
+    (``models:/riskwarn@champion``, ``models:/riskwarn/3``), or one a run logged without
+    registering it (``runs:/RUN_ID/model``, as ``experiment run`` prints; or MLflow's own
+    ``models:/m-ID``). An unregistered model's ``version`` is empty; its ``uri`` names it.
 
     Raises :class:`~riskwarn.errors.ModelNotFoundError` when nothing stands behind ``uri``.
     """
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     connect(tracking_uri)
-    name, version = resolve_version(uri)
+    if _LOGGED.match(uri):
+        source, version = uri, ""
+    else:
+        name, version = resolve_version(uri)
+        source = f"models:/{name}/{version}"
     with tempfile.TemporaryDirectory(prefix="riskwarn-model-") as local:
-        path = mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{name}/{version}", dst_path=local
-        )
+        try:
+            path = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=local)
+        except (MlflowException, OSError) as exc:
+            raise ModelNotFoundError(
+                f"expected a logged model behind {uri!r}, got none in the tracking store "
+                f"{mlflow.get_tracking_uri()!r} ({exc}); check the run id (`riskwarn experiment "
+                "run` prints it), or pass --tracking-uri."
+            ) from exc
         bundle = Path(path) / "artifacts" / BUNDLE
         if not bundle.is_dir():
             raise ModelNotFoundError(
-                f"expected a riskwarn model bundle in {uri!r} (version {version}), got an MLflow "
-                "model without one; register models with `riskwarn train`."
+                f"expected a riskwarn model bundle in {uri!r} (version {version or '-'}), got an "
+                "MLflow model without one; log models with `riskwarn train`."
             )
         return RiskModel.load(bundle, version=version, uri=uri)
 

@@ -285,3 +285,39 @@ def test_experiment_run_compares_configs(county_dir, store, tmp_path, monkeypatc
     runs = mlflow.search_runs(experiment_names=["riskwarn-experiments"], output_format="list")
     assert sorted(r.data.tags["riskwarn.config"] for r in runs) == ["case_only", "no_graph"]
     assert mlflow.MlflowClient().search_registered_models() == []
+
+    # an unregistered run's model scores by its runs:/ URI, which the command prints
+    uri = f"runs:/{runs[0].info.run_id}/model"
+    assert uri in out
+    model = load_model(uri, tracking_uri=store)
+    assert model.version == "" and model.uri == uri
+    csv = tmp_path / "by-run.csv"
+    cli("score", str(county_dir), "--as-of", "2024-06-30", "--out", str(csv), "--model", uri)
+    assert (pd.read_csv(csv)["model_version"] == uri).all()
+    found = mlflow.search_logged_models([runs[0].info.experiment_id], output_format="list")
+    logged = found[0].model_uri  # MLflow's own models:/m-... URI
+    assert load_model(logged, tracking_uri=store).feature_names
+    with pytest.raises(ModelNotFoundError, match="runs:/0123abc/model"):
+        load_model("runs:/0123abc/model", tracking_uri=store)
+
+    # --register: one version, of the config with the best validation score
+    out = cli(
+        "experiment",
+        "run",
+        *configs,
+        "--data",
+        str(county_dir),
+        "--register",
+        "--tracking-uri",
+        store,
+    )
+    client = mlflow.MlflowClient()
+    versions = client.search_model_versions("name='riskwarn'")
+    assert len(versions) == 1 and "registered as version 1" in out
+    latest = mlflow.search_runs(
+        experiment_names=["riskwarn-experiments"], output_format="list", max_results=2
+    )
+    brier = {r.data.tags["riskwarn.config"]: r.data.metrics["validation_brier"] for r in latest}
+    best = min(brier, key=brier.__getitem__)
+    assert versions[0].tags["config"] == best
+    assert load_model("models:/riskwarn@challenger", tracking_uri=store).version == "1"
