@@ -273,7 +273,7 @@ def register_run(
     import mlflow
 
     connect(logged.tracking_uri)
-    mv = mlflow.register_model(logged.model_uri, model_name)
+    mv = mlflow.register_model(_logged_model_uri(logged), model_name)
     version = str(mv.version)
     client = mlflow.MlflowClient()
     client.set_registered_model_alias(model_name, "challenger", version)
@@ -283,6 +283,16 @@ def register_run(
     client.set_tag(logged.run_id, "riskwarn.model_version", version)
     model.version, model.uri = version, f"models:/{model_name}/{version}"
     return LoggedRun(logged.run_id, logged.experiment_id, logged.tracking_uri, version, model.uri)
+
+
+def _logged_model_uri(logged: LoggedRun) -> str:
+    """MLflow's own ``models:/m-ID`` for a run's model (registering by ``runs:/`` works but
+    makes MLflow warn that the run holds no artifacts at that path)."""
+    import mlflow
+
+    outputs = mlflow.get_run(logged.run_id).outputs
+    ids = [o.model_id for o in outputs.model_outputs] if outputs else []
+    return f"models:/{ids[-1]}" if ids else logged.model_uri
 
 
 def resolve_version(uri: str) -> tuple[str, str]:
