@@ -2,7 +2,8 @@
 then the same pipeline as any table, logged and registered in MLflow.
 
 ``train_until`` keeps the model from its own future: the dataset is cut at that date
-(``Dataset.cut``) and only snapshots whose label horizon ends on or before it are used.
+(``Dataset.cut``) and only snapshots whose label horizon ends on or before it are used. A
+bare date (``"2024-06-30"``) means the end of that day, 23:59:59, for both rules.
 """
 
 from __future__ import annotations
