@@ -59,18 +59,18 @@ def history_load(
 
 @history.command("snapshot")
 def history_snapshot(
-    as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD[THH:MM:SS]; default now."),
+    as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (the end of that day) or YYYY-MM-DDTHH:MM:SS; default now."),
     model: str = _MODEL,
     db: str | None = _DB,
 ) -> None:
     """Score every dispute open at AS_OF and store the scores (the queue reads them)."""
-    from riskwarn.serving._schemas import parse_stamp
+    from riskwarn.serving._schemas import parse_as_of
     from riskwarn.serving._scorer import Scorer
     from riskwarn.serving._service import take_snapshot
     from riskwarn.training import load_model
 
     store = _store(db)
-    when = parse_stamp(as_of) if as_of else dt.datetime.now()
+    when = parse_as_of(as_of) if as_of else dt.datetime.now()
     scorer = Scorer(load_model(model, tracking_uri=config.tracking_uri()), store.read_dataset())
     stamp, stored = take_snapshot(scorer, store, when)
     typer.echo(f"stored {stored} scores as of {stamp:%Y-%m-%dT%H:%M:%S}")

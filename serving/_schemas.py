@@ -51,6 +51,17 @@ def parse_stamp(value: object) -> dt.datetime:
     return stamp
 
 
+def parse_as_of(value: object) -> dt.datetime:
+    """The moment to score at: a bare date means the end of that day (23:59:59).
+
+    The same rule as ``riskwarn score --as-of`` and ``riskwarn train --train-until``: rows
+    dated during the day count as known, so the service and the nightly list agree.
+    """
+    stamp = parse_stamp(value)
+    bare = isinstance(value, str) and len(value) == len("YYYY-MM-DD")
+    return stamp + dt.timedelta(hours=23, minutes=59, seconds=59) if bare else stamp
+
+
 Stamp = Annotated[
     dt.datetime,
     BeforeValidator(parse_stamp),
@@ -59,7 +70,20 @@ Stamp = Annotated[
             "type": "string",
             "pattern": _STAMP_PATTERN,
             "examples": ["2025-03-01", "2025-03-01T09:30:00"],
-            "description": "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, local time, no zone.",
+            "description": "YYYY-MM-DD (midnight) or YYYY-MM-DDTHH:MM:SS, local time, no zone.",
+        }
+    ),
+]
+AsOf = Annotated[
+    dt.datetime,
+    BeforeValidator(parse_as_of),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _STAMP_PATTERN,
+            "examples": ["2025-03-01", "2025-03-01T09:30:00"],
+            "description": "YYYY-MM-DD (the end of that day, 23:59:59) or "
+            "YYYY-MM-DDTHH:MM:SS, local time, no zone.",
         }
     ),
 ]
@@ -143,7 +167,7 @@ class ScoreRequest(_Strict):
 
     dispute_id: Id | None = Field(default=None, description="A dispute the store knows.")
     case: CaseIn | None = Field(default=None, description="A case that is not stored.")
-    as_of: Stamp | None = Field(default=None, description="Score as of this moment; now if empty.")
+    as_of: AsOf | None = Field(default=None, description="Score as of this moment; now if empty.")
     top_k: int = Field(default=5, ge=0, le=50, description="How many reasons to return.")
 
     @model_validator(mode="after")
@@ -166,7 +190,7 @@ class BatchRequest(_Strict):
 class ExplainRequest(_Strict):
     dispute_id: Id | None = Field(default=None, description="A dispute the store knows.")
     case: CaseIn | None = Field(default=None, description="A case that is not stored.")
-    as_of: Stamp | None = Field(
+    as_of: AsOf | None = Field(
         default=None, description="Explain as of this moment; now if empty."
     )
 
@@ -272,7 +296,7 @@ class ReloadResponse(BaseModel):
 
 
 class SnapshotRequest(_Strict):
-    as_of: Stamp | None = Field(
+    as_of: AsOf | None = Field(
         default=None, description="Score open disputes as of; now if empty."
     )
 

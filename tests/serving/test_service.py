@@ -15,10 +15,15 @@ def _as_of(served: Served) -> str:
     return served.dataset.end.strftime("%Y-%m-%d")
 
 
+def _moment(served: Served) -> pd.Timestamp:
+    """What a bare as_of date means: the end of that day, as in `riskwarn score`."""
+    return pd.Timestamp(_as_of(served)) + pd.Timedelta(hours=23, minutes=59, seconds=59)
+
+
 def _open_ids(served: Served, n: int) -> list[str]:
     from riskwarn.features import open_disputes
 
-    return open_disputes(served.dataset, pd.Timestamp(_as_of(served)))[:n]
+    return open_disputes(served.dataset, _moment(served))[:n]
 
 
 def test_score_a_stored_dispute_and_audit_it(app: App, served: Served) -> None:
@@ -30,7 +35,7 @@ def test_score_a_stored_dispute_and_audit_it(app: App, served: Served) -> None:
     )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["dispute_id"] == dispute and body["as_of"] == f"{_as_of(served)}T00:00:00"
+    assert body["dispute_id"] == dispute and body["as_of"] == f"{_as_of(served)}T23:59:59"
     assert 0.0 <= body["risk"] <= 1.0 and body["tier"] in TIER_ORDER
     model = load_model(tracking_uri=served.tracking_uri)
     assert body["model_version"] == model.version
@@ -46,7 +51,7 @@ def test_score_a_stored_dispute_and_audit_it(app: App, served: Served) -> None:
         body["risk"],
     )
     assert entry["model_version"] == model.version
-    assert entry["as_of"] == pd.Timestamp(_as_of(served)).to_pydatetime()
+    assert entry["as_of"] == _moment(served).to_pydatetime()
 
 
 def _case_of(served: Served, dispute: str, as_of: str) -> dict:
@@ -336,7 +341,7 @@ def test_reload_and_snapshot(app: App, served: Served) -> None:
     stored = r.json()["stored"]
     from riskwarn.features import open_disputes
 
-    assert stored == len(open_disputes(app.store.read_dataset(), pd.Timestamp(_as_of(served))))
+    assert stored == len(open_disputes(app.store.read_dataset(), _moment(served)))
     latest = app.store.latest_snapshots()
     assert len(latest) == stored and all(s["tier"] in TIER_ORDER for s in latest)
     r = app.client.post(
