@@ -59,7 +59,11 @@ def history_load(
 
 @history.command("snapshot")
 def history_snapshot(
-    as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (the end of that day) or YYYY-MM-DDTHH:MM:SS; default now."),
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="YYYY-MM-DD (the end of that day) or YYYY-MM-DDTHH:MM:SS; default now.",
+    ),
     model: str = _MODEL,
     db: str | None = _DB,
 ) -> None:
