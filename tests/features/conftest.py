@@ -1,14 +1,11 @@
 """Small random contract datasets for the feature tests, and later rows drawn by hypothesis.
 
-Only public names: the contract's enums are read from docs/contract.md, the contract as
-users see it.
+Only public names: the contract's enums come from ``riskwarn.CONTRACT_TABLES``.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,24 +13,17 @@ import pandas as pd
 import pytest
 from hypothesis import strategies as st
 
-from riskwarn import Dataset
-
-CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "contract.md"
+from riskwarn import CONTRACT_TABLES, Dataset
 
 
 def contract_enums() -> dict[tuple[str, str], tuple[str, ...]]:
-    """``(table, column)``: the values of every enum column in docs/contract.md."""
-    enums: dict[tuple[str, str], tuple[str, ...]] = {}
-    table = ""
-    for line in CONTRACT.read_text(encoding="utf-8").splitlines():
-        heading = re.match(r"### (\w+)", line)
-        if heading:
-            table = heading.group(1)
-            continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if table and len(cells) >= 2 and cells[1].startswith("enum "):
-            enums[(table, cells[0])] = tuple(re.findall(r"`([^`]+)`", cells[1]))
-    return enums
+    """``(table, column)``: the values of every enum column of the contract."""
+    return {
+        (name, col.name): col.enum
+        for name, table in CONTRACT_TABLES.items()
+        for col in table.columns
+        if col.type == "enum"
+    }
 
 
 ENUMS = contract_enums()
