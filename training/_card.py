@@ -131,6 +131,11 @@ def model_card(
         if tiers.mode == "capacity"
         else f"by probability: red ≥ {tiers.red}, orange ≥ {tiers.orange}, yellow ≥ {tiers.yellow}"
     )
+    intervals = (
+        " (95% bootstrap intervals over disputes)"
+        if config.bootstrap
+        else " (no intervals: `bootstrap = 0` in the config)"
+    )
     return f"""# Model card: riskwarn `{config.name}`
 
 ## Intended use
@@ -182,7 +187,7 @@ the ties allow):
 {shares_markdown(metadata.get("tier_shares", {}))}
 {"".join(f"{chr(10)}**Warning:** {w}" for w in metadata.get("tier_warnings", []))}
 
-## Test metrics (95% bootstrap intervals over disputes)
+## Test metrics{intervals}
 {metrics_markdown(metadata["metrics"])}
 
 Top shares are taken within each snapshot date (the nightly list of open cases).

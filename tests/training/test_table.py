@@ -107,7 +107,11 @@ def test_metrics_out_is_strict_json_and_a_bad_path_fails_first(
 
     out = tmp_path / "new" / "folder" / "metrics.json"  # made on the way
     cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
-    train_table(table_csv, **args, config=cfg, tracking_uri=store, metrics_out=out)
+    done = train_table(table_csv, **args, config=cfg, tracking_uri=store, metrics_out=out)
+    mlflow.set_tracking_uri(store)
+    card = mlflow.artifacts.load_text(f"runs:/{done.run.run_id}/model_card.md")
+    assert "## Test metrics (no intervals: `bootstrap = 0`" in card
+    assert "95% bootstrap" not in card
 
     def refuse(token: str) -> None:
         raise AssertionError(f"{token} is not JSON")
