@@ -108,8 +108,10 @@ def test_metrics_out_is_strict_json_and_a_bad_path_fails_first(
     out = tmp_path / "new" / "folder" / "metrics.json"  # made on the way
     cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
     done = train_table(table_csv, **args, config=cfg, tracking_uri=store, metrics_out=out)
-    mlflow.set_tracking_uri(store)
-    card = mlflow.artifacts.load_text(f"runs:/{done.run.run_id}/model_card.md")
+    saved = mlflow.artifacts.download_artifacts(
+        run_id=done.run.run_id, artifact_path="model_card.md", tracking_uri=store
+    )
+    card = Path(saved).read_text(encoding="utf-8")
     assert "## Test metrics (no intervals: `bootstrap = 0`" in card
     assert "95% bootstrap" not in card
 
