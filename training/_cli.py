@@ -36,9 +36,15 @@ _UNTIL = typer.Option(
 
 
 def _console():  # type: ignore[no-untyped-def]
+    import os
+
     from rich.console import Console
 
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # piped into a log (make demo, CI): rich would wrap tables at 80 columns
+        console = Console(highlight=False, width=200)
+    return console
 
 
 def metrics_table(metrics: dict, title: str = "Test window metrics (95% bootstrap interval)"):  # type: ignore[no-untyped-def]
