@@ -43,17 +43,27 @@ echo "$scorer" > "$RISKWARN_HOME/demo-scorer.key"
 echo "$supervisor" > "$RISKWARN_HOME/demo-supervisor.key"
 dispute=$(sed -n 2p "$out/scores.csv" | cut -d, -f1)
 
-step "batch stages done"
+step "batch stages done; starting the service"
+riskwarn serve --port "$port" &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null' INT TERM EXIT
+for _ in $(seq 1 120); do
+  python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:${port}/readyz', timeout=2)" \
+    2>/dev/null && break
+  kill -0 "$server" 2>/dev/null || { echo "the service did not start; see above" >&2; exit 1; }
+  sleep 1
+done
 cat <<INFO
 
-The scoring service starts now (Ctrl-C stops it).
+The scoring service is running (Ctrl-C stops it).
   API:        http://127.0.0.1:${port}/v1/score
   scorer key: ${scorer}
   try:        curl -s -X POST http://127.0.0.1:${port}/v1/score \\
                 -H "Authorization: Bearer ${scorer}" -H 'Content-Type: application/json' \\
-                -d '{"dispute_id": "${dispute}", "as_of": "${as_of}T00:00:00"}'
-  queue:      http://127.0.0.1:${port}/ui/queue   (sign in with the supervisor key)
-  supervisor key: ${supervisor}
+                -d '{"dispute_id": "${dispute}", "as_of": "${as_of}"}'
   MLflow UI:  .venv/bin/mlflow ui --backend-store-uri sqlite:///${RISKWARN_HOME}/mlflow.db --port 5000
+
+The supervisor queue: http://127.0.0.1:${port}/ui/queue
+  supervisor key: ${supervisor}
 INFO
-exec riskwarn serve --port "$port"
+wait "$server"
