@@ -19,34 +19,14 @@ from riskwarn import Dataset, Issue, parse_records
 from riskwarn._contract import TABLES, TABLES_BY_NAME
 from riskwarn.errors import ContractError, RequestError
 from riskwarn.serving._schemas import FIRST_YEAR, LAST_YEAR
-from riskwarn.serving._store import STRING_LENGTHS, string_problem
+from riskwarn.serving._store import STRING_LENGTHS, string_problem, taken_ids
 
 
 def _taken_ids(frames: Mapping[str, pd.DataFrame], current: Dataset) -> list[Issue]:
-    issues = []
-    for t in TABLES:
-        frame = frames.get(t.name)
-        if frame is None:
-            continue
-        for col in t.columns:
-            if not col.unique:
-                continue
-            known = set(current.table(t.name)[col.name])
-            for i, value in enumerate(frame[col.name]):
-                if value in known:
-                    issues.append(
-                        Issue(
-                            "error",
-                            t.name,
-                            None,
-                            i + 1,
-                            col.name,
-                            str(value),
-                            "an id the store does not hold yet",
-                            "duplicate id (the store already holds it)",
-                        )
-                    )
-    return issues
+    def held(table: str, column: str, values: list[str]) -> set[str]:
+        return set(values) & set(current.table(table)[column].astype(str))
+
+    return taken_ids(frames, held)
 
 
 _JSON_TYPES: dict[str, tuple[tuple[type, ...], str]] = {

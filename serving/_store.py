@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -548,8 +548,14 @@ def _audit_row(entry: Mapping[str, Any], at: dt.datetime) -> dict[str, Any]:
     return row
 
 
-def _taken_ids(conn: sa.Connection, frames: Mapping[str, pd.DataFrame]) -> list[Issue]:
-    """Issues for the ids in ``frames`` the store holds (each unique contract column)."""
+def taken_ids(
+    frames: Mapping[str, pd.DataFrame], held: Callable[[str, str, list[str]], set[str]]
+) -> list[Issue]:
+    """An issue for every id in ``frames`` (each unique contract column) already held.
+
+    ``held(table, column, values)`` answers which of ``values`` the history holds: the
+    database here, a worker's in-memory dataset in :func:`~riskwarn.serving.check_records`.
+    """
     issues = []
     for t in TABLES:
         frame = frames.get(t.name)
@@ -558,27 +564,36 @@ def _taken_ids(conn: sa.Connection, frames: Mapping[str, pd.DataFrame]) -> list[
         for col in t.columns:
             if not col.unique:
                 continue
-            values = [str(v) for v in frame[col.name].dropna().unique()]
-            column = HISTORY[t.name].c[col.name]
-            held: set[str] = set()
-            for start in range(0, len(values), 500):
-                chunk = values[start : start + 500]
-                held.update(conn.execute(sa.select(column).where(column.in_(chunk))).scalars())
-            for i, value in enumerate(frame[col.name]):
-                if str(value) in held:
-                    issues.append(
-                        Issue(
-                            "error",
-                            t.name,
-                            None,
-                            i + 1,
-                            col.name,
-                            str(value),
-                            "an id the store does not hold yet",
-                            "duplicate id (the store already holds it)",
-                        )
-                    )
+            found = held(t.name, col.name, [str(v) for v in frame[col.name].dropna().unique()])
+            issues.extend(
+                Issue(
+                    "error",
+                    t.name,
+                    None,
+                    i + 1,
+                    col.name,
+                    str(value),
+                    "an id the store does not hold yet",
+                    "duplicate id (the store already holds it)",
+                )
+                for i, value in enumerate(frame[col.name])
+                if str(value) in found
+            )
     return issues
+
+
+def _taken_ids(conn: sa.Connection, frames: Mapping[str, pd.DataFrame]) -> list[Issue]:
+    """Issues for the ids in ``frames`` the database holds, asked 500 at a time."""
+
+    def held(table: str, column: str, values: list[str]) -> set[str]:
+        col = HISTORY[table].c[column]
+        found: set[str] = set()
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            found.update(conn.execute(sa.select(col).where(col.in_(chunk))).scalars())
+        return found
+
+    return taken_ids(frames, held)
 
 
 def string_problem(value: str, kind: str) -> tuple[str, str] | None:
