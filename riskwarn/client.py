@@ -128,7 +128,11 @@ class RiskClient:
         case: Mapping[str, Any] | None = None,
         top_k: int = 5,
     ) -> dict[str, Any]:
-        """Risk, tier, model version, request id and the top reasons of one case."""
+        """Risk, tier, model version, request id and the top reasons of one case.
+
+        ``as_of`` is a date (the end of that day, as ``riskwarn score --as-of``), a datetime
+        (that moment, local time) or their ISO text; None scores as of now.
+        """
         return self._call(
             "POST", "/v1/score", {**self._case(dispute_id, as_of, case), "top_k": top_k}
         )

@@ -34,9 +34,11 @@ def _open(served: Served, n: int) -> tuple[list[str], pd.Timestamp]:  # noqa: F8
 
 def test_score_batch_and_explain(clients: dict[str, RiskClient], served: Served) -> None:  # noqa: F811
     ids, as_of = _open(served, 3)
-    one = clients["scorer"].score(ids[0], as_of=as_of.date(), top_k=2)
+    one = clients["scorer"].score(ids[0], as_of=as_of.to_pydatetime(), top_k=2)
     assert one["dispute_id"] == ids[0] and len(one["reasons"]) <= 2
     assert one["as_of"] == as_of.strftime("%Y-%m-%dT%H:%M:%S")
+    whole_day = clients["scorer"].score(ids[0], as_of=as_of.date())  # a date: its end
+    assert whole_day["as_of"] == as_of.strftime("%Y-%m-%dT23:59:59")
     many = clients["scorer"].score_batch({"dispute_id": d, "as_of": as_of} for d in ids)
     assert [m["dispute_id"] for m in many] == ids
     assert many[0]["risk"] == pytest.approx(one["risk"], abs=1e-12)
