@@ -190,9 +190,7 @@ class BatchRequest(_Strict):
 class ExplainRequest(_Strict):
     dispute_id: Id | None = Field(default=None, description="A dispute the store knows.")
     case: CaseIn | None = Field(default=None, description="A case that is not stored.")
-    as_of: AsOf | None = Field(
-        default=None, description="Explain as of this moment; now if empty."
-    )
+    as_of: AsOf | None = Field(default=None, description="Explain as of this moment; now if empty.")
 
     @model_validator(mode="after")
     def _one_of(self) -> ExplainRequest:
@@ -296,9 +294,7 @@ class ReloadResponse(BaseModel):
 
 
 class SnapshotRequest(_Strict):
-    as_of: AsOf | None = Field(
-        default=None, description="Score open disputes as of; now if empty."
-    )
+    as_of: AsOf | None = Field(default=None, description="Score open disputes as of; now if empty.")
 
 
 class SnapshotResponse(BaseModel):
