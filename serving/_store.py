@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from riskwarn import Dataset, Issue
-from riskwarn._contract import TABLES
+from riskwarn._contract import TABLES, Column, Table
 from riskwarn.errors import ConfigError, ContractError, RequestError
 
 ID_LENGTH = 128  # characters in an id column, and so in an id a request may carry
@@ -548,6 +548,17 @@ def _audit_row(entry: Mapping[str, Any], at: dt.datetime) -> dict[str, Any]:
     return row
 
 
+def _given_columns(
+    frames: Mapping[str, pd.DataFrame],
+) -> Iterator[tuple[Table, Column, pd.DataFrame]]:
+    """(table, column, frame) for every contract column of every non-empty frame given."""
+    for t in TABLES:
+        frame = frames.get(t.name)
+        if frame is not None and not frame.empty:
+            for col in t.columns:
+                yield t, col, frame
+
+
 def taken_ids(
     frames: Mapping[str, pd.DataFrame], held: Callable[[str, str, list[str]], set[str]]
 ) -> list[Issue]:
@@ -557,13 +568,8 @@ def taken_ids(
     database here, a worker's in-memory dataset in :func:`~riskwarn.serving.check_records`.
     """
     issues = []
-    for t in TABLES:
-        frame = frames.get(t.name)
-        if frame is None or frame.empty:
-            continue
-        for col in t.columns:
-            if not col.unique:
-                continue
+    for t, col, frame in _given_columns(frames):
+        if col.unique:
             found = held(t.name, col.name, [str(v) for v in frame[col.name].dropna().unique()])
             issues.extend(
                 Issue(
@@ -611,13 +617,8 @@ def string_problem(value: str, kind: str) -> tuple[str, str] | None:
 def _value_issues(frames: Mapping[str, pd.DataFrame]) -> list[Issue]:
     """Issues for string cells the store cannot keep (see :func:`string_problem`)."""
     issues = []
-    for t in TABLES:
-        frame = frames.get(t.name)
-        if frame is None or frame.empty:
-            continue
-        for col in t.columns:
-            if col.type not in STRING_LENGTHS or col.name not in frame:
-                continue
+    for t, col, frame in _given_columns(frames):
+        if col.type in STRING_LENGTHS and col.name in frame:
             text = frame[col.name].astype("string")
             length = STRING_LENGTHS[col.type]
             bad = text.str.contains("\x00", regex=False).fillna(False)

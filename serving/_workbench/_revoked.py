@@ -11,6 +11,7 @@ are dropped as new ones come, since such sessions have expired anyway.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import weakref
@@ -58,11 +59,9 @@ class Signouts:
         now = _now()
         with engine.begin() as conn:
             conn.execute(table.delete().where(table.c.at < now - self.keep))
-        try:
-            with engine.begin() as conn:
-                conn.execute(table.insert().values(session_id=session_id, at=now))
-        except sa.exc.IntegrityError:  # signed out twice (two tabs): ended already
-            pass
+        # signed out twice (two tabs): the session has ended already
+        with contextlib.suppress(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(table.insert().values(session_id=session_id, at=now))
 
     def ended(self, engine: sa.Engine, session_id: str) -> bool:
         table = self._table(engine)
