@@ -13,9 +13,10 @@ import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from riskwarn import vocab
 from riskwarn._contract import CATEGORIES
 
-from ._specs import CATEGORY_ZH, DTYPES, GROUPS, SOURCE_ZH, FeatureSpec, all_specs
+from ._specs import DTYPES, GROUPS, FeatureSpec, all_specs
 
 DEFINITIONS_VERSION = "features-2"
 """Bump when a feature keeps its name and type but changes what it computes."""
@@ -150,8 +151,7 @@ def _format_number(value: object) -> str:
 def _category_label(spec: FeatureSpec, value: str, zh: bool) -> str:
     if not zh:
         return value.replace("_", " ")
-    words = CATEGORY_ZH if spec.categories == CATEGORIES else SOURCE_ZH
-    return words.get(value, value)
+    return vocab.label("category" if spec.categories == CATEGORIES else "source", value, "zh")
 
 
 def _example(registry: FeatureRegistry, spec: FeatureSpec, lang: str) -> str:

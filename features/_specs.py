@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from riskwarn import vocab
 from riskwarn._contract import CATEGORIES, EVENT_KINDS, FLAGS, SOURCES, TIE_KINDS
 
 GROUPS = ("case", "history", "petitions", "parties", "graph", "area")
@@ -42,62 +43,46 @@ _GRAPH_WORDS = {  # graph: (description en, zh; reason en, zh)
     ),
 }
 
-LEVEL_NAMES_EN = ("none", "township", "county", "city", "province", "national")
-LEVEL_NAMES_ZH = ("无", "乡镇", "县", "市", "省", "国家")
+LEVEL_NAMES_EN = ("none", *(v.lower() for v in vocab.labels("petition_level", "en").values()))
+LEVEL_NAMES_ZH = ("无", *vocab.labels("petition_level", "zh").values())
 
-CATEGORY_ZH = {
-    "marriage_family": "婚姻家庭",
-    "neighbor": "邻里",
-    "debt": "债务",
-    "land_property": "土地房产",
-    "labor_wage": "劳资",
-    "medical": "医疗",
-    "property_management": "物业",
-    "contract": "合同",
-    "other": "其他",
+# English nouns for reason sentences; the Chinese words are the vocabulary's labels.
+_EVENT_EN = {
+    "visit": "visit",
+    "mediation_attempt": "mediation attempt",
+    "mediation_success": "successful mediation",
+    "mediation_failure": "failed mediation",
+    "escalation": "escalation",
+    "threat": "recorded threat",
+    "police_call": "police call",
+    "referral": "referral",
+    "closed": "closure",
+    "reopened": "reopening",
 }
-SOURCE_ZH = {
-    "grid_visit": "网格走访",
-    "hotline": "热线",
-    "police_call": "报警",
-    "petition": "信访",
-    "mediation_center": "调解中心",
-    "walk_in": "来访",
-    "other": "其他",
+_FLAG_EN = {
+    "severe_mental_disorder": "a severe mental disorder",
+    "community_correction": "community correction",
+    "released_prisoner": "release from prison",
+    "drug_user": "drug use",
+    "key_youth": "key youth",
+    "other": "another special population",
 }
-_EVENT_WORDS = {  # kind: (English noun, Chinese phrase)
-    "visit": ("visit", "走访"),
-    "mediation_attempt": ("mediation attempt", "调解"),
-    "mediation_success": ("successful mediation", "调解成功"),
-    "mediation_failure": ("failed mediation", "调解失败"),
-    "escalation": ("escalation", "矛盾升级"),
-    "threat": ("recorded threat", "威胁"),
-    "police_call": ("police call", "报警"),
-    "referral": ("referral", "移交"),
-    "closed": ("closure", "结案"),
-    "reopened": ("reopening", "重新受理"),
+_TIE_EN = {
+    "spouse": "spouse",
+    "former_spouse": "former spouse",
+    "partner": "partner",
+    "parent_child": "parent or child",
+    "sibling": "sibling",
+    "relative": "relative",
+    "neighbor": "neighbour",
+    "colleague": "colleague",
+    "creditor_debtor": "creditor-debtor",
+    "landlord_tenant": "landlord-tenant",
+    "other": "other",
 }
-_FLAG_WORDS = {
-    "severe_mental_disorder": ("a severe mental disorder", "严重精神障碍患者"),
-    "community_correction": ("community correction", "社区矫正对象"),
-    "released_prisoner": ("released from prison", "刑满释放人员"),
-    "drug_user": ("drug use", "吸毒人员"),
-    "key_youth": ("key youth", "重点青少年"),
-    "other": ("another special population", "其他重点人群"),
-}
-_TIE_WORDS = {
-    "spouse": ("spouse", "配偶"),
-    "former_spouse": ("former spouse", "前配偶"),
-    "partner": ("partner", "伴侣"),
-    "parent_child": ("parent or child", "父母子女"),
-    "sibling": ("sibling", "兄弟姐妹"),
-    "relative": ("relative", "亲属"),
-    "neighbor": ("neighbour", "邻居"),
-    "colleague": ("colleague", "同事"),
-    "creditor_debtor": ("debt", "债务"),
-    "landlord_tenant": ("landlord or tenant", "租赁"),
-    "other": ("other", "其他"),
-}
+_EVENT_WORDS = {k: (en, vocab.label("event_kind", k)) for k, en in _EVENT_EN.items()}
+_FLAG_WORDS = {k: (en, vocab.label("flag", k)) for k, en in _FLAG_EN.items()}
+_TIE_WORDS = {k: (en, vocab.label("tie_kind", k).removesuffix("关系")) for k, en in _TIE_EN.items()}
 
 
 @dataclass(frozen=True)

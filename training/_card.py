@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from riskwarn.training._config import TrainConfig
+from riskwarn.vocab import TIERS
 
 METRIC_LABELS = {
     "roc_auc": "ROC-AUC",
@@ -42,7 +43,7 @@ def metrics_markdown(metrics: dict[str, dict[str, dict[str, float]]]) -> str:
 
 def shares_markdown(shares: dict[str, dict[str, float]]) -> str:
     """Tier shares per window (target, validation, test), one row each."""
-    tiers = ("red", "orange", "yellow", "blue")
+    tiers = TIERS
     lines = ["| window | " + " | ".join(tiers) + " |", "|---|" + "---|" * len(tiers)]
     for window in ("target", "validation", "test"):
         if window in shares:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import typer
 
+from riskwarn.vocab import TIERS
+
 commands = typer.Typer()
 experiment = typer.Typer(help="Train several configs on one dataset and compare them.")
 commands.add_typer(experiment, name="experiment")
@@ -248,7 +250,7 @@ def score(
     moment = frame["as_of"].iloc[0] if len(frame) else as_of
     typer.echo(
         f"wrote {out}: {len(frame)} open disputes at {moment} scored with model version {version}; "
-        + ", ".join(f"{t} {counts.get(t, 0)}" for t in ("red", "orange", "yellow", "blue"))
+        + ", ".join(f"{t} {counts.get(t, 0)}" for t in TIERS)
     )
 
 

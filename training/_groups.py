@@ -8,6 +8,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from riskwarn.training._metrics import ece
+from riskwarn.vocab import TIERS
 
 _MIN_ROWS = 20
 
@@ -22,7 +23,7 @@ def group_report(
     """
     y = np.asarray(y, dtype=np.float64)
     risk = np.asarray(risk, dtype=np.float64)
-    flagged = np.isin(np.asarray(tiers), ["red", "orange"])
+    flagged = np.isin(np.asarray(tiers), TIERS[:2])
     rows: list[dict] = []
     for col in groups.columns:
         values = groups[col].astype("object").where(groups[col].notna(), "(missing)").to_numpy()

@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from riskwarn.training._metrics import calibration_points
-from riskwarn.training._tiers import TIERS
+from riskwarn.vocab import TIERS
 
 _TIER_COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e6c229", "blue": "#1f77b4"}
 

@@ -11,8 +11,7 @@ import numpy as np
 
 from riskwarn.errors import ConfigError
 from riskwarn.training._config import TierConfig
-
-TIERS = ("red", "orange", "yellow", "blue")
+from riskwarn.vocab import TIERS
 
 
 def tier_thresholds(risk: np.ndarray, cfg: TierConfig) -> dict[str, float]:
