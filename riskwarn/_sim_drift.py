@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from riskwarn._contract import CATEGORIES
 from riskwarn._sim_cases import Cases, Window, cumcount, extra_cases
 from riskwarn._sim_mechanisms import Mechanisms
 from riskwarn._sim_people import People
@@ -89,7 +90,7 @@ def covariate_cases(
     change = m.drift.covariate
     years = (clock.n_days - day) / 365.25
     per_year = m.disputes.per_100_persons_per_year / 100.0 * p.n
-    shares = dict(zip(m.disputes.category_share.model_fields, m.disputes.category_share.values(), strict=True))
+    shares = dict(zip(CATEGORIES, m.disputes.category_share.values(), strict=True))
     targets = {"debt": change.extra_debt * shares["debt"] * per_year * years}
     surge = change.surge * shares[change.surge_category] * per_year * years
     targets[change.surge_category] = targets.get(change.surge_category, 0.0) + surge

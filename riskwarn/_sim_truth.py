@@ -17,7 +17,6 @@ The oracle, for each dispute open or watched after closure and each simulated we
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +39,14 @@ class Oracle:
         self.parts: list[tuple[np.ndarray, float, bool, np.ndarray, np.ndarray]] = []
 
     def add(self, sim, d: np.ndarray, t0: float, t1: float, eta: np.ndarray, watched: bool):
+        """The week starting at ``t0``: disputes ``d`` (those registered by then kept)."""
+        known = sim.c.day[d] < t0
+        d, eta = d[known], eta[known]
         if d.size == 0:
             return
         hazard = -np.expm1(-np.exp(eta))
-        self.parts.append((d.astype(np.int32), t0, watched, hazard, _risk_ahead(sim, d, t0, t1, eta, watched)))
+        risk = _risk_ahead(sim, d, t0, t1, eta, watched)
+        self.parts.append((d.astype(np.int32), t0, watched, hazard, risk))
 
     def frame(self, clock: Clock, dispute_id: np.ndarray) -> pd.DataFrame:
         """One row per (dispute, week): dispute_id, as_of, status, hazard_week, risk_90d."""
@@ -61,7 +64,7 @@ class Oracle:
         return pd.DataFrame(
             {
                 "dispute_id": id_column(dispute_id, case[order]),
-                "as_of": clock.stamps(t[order]),
+                "as_of": clock.stamps(t[order]).astype("datetime64[ns]"),
                 "status": np.where(watched[order], "closed", "open"),
                 "hazard_week": hazard[order],
                 "risk_90d": risk[order],
@@ -143,5 +146,5 @@ def clear_truth(dataset_dir: Path) -> Path:
         for name in TRUTH_FILES:
             (out / name).unlink(missing_ok=True)
         if not any(out.iterdir()):
-            shutil.rmtree(out)
+            out.rmdir()
     return out

@@ -247,7 +247,8 @@ def _scenario(persons, years, seed, clock, counties, m, scenario, loop, setup, o
         "mechanisms": m.model_dump(mode="json"),
     }
     if scenario is not None and scenario.name == "recording":
-        out["drift"]["silenced_grids"] = int(setup.silenced.sum())
+        grid_id = ids("G", np.arange(setup.silenced.size), 3)
+        out["drift"]["changed_grids"] = grid_id[setup.silenced].tolist()
     if loop is not None:
         out["interventions"] = loop.model_dump(mode="json") | {
             "rollout_first_day": str(
@@ -486,11 +487,11 @@ def _warnings(loop: LoopState, p: People, c: Cases, clock: Clock, dispute_id) ->
     tiers = np.asarray((*TIER_CODES, None), dtype=object)  # code -1: none
     return pd.DataFrame({
         "dispute_id": id_column(dispute_id, case),
-        "as_of": clock.stamps(t),
+        "as_of": clock.stamps(t).astype("datetime64[ns]"),
         "county": np.asarray(p.counties, dtype=object)[p.township_county[town]],
         "township": np.asarray(p.townships, dtype=object)[town],
-        "rollout_at": clock.start.to_datetime64().astype("datetime64[s]")
-        + (loop.rollout_day[town] * 86400).astype("timedelta64[s]"),
+        "rollout_at": clock.start.to_datetime64().astype("datetime64[ns]")
+        + (loop.rollout_day[town] * 86400).astype("timedelta64[s]").astype("timedelta64[ns]"),
         "loop_started": started,
         "score": score,
         "orange_threshold": cfg.orange_threshold,
@@ -499,7 +500,9 @@ def _warnings(loop: LoopState, p: People, c: Cases, clock: Clock, dispute_id) ->
         "warned": warned,
         "tier": np.where(warned, tiers[by_score], None),
         "handled": handled,
-        "handled_at": pd.Series(clock.stamps(np.where(handled, at, 0.0))).where(handled),
+        "handled_at": pd.Series(
+            clock.stamps(np.where(handled, at, 0.0)).astype("datetime64[ns]")
+        ).where(handled),
         "handled_before": before,
         "effect": cfg.effect,
     })  # fmt: skip
