@@ -192,7 +192,7 @@ class _Sim:
 
     # -- one week ------------------------------------------------------------------------
     def week(self, w_index: int, t0: float, t1: float) -> None:
-        rng, c, w = self.rng, self.c, self.world
+        c, w = self.c, self.world
         w.advance(t0)
         new = (self.status == 0) & (c.day < t1)
         self.status[new] = 1
@@ -263,13 +263,20 @@ class _Sim:
         m = happens(np.where(age < 2, 0.55, np.where(age < 8, 0.25, 0.1)))
         self._emit(d[m], times_in(rng, lo[m], hi[m], "office"), "visit")
         # threats and police calls reveal the hidden temper
-        thr_rate = self.course.threat_events_per_week * np.exp(0.8 * temper + 0.6 * c.threat[d] + 0.3 * c.violence[d]
-                                 + 0.25 * np.minimum(self.n_fail[d], 3))  # fmt: skip
+        rates = self.course
+        thr_rate = rates.threat_events_per_week * np.exp(
+            0.8 * temper
+            + 0.6 * c.threat[d]
+            + 0.3 * c.violence[d]
+            + 0.25 * np.minimum(self.n_fail[d], 3)
+        )
         m = happens(1 - np.exp(-thr_rate))
         self._emit(d[m], times_in(rng, lo[m], hi[m], "waking"), "threat")
         self.thr[d[m]] += 1
         esc = m & (rng.random(n) < 0.2)
-        pol_rate = self.course.police_calls_per_week * np.exp(0.7 * temper + 0.8 * c.violence[d] + 0.4 * c.threat[d])
+        pol_rate = rates.police_calls_per_week * np.exp(
+            0.7 * temper + 0.8 * c.violence[d] + 0.4 * c.threat[d]
+        )
         m = happens(1 - np.exp(-pol_rate))
         self._emit(d[m], times_in(rng, lo[m], hi[m], "police"), "police_call")
         self.pol[d[m]] += 1
@@ -278,8 +285,14 @@ class _Sim:
         att = happens(np.where(self.referred[d] | pending, 0.0, p_att)) & (hi - lo > 0.2)
         at = times_in(rng, lo[att], hi[att] - 0.15, "office")
         outcome_at = at + rng.uniform(1, 3, at.size) / 24.0
-        ps = _sigmoid(self.course.mediation_success - 0.55 * self.n_fail[d] - 0.6 * c.sigma[d] - 0.5 * self.mood[d]
-                      - 0.6 * self.collective[d] + self.mediable[d])[att]  # fmt: skip
+        ps = _sigmoid(
+            rates.mediation_success
+            - 0.55 * self.n_fail[d]
+            - 0.6 * c.sigma[d]
+            - 0.5 * self.mood[d]
+            - 0.6 * self.collective[d]
+            + self.mediable[d]
+        )[att]
         ok = rng.random(at.size) < ps
         kept = self._kept(d[att], at, "mediation_attempt")
         self._record(d[att], at, "mediation_attempt", kept)

@@ -92,7 +92,9 @@ class PersonState:
         """Bring the person state to day ``t`` (start of a week)."""
         person, score, start, end = self.flag_rows
         on = (start <= t) & (end > t)
-        self.flag = np.minimum(np.bincount(person[on], score[on], minlength=self.p.n), self.flag_cap)
+        self.flag = np.minimum(
+            np.bincount(person[on], score[on], minlength=self.p.n), self.flag_cap
+        )
         debtor, since, until = self.debt_rows
         on = (since <= t) & (until > t)
         self.creditors = np.bincount(debtor[on], minlength=self.p.n)

@@ -223,46 +223,24 @@ class LoopState:
         if k == 0:
             return
         red = tier == 1
-        none = np.full(k, -1)
-        self.actions.append((d, at, np.full(k, KIND["visit"]), none, tier))
+
+        def act(which: np.ndarray, days: tuple[float, float], kind: str, channel) -> None:
+            later = at + rng.uniform(*days, k)
+            channel = np.broadcast_to(np.asarray(channel, dtype=np.int64), (k,))
+            self.actions.append(
+                (d[which], later[which], np.full(int(which.sum()), KIND[kind]), channel[which],
+                 tier[which])
+            )  # fmt: skip
+
+        act(np.ones(k, bool), (0.0, 0.0), "visit", -1)
         cat = np.asarray(CATEGORIES, dtype=object)[c.cat[d]]
-        med_channel = np.array(
-            [CHANNEL[MEDIATION_CHANNEL.get(x, "people_mediation")] for x in cat], dtype=np.int64
-        )
-        mediate = red | (rng.random(k) < 0.7)
-        self.actions.append(
-            (
-                d[mediate],
-                at[mediate] + rng.uniform(1.0, 10.0, k)[mediate],
-                np.full(int(mediate.sum()), KIND["mediation_session"]),
-                med_channel[mediate],
-                tier[mediate],
-            )
-        )
+        mediation = [CHANNEL[MEDIATION_CHANNEL.get(x, "people_mediation")] for x in cat]
+        act(red | (rng.random(k) < 0.7), (1.0, 10.0), "mediation_session", mediation)
         flagged = np.maximum(w.flag[c.a[d]], w.flag[c.b[d]]) >= 0.6
-        refer = rng.random(k) < np.where(red, 0.5, 0.2)
-        ref_channel = np.where(
-            flagged, CHANNEL["mental_health_social"], CHANNEL["legal_aid"]
-        ).astype(np.int64)
-        self.actions.append(
-            (
-                d[refer],
-                at[refer] + rng.uniform(2.0, 21.0, k)[refer],
-                np.full(int(refer.sum()), KIND["referral"]),
-                ref_channel[refer],
-                tier[refer],
-            )
-        )
+        refer = np.where(flagged, CHANNEL["mental_health_social"], CHANNEL["legal_aid"])
+        act(rng.random(k) < np.where(red, 0.5, 0.2), (2.0, 21.0), "referral", refer)
         danger = red & (c.threat_rec[d] | c.weapon_rec[d] | (self.sums["threat"][d] > 0.5))
-        self.actions.append(
-            (
-                d[danger],
-                at[danger] + rng.uniform(0.0, 2.0, k)[danger],
-                np.full(int(danger.sum()), KIND["protective_measure"]),
-                np.full(int(danger.sum()), CHANNEL["police"]),
-                tier[danger],
-            )
-        )
+        act(danger, (0.0, 2.0), "protective_measure", CHANNEL["police"])
 
     # -- the planted effect ----------------------------------------------------------------
     def log_multiplier(self, d: np.ndarray, t0: float, t1: float) -> np.ndarray:

@@ -31,17 +31,8 @@ from riskwarn.errors import ConfigError
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
-Category = Literal[
-    "marriage_family",
-    "neighbor",
-    "debt",
-    "land_property",
-    "labor_wage",
-    "medical",
-    "property_management",
-    "contract",
-    "other",
-]
+# a category of the contract's ``disputes.category`` (a tuple subscript is Literal's list)
+Category = Literal[CATEGORIES]  # type: ignore[valid-type]
 
 
 class PerCategory(BaseModel):
@@ -122,9 +113,16 @@ class Hazard(BaseModel):
     base: float = Field(-9.85, description="Intercept: sets the overall rate of incidents.")
     category: PerCategory = Field(
         default_factory=lambda: _category(
-            marriage_family=0.5, neighbor=0.2, debt=0.2, land_property=0.1, labor_wage=-0.3,
-            medical=-0.2, property_management=-0.9, contract=-0.5, other=0.0,
-        ),  # fmt: skip
+            marriage_family=0.5,
+            neighbor=0.2,
+            debt=0.2,
+            land_property=0.1,
+            labor_wage=-0.3,
+            medical=-0.2,
+            property_management=-0.9,
+            contract=-0.5,
+            other=0.0,
+        ),
         description="Term of the dispute's category.",
     )
     tie: PerTieKind = Field(default_factory=PerTieKind, description="Term of the tie kind.")
@@ -163,17 +161,13 @@ class Hazard(BaseModel):
         0.8, description="Either side perpetrated an earlier extreme incident."
     )
     weeks_open: float = Field(-0.25, description="Per log1p(weeks since registration / 4).")
-    after_incident: float = Field(
-        -1.0, description="An incident already happened in this dispute."
-    )
+    after_incident: float = Field(-1.0, description="An incident already happened in this dispute.")
     closed: float = Field(-1.2, description="Closed, in its 26 weeks of watch.")
     hidden_severity: float = Field(0.55, description="Hidden severity of the dispute (sd 1).")
     pair_weight: float = Field(
         0.35, description="Log of the pair's hidden conflict weight (clipped to +-1.5)."
     )
-    hidden_person_risk: float = Field(
-        1.0, description="Hidden risk of the riskier side (sd 0.55)."
-    )
+    hidden_person_risk: float = Field(1.0, description="Hidden risk of the riskier side (sd 0.55).")
     mood: float = Field(1.0, description="Hidden weekly mood of the dispute (AR(1)).")
     outside_disputes_per_100k_year: float = Field(
         20.0, ge=0, description="Incidents that grow out of no registered dispute."
@@ -190,9 +184,16 @@ class Disputes(BaseModel):
     )
     category_share: PerCategory = Field(
         default_factory=lambda: _category(
-            marriage_family=0.25, neighbor=0.22, debt=0.12, land_property=0.10, labor_wage=0.06,
-            medical=0.025, property_management=0.04, contract=0.07, other=0.115,
-        ),  # fmt: skip
+            marriage_family=0.25,
+            neighbor=0.22,
+            debt=0.12,
+            land_property=0.10,
+            labor_wage=0.06,
+            medical=0.025,
+            property_management=0.04,
+            contract=0.07,
+            other=0.115,
+        ),
         description="Share of each category; the shares sum to 1.",
     )
     threat_logit: float = Field(

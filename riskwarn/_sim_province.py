@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from riskwarn._sim_people import K, Flags, People, Ties, build_people
+from riskwarn._sim_people import Flags, K, People, Ties, build_people
 from riskwarn._sim_text import province_names
 from riskwarn._sim_time import Clock, pick_in_group
 from riskwarn.errors import ConfigError
@@ -83,7 +83,10 @@ def _merge(parts: list[People]) -> People:
     )
     flags = Flags(
         np.concatenate([x.flags.person + off_p[k] for k, x in enumerate(parts)]),
-        *(np.concatenate([getattr(x.flags, f) for x in parts]) for f in ("flag", "level", "start", "end")),
+        *(
+            np.concatenate([getattr(x.flags, f) for x in parts])
+            for f in ("flag", "level", "start", "end")
+        ),
     )
 
     def shifted_pairs(name: str, cols: int) -> np.ndarray:
@@ -139,7 +142,10 @@ def _cross_ties(rng: np.random.Generator, p: People, clock: Clock) -> Ties:
     head = p.head
     parts = []
     # relatives and grown children heading a household in another county
-    for kind, share, lo, hi in (("relative", CROSS_RELATIVE, -30, 30), ("parent_child", CROSS_CHILD, 20, 40)):
+    for kind, share, lo, hi in (
+        ("relative", CROSS_RELATIVE, -30, 30),
+        ("parent_child", CROSS_CHILD, 20, 40),
+    ):
         a = head[rng.random(head.size) < share]
         if kind == "parent_child":
             a = a[p.age[a] >= 52]
@@ -156,7 +162,9 @@ def _cross_ties(rng: np.random.Generator, p: People, clock: Clock) -> Ties:
     ok = pick >= 0
     moved, boss = moved[ok], p.employers[pick[ok]]
     p.employer[moved] = boss
-    since = np.where(rng.random(moved.size) < 0.15, rng.uniform(0, clock.n_days, moved.size), np.nan)
+    since = np.where(
+        rng.random(moved.size) < 0.15, rng.uniform(0, clock.n_days, moved.size), np.nan
+    )
     parts.append(Ties.of(boss, moved, "other", since))
     mates = np.flatnonzero(p.employer >= 0)
     mate = mates[np.maximum(pick_in_group(rng, p.employer[mates], p.n, boss), 0)]

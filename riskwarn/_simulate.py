@@ -49,7 +49,6 @@ from riskwarn._sim_course import (
     run_course,
 )
 from riskwarn._sim_drift import (
-    DRIFTS,
     Scenario,
     covariate_cases,
     join_at,
@@ -186,7 +185,9 @@ def simulate_with_truth(
         tables = _frames(fresh(_TEXT), people, c, course, clock, dispute_id, online)
         found = {}
         if setup.loop is not None:
-            tables["interventions"] = _interventions(fresh(_LOOP_TEXT), setup.loop, clock, dispute_id)
+            tables["interventions"] = _interventions(
+                fresh(_LOOP_TEXT), setup.loop, clock, dispute_id
+            )
             found["warnings"] = _warnings(setup.loop, people, c, clock, dispute_id)
         if setup.oracle is not None:
             found["oracle"] = setup.oracle.frame(clock, dispute_id)

@@ -13,7 +13,9 @@ from riskwarn import simulate, simulate_with_truth
 from riskwarn.errors import ConfigError
 
 PERSONS, YEARS, SEED = 20_000, 3, 4
-START = pd.Timestamp("2024-01-06")  # default: the last 365 days (from 2024-01-02), on a week boundary
+START = pd.Timestamp(
+    "2024-01-06"
+)  # default: the last 365 days (from 2024-01-02), on a week boundary
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +54,7 @@ def _threat_gap(sim: riskwarn.Simulation) -> tuple[float, float]:
     has = threat.loc[oracle["dispute_id"]].to_numpy()
     after = (oracle["as_of"] >= START).to_numpy()
     before = (oracle["as_of"] >= START - pd.Timedelta(days=365)).to_numpy() & ~after
-    return tuple(
-        float(log_h[w & has].mean() - log_h[w & ~has].mean()) for w in (before, after)
-    )
+    return tuple(float(log_h[w & has].mean() - log_h[w & ~has].mean()) for w in (before, after))
 
 
 def test_concept_drift_lowers_the_weight_of_threats_after_its_start(none, drifted):

@@ -92,7 +92,10 @@ def test_mechanisms_change_the_data_through_the_python_api():
     )
     assert 0.4 < len(fewer.disputes) / len(base.disputes) < 0.6
     riskier = simulate(
-        persons=8000, years=2, seed=3, mechanisms=Mechanisms.with_overrides({"hazard": {"base": -8.6}})
+        persons=8000,
+        years=2,
+        seed=3,
+        mechanisms=Mechanisms.with_overrides({"hazard": {"base": -8.6}}),
     )
     assert len(riskier.incidents) > 1.5 * len(base.incidents)
     # the defaults given explicitly are the default world
@@ -103,10 +106,20 @@ def test_mechanisms_change_the_data_through_the_python_api():
 
 def test_the_other_world_through_the_cli_is_valid_and_records_its_strengths(tmp_path, cli):
     out = tmp_path / "other"
-    result = cli("simulate", str(out), "--persons", "3000", "--years", "1", "--mechanisms", str(OTHER))
+    result = cli(
+        "simulate", str(out), "--persons", "3000", "--years", "1", "--mechanisms", str(OTHER)
+    )
     assert result.returncode == 0, result.stderr
     assert riskwarn.validate_dataset(out).ok
     scenario = json.loads((out / "_truth" / "scenario.json").read_text(encoding="utf-8"))
     assert scenario["mechanisms"]["hazard"]["threat_at_registration"] == 0.4
     assert scenario["mechanisms"]["disputes"]["category_share"]["debt"] == 0.2
     assert riskwarn.load_dataset(out).digest() != simulate(persons=3000, years=1).digest()
+
+
+def test_the_docs_name_every_hazard_term():
+    text = (ROOT / "docs" / "simulator.md").read_text(encoding="utf-8")
+    for section in ("hazard", "disputes", "course", "recording", "drift"):
+        assert f"[{section}" in text, section
+    for name in riskwarn.Mechanisms.model_fields["hazard"].annotation.model_fields:
+        assert name in text, f"docs/simulator.md does not name hazard.{name}"
