@@ -3,19 +3,22 @@
 One loop over weeks; inside a week everything is vectorised over the disputes open (or
 recently closed) then. Each dispute carries a weekly hazard of an extreme incident,
 
-    log h = B0 + static terms (category, tie, facts at registration, repeat pair, hidden)
-               + time-varying terms (failed mediations, threats and police calls since,
-                 escalation, petition level, flags, debts, separation, exposure, ...)
+    log h = base + static terms (category, tie, facts at registration, repeat pair, hidden)
+                 + time-varying terms (failed mediations, threats and police calls since,
+                   escalation, petition level, flags, debts, separation, exposure, ...)
 
-and what the grid records (threats, police calls, failed mediations) is a noisy view of
-the same hidden state, so the records predict, without revealing, the hazard. The true
-course never depends on how diligently a grid records it; recording is decided per event
-afterwards. docs/simulator.md lists every coefficient.
+with the strengths of :class:`~riskwarn._sim_mechanisms.Mechanisms`, and what the grid
+records (threats, police calls, failed mediations) is a noisy view of the same hidden
+state, so the records predict, without revealing, the hazard. The true course never
+depends on how diligently a grid records it; recording is decided per event afterwards.
+A :class:`Setup` adds the optional parts: a drift, the warning loop, the oracle.
+docs/simulator.md lists every coefficient.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +29,10 @@ from riskwarn._sim_hazard import PersonState
 from riskwarn._sim_mechanisms import Hazard, Mechanisms
 from riskwarn._sim_people import K, People
 from riskwarn._sim_time import Clock, times_in
+
+if TYPE_CHECKING:  # typing only: the oracle imports this module
+    from riskwarn._sim_loop import LoopState
+    from riskwarn._sim_truth import Oracle
 
 E = {k: i for i, k in enumerate(EVENT_KINDS)}
 INC = {k: i for i, k in enumerate(INCIDENT_KINDS)}
@@ -51,8 +58,8 @@ class Setup:
     drift_day: float = np.inf
     extra: np.ndarray | None = None  # per case: added by the covariate drift
     rng_extra: np.random.Generator | None = None  # draws for those cases
-    loop: object | None = None  # a _sim_loop.LoopState (the simulated warning system)
-    oracle: object | None = None  # a _sim_truth.Oracle (the true hazard, week by week)
+    loop: LoopState | None = None  # the simulated warning system
+    oracle: Oracle | None = None  # the true hazard, week by week
 
 
 @dataclass

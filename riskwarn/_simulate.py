@@ -158,6 +158,11 @@ def simulate_with_truth(
     loop = WarningLoop() if interventions is True else (interventions or None)
     clock = Clock.of(first, float(years))
     scenario = resolve_drift(drift, drift_start, clock)
+    if loop is not None and not 0 <= loop.start_day(clock) < clock.n_days:
+        raise ConfigError(
+            f"the warning loop's rollout start {loop.rollout_start} lies outside the simulated "
+            f"period ({clock.start.date()} for {clock.n_days} days); give a date inside it"
+        )
     streams = np.random.SeedSequence(int(seed)).spawn(8)
     drift_streams = streams[_DRIFT].spawn(3)  # extra disputes, their course, grids
 

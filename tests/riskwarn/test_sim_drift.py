@@ -123,3 +123,17 @@ def test_a_drift_start_outside_the_period_or_without_a_drift_is_refused():
         simulate(persons=500, years=1, drift="recording", drift_start="2021-06-01")
     with pytest.raises(ConfigError, match="give --drift too"):
         simulate(persons=500, years=1, drift_start="2022-06-01")
+
+
+def test_options_combine_and_a_drift_still_begins_on_time():
+    """A drift in a province with the warning loop: equal to the same run without the drift
+    before its start, and contract-valid."""
+    options = {"persons": 6000, "years": 2, "seed": 9, "counties": 2, "interventions": True}
+    plain = simulate(**options)
+    drifted = simulate_with_truth(**options, drift="covariate", drift_start="2023-06-01")
+    start = pd.Timestamp(drifted.truth.scenario["drift"]["start"])
+    before = start - pd.Timedelta(seconds=1)
+    assert drifted.dataset.cut(before).digest() == plain.cut(before).digest()
+    assert len(drifted.dataset.interventions) > 0
+    assert drifted.truth.scenario["counties"] == 2
+    assert drifted.truth.scenario["interventions"]["effect"] == 0.3

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 import riskwarn
 from riskwarn import WarningLoop, simulate, simulate_with_truth
+from riskwarn.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +111,8 @@ def test_the_loop_is_configured_strictly():
         WarningLoop(orange_threshold=6.0, red_threshold=5.0)
     with pytest.raises(ValidationError, match="extra"):
         WarningLoop(handled_shar=0.5)
+
+
+def test_a_rollout_outside_the_period_is_refused():
+    with pytest.raises(ConfigError, match="outside the simulated period"):
+        simulate(persons=500, years=1, interventions=WarningLoop(rollout_start="2030-01-01"))
