@@ -144,68 +144,27 @@ def simulate_with_truth(
     """:func:`simulate`, with the truth: the scenario, the warning loop's decisions (with
     ``interventions``) and, with ``oracle``, every dispute's true hazard week by week
     (docs/simulator.md, "Ground truth"). The dataset equals :func:`simulate`'s."""
-    if int(persons) < MIN_PERSONS:
-        raise ConfigError(f"persons must be at least {MIN_PERSONS}, got {persons}")
-    if not years > 0:
-        raise ConfigError(f"years must be positive, got {years}")
-    if not 1 <= int(counties) <= MAX_COUNTIES:
-        raise ConfigError(f"counties must be 1 to {MAX_COUNTIES}, got {counties}")
-    try:
-        first = pd.Timestamp(start).normalize()
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"start must be a date YYYY-MM-DD, got {start!r}") from exc
-    m = Mechanisms() if mechanisms is None else mechanisms
-    loop = WarningLoop() if interventions is True else (interventions or None)
-    clock = Clock.of(first, float(years))
-    scenario = resolve_drift(drift, drift_start, clock)
-    if loop is not None and not 0 <= loop.start_day(clock) < clock.n_days:
-        raise ConfigError(
-            f"the warning loop's rollout start {loop.rollout_start} lies outside the simulated "
-            f"period ({clock.start.date()} for {clock.n_days} days); give a date inside it"
-        )
-    streams = np.random.SeedSequence(int(seed)).spawn(8)
-    drift_streams = streams[_DRIFT].spawn(3)  # extra disputes, their course, grids
-
-    def fresh(i: int) -> np.random.Generator:
-        return np.random.default_rng(streams[i])
-
+    clock, m, loop, scenario = _arguments(
+        persons, years, start, mechanisms, drift, drift_start, interventions, counties
+    )
+    run = _Run(np.random.SeedSequence(int(seed)).spawn(8), clock, m, loop, progress)
     steps = int(np.ceil(clock.n_days / 7)) + 2  # people, disputes, then one per week
     report(progress, 0, steps, "people, ties and special populations")
     if counties == 1:
-        people = build_people(fresh(_PEOPLE), int(persons), clock)
+        run.people = build_people(run.fresh(_PEOPLE), int(persons), clock)
     else:
-        county_seeds = streams[_PROVINCE].spawn(int(counties))
-        people = build_province(fresh(_PEOPLE), county_seeds, int(persons), int(counties), clock)
+        seeds = run.streams[_PROVINCE].spawn(int(counties))
+        run.people = build_province(run.fresh(_PEOPLE), seeds, int(persons), int(counties), clock)
     report(progress, 1, steps, "disputes")
-    cases = build_cases(fresh(_CASES), people, clock, m)
-
-    def world(c: Cases, setup: Setup, width: int, with_oracle: bool):
-        setup.loop = None if loop is None else LoopState(loop, fresh(_LOOP), c, people, clock)
-        setup.oracle = Oracle() if with_oracle else None
-        rng_course = fresh(_COURSE)
-        course = run_course(rng_course, people, c, clock, progress, setup)
-        background_petitions(rng_course, people, clock, course)
-        dispute_id = ids("D", np.arange(len(c)), width, grow=False)
-        online = m.recording.last_year.online_petition_factor
-        tables = _frames(fresh(_TEXT), people, c, course, clock, dispute_id, online)
-        found = {}
-        if setup.loop is not None:
-            tables["interventions"] = _interventions(
-                fresh(_LOOP_TEXT), setup.loop, clock, dispute_id
-            )
-            found["warnings"] = _warnings(setup.loop, people, c, clock, dispute_id)
-        if setup.oracle is not None:
-            found["oracle"] = setup.oracle.frame(clock, dispute_id)
-        return tables, found
-
+    cases = build_cases(run.fresh(_CASES), run.people, clock, m)
     width = max(5, len(str(len(cases) - 1)))  # the ids of the disputes, in every world
     setup = Setup(mechanisms=m)
     if scenario is None:
-        tables, found = world(cases, setup, width, oracle)
-    else:
-        before, _ = world(cases, Setup(mechanisms=m), width, False)
-        changed, setup = _drifted(scenario, people, cases, clock, m, drift_streams)
-        tables, found = world(changed, setup, width, oracle)
+        tables, found = run.world(cases, setup, width, oracle)
+    else:  # the none world, then the drifted one, joined where the drift begins
+        before, _ = run.world(cases, Setup(mechanisms=m), width, False)
+        changed, setup = _drifted(scenario, run, cases)
+        tables, found = run.world(changed, setup, width, oracle)
         tables = join_at(before, tables, clock.start + pd.Timedelta(days=scenario.day))
     truth = Truth(
         scenario=_scenario(persons, years, seed, clock, counties, m, scenario, loop, setup, oracle),
@@ -218,10 +177,71 @@ def simulate_with_truth(
     return Simulation(Dataset.from_frames(**tables), truth, plain)
 
 
-def _drifted(
-    scenario: Scenario, p: People, cases: Cases, clock: Clock, m: Mechanisms, seeds
-) -> tuple[Cases, Setup]:
+def _arguments(persons, years, start, mechanisms, drift, drift_start, interventions, counties):
+    """The run's clock, strengths, warning loop and drift, or a ConfigError saying what to fix."""
+    if int(persons) < MIN_PERSONS:
+        raise ConfigError(f"persons must be at least {MIN_PERSONS}, got {persons}")
+    if not years > 0:
+        raise ConfigError(f"years must be positive, got {years}")
+    if not 1 <= int(counties) <= MAX_COUNTIES:
+        raise ConfigError(f"counties must be 1 to {MAX_COUNTIES}, got {counties}")
+    try:
+        first = pd.Timestamp(start).normalize()
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"start must be a date YYYY-MM-DD, got {start!r}") from exc
+    clock = Clock.of(first, float(years))
+    loop = WarningLoop() if interventions is True else (interventions or None)
+    if loop is not None and not 0 <= loop.start_day(clock) < clock.n_days:
+        raise ConfigError(
+            f"the warning loop's rollout start {loop.rollout_start} lies outside the simulated "
+            f"period ({clock.start.date()} for {clock.n_days} days); give a date inside it"
+        )
+    m = Mechanisms() if mechanisms is None else mechanisms
+    return clock, m, loop, resolve_drift(drift, drift_start, clock)
+
+
+@dataclass
+class _Run:
+    """What every world of one run shares: the random streams, clock, strengths, people."""
+
+    streams: list[np.random.SeedSequence]
+    clock: Clock
+    m: Mechanisms
+    loop: WarningLoop | None
+    progress: Progress | None
+    people: People | None = None
+
+    def fresh(self, i: int) -> np.random.Generator:
+        """Stream ``i`` from its start (each world draws the same numbers from it)."""
+        return np.random.default_rng(self.streams[i])
+
+    def world(self, c: Cases, setup: Setup, width: int, oracle: bool):
+        """The course of disputes ``c`` under ``setup``: the contract tables, and the truth
+        found on the way (``warnings``, ``oracle``)."""
+        p, clock = self.people, self.clock
+        if self.loop is not None:
+            setup.loop = LoopState(self.loop, self.fresh(_LOOP), c, p, clock)
+        setup.oracle = Oracle() if oracle else None
+        rng_course = self.fresh(_COURSE)
+        course = run_course(rng_course, p, c, clock, self.progress, setup)
+        background_petitions(rng_course, p, clock, course)
+        dispute_id = ids("D", np.arange(len(c)), width, grow=False)
+        online = self.m.recording.last_year.online_petition_factor
+        tables = _frames(self.fresh(_TEXT), p, c, course, clock, dispute_id, online)
+        found = {}
+        if setup.loop is not None:
+            notes_rng = self.fresh(_LOOP_TEXT)
+            tables["interventions"] = _interventions(notes_rng, setup.loop, clock, dispute_id)
+            found["warnings"] = _warnings(setup.loop, p, c, clock, dispute_id)
+        if setup.oracle is not None:
+            found["oracle"] = setup.oracle.frame(clock, dispute_id)
+        return tables, found
+
+
+def _drifted(scenario: Scenario, run: _Run, cases: Cases) -> tuple[Cases, Setup]:
     """The disputes and course setup of the drifted world."""
+    p, clock, m = run.people, run.clock, run.m
+    seeds = run.streams[_DRIFT].spawn(3)  # extra disputes, their course, changed grids
     setup = Setup(mechanisms=m, drift_day=scenario.day)
     if scenario.name == "covariate":
         cases, setup.extra = covariate_cases(
