@@ -14,7 +14,9 @@ from riskwarn._contract import CONTRACT_VERSION
 from riskwarn._contract import TABLES_BY_NAME as CONTRACT_TABLES
 from riskwarn._dataset import Dataset, empty_table
 from riskwarn._io import write_dataset
-from riskwarn._simulate import simulate
+from riskwarn._sim_loop import WarningLoop
+from riskwarn._sim_mechanisms import Mechanisms, load_mechanisms
+from riskwarn._simulate import Simulation, simulate, simulate_with_truth
 from riskwarn._validate import (
     ContractWarning,
     Issue,
@@ -32,12 +34,17 @@ __all__ = [
     "ContractWarning",
     "Dataset",
     "Issue",
+    "Mechanisms",
+    "Simulation",
     "ValidationReport",
+    "WarningLoop",
     "__version__",
     "empty_table",
     "load_dataset",
+    "load_mechanisms",
     "parse_records",
     "simulate",
+    "simulate_with_truth",
     "validate_dataset",
     "write_dataset",
 ]

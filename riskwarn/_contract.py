@@ -40,6 +40,9 @@ class Table:
     required: bool = False
     references: tuple[Reference, ...] = field(default_factory=tuple)
     requires: str | None = None  # another table that must exist when this one does
+    # an optional table added to version 1 after its first release: a dataset without it
+    # (or with it empty) is exactly what it was, digest included
+    extension: bool = False
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -118,6 +121,17 @@ INCIDENT_KINDS = (
     "other_extreme",
 )
 INCIDENT_ROLES = ("perpetrator", "victim", "other")
+INTERVENTION_KINDS = ("visit", "mediation_session", "referral", "protective_measure", "other")
+INTERVENTION_CHANNELS = (
+    "people_mediation",
+    "administrative_mediation",
+    "court_mediation",
+    "arbitration",
+    "police",
+    "mental_health_social",
+    "legal_aid",
+)
+WARNING_TIERS = ("red", "orange", "yellow", "blue")  # the four colours (riskwarn.vocab.TIERS)
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -246,6 +260,20 @@ TABLES: tuple[Table, ...] = (
         ),
         requires="incidents",
     ),
+    Table(
+        "interventions",
+        (
+            Column("intervention_id", "id", unique=True),
+            Column("dispute_id", "id"),
+            Column("at", "datetime"),
+            Column("kind", "enum", enum=INTERVENTION_KINDS),
+            Column("channel", "enum", nullable=True, enum=INTERVENTION_CHANNELS),
+            Column("warning_tier", "enum", nullable=True, enum=WARNING_TIERS),
+            Column("note", "string", nullable=True),
+        ),
+        references=(Reference("dispute_id", "disputes", "dispute_id"),),
+        extension=True,
+    ),
 )
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
@@ -263,5 +291,6 @@ KNOWN_FROM: dict[str, str | None] = {
     "petitions": "filed_at",
     "incidents": "occurred_at",
     "incident_persons": None,  # known with its incident
+    "interventions": "at",
 }
 ENDS_AT: dict[str, str] = {"person_flags": "end_date", "relationships": "until"}

@@ -81,6 +81,7 @@ class Dataset:
     petitions: pd.DataFrame
     incidents: pd.DataFrame
     incident_persons: pd.DataFrame
+    interventions: pd.DataFrame
 
     @classmethod
     def from_frames(cls, **frames: pd.DataFrame) -> Dataset:
@@ -155,6 +156,9 @@ class Dataset:
         out["incident_persons"] = out["incident_persons"][
             out["incident_persons"]["incident_id"].isin(out["incidents"]["incident_id"])
         ].reset_index(drop=True)
+        out["interventions"] = out["interventions"][
+            out["interventions"]["dispute_id"].isin(kept_disputes)
+        ].reset_index(drop=True)
         pet = out["petitions"]
         known_dispute = pet["dispute_id"].isna() | pet["dispute_id"].isin(kept_disputes)
         out["petitions"] = pet.assign(
@@ -168,9 +172,15 @@ class Dataset:
         return replace(self, **out)
 
     def digest(self) -> str:
-        """A content hash of the dataset (row order insensitive), for experiment tracking."""
+        """A content hash of the dataset (row order insensitive), for experiment tracking.
+
+        Tables added to the contract later (``Table.extension``) count only when they hold
+        rows, so a dataset keeps the digest it had before they existed.
+        """
         h = hashlib.sha256()
         for name, frame in self.tables().items():
+            if frame.empty and TABLES_BY_NAME[name].extension:
+                continue
             h.update(name.encode())
             row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
             h.update(np.sort(row_hashes).tobytes())

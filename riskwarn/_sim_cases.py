@@ -13,18 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskwarn._contract import CATEGORIES, SOURCES
+from riskwarn._sim_mechanisms import Mechanisms
 from riskwarn._sim_people import K, People, Ties
 from riskwarn._sim_time import Clock, pick_in_group, seasonal_days, times_in
 
 C = {c: i for i, c in enumerate(CATEGORIES)}
 S = {s: i for i, s in enumerate(SOURCES)}
-
-DISPUTES_PER_100_PER_YEAR = 4.0
-CATEGORY_SHARE = {
-    "marriage_family": 0.25, "neighbor": 0.22, "debt": 0.12, "land_property": 0.10,
-    "labor_wage": 0.06, "medical": 0.025, "property_management": 0.04, "contract": 0.07,
-    "other": 0.115,
-}  # fmt: skip
 # month multipliers (Jan..Dec): wage arrears peak before the Spring Festival, land in spring
 _SEASON = {
     "labor_wage": np.array([2.2, 1.4, 0.8, 0.7, 0.7, 0.8, 0.8, 0.8, 0.9, 1.0, 1.2, 1.8]),
@@ -73,9 +67,23 @@ class Cases:
     party_case: np.ndarray  # dispute_parties: dispute index, person, role code
     party_person: np.ndarray
     party_role: np.ndarray
+    tie_pair_w: np.ndarray | None = None  # hidden conflict weight of every tie
 
     def __len__(self) -> int:
         return int(self.day.size)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Restricts new disputes to days ``[lo, hi)`` and weights their parties by age:
+    ``exp(older * (age - 45) / 10)`` (the covariate drift's extra disputes)."""
+
+    lo: float
+    hi: float
+    older: float = 0.0
+
+    def age_weight(self, age: np.ndarray) -> np.ndarray:
+        return np.exp(self.older * (np.asarray(age, dtype=np.float64) - 45.0) / 10.0)
 
 
 def _active_window(t: Ties, clock: Clock) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +92,9 @@ def _active_window(t: Ties, clock: Clock) -> tuple[np.ndarray, np.ndarray]:
     return lo, np.maximum(hi, lo)
 
 
-def _from_ties(rng, p: People, clock: Clock, cat: str, target: float, pair_w: np.ndarray):
+def _from_ties(
+    rng, p: People, clock: Clock, cat: str, target: float, pair_w: np.ndarray, window=None
+):
     """Disputes of ``cat`` among active ties, Poisson per tie, uniform (seasonal) in its window."""
     t = p.ties
     weights = np.zeros(len(t))
@@ -93,6 +103,10 @@ def _from_ties(rng, p: People, clock: Clock, cat: str, target: float, pair_w: np
     if cat == "land_property":
         weights *= np.where(p.grid_urban[p.grid[t.a]], 0.15, 1.0)
     lo, hi = _active_window(t, clock)
+    if window is not None:
+        lo, hi = np.maximum(lo, window.lo), np.minimum(hi, window.hi)
+        hi = np.maximum(hi, lo)
+        weights = weights * window.age_weight((p.age[t.a] + p.age[t.b]) / 2.0)
     if cat == "marriage_family" and len(p.divorce_pairs):
         # couples who divorce quarrel most in the year before
         div_day = np.full(len(t), np.nan)
@@ -117,7 +131,7 @@ def _pick_adults(rng, p: People, k: int, lo: int = 18, hi: int = 80, w=None) -> 
     return rng.choice(p.n, k, p=w / w.sum())
 
 
-def _collective(rng, p: People, clock: Clock, cat: str, k: int):
+def _collective(rng, p: People, clock: Clock, cat: str, k: int, window=None):
     """``k`` disputes with several claimants against one respondent; returns parties too."""
     heads, grid_of = p.head, p.grid
     if cat == "labor_wage":
@@ -152,7 +166,8 @@ def _collective(rng, p: People, clock: Clock, cat: str, k: int):
         query = np.repeat(g, n_cl)
     members = pick_in_group(rng, group, n_groups, query)
     members = np.where(members >= 0, pool[np.maximum(members, 0)], np.repeat(resp, n_cl))
-    day = seasonal_days(rng, np.zeros(k), np.full(k, float(clock.n_days)), clock, _SEASON.get(cat))
+    lo, hi = (0.0, float(clock.n_days)) if window is None else (window.lo, window.hi)
+    day = seasonal_days(rng, np.full(k, lo), np.full(k, hi), clock, _SEASON.get(cat))
     case = np.repeat(np.arange(k), n_cl)
     # drop duplicates and the respondent among claimants
     key = np.unique(np.stack([case, members], 1), axis=0)
@@ -160,71 +175,112 @@ def _collective(rng, p: People, clock: Clock, cat: str, k: int):
     return day, resp, key[:, 0], key[:, 1]
 
 
-def build_cases(rng: np.random.Generator, p: People, clock: Clock) -> Cases:
+def build_cases(rng: np.random.Generator, p: People, clock: Clock, m: Mechanisms) -> Cases:
     """Every dispute of the period with its parties and the facts recorded at registration."""
-    total = DISPUTES_PER_100_PER_YEAR / 100.0 * p.n * clock.years
+    total = m.disputes.per_100_persons_per_year / 100.0 * p.n * clock.years
     pair_w = np.minimum(rng.gamma(0.35, 1.0 / 0.35, len(p.ties)), PAIR_WEIGHT_CAP)
-    pieces = []  # (cat, day, a, b, tie kind, pair weight, extra claimants (case, person))
+    pieces = []
+    for cat, share in zip(CATEGORIES, m.disputes.category_share.values(), strict=True):
+        pieces.extend(category_pieces(rng, p, clock, cat, share * total, pair_w))
+    cases = _assemble(rng, p, clock, pieces, m)
+    cases.tie_pair_w = pair_w
+    return cases
 
-    def add(cat, day, a, b, tie, w, extra=None):
+
+def extra_cases(
+    rng: np.random.Generator,
+    p: People,
+    clock: Clock,
+    m: Mechanisms,
+    targets: dict[str, float],
+    window: Window,
+    pair_w: np.ndarray,
+) -> Cases:
+    """Disputes added to a world in ``window``: ``targets`` gives each category's count."""
+    pieces = []
+    for cat, target in targets.items():
+        pieces.extend(category_pieces(rng, p, clock, cat, target, pair_w, window))
+    return _assemble(rng, p, clock, pieces, m)
+
+
+def category_pieces(
+    rng, p: People, clock: Clock, cat: str, target: float, pair_w: np.ndarray, window=None
+) -> list[tuple]:
+    """About ``target`` disputes of ``cat``: collective ones, ones arising from ties, and ones
+    between people with no tie; as pieces ``(cat, day, a, b, tie kind, pair weight,
+    extra claimants)`` for :func:`_assemble`."""
+    pieces: list[tuple] = []
+
+    def add(day, a, b, tie, w, extra=None):
         pieces.append((np.full(day.size, C[cat]), day, a, b, tie, w, extra))
 
-    for cat, share in CATEGORY_SHARE.items():
-        target = share * total
-        coll = COLLECTIVE_SHARE.get(cat, 0.0)
-        if coll:
-            got = _collective(rng, p, clock, cat, rng.poisson(coll * target))
-            if got is not None:
-                day, resp, case, members = got
-                lead = np.full(day.size, -1)
-                lead[case[::-1]] = members[::-1]
-                ok = lead >= 0
-                remap = np.cumsum(ok) - 1
-                keep = ok[case]
-                extra = (remap[case[keep]], members[keep])
-                add(
-                    cat,
-                    day[ok],
-                    lead[ok],
-                    resp[ok],
-                    np.full(ok.sum(), -1),
-                    np.ones(ok.sum()),
-                    extra,
-                )
-            target *= 1.0 - coll
-        from_ties = TIE_SHARE.get(cat, 1.0) if cat in _FROM_TIES else 0.0
-        if from_ties:
-            idx, day = _from_ties(rng, p, clock, cat, target * from_ties, pair_w)
-            t = p.ties
-            a, b = t.a[idx], t.b[idx]
-            swap = rng.random(idx.size) < (0.2 if cat == "debt" else 0.5)
-            if cat == "marriage_family":
-                swap = np.where(p.male[a] & ~p.male[b], rng.random(idx.size) < 0.65, swap)
-            a, b = np.where(swap, b, a), np.where(swap, a, b)
-            add(cat, day, a, b, t.kind[idx].astype(np.int64), pair_w[idx])
-        if from_ties < 1.0:
-            k = rng.poisson(target * (1.0 - from_ties))
-            day = seasonal_days(rng, np.zeros(k), np.full(k, float(clock.n_days)), clock, None)
-            if cat == "medical":
-                a = _pick_adults(rng, p, k, 18, 95, w=1.0 + p.age / 30.0)
-                b = p.doctors[rng.integers(0, p.doctors.size, k)]
-            elif cat == "property_management":
-                urban = np.flatnonzero(p.grid_urban[p.grid] & (p.age >= 25))
-                a = urban[rng.integers(0, urban.size, k)]
-                b = p.managers[p.grid[a]]
-            else:  # contract, other: strangers or business partners in the same township
-                a = _pick_adults(rng, p, k, 20, 70)
-                town = p.grid_township[p.grid]
-                pick = pick_in_group(rng, town[p.head], len(p.townships), town[a])
-                b = p.head[np.maximum(pick, 0)]
-            ok = (a != b) & (b >= 0)
-            a, b, day = a[ok], b[ok], day[ok]
-            w = np.minimum(rng.gamma(0.35, 1 / 0.35, a.size), PAIR_WEIGHT_CAP)
-            add(cat, day, a, b, np.full(a.size, -1), w)
-    return _assemble(rng, p, clock, pieces)
+    coll = COLLECTIVE_SHARE.get(cat, 0.0)
+    if coll:
+        got = _collective(rng, p, clock, cat, rng.poisson(coll * target), window)
+        if got is not None:
+            day, resp, case, members = got
+            lead = np.full(day.size, -1)
+            lead[case[::-1]] = members[::-1]
+            ok = lead >= 0
+            remap = np.cumsum(ok) - 1
+            keep = ok[case]
+            extra = (remap[case[keep]], members[keep])
+            add(day[ok], lead[ok], resp[ok], np.full(ok.sum(), -1), np.ones(ok.sum()), extra)
+        target *= 1.0 - coll
+    from_ties = TIE_SHARE.get(cat, 1.0) if cat in _FROM_TIES else 0.0
+    if from_ties:
+        idx, day = _from_ties(rng, p, clock, cat, target * from_ties, pair_w, window)
+        t = p.ties
+        a, b = t.a[idx], t.b[idx]
+        swap = rng.random(idx.size) < (0.2 if cat == "debt" else 0.5)
+        if cat == "marriage_family":
+            swap = np.where(p.male[a] & ~p.male[b], rng.random(idx.size) < 0.65, swap)
+        a, b = np.where(swap, b, a), np.where(swap, a, b)
+        add(day, a, b, t.kind[idx].astype(np.int64), pair_w[idx])
+    if from_ties < 1.0:
+        k = rng.poisson(target * (1.0 - from_ties))
+        lo, hi = (0.0, float(clock.n_days)) if window is None else (window.lo, window.hi)
+        day = seasonal_days(rng, np.full(k, lo), np.full(k, hi), clock, None)
+        older = None if window is None else window.age_weight(p.age)
+        a, b = _strangers(rng, p, cat, k, older)
+        ok = (a != b) & (b >= 0)
+        a, b, day = a[ok], b[ok], day[ok]
+        w = np.minimum(rng.gamma(0.35, 1 / 0.35, a.size), PAIR_WEIGHT_CAP)
+        add(day, a, b, np.full(a.size, -1), w)
+    return pieces
 
 
-def _assemble(rng, p: People, clock: Clock, pieces) -> Cases:
+def _strangers(rng, p: People, cat: str, k: int, older) -> tuple[np.ndarray, np.ndarray]:
+    """Claimants and respondents of ``k`` disputes between people with no tie."""
+    if cat == "medical":
+        a = _pick_adults(rng, p, k, 18, 95, w=(1.0 + p.age / 30.0) * _or_one(older))
+        if p.n_counties == 1:
+            b = p.doctors[rng.integers(0, p.doctors.size, k)]
+        else:  # a patient sees a doctor of their own county
+            county_of = p.county_of_person
+            pick = pick_in_group(rng, county_of[p.doctors], p.n_counties, county_of[a])
+            b = np.where(pick >= 0, p.doctors[np.maximum(pick, 0)], -1)
+    elif cat == "property_management":
+        urban = np.flatnonzero(p.grid_urban[p.grid] & (p.age >= 25))
+        if older is None:
+            a = urban[rng.integers(0, urban.size, k)]
+        else:
+            w = older[urban]
+            a = urban[rng.choice(urban.size, k, p=w / w.sum())]
+        b = p.managers[p.grid[a]]
+    else:  # contract, other: strangers or business partners in the same township
+        a = _pick_adults(rng, p, k, 20, 70, w=older)
+        town = p.grid_township[p.grid]
+        pick = pick_in_group(rng, town[p.head], len(p.townships), town[a])
+        b = p.head[np.maximum(pick, 0)]
+    return a, b
+
+
+def _or_one(x):
+    return 1.0 if x is None else x
+
+
+def _assemble(rng, p: People, clock: Clock, pieces, m: Mechanisms) -> Cases:
     offsets = np.cumsum([0] + [x[1].size for x in pieces])
     cat, day, a, b, tie, w = (np.concatenate([x[i] for x in pieces]) for i in range(6))
     extra_case = np.concatenate([x[6][0] + offsets[i] for i, x in enumerate(pieces) if x[6]])
@@ -239,21 +295,37 @@ def _assemble(rng, p: People, clock: Clock, pieces) -> Cases:
     sigma = rng.normal(0.0, 1.0, n)
     pair = np.stack([np.minimum(a, b), np.maximum(a, b)], 1)
     _, inverse = np.unique(pair, axis=0, return_inverse=True)
-    prior = _cumcount(inverse.ravel())
+    prior = cumcount(inverse.ravel())
     h = np.maximum(p.hidden[a], p.hidden[b])
     cat_t = np.array([0.5, 0.2, 0.3, 0.2, 0.1, -0.3, -0.8, -0.4, -0.2])[cat]
     cat_v = np.array([0.8, 0.5, 0.0, 0.4, -0.5, -0.4, -0.8, -0.6, 0.2])[cat]
     ex = (tie == K["former_spouse"]) | (tie == K["partner"])
     z = 0.8 * sigma + 0.5 * h + 0.3 * np.log1p(prior) + 0.4 * ex
-    threat = rng.random(n) < _sigmoid(-2.9 + cat_t + z)
-    violence = rng.random(n) < _sigmoid(-3.7 + cat_v + z + 1.0 * threat)
-    weapon = rng.random(n) < _sigmoid(-4.8 + 1.2 * threat + 1.0 * violence + 0.5 * sigma)
+    facts, rec = m.disputes, m.recording
+    threat = rng.random(n) < _sigmoid(facts.threat_logit + cat_t + z)
+    violence = rng.random(n) < _sigmoid(facts.violence_logit + cat_v + z + 1.0 * threat)
+    weapon = rng.random(n) < _sigmoid(
+        facts.weapon_logit + 1.2 * threat + 1.0 * violence + 0.5 * sigma
+    )
     drift = day >= clock.drift_day
-    threat_rec = np.where(threat, rng.random(n) < np.where(drift, 0.92, 0.72),
-                          rng.random(n) < np.where(drift, 0.025, 0.008))  # fmt: skip
-    violence_rec = np.where(violence, rng.random(n) < 0.9, rng.random(n) < 0.004)
-    weapon_rec = np.where(weapon, rng.random(n) < 0.8, rng.random(n) < 0.002)
-    source = _sources(rng, cat, violence, threat, drift)
+    late = rec.last_year
+    threat_rec = np.where(
+        threat,
+        rng.random(n) < np.where(drift, late.threat_at_registration, rec.threat_at_registration),
+        rng.random(n)
+        < np.where(drift, late.false_threat_at_registration, rec.false_threat_at_registration),
+    )
+    violence_rec = np.where(
+        violence,
+        rng.random(n) < rec.violence_at_registration,
+        rng.random(n) < rec.false_violence_at_registration,
+    )
+    weapon_rec = np.where(
+        weapon,
+        rng.random(n) < rec.weapon_at_registration,
+        rng.random(n) < rec.false_weapon_at_registration,
+    )
+    source = _sources(rng, cat, violence, threat, drift, late.hotline_factor)
     profile = np.where(source == S["police_call"], 2, np.where(source == S["hotline"], 1, 0))
     reg = np.floor(day)
     for code, name in enumerate(("office", "hotline", "police")):
@@ -283,7 +355,7 @@ def _assemble(rng, p: People, clock: Clock, pieces) -> Cases:
     )  # fmt: skip
 
 
-def _cumcount(group: np.ndarray) -> np.ndarray:
+def cumcount(group: np.ndarray) -> np.ndarray:
     """How many earlier rows share each row's group (rows already in time order)."""
     order = np.argsort(group, kind="stable")
     g = group[order]
@@ -298,7 +370,7 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _sources(rng, cat, violence, threat, drift) -> np.ndarray:
+def _sources(rng, cat, violence, threat, drift, hotline_factor: float) -> np.ndarray:
     """How each dispute came in: weights by category, violence and the last year's habits."""
     base = np.array([0.30, 0.18, 0.10, 0.05, 0.12, 0.20, 0.05])
     w = np.tile(base, (cat.size, 1))
@@ -312,7 +384,7 @@ def _sources(rng, cat, violence, threat, drift) -> np.ndarray:
     }.items():
         for s, m in boosts.items():
             w[cat == C[c], S[s]] *= m
-    w[drift, S["hotline"]] *= 2.0  # the hotline (12345) takes over more intake
+    w[drift, S["hotline"]] *= hotline_factor  # the hotline (12345) takes over more intake
     cdf = np.cumsum(w, axis=1)
     u = rng.random(cat.size) * cdf[:, -1]
     return (u[:, None] >= cdf).sum(axis=1)

@@ -3,44 +3,63 @@
 One loop over weeks; inside a week everything is vectorised over the disputes open (or
 recently closed) then. Each dispute carries a weekly hazard of an extreme incident,
 
-    log h = B0 + static terms (category, tie, facts at registration, repeat pair, hidden)
-               + time-varying terms (failed mediations, threats and police calls since,
-                 escalation, petition level, flags, debts, separation, exposure, ...)
+    log h = base + static terms (category, tie, facts at registration, repeat pair, hidden)
+                 + time-varying terms (failed mediations, threats and police calls since,
+                   escalation, petition level, flags, debts, separation, exposure, ...)
 
-and what the grid records (threats, police calls, failed mediations) is a noisy view of
-the same hidden state, so the records predict, without revealing, the hazard. The true
-course never depends on how diligently a grid records it; recording is decided per event
-afterwards. docs/simulator.md lists every coefficient.
+with the strengths of :class:`~riskwarn._sim_mechanisms.Mechanisms`, and what the grid
+records (threats, police calls, failed mediations) is a noisy view of the same hidden
+state, so the records predict, without revealing, the hazard. The true course never
+depends on how diligently a grid records it; recording is decided per event afterwards.
+A :class:`Setup` adds the optional parts: a drift, the warning loop, the oracle.
+docs/simulator.md lists every coefficient.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from riskwarn._contract import CATEGORIES, CHANNELS, EVENT_KINDS, INCIDENT_KINDS
+from riskwarn._contract import CHANNELS, EVENT_KINDS, INCIDENT_KINDS, TIE_KINDS
 from riskwarn._progress import Progress, report
 from riskwarn._sim_cases import C, Cases, S
-from riskwarn._sim_hazard import B0, CAT_LOG_HAZARD, COEF, TIE_LOG_HAZARD, PersonState
+from riskwarn._sim_hazard import PersonState
+from riskwarn._sim_mechanisms import Hazard, Mechanisms
 from riskwarn._sim_people import K, People
 from riskwarn._sim_time import Clock, times_in
+
+if TYPE_CHECKING:  # typing only: the oracle imports this module
+    from riskwarn._sim_loop import LoopState
+    from riskwarn._sim_truth import Oracle
 
 E = {k: i for i, k in enumerate(EVENT_KINDS)}
 INC = {k: i for i, k in enumerate(INCIDENT_KINDS)}
 
-BACKGROUND_INCIDENTS_PER_100K_YEAR = 20.0  # incidents that grow out of no registered dispute
 INCIDENT_KIND_BASE = np.array([0.08, 0.10, 0.37, 0.22, 0.08, 0.15])  # homicide .. other_extreme
 WATCH_WEEKS = 26  # a closed dispute keeps some hazard (and may reopen) for half a year
-ADMIN_CLOSE_PER_WEEK = 0.04  # cases open past 8 weeks are closed administratively at this rate
-# ---- recording ---------------------------------------------------------------------------
-GRID_DILIGENCE_BETA = (2.0, 1.2)  # per-grid recording probability, clipped to [0.1, 0.98]
-DRIFT_VISIT_FACTOR = 0.55  # visits recorded this much less often in the last year
-DRIFT_THREAT_FACTOR = 1.3  # threat events recorded this much more often in the last year
+MEMORY_PER_WEEK = 0.89  # threat and call memory of the hazard: half-life of six weeks
+MOOD_AR, MOOD_SD = 0.9, 0.25  # the hidden weekly mood: AR(1) coefficient, innovation sd
 
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass
+class Setup:
+    """What a run of the course turns on besides the world: mechanism strengths, and the
+    optional drift, warning loop and oracle (each None when not asked for)."""
+
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    hazard_after: Hazard | None = None  # concept drift: the hazard from ``drift_day`` on
+    silenced: np.ndarray | None = None  # recording drift: per grid, records less from then
+    drift_day: float = np.inf
+    extra: np.ndarray | None = None  # per case: added by the covariate drift
+    rng_extra: np.random.Generator | None = None  # draws for those cases
+    loop: LoopState | None = None  # the simulated warning system
+    oracle: Oracle | None = None  # the true hazard, week by week
 
 
 @dataclass
@@ -64,23 +83,32 @@ class Course:
 
 
 def run_course(
-    rng: np.random.Generator, p: People, cases: Cases, clock: Clock, progress: Progress | None
+    rng: np.random.Generator,
+    p: People,
+    cases: Cases,
+    clock: Clock,
+    progress: Progress | None,
+    setup: Setup | None = None,
 ) -> Course:
     """Simulate every dispute from registration to the end of the period."""
-    sim = _Sim(rng, p, cases, clock)
+    sim = _Sim(rng, p, cases, clock, setup or Setup())
     n_weeks = int(np.ceil(clock.n_days / 7))
     for w in range(n_weeks):
-        sim.week(7.0 * w, min(7.0 * w + 7.0, float(clock.n_days)))
+        sim.week(w, 7.0 * w, min(7.0 * w + 7.0, float(clock.n_days)))
         if w % 10 == 0 or w == n_weeks - 1:
             report(progress, w + 2, n_weeks + 2, "weeks of dispute courses")
     return sim.out
 
 
 class _Sim:
-    def __init__(self, rng, p: People, c: Cases, clock: Clock):
+    def __init__(self, rng, p: People, c: Cases, clock: Clock, setup: Setup):
         self.rng, self.p, self.c, self.clock = rng, p, c, clock
-        self.world = PersonState(p)
+        self.setup = setup
+        m = setup.mechanisms
+        self.hz, self.course, self.recording = m.hazard, m.course, m.recording
+        self.world = PersonState(p, m.hazard)
         self.out = Course()
+        self.loop, self.oracle = setup.loop, setup.oracle
         n = len(c)
         self.status = np.zeros(
             n, np.int8
@@ -96,21 +124,10 @@ class _Sim:
         self.pet_level = np.full(n, -1)
         self.n_pet = np.zeros(n, np.int64)
         self.had_inc = np.zeros(n, bool)
-        self.mood = rng.normal(0, 0.4, n)
+        self.mood = self._normal(0.4)
         self.collective = c.n_claimants >= 5
-        cat_h = np.array([CAT_LOG_HAZARD[x] for x in CATEGORIES])[c.cat]
-        tie_h = np.zeros(n)
-        for kind, v in TIE_LOG_HAZARD.items():
-            tie_h[c.tie == K[kind]] = v
-        self.static = (
-            B0 + cat_h + tie_h + COEF["threat_at_registration"] * c.threat
-            + COEF["violence_at_registration"] * c.violence
-            + COEF["weapon_at_registration"] * c.weapon
-            + COEF["log1p_prior_disputes_of_pair"] * np.log1p(c.prior_pair)
-            + COEF["hidden_severity (sd 1)"] * c.sigma
-            + COEF["log_pair_weight (clipped to +-1.5)"] * np.clip(np.log(c.pair_w), -1.5, 1.5)
-            + np.maximum(p.hidden[c.a], p.hidden[c.b])
-        )  # fmt: skip
+        self.static = self._static(self.hz)
+        self.static_after = None if setup.hazard_after is None else self._static(setup.hazard_after)
         # hidden disposition of a dispute toward threats and calls: what records partly reveal
         self.temper = 0.55 * c.sigma + np.maximum(p.hidden[c.a], p.hidden[c.b])
         self.mediable = np.array([0.0, 0.2, -0.2, -0.5, -0.3, -0.3, 0.0, 0.0, 0.3])[c.cat]
@@ -119,59 +136,115 @@ class _Sim:
         self.claim_case = c.party_case[order][c.party_role[order] == 0]
         self.claim_person = c.party_person[order][c.party_role[order] == 0]
         self.claim_ptr = np.searchsorted(self.claim_case, np.arange(n + 1))
-        g = rng.beta(*GRID_DILIGENCE_BETA, p.n_grids)
+        rec = self.recording
+        g = rng.beta(rec.diligence_alpha, rec.diligence_beta, p.n_grids)
         self.diligence = np.clip(g, 0.1, 0.98)
+
+    def _normal(self, sd: float) -> np.ndarray:
+        """Normal draws for every dispute; those added by a covariate drift draw from their
+        own stream, so the others draw exactly what they would without it."""
+        extra = self.setup.extra
+        if extra is None:
+            return self.rng.normal(0, sd, len(self.c))
+        out = np.empty(len(self.c))
+        out[~extra] = self.rng.normal(0, sd, int((~extra).sum()))
+        out[extra] = self.setup.rng_extra.normal(0, sd, int(extra.sum()))
+        return out
+
+    def _static(self, hz: Hazard) -> np.ndarray:
+        """The terms of the log hazard that never change in a dispute."""
+        c, p = self.c, self.p
+        cat_h = np.array(hz.category.values())[c.cat]
+        tie_h = np.zeros(len(c))
+        for kind in TIE_KINDS:
+            tie_h[c.tie == K[kind]] = getattr(hz.tie, kind)
+        return (
+            hz.base + cat_h + tie_h + hz.threat_at_registration * c.threat
+            + hz.violence_at_registration * c.violence
+            + hz.weapon_at_registration * c.weapon
+            + hz.prior_disputes_of_pair * np.log1p(c.prior_pair)
+            + hz.hidden_severity * c.sigma
+            + hz.pair_weight * np.clip(np.log(c.pair_w), -1.5, 1.5)
+            + hz.hidden_person_risk * np.maximum(p.hidden[c.a], p.hidden[c.b])
+        )  # fmt: skip
 
     # -- recording ---------------------------------------------------------------------
     def _kept(self, case, day, kind) -> np.ndarray:
         rho = self.diligence[self.c.grid[case]]
         drift = day >= self.clock.drift_day
+        habits = self.recording.last_year
         prob = {
-            "visit": rho * np.where(drift, DRIFT_VISIT_FACTOR, 1.0),
+            "visit": rho * np.where(drift, habits.visit_factor, 1.0),
             "mediation_attempt": rho**0.6,
             "threat": np.minimum(
-                (0.45 + 0.45 * rho) * np.where(drift, DRIFT_THREAT_FACTOR, 1.0), 0.98
+                (0.45 + 0.45 * rho) * np.where(drift, habits.threat_event_factor, 1.0), 0.98
             ),
             "police_call": 0.6 + 0.35 * rho,
         }.get(kind)
         if prob is None:
             return np.ones(np.size(case), bool)
+        silenced = self.setup.silenced
+        if silenced is not None and kind in ("visit", "mediation_attempt"):
+            change = self.setup.mechanisms.drift.recording
+            factor = change.visits if kind == "visit" else change.mediation
+            late = (day >= self.setup.drift_day) & silenced[self.c.grid[case]]
+            prob = np.where(late, prob * factor, prob)
         return self.rng.random(np.size(case)) < prob
 
+    def _record(self, case, day, kind: str, kept) -> None:
+        """Write events (with their recorded mask) and let the warning loop see them."""
+        self.out.event(case, day, kind, kept)
+        if self.loop is not None:
+            self.loop.saw(np.asarray(case), np.asarray(day), kind, np.asarray(kept, bool))
+
     # -- one week ------------------------------------------------------------------------
-    def week(self, t0: float, t1: float) -> None:
-        rng, c, w = self.rng, self.c, self.world
+    def week(self, w_index: int, t0: float, t1: float) -> None:
+        c, w = self.c, self.world
         w.advance(t0)
         new = (self.status == 0) & (c.day < t1)
         self.status[new] = 1
         self._initial_petitions(np.flatnonzero(new))
-        self.mood = 0.9 * self.mood + rng.normal(0, 0.25, self.mood.size)
+        self.mood = MOOD_AR * self.mood + self._normal(MOOD_SD)
+        if self.loop is not None:
+            self.loop.round(self, w_index, t0)
         self._watched(np.flatnonzero(self.status == 2), t0, t1)
         self._open(np.flatnonzero(self.status == 1), t0, t1)
         self._background(t0, t1)
+        if self.loop is not None:
+            self.loop.end_week(t0, t1)
 
-    def _log_hazard(self, d: np.ndarray, t0: float) -> np.ndarray:
+    def hazard_at(self, t0: float) -> tuple[Hazard, np.ndarray]:
+        """The hazard terms and static part in force in the week starting at ``t0``."""
+        if self.static_after is not None and t0 >= self.setup.drift_day:
+            return self.setup.hazard_after, self.static_after
+        return self.hz, self.static
+
+    def _log_hazard(self, d: np.ndarray, t0: float, t1: float) -> np.ndarray:
         c, w = self.c, self.world
+        hz, static = self.hazard_at(t0)
         a, b = c.a[d], c.b[d]
         weeks = np.maximum(t0 - c.day[d], 0.0) / 7.0
-        return (
-            self.static[d]
-            + COEF["failed_mediations (up to 5)"] * np.minimum(self.n_fail[d], 5)
-            + COEF["threat_events_decayed (up to 2)"] * np.minimum(self.thr[d], 2)
-            + COEF["police_calls_decayed (up to 2)"] * np.minimum(self.pol[d], 2)
-            + COEF["escalated"] * self.esc[d]
-            + COEF["petition_level (1 township .. 5 national)"] * (self.pet_level[d] + 1)
-            + COEF["flag_score (max of the two sides)"] * np.maximum(w.flag[a], w.flag[b])
-            + COEF["log1p_creditors_beyond_first (max)"]
+        eta = (
+            static[d]
+            + hz.failed_mediations * np.minimum(self.n_fail[d], 5)
+            + hz.threat_events * np.minimum(self.thr[d], 2)
+            + hz.police_calls * np.minimum(self.pol[d], 2)
+            + hz.escalated * self.esc[d]
+            + hz.petition_level * (self.pet_level[d] + 1)
+            + hz.flag_score * np.maximum(w.flag[a], w.flag[b])
+            + hz.creditors
             * np.log1p(np.maximum(np.maximum(w.creditors[a], w.creditors[b]) - 1, 0))
-            + COEF["separation_within_365d (either side)"]
+            + hz.separation
             * ((t0 - np.maximum(w.last_sep[a], w.last_sep[b])) < 365)
-            + COEF["exposure (sum of both, up to 3)"] * np.minimum(w.exposure[a] + w.exposure[b], 3)
-            + COEF["earlier_incident_as_perpetrator"] * ((w.perp[a] + w.perp[b]) > 0)
-            + COEF["log1p_weeks_open_over_4"] * np.log1p(weeks / 4.0)
-            + COEF["after_an_incident_in_this_dispute"] * self.had_inc[d]
-            + self.mood[d]
+            + hz.exposure * np.minimum(w.exposure[a] + w.exposure[b], 3)
+            + hz.earlier_perpetrator * ((w.perp[a] + w.perp[b]) > 0)
+            + hz.weeks_open * np.log1p(weeks / 4.0)
+            + hz.after_incident * self.had_inc[d]
+            + hz.mood * self.mood[d]
         )  # fmt: skip
+        if self.loop is not None:
+            eta = eta + self.loop.log_multiplier(d, t0, t1)
+        return eta
 
     def _open(self, d: np.ndarray, t0: float, t1: float) -> None:
         rng, c = self.rng, self.c
@@ -182,9 +255,11 @@ class _Sim:
         hi = np.minimum(t1, self.close_at[d])
         live = hi - lo > 0.05
         age = np.maximum(t0 - self.open_from[d], 0.0) / 7.0  # weeks since (re)opening
-        eta = self._log_hazard(d, t0)
-        self.thr[d] *= 0.89  # threat and call memory: half-life of six weeks
-        self.pol[d] *= 0.89
+        eta = self._log_hazard(d, t0, t1)
+        if self.oracle is not None:
+            self.oracle.add(self, d, t0, t1, eta, watched=False)
+        self.thr[d] *= MEMORY_PER_WEEK  # threat and call memory: half-life of six weeks
+        self.pol[d] *= MEMORY_PER_WEEK
         temper = self.temper[d] + self.mood[d]
         pending = np.isfinite(self.close_at[d])
 
@@ -195,13 +270,20 @@ class _Sim:
         m = happens(np.where(age < 2, 0.55, np.where(age < 8, 0.25, 0.1)))
         self._emit(d[m], times_in(rng, lo[m], hi[m], "office"), "visit")
         # threats and police calls reveal the hidden temper
-        thr_rate = 0.02 * np.exp(0.8 * temper + 0.6 * c.threat[d] + 0.3 * c.violence[d]
-                                 + 0.25 * np.minimum(self.n_fail[d], 3))  # fmt: skip
+        rates = self.course
+        thr_rate = rates.threat_events_per_week * np.exp(
+            0.8 * temper
+            + 0.6 * c.threat[d]
+            + 0.3 * c.violence[d]
+            + 0.25 * np.minimum(self.n_fail[d], 3)
+        )
         m = happens(1 - np.exp(-thr_rate))
         self._emit(d[m], times_in(rng, lo[m], hi[m], "waking"), "threat")
         self.thr[d[m]] += 1
         esc = m & (rng.random(n) < 0.2)
-        pol_rate = 0.012 * np.exp(0.7 * temper + 0.8 * c.violence[d] + 0.4 * c.threat[d])
+        pol_rate = rates.police_calls_per_week * np.exp(
+            0.7 * temper + 0.8 * c.violence[d] + 0.4 * c.threat[d]
+        )
         m = happens(1 - np.exp(-pol_rate))
         self._emit(d[m], times_in(rng, lo[m], hi[m], "police"), "police_call")
         self.pol[d[m]] += 1
@@ -210,14 +292,20 @@ class _Sim:
         att = happens(np.where(self.referred[d] | pending, 0.0, p_att)) & (hi - lo > 0.2)
         at = times_in(rng, lo[att], hi[att] - 0.15, "office")
         outcome_at = at + rng.uniform(1, 3, at.size) / 24.0
-        ps = _sigmoid(1.1 - 0.55 * self.n_fail[d] - 0.6 * c.sigma[d] - 0.5 * self.mood[d]
-                      - 0.6 * self.collective[d] + self.mediable[d])[att]  # fmt: skip
+        ps = _sigmoid(
+            rates.mediation_success
+            - 0.55 * self.n_fail[d]
+            - 0.6 * c.sigma[d]
+            - 0.5 * self.mood[d]
+            - 0.6 * self.collective[d]
+            + self.mediable[d]
+        )[att]
         ok = rng.random(at.size) < ps
         kept = self._kept(d[att], at, "mediation_attempt")
-        self.out.event(d[att], at, "mediation_attempt", kept)
+        self._record(d[att], at, "mediation_attempt", kept)
         outcome_kept = kept & (rng.random(at.size) < 0.9)
-        self.out.event(d[att][ok], outcome_at[ok], "mediation_success", outcome_kept[ok])
-        self.out.event(d[att][~ok], outcome_at[~ok], "mediation_failure", outcome_kept[~ok])
+        self._record(d[att][ok], outcome_at[ok], "mediation_success", outcome_kept[ok])
+        self._record(d[att][~ok], outcome_at[~ok], "mediation_failure", outcome_kept[~ok])
         success = d[att][ok]
         delay = np.where(
             rng.random(ok.sum()) < 0.6,
@@ -250,7 +338,7 @@ class _Sim:
         self._emit(d[m], times_in(rng, lo[m], hi[m], "office"), "escalation")
         self.esc[d[m]] = True
         # cases that drag on are closed administratively now and then
-        adm = happens(np.where((age > 8) & ~pending, ADMIN_CLOSE_PER_WEEK, 0.0))
+        adm = happens(np.where((age > 8) & ~pending, self.course.admin_close_per_week, 0.0))
         self._schedule(d[adm], times_in(rng, lo[adm], hi[adm], "office"))
         # extreme incidents
         m = happens(1 - np.exp(-np.exp(eta)))
@@ -268,7 +356,9 @@ class _Sim:
         d = d[~expired]
         n = d.size
         lo = np.maximum(t0, self.closed_day[d] + 0.01)
-        eta = self._log_hazard(d, t0) + COEF["closed (watch period of 26 weeks)"]
+        eta = self._log_hazard(d, t0, t1) + self.hazard_at(t0)[0].closed
+        if self.oracle is not None:
+            self.oracle.add(self, d, t0, t1, eta, watched=True)
         m = (rng.random(n) < 1 - np.exp(-np.exp(eta))) & (t1 - lo > 0.05)
         inc_at = times_in(rng, lo[m], np.full(m.sum(), t1), "waking")
         self._incidents(d[m], inc_at, open_now=False)
@@ -300,6 +390,8 @@ class _Sim:
     def _close_due(self, d: np.ndarray, t1: float) -> None:
         due = d[(self.close_at[d] < t1) & (self.close_at[d] < self.clock.n_days)]
         self._emit(due, self.close_at[due], "closed")
+        if self.loop is not None:
+            self.loop.closed(due, self.close_at[due])
         self.status[due] = 2
         self.closed_day[due] = self.close_at[due]
         self.close_at[due] = np.inf
@@ -307,7 +399,7 @@ class _Sim:
     def _emit(self, d: np.ndarray, at: np.ndarray, kind: str) -> None:
         ok = at < self.clock.n_days
         d, at = d[ok], at[ok]
-        self.out.event(d, at, kind, self._kept(d, at, kind))
+        self._record(d, at, kind, self._kept(d, at, kind))
 
     # -- petitions -----------------------------------------------------------------------
     def _initial_petitions(self, d: np.ndarray) -> None:
@@ -350,6 +442,8 @@ class _Sim:
             np.repeat(c.a[d], n_rows),
         )
         linked = rng.random(row_case.size) < 0.88
+        if self.loop is not None:
+            self.loop.petitioned(row_case, np.repeat(at, n_rows), np.repeat(level, n_rows), linked)
         self.out.pet.append((person, np.repeat(at, n_rows), np.repeat(level, n_rows),
                              np.repeat(repeat, n_rows), np.repeat(collective, n_rows),
                              np.where(linked, row_case, -1)))  # fmt: skip
@@ -426,7 +520,7 @@ class _Sim:
     def _background(self, t0: float, t1: float) -> None:
         """Incidents that grow out of no registered dispute (family violence, self-harm...)."""
         rng, p, w = self.rng, self.p, self.world
-        lam = BACKGROUND_INCIDENTS_PER_100K_YEAR * p.n / 1e5 * (t1 - t0) / 365.0
+        lam = self.hazard_at(t0)[0].outside_disputes_per_100k_year * p.n / 1e5 * (t1 - t0) / 365.0
         k = rng.poisson(lam)
         if k == 0:
             return

@@ -1,57 +1,23 @@
 """The hazard of an extreme incident, and the person-level state it reads week by week.
 
-The weekly hazard of an open dispute is ``1 - exp(-exp(eta))``; ``eta`` adds the terms in
-:data:`COEF` (what the field knows drives escalation, domain.md) to hidden ones. The
-person state (active flags, debts, separations, exposure to incidents among close ties,
-earlier perpetration) changes over the period and is brought up to date at each week.
-Every number here is invented; docs/simulator.md says where its direction comes from.
+The weekly hazard of an open dispute is ``1 - exp(-exp(eta))``; ``eta`` adds the terms of
+:class:`~riskwarn._sim_mechanisms.Hazard` (what the field knows drives escalation,
+domain.md) to hidden ones. The person state (active flags, debts, separations, exposure
+to incidents among close ties, earlier perpetration) changes over the period and is
+brought up to date at each week. Every number is invented; docs/simulator.md says where
+its direction comes from.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from riskwarn._contract import CATEGORIES, FLAGS, INCIDENT_KINDS
+from riskwarn._contract import FLAGS, INCIDENT_KINDS
+from riskwarn._sim_mechanisms import Hazard
 from riskwarn._sim_people import K, People
 
 F = {f: i for i, f in enumerate(FLAGS)}
 
-# ---- the hazard of an extreme incident (log of the weekly hazard) -------------------------
-B0 = -9.85
-CAT_LOG_HAZARD = dict(
-    zip(CATEGORIES, [0.5, 0.2, 0.2, 0.1, -0.3, -0.2, -0.9, -0.5, 0.0], strict=True)
-)
-TIE_LOG_HAZARD = {"former_spouse": 0.6, "partner": 0.4, "spouse": 0.2, "creditor_debtor": 0.2}
-COEF = {
-    "threat_at_registration": 0.9,
-    "violence_at_registration": 0.8,
-    "weapon_at_registration": 0.6,
-    "log1p_prior_disputes_of_pair": 0.35,
-    "failed_mediations (up to 5)": 0.3,
-    "threat_events_decayed (up to 2)": 0.5,
-    "police_calls_decayed (up to 2)": 0.25,
-    "escalated": 0.35,
-    "petition_level (1 township .. 5 national)": 0.15,
-    "flag_score (max of the two sides)": 0.6,
-    "log1p_creditors_beyond_first (max)": 0.35,
-    "separation_within_365d (either side)": 0.6,
-    "exposure (sum of both, up to 3)": 0.45,
-    "earlier_incident_as_perpetrator": 0.8,
-    "log1p_weeks_open_over_4": -0.25,
-    "after_an_incident_in_this_dispute": -1.0,
-    "closed (watch period of 26 weeks)": -1.2,
-    # hidden, never recorded:
-    "hidden_severity (sd 1)": 0.55,
-    "log_pair_weight (clipped to +-1.5)": 0.35,
-    "hidden_person_risk (max of the two sides, sd 0.55)": 1.0,
-    "hidden_weekly_mood (AR(1), 0.9, sd 0.25 a week)": 1.0,
-}
-FLAG_SCORE = {
-    "community_correction": 0.4, "released_prisoner": 0.6, "drug_user": 0.7,
-    "key_youth": 0.35, "other": 0.2,
-}  # fmt: skip
-SMD_LEVEL_SCORE = np.array([0.2, 0.35, 0.6, 1.0, 1.4, 1.8])  # severe mental disorder, level 0..5
-EXPOSURE_TAU_DAYS = 90.0  # exposure decays as exp(-days / 90): half-life about two months
 CLOSE_TIES = (
     "spouse",
     "former_spouse",
@@ -66,12 +32,13 @@ CLOSE_TIES = (
 class PersonState:
     """Person-level state that changes over time: flags, debts, separations, exposure."""
 
-    def __init__(self, p: People):
+    def __init__(self, p: People, hazard: Hazard):
         self.p = p
         f = p.flags
-        score = np.array([FLAG_SCORE.get(name, 0.0) for name in FLAGS])[f.flag]
+        score = np.array(hazard.flags.by_flag())[f.flag]
         smd = f.flag == F["severe_mental_disorder"]
-        score[smd] = SMD_LEVEL_SCORE[np.clip(f.level[smd], 0, 5)]
+        score[smd] = np.array(hazard.flags.severe_mental_disorder)[np.clip(f.level[smd], 0, 5)]
+        self.flag_cap = hazard.flags.cap
         self.flag_rows = (f.person, score, f.start, np.nan_to_num(f.end, nan=np.inf))
         t = p.ties
         d = t.kind == K["creditor_debtor"]
@@ -95,7 +62,7 @@ class PersonState:
         self.perp = np.zeros(p.n)
         self.flag = np.zeros(p.n)
         self.creditors = np.zeros(p.n)
-        self.decay = np.exp(-7.0 / EXPOSURE_TAU_DAYS)
+        self.decay = np.exp(-7.0 / hazard.exposure_decay_days)
         self.detained_until = np.full(p.n, -np.inf)
 
     def can_act(self, perp: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -125,7 +92,9 @@ class PersonState:
         """Bring the person state to day ``t`` (start of a week)."""
         person, score, start, end = self.flag_rows
         on = (start <= t) & (end > t)
-        self.flag = np.minimum(np.bincount(person[on], score[on], minlength=self.p.n), 2.5)
+        self.flag = np.minimum(
+            np.bincount(person[on], score[on], minlength=self.p.n), self.flag_cap
+        )
         debtor, since, until = self.debt_rows
         on = (since <= t) & (until > t)
         self.creditors = np.bincount(debtor[on], minlength=self.p.n)

@@ -89,7 +89,8 @@ class People:
     grid_township: np.ndarray
     grid_urban: np.ndarray
     townships: list[str]
-    county: str
+    counties: list[str]
+    township_county: np.ndarray  # county of each township
     hidden: np.ndarray  # per-person hidden risk, on the log-hazard scale (never recorded)
     propensity: np.ndarray  # per-person dispute propensity (mean 1, never recorded)
     employer: np.ndarray  # employer person of each worker, -1 when none
@@ -106,6 +107,14 @@ class People:
     @property
     def n_grids(self) -> int:
         return int(self.grid_township.size)
+
+    @property
+    def n_counties(self) -> int:
+        return len(self.counties)
+
+    @property
+    def county_of_person(self) -> np.ndarray:
+        return self.township_county[self.grid_township[self.grid]]
 
     @property
     def adult(self) -> np.ndarray:
@@ -194,7 +203,8 @@ def build_people(rng: np.random.Generator, n: int, clock: Clock) -> People:
     people = People(
         n=n, age=age, male=male, household=hh, grid=grid, head=head,
         spouse_of_head=spouse_of_head, grid_township=grid_town, grid_urban=grid_urban,
-        townships=township_names(rng, n_town, n_urban), county=county_name(rng),
+        townships=township_names(rng, n_town, n_urban), counties=[county_name(rng)],
+        township_county=np.zeros(n_town, dtype=np.int64),
         hidden=hidden, propensity=propensity,
         employer=np.full(n, -1, dtype=np.int64), employers=np.zeros(0, np.int64),
         landlords=np.zeros(0, np.int64), lenders=np.zeros(0, np.int64),

@@ -86,8 +86,43 @@ _NOTES = {
 }  # fmt: skip
 
 
+def ids(prefix: str, idx: np.ndarray, width: int, grow: bool = True) -> np.ndarray:
+    """Pseudonymous ids such as ``P000123``; all as wide as the widest needs unless ``grow``
+    is false (then ``width`` is a minimum per id, and ids keep their form when more come)."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if idx.size == 0:
+        return np.zeros(0, dtype=object)
+    if grow:
+        width = max(width, len(str(int(idx.max()))))
+    return np.char.add(prefix, np.char.zfill(idx.astype(str), width)).astype(object)
+
+
 def county_name(rng: np.random.Generator) -> str:
     return str(_COUNTIES[rng.integers(len(_COUNTIES))])
+
+
+_SECOND = ("桥", "河", "坪", "湾", "沟", "口", "庄", "营", "屯", "堡", "山", "川")
+
+
+def province_names(
+    rng: np.random.Generator, counties: int, towns: list[int], urban: list[int]
+) -> tuple[list[str], list[str]]:
+    """Distinct county names, and township names distinct across the whole province (so a
+    township name alone never mixes two counties); the first ``urban[k]`` townships of
+    county ``k`` are urban sub-districts (街道)."""
+    pool = [p + s for p in _PLACES for s in ("", *_SECOND)]
+    county_pool = list(_COUNTIES) + [p + "县" for p in _PLACES if p + "县" not in _COUNTIES]
+    picked = rng.permutation(len(county_pool))[:counties]
+    county = [county_pool[i] for i in picked]
+    county += [f"第{i + 1}县" for i in range(len(county), counties)]
+    order = rng.permutation(len(pool))
+    names, i = [], 0
+    for n, n_urban in zip(towns, urban, strict=True):
+        for j in range(n):
+            base = pool[order[i % len(pool)]] + ("" if i < len(pool) else str(i // len(pool) + 1))
+            names.append(base + ("街道" if j < n_urban else ("镇" if j % 3 else "乡")))
+            i += 1
+    return county, names
 
 
 def township_names(rng: np.random.Generator, n: int, n_urban: int) -> list[str]:

@@ -15,7 +15,9 @@ Pure: no I/O. The same arguments give identical tables.
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,89 +29,286 @@ from riskwarn._contract import (
     FLAGS,
     INCIDENT_KINDS,
     INCIDENT_ROLES,
+    INTERVENTION_CHANNELS,
+    INTERVENTION_KINDS,
     PARTY_ROLES,
     PETITION_LEVELS,
     SOURCES,
     TIE_KINDS,
 )
 from riskwarn._dataset import Dataset
+from riskwarn._io import write_dataset
 from riskwarn._progress import Progress, report
 from riskwarn._sim_cases import Cases, build_cases
 from riskwarn._sim_course import (
     CHANNEL_BY_LEVEL,
     Course,
     E,
+    Setup,
     background_petitions,
     run_course,
 )
+from riskwarn._sim_drift import (
+    Scenario,
+    covariate_cases,
+    join_at,
+    resolve_drift,
+    silenced_grids,
+)
+from riskwarn._sim_loop import TIER_CODES, LoopState, WarningLoop, action_notes
+from riskwarn._sim_mechanisms import Mechanisms
 from riskwarn._sim_people import People, build_people
-from riskwarn._sim_text import notes, summaries
+from riskwarn._sim_province import build_province
+from riskwarn._sim_text import ids, notes, summaries
 from riskwarn._sim_time import Clock
+from riskwarn._sim_truth import Oracle, Truth, clear_truth, id_column
 from riskwarn.errors import ConfigError
 
 MIN_PERSONS = 100
-DRIFT_ONLINE_FACTOR = 1.6  # online petitions this much more common in the last year
 UNKNOWN_GENDER_SHARE = 0.004
 MISSING_BIRTH_YEAR_SHARE = 0.005
+MAX_COUNTIES = 200
+# independent random streams of one seed; the first four are the simulator's original ones
+_PEOPLE, _CASES, _COURSE, _TEXT, _DRIFT, _LOOP, _PROVINCE, _LOOP_TEXT = range(8)
 
 
 def simulate(
     persons: int = 20000,
     years: float = 3,
     seed: int = 0,
-    start: str | date = "2022-01-01",
+    start: str | dt.date = "2022-01-01",
     progress: Progress | None = None,
+    *,
+    mechanisms: Mechanisms | None = None,
+    drift: str = "none",
+    drift_start: str | dt.date | None = None,
+    interventions: WarningLoop | bool | None = None,
+    counties: int = 1,
 ) -> Dataset:
     """A synthetic county of ``persons`` residents over ``years`` from ``start``, as a Dataset.
 
     Every timestamp lies in ``[start, start + years)``. Deterministic per ``seed``; about
     four disputes per hundred residents a year; see docs/simulator.md for the mechanisms.
+
+    - ``mechanisms``: mechanism strengths (:class:`Mechanisms`, e.g. from
+      :func:`load_mechanisms`); default the simulator's own.
+    - ``drift``: ``"none"``, ``"covariate"``, ``"concept"`` or ``"recording"``, beginning
+      at ``drift_start`` (default: the start of the last year).
+    - ``interventions``: a :class:`WarningLoop` (or True for its defaults) simulates
+      warnings and their handling, with a planted effect, and fills ``interventions``.
+    - ``counties``: a province of that many counties (``persons`` in all).
+
+    With none of these the output is exactly what it always was for the seed.
+    :func:`simulate_with_truth` returns the same dataset with what the simulator knows.
     """
+    return simulate_with_truth(
+        persons, years, seed, start, progress, mechanisms=mechanisms, drift=drift,
+        drift_start=drift_start, interventions=interventions, counties=counties, oracle=False,
+    ).dataset  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A simulated dataset and its ground truth (``truth.scenario``, ``truth.oracle``,
+    ``truth.warnings``); :meth:`write` puts the truth in ``_truth/`` beside the tables."""
+
+    dataset: Dataset
+    truth: Truth
+    plain: bool  # no option beyond persons, years, seed and start: nothing but the tables
+
+    def write(self, path: str | Path, format: str = "csv") -> Path:
+        """Write the tables (as :func:`riskwarn.write_dataset`) and, unless the run was
+        plain, ``_truth/`` (any truth left there by an earlier run is removed)."""
+        out = write_dataset(self.dataset, path, format)
+        if self.plain:
+            clear_truth(out)
+        else:
+            self.truth.write(out)
+        return out
+
+
+def simulate_with_truth(
+    persons: int = 20000,
+    years: float = 3,
+    seed: int = 0,
+    start: str | dt.date = "2022-01-01",
+    progress: Progress | None = None,
+    *,
+    mechanisms: Mechanisms | None = None,
+    drift: str = "none",
+    drift_start: str | dt.date | None = None,
+    interventions: WarningLoop | bool | None = None,
+    counties: int = 1,
+    oracle: bool = True,
+) -> Simulation:
+    """:func:`simulate`, with the truth: the scenario, the warning loop's decisions (with
+    ``interventions``) and, with ``oracle``, every dispute's true hazard week by week
+    (docs/simulator.md, "Ground truth"). The dataset equals :func:`simulate`'s."""
+    clock, m, loop, scenario = _arguments(
+        persons, years, start, mechanisms, drift, drift_start, interventions, counties
+    )
+    run = _Run(np.random.SeedSequence(int(seed)).spawn(8), clock, m, loop, progress)
+    steps = int(np.ceil(clock.n_days / 7)) + 2  # people, disputes, then one per week
+    report(progress, 0, steps, "people, ties and special populations")
+    if counties == 1:
+        run.people = build_people(run.fresh(_PEOPLE), int(persons), clock)
+    else:
+        seeds = run.streams[_PROVINCE].spawn(int(counties))
+        run.people = build_province(run.fresh(_PEOPLE), seeds, int(persons), int(counties), clock)
+    report(progress, 1, steps, "disputes")
+    cases = build_cases(run.fresh(_CASES), run.people, clock, m)
+    width = max(5, len(str(len(cases) - 1)))  # the ids of the disputes, in every world
+    setup = Setup(mechanisms=m)
+    if scenario is None:
+        tables, found = run.world(cases, setup, width, oracle)
+    else:  # the none world, then the drifted one, joined where the drift begins
+        before, _ = run.world(cases, Setup(mechanisms=m), width, False)
+        changed, setup = _drifted(scenario, run, cases)
+        tables, found = run.world(changed, setup, width, oracle)
+        tables = join_at(before, tables, clock.start + pd.Timedelta(days=scenario.day))
+    truth = Truth(
+        scenario=_scenario(persons, years, seed, clock, counties, m, scenario, loop, setup, oracle),
+        oracle=found.get("oracle"),
+        warnings=found.get("warnings"),
+    )
+    report(progress, steps, steps, "tables")
+    plain = mechanisms is None or mechanisms == Mechanisms()
+    plain = plain and scenario is None and loop is None and counties == 1 and not oracle
+    return Simulation(Dataset.from_frames(**tables), truth, plain)
+
+
+def _arguments(persons, years, start, mechanisms, drift, drift_start, interventions, counties):
+    """The run's clock, strengths, warning loop and drift, or a ConfigError saying what to fix."""
     if int(persons) < MIN_PERSONS:
         raise ConfigError(f"persons must be at least {MIN_PERSONS}, got {persons}")
     if not years > 0:
         raise ConfigError(f"years must be positive, got {years}")
+    if not 1 <= int(counties) <= MAX_COUNTIES:
+        raise ConfigError(f"counties must be 1 to {MAX_COUNTIES}, got {counties}")
     try:
         first = pd.Timestamp(start).normalize()
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"start must be a date YYYY-MM-DD, got {start!r}") from exc
     clock = Clock.of(first, float(years))
-    rng_people, rng_cases, rng_course, rng_text = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(4)
-    )
-    steps = int(np.ceil(clock.n_days / 7)) + 2  # people, disputes, then one per week
-    report(progress, 0, steps, "people, ties and special populations")
-    people = build_people(rng_people, int(persons), clock)
-    report(progress, 1, steps, "disputes")
-    cases = build_cases(rng_cases, people, clock)
-    course = run_course(rng_course, people, cases, clock, progress)
-    background_petitions(rng_course, people, clock, course)
-    frames = _frames(rng_text, people, cases, course, clock)
-    report(progress, steps, steps, "tables")
-    return Dataset.from_frames(**frames)
+    loop = WarningLoop() if interventions is True else (interventions or None)
+    if loop is not None and not 0 <= loop.start_day(clock) < clock.n_days:
+        raise ConfigError(
+            f"the warning loop's rollout start {loop.rollout_start} lies outside the simulated "
+            f"period ({clock.start.date()} for {clock.n_days} days); give a date inside it"
+        )
+    m = Mechanisms() if mechanisms is None else mechanisms
+    return clock, m, loop, resolve_drift(drift, drift_start, clock)
 
 
-def _ids(prefix: str, idx: np.ndarray, width: int) -> np.ndarray:
-    """Pseudonymous ids such as ``P000123``; the width grows with the count when needed."""
-    idx = np.asarray(idx, dtype=np.int64)
-    if idx.size == 0:
-        return np.zeros(0, dtype=object)
-    width = max(width, len(str(int(idx.max())))) if idx.size else width
-    return np.char.add(prefix, np.char.zfill(idx.astype(str), width)).astype(object)
+@dataclass
+class _Run:
+    """What every world of one run shares: the random streams, clock, strengths, people."""
+
+    streams: list[np.random.SeedSequence]
+    clock: Clock
+    m: Mechanisms
+    loop: WarningLoop | None
+    progress: Progress | None
+    people: People | None = None
+
+    def fresh(self, i: int) -> np.random.Generator:
+        """Stream ``i`` from its start (each world draws the same numbers from it)."""
+        return np.random.default_rng(self.streams[i])
+
+    def world(self, c: Cases, setup: Setup, width: int, oracle: bool):
+        """The course of disputes ``c`` under ``setup``: the contract tables, and the truth
+        found on the way (``warnings``, ``oracle``)."""
+        p, clock = self.people, self.clock
+        if self.loop is not None:
+            setup.loop = LoopState(self.loop, self.fresh(_LOOP), c, p, clock)
+        setup.oracle = Oracle() if oracle else None
+        rng_course = self.fresh(_COURSE)
+        course = run_course(rng_course, p, c, clock, self.progress, setup)
+        background_petitions(rng_course, p, clock, course)
+        dispute_id = ids("D", np.arange(len(c)), width, grow=False)
+        online = self.m.recording.last_year.online_petition_factor
+        tables = _frames(self.fresh(_TEXT), p, c, course, clock, dispute_id, online)
+        found = {}
+        if setup.loop is not None:
+            notes_rng = self.fresh(_LOOP_TEXT)
+            tables["interventions"] = _interventions(notes_rng, setup.loop, clock, dispute_id)
+            found["warnings"] = _warnings(setup.loop, p, c, clock, dispute_id)
+        if setup.oracle is not None:
+            found["oracle"] = setup.oracle.frame(clock, dispute_id)
+        return tables, found
 
 
-def _frames(rng, p: People, c: Cases, course: Course, clock: Clock) -> dict[str, pd.DataFrame]:
-    person_id = _ids("P", np.arange(p.n), 6)
-    grid_id = _ids("G", np.arange(p.n_grids), 3)
-    n_cases = len(c)
-    dispute_id = _ids("D", np.arange(n_cases), 5)
+def _drifted(scenario: Scenario, run: _Run, cases: Cases) -> tuple[Cases, Setup]:
+    """The disputes and course setup of the drifted world."""
+    p, clock, m = run.people, run.clock, run.m
+    seeds = run.streams[_DRIFT].spawn(3)  # extra disputes, their course, changed grids
+    setup = Setup(mechanisms=m, drift_day=scenario.day)
+    if scenario.name == "covariate":
+        cases, setup.extra = covariate_cases(
+            np.random.default_rng(seeds[0]), p, clock, m, cases, scenario.day
+        )
+        setup.rng_extra = np.random.default_rng(seeds[1])
+    elif scenario.name == "concept":
+        setup.hazard_after = m.hazard.model_copy(update=m.drift.concept.hazard)
+    elif scenario.name == "recording":
+        setup.silenced = silenced_grids(np.random.default_rng(seeds[2]), p.n_grids, m)
+    return cases, setup
+
+
+def _scenario(persons, years, seed, clock, counties, m, scenario, loop, setup, oracle) -> dict:
+    """What ``_truth/scenario.json`` says: the run's arguments and every strength."""
+    from riskwarn import __version__
+
+    out = {
+        "riskwarn": __version__,
+        "persons": int(persons),
+        "years": float(years),
+        "seed": int(seed),
+        "start": str(clock.start.date()),
+        "end": str((clock.start + pd.Timedelta(days=clock.n_days - 1)).date()),
+        "counties": int(counties),
+        "drift": {"scenario": "none"} if scenario is None else scenario.describe(clock, m),
+        "interventions": None,
+        "oracle": None,
+        "mechanisms": m.model_dump(mode="json"),
+    }
+    if scenario is not None and scenario.name == "recording":
+        grid_id = ids("G", np.arange(setup.silenced.size), 3)
+        out["drift"]["changed_grids"] = grid_id[setup.silenced].tolist()
+    if loop is not None:
+        out["interventions"] = loop.model_dump(mode="json") | {
+            "rollout_first_day": str(
+                (clock.start + pd.Timedelta(days=loop.start_day(clock))).date()
+            ),
+        }
+    if oracle:
+        out["oracle"] = {
+            "file": "oracle.parquet",
+            "every": "week",
+            "horizon_days": 90,
+            "definition": "docs/simulator.md, Ground truth",
+        }
+    return out
+
+
+def _frames(
+    rng,
+    p: People,
+    c: Cases,
+    course: Course,
+    clock: Clock,
+    dispute_id: np.ndarray,
+    online_factor: float,
+) -> dict[str, pd.DataFrame]:
+    person_id = ids("P", np.arange(p.n), 6)
+    grid_id = ids("G", np.arange(p.n_grids), 3)
     return {
         "persons": _persons(rng, p, clock, person_id, grid_id),
         "grids": pd.DataFrame(
             {
                 "grid_id": grid_id,
                 "township": np.asarray(p.townships, dtype=object)[p.grid_township],
-                "county": p.county,
+                "county": np.asarray(p.counties, dtype=object)[p.township_county[p.grid_township]],
                 "population": np.bincount(p.grid, minlength=p.n_grids),
             }
         ),
@@ -155,7 +354,7 @@ def _frames(rng, p: People, c: Cases, course: Course, clock: Clock) -> dict[str,
             }
         ).iloc[np.argsort(c.party_case, kind="stable")],
         "dispute_events": _events(rng, course, clock, dispute_id),
-        "petitions": _petitions(rng, course, clock, person_id, dispute_id),
+        "petitions": _petitions(rng, course, clock, person_id, dispute_id, online_factor),
         **_incidents(course, clock, person_id, dispute_id),
     }
 
@@ -171,7 +370,7 @@ def _persons(rng, p: People, clock: Clock, person_id, grid_id) -> pd.DataFrame:
         "birth_year": pd.Series(birth_year, dtype="Int64").where(~missing, pd.NA),
         "gender": gender,
         "grid_id": grid_id[p.grid],
-        "household_id": _ids("H", p.household, 5),
+        "household_id": ids("H", p.household, 5),
     })  # fmt: skip
 
 
@@ -226,19 +425,21 @@ def _group_exclusive_cumsum(x: np.ndarray, group: np.ndarray) -> np.ndarray:
     return total - total[base]
 
 
-def _petitions(rng, course: Course, clock: Clock, person_id, dispute_id) -> pd.DataFrame:
+def _petitions(
+    rng, course: Course, clock: Clock, person_id, dispute_id, online_factor: float
+) -> pd.DataFrame:
     types = (np.int64, np.float64, np.int64, bool, bool, np.int64)
     parts = list(zip(*course.pet, strict=True)) if course.pet else [[] for _ in types]
     person, day, level, repeat, collective, case = (
         _cat(list(x), t) for x, t in zip(parts, types, strict=True)
     )
     w = CHANNEL_BY_LEVEL[level].copy()
-    w[:, CHANNELS.index("online")] *= np.where(day >= clock.drift_day, DRIFT_ONLINE_FACTOR, 1.0)
+    w[:, CHANNELS.index("online")] *= np.where(day >= clock.drift_day, online_factor, 1.0)
     cdf = np.cumsum(w, axis=1)
     channel = (rng.random(day.size)[:, None] * cdf[:, -1:] >= cdf).sum(axis=1)
     order = np.argsort(day, kind="stable")
     return pd.DataFrame({
-        "petition_id": _ids("PT", np.arange(day.size), 6),
+        "petition_id": ids("PT", np.arange(day.size), 6),
         "person_id": person_id[person[order]],
         "filed_at": clock.stamps(day[order]),
         "channel": np.asarray(CHANNELS, dtype=object)[channel[order]],
@@ -258,7 +459,7 @@ def _incidents(course: Course, clock: Clock, person_id, dispute_id) -> dict[str,
     order = np.argsort(day, kind="stable")  # number incidents in time order
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
-    incident_id = _ids("I", np.arange(day.size), 5)
+    incident_id = ids("I", np.arange(day.size), 5)
     persons = pd.DataFrame({
         "incident_id": incident_id[rank[inc]],
         "person_id": person_id[person],
@@ -275,3 +476,59 @@ def _incidents(course: Course, clock: Clock, person_id, dispute_id) -> dict[str,
         ),
         "incident_persons": persons,
     }
+
+
+def _interventions(rng, loop: LoopState, clock: Clock, dispute_id) -> pd.DataFrame:
+    """What was done on handled warnings, in time order, within the period."""
+    parts = list(zip(*loop.actions, strict=True)) if loop.actions else [[]] * 5
+    types = (np.int64, np.float64, np.int64, np.int64, np.int64)
+    case, at, kind, channel, tier = (_cat(list(x), t) for x, t in zip(parts, types, strict=True))
+    ok = at < clock.n_days
+    case, at, kind, channel, tier = (x[ok] for x in (case, at, kind, channel, tier))
+    order = np.lexsort((case, at))
+    case, at, kind, channel, tier = (x[order] for x in (case, at, kind, channel, tier))
+    channels = np.asarray((*INTERVENTION_CHANNELS, None), dtype=object)
+    return pd.DataFrame({
+        "intervention_id": ids("IV", np.arange(at.size), 6),
+        "dispute_id": _refs(dispute_id, case),
+        "at": clock.stamps(at),
+        "kind": np.asarray(INTERVENTION_KINDS, dtype=object)[kind],
+        "channel": channels[channel],  # -1: none
+        "warning_tier": np.asarray(TIER_CODES, dtype=object)[tier],
+        "note": action_notes(rng, kind, tier),
+    })  # fmt: skip
+
+
+def _warnings(loop: LoopState, p: People, c: Cases, clock: Clock, dispute_id) -> pd.DataFrame:
+    """Every open dispute at every scoring round, with what the loop decided."""
+    cfg = loop.cfg
+    cols = list(zip(*loop.rows, strict=True)) if loop.rows else [[]] * 9
+    case = _cat([np.asarray(x) for x in cols[0]], np.int64)
+    t = _cat([np.full(len(d), t0) for d, t0 in zip(cols[0], cols[1], strict=True)], np.float64)
+    score, by_score, started, warned, handled, at, before = (
+        _cat([np.asarray(x) for x in col], dt_)
+        for col, dt_ in zip(cols[2:], (float, np.int8, bool, bool, bool, float, bool), strict=True)
+    )
+    town = p.grid_township[c.grid[case]]
+    tiers = np.asarray((*TIER_CODES, None), dtype=object)  # code -1: none
+    return pd.DataFrame({
+        "dispute_id": id_column(dispute_id, case),
+        "as_of": clock.stamps(t).astype("datetime64[ns]"),
+        "county": np.asarray(p.counties, dtype=object)[p.township_county[town]],
+        "township": np.asarray(p.townships, dtype=object)[town],
+        "rollout_at": clock.start.to_datetime64().astype("datetime64[ns]")
+        + (loop.rollout_day[town] * 86400).astype("timedelta64[s]").astype("timedelta64[ns]"),
+        "loop_started": started,
+        "score": score,
+        "orange_threshold": cfg.orange_threshold,
+        "red_threshold": cfg.red_threshold,
+        "tier_by_score": tiers[by_score],
+        "warned": warned,
+        "tier": np.where(warned, tiers[by_score], None),
+        "handled": handled,
+        "handled_at": pd.Series(
+            clock.stamps(np.where(handled, at, 0.0)).astype("datetime64[ns]")
+        ).where(handled),
+        "handled_before": before,
+        "effect": cfg.effect,
+    })  # fmt: skip

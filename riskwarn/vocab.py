@@ -25,6 +25,8 @@ from riskwarn._contract import (
     GENDERS,
     INCIDENT_KINDS,
     INCIDENT_ROLES,
+    INTERVENTION_CHANNELS,
+    INTERVENTION_KINDS,
     PARTY_ROLES,
     PETITION_LEVELS,
     SOURCES,
@@ -128,6 +130,22 @@ _LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "victim": ("受害人", "Victim"),
         "other": ("其他涉事人", "Other person involved"),
     },
+    "intervention_kind": {
+        "visit": ("走访", "Visit"),
+        "mediation_session": ("调解会", "Mediation session"),
+        "referral": ("转介", "Referral"),
+        "protective_measure": ("稳控措施", "Protective measure"),
+        "other": ("其他处置", "Other action"),
+    },
+    "intervention_channel": {
+        "people_mediation": ("人民调解", "People's mediation"),
+        "administrative_mediation": ("行政调解", "Administrative mediation"),
+        "court_mediation": ("司法调解", "Court-linked mediation"),
+        "arbitration": ("仲裁", "Arbitration"),
+        "police": ("公安", "Police"),
+        "mental_health_social": ("心理健康与社会服务", "Mental health and social services"),
+        "legal_aid": ("法律援助", "Legal aid"),
+    },
     # riskwarn's own vocabularies
     "tier": {
         "red": ("红色", "Red"),
@@ -166,6 +184,9 @@ CONTRACT_VOCABULARIES: dict[tuple[str, str], str] = {
     ("petitions", "level"): "petition_level",
     ("incidents", "kind"): "incident_kind",
     ("incident_persons", "role"): "incident_role",
+    ("interventions", "kind"): "intervention_kind",
+    ("interventions", "channel"): "intervention_channel",
+    ("interventions", "warning_tier"): "tier",
 }
 """Which vocabulary labels each enum column of the data contract."""
 
@@ -181,6 +202,8 @@ _VALUES: dict[str, tuple[str, ...]] = {
     "petition_level": PETITION_LEVELS,
     "incident_kind": INCIDENT_KINDS,
     "incident_role": INCIDENT_ROLES,
+    "intervention_kind": INTERVENTION_KINDS,
+    "intervention_channel": INTERVENTION_CHANNELS,
     "tier": TIERS,
     "tier_meaning": TIERS,
     "role": ROLES,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import pytest
 
@@ -74,6 +76,27 @@ def test_same_seed_gives_identical_tables_and_another_seed_differs():
         pd.testing.assert_frame_equal(frame, two.table(name), obj=name)
     assert one.digest() == two.digest()
     assert simulate(persons=2000, years=1, seed=6).digest() != one.digest()
+
+
+# Digests of counties simulated before the simulator learnt mechanisms, drift, interventions
+# and provinces: with no new option the output must stay exactly what it was.
+BEFORE_OPTIONS = {
+    (2000, 1, 5): ("6a24fd1ff0955f16", "a64786ec6f68667f"),
+    (3000, 2, 1): ("a3f460665c0ce57f", "b2d7e3b1d0f1953c"),
+    (100, 0.5, 6): ("c37ff5dc9763af0b", "84ad006026e880db"),
+}
+
+
+@pytest.mark.parametrize(("persons", "years", "seed"), list(BEFORE_OPTIONS))
+def test_default_output_is_byte_for_byte_what_it_was(persons, years, seed, tmp_path):
+    ds = simulate(persons=persons, years=years, seed=seed)
+    out = riskwarn.write_dataset(ds, tmp_path / "county")
+    files = hashlib.sha256()
+    for f in sorted(out.glob("*.csv")):
+        files.update(f.name.encode())
+        files.update(f.read_bytes())
+    assert (ds.digest(), files.hexdigest()[:16]) == BEFORE_OPTIONS[(persons, years, seed)]
+    assert not (out / "_truth").exists()
 
 
 def test_a_tiny_short_county_is_still_valid_and_reports_progress(tmp_path):
