@@ -11,8 +11,8 @@ the reported figures are always the evaluated model's, on the test window.
 
 from __future__ import annotations
 
-import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
@@ -23,16 +23,23 @@ from riskwarn._progress import Progress, report
 from riskwarn.errors import ConfigError
 from riskwarn.training._baselines import ChecklistBaseline, LogisticBaseline, has_checklist
 from riskwarn.training._calibrate import Calibrator, choose_calibrator
+from riskwarn.training._choose import (
+    better_than_chance,
+    check_informative,
+    choose,
+    directions,
+    search_lgbm,
+)
 from riskwarn.training._config import LGBMConfig, TrainConfig
 from riskwarn.training._explain import global_importance, importance_by_group
 from riskwarn.training._groups import group_report
-from riskwarn.training._lgbm import TreeModel, fit_booster, fit_rounds
+from riskwarn.training._lgbm import TreeModel, fit_rounds
 from riskwarn.training._linear import LinearModel
 from riskwarn.training._matrix import FeatureLayout, infer_layout, to_matrix
 from riskwarn.training._metadata import ModelChoice, ModelMetadata, RefitInfo
-from riskwarn.training._metrics import auc_ap, calibration_points, evaluate
+from riskwarn.training._metrics import calibration_points, evaluate
 from riskwarn.training._model import RiskModel
-from riskwarn.training._refit import Refit, refit
+from riskwarn.training._refit import deploy
 from riskwarn.training._split import Split, time_split
 from riskwarn.training._tiers import empty_tiers, tier_shares, tier_thresholds
 
@@ -120,131 +127,6 @@ def _check_names(data: TrainingData) -> None:
         )
 
 
-def _check_informative(x: np.ndarray, layout: FeatureLayout) -> None:
-    """Refuse a table none of whose features varies on the training rows (all empty, or
-    one value throughout): no model could learn anything from it."""
-    for j in range(x.shape[1]):
-        col = x[:, j]
-        known = col[np.isfinite(col)]
-        if len(np.unique(known)) > 1 or 0 < len(known) < len(col):
-            return
-    raise ConfigError(
-        f"expected at least one feature that varies on the training rows, got none of "
-        f"{len(layout.names)} ({', '.join(layout.names[:5])}"
-        f"{'...' if len(layout.names) > 5 else ''}) with more than one value; nothing would "
-        "be learned, so nothing is trained or registered. Check the table's columns and --drop."
-    )
-
-
-def _better_than_chance(
-    y: np.ndarray, risk: np.ndarray, clusters: np.ndarray, kind: str, *, refuse: bool
-) -> tuple[float, str]:
-    """The validation ROC-AUC, and a warning when its 95% interval (a bootstrap over cases)
-    reaches down to 0.5, i.e. the model is no better than chance; with ``refuse``, an error
-    instead, so nothing is registered."""
-    draws = 200
-    order = np.argsort(-risk, kind="stable")
-    ends = np.concatenate([np.flatnonzero(np.diff(risk[order]) != 0), [len(risk) - 1]])
-    auc, _ = auc_ap(y.astype(np.float64), np.ones(len(y)), order, ends)
-    codes = np.unique(clusters, return_inverse=True)[1]
-    n = int(codes.max()) + 1
-    rng = np.random.default_rng(0)
-    sample = []
-    for _ in range(draws):
-        w = np.bincount(rng.integers(0, n, n), minlength=n)[codes].astype(np.float64)
-        sample.append(auc_ap(y.astype(np.float64), w, order, ends)[0])
-    lo = float(np.nanquantile(sample, 0.025))
-    if auc > 0.5 and lo > 0.5:
-        return auc, ""
-    if refuse:
-        raise ConfigError(
-            f"expected a model better than chance on the validation window, got {kind} with "
-            f"ROC-AUC {auc:.3f} (95% interval down to {lo:.3f}); its scores would rank cases "
-            "no better than a coin, so nothing is registered. Check that the label and the "
-            "features are the intended columns, or bring more data."
-        )
-    return auc, (
-        f"{kind} is not clearly better than chance on the validation window (ROC-AUC "
-        f"{auc:.3f}, 95% interval down to {lo:.3f}); more data is needed before relying on it."
-    )
-
-
-def _directions(layout: FeatureLayout, config: TrainConfig) -> list[int]:
-    """Each feature's declared direction (0 for categories, other tables' columns, or when
-    the config turns constraints off)."""
-    if not config.monotone:
-        return [0] * len(layout.names)
-    from riskwarn.features import REGISTRY
-
-    signs = REGISTRY.directions(layout.names)
-    return [0 if n in layout.categories else d for n, d in zip(layout.names, signs, strict=True)]
-
-
-def _fit_lgbm(
-    x: np.ndarray,
-    y: np.ndarray,
-    split: Split,
-    layout: FeatureLayout,
-    cfg: LGBMConfig,
-    balanced: bool,
-    monotone: list[int],
-) -> tuple:
-    return fit_booster(
-        x[split.train],
-        y[split.train],
-        x[split.validation],
-        y[split.validation],
-        feature_names=layout.names,
-        categorical_index=layout.categorical_index,
-        cfg=cfg,
-        balanced=balanced,
-        monotone=monotone,
-    )
-
-
-def search_lgbm(
-    x: np.ndarray,
-    y: np.ndarray,
-    split: Split,
-    layout: FeatureLayout,
-    config: TrainConfig,
-    monotone: list[int],
-) -> tuple[LGBMConfig, list[dict], object, float]:
-    """Grid search on the validation window by log loss (time-aware: fit on the training
-    window, stop early and score on the later validation window). Returns the best
-    settings, every trial, and the best booster with its validation loss."""
-    balanced = config.imbalance == "balanced"
-    grid = config.search.grid
-    keys = list(grid)
-    points = itertools.islice(itertools.product(*grid.values()), config.search.max_trials)
-    trials: list[dict] = []
-    best: tuple[LGBMConfig, object, float] | None = None
-    for values in points if grid else [()]:
-        cfg = config.lgbm.model_copy(update=dict(zip(keys, values, strict=True)))
-        booster, loss = _fit_lgbm(x, y, split, layout, cfg, balanced, monotone)
-        trials.append(
-            {
-                **dict(zip(keys, values, strict=True)),
-                "val_logloss": loss,
-                "rounds": booster.num_trees(),
-            }
-        )
-        if best is None or loss < best[2]:
-            best = (cfg, booster, loss)
-    assert best is not None
-    return best[0], trials if grid else [], best[1], best[2]
-
-
-def choose(rule: str, losses: dict[str, float]) -> str:
-    """The kind to register: the config's choice, or with ``best`` the lower validation log
-    loss (LightGBM when the logistic regression was not trained)."""
-    if rule != "best":
-        return rule
-    if "logistic" in losses and losses["logistic"] < losses["lightgbm"]:
-        return "logistic"
-    return "lightgbm"
-
-
 def _riskwarn_version() -> str:
     try:
         return version("riskwarn")
@@ -276,8 +158,8 @@ def fit_evaluate(
         log.info("model = 'logistic': training the logistic regression although baselines = false")
     layout = infer_layout(data.features.loc[split.train])
     x = to_matrix(data.features, layout)
-    _check_informative(x[split.train], layout)
-    monotone = _directions(layout, config)
+    check_informative(x[split.train], layout)
+    monotone = directions(layout, config)
     ids = np.asarray(data.ids)
     report(progress, 1, steps, "LightGBM grid")
     lgbm_cfg, trials, booster, lgbm_loss = search_lgbm(x, y, split, layout, config, monotone)
@@ -303,7 +185,7 @@ def fit_evaluate(
         )
         calibrated[name] = (cal, scores, cal.predict(raw_val))
     calibrator, cal_scores, risk_val = calibrated[kind]
-    val_auc, chance = _better_than_chance(
+    val_auc, chance = better_than_chance(
         y_val, risk_val, ids[split.validation], kind, refuse=data.require_signal
     )
     thresholds = tier_thresholds(risk_val, config.tiers)
@@ -437,25 +319,27 @@ def fit_evaluate(
     report(progress, 7, steps, "refit" if config.refit else "done")
     model = evaluated
     if config.refit:
-        model = _refit(
+        fit = _refitter(
+            kind,
+            layout,
+            monotone,
+            lgbm_cfg,
+            booster.num_trees(),
+            int(split.train.sum()),
+            logit,
+            config.imbalance == "balanced",
+        )
+        rounds = round(booster.num_trees() * len(y) / split.train.sum())
+        model = deploy(
+            evaluated,
+            fit,
             x,
             y,
             t_all,
             ids,
-            data,
             config,
-            layout,
-            monotone,
-            kind,
-            lgbm_cfg,
-            booster,
-            logit,
-            split,
-            evaluated,
-            base,
-            calibration,
-            shares,
-            tier_warnings,
+            rounds=rounds if kind == "lightgbm" else None,
+            seed=lgbm_cfg.seed,
         )
     test_frame = pd.DataFrame(
         {"id": ids_test, "time": t_test, "label": y_test, "evaluated_risk": risks[kind]}
@@ -488,84 +372,33 @@ def assign(risk: np.ndarray, thresholds: dict[str, float]) -> np.ndarray:
     return assign_tiers(risk, thresholds)
 
 
-def _refit(
-    x,
-    y,
-    t_all,
-    ids,
-    data,
-    config,
-    layout,
-    monotone,
-    kind,
-    lgbm_cfg,
-    booster,
-    logit,
-    split,
-    evaluated,
-    base,
-    calibration,
-    shares,
-    tier_warnings,
-) -> RiskModel:  # type: ignore[no-untyped-def]
-    """The registered model refit on every labelled snapshot (see ``_refit.py``)."""
-    n_train = int(split.train.sum())
-    rounds = booster.num_trees()
-    balanced = config.imbalance == "balanced"
+def _refitter(
+    kind: str,
+    layout: FeatureLayout,
+    monotone: list[int],
+    cfg: LGBMConfig,
+    rounds: int,
+    n_train: int,
+    logit: LogisticBaseline | None,
+    balanced: bool,
+) -> Callable[[np.ndarray, np.ndarray], TreeModel | LinearModel]:
+    """Fit the chosen kind with the chosen settings on any rows: the logistic regression
+    with its C, LightGBM for the validated rounds scaled by rows / training-window rows."""
 
-    def fit(xp: np.ndarray, yp: np.ndarray, share: float) -> TreeModel | LinearModel:
+    def fit(x: np.ndarray, y: np.ndarray) -> TreeModel | LinearModel:
         if kind == "logistic":
             assert logit is not None
-            return LinearModel(layout, monotone, C=logit.C_).fit(xp, yp)
-        scaled = max(1, round(rounds * len(yp) / n_train))
-        return TreeModel(
-            fit_rounds(
-                xp,
-                yp,
-                rounds=scaled,
-                feature_names=layout.names,
-                categorical_index=layout.categorical_index,
-                cfg=lgbm_cfg,
-                balanced=balanced,
-                monotone=monotone,
-            )
+            return LinearModel(layout, monotone, C=logit.C_).fit(x, y)
+        booster = fit_rounds(
+            x,
+            y,
+            rounds=max(1, round(rounds * len(y) / n_train)),
+            feature_names=layout.names,
+            categorical_index=layout.categorical_index,
+            cfg=cfg,
+            balanced=balanced,
+            monotone=monotone,
         )
+        return TreeModel(booster)
 
-    done = refit(
-        x,
-        y,
-        t_all,
-        ids,
-        fit=fit,
-        horizon_days=config.horizon_days,
-        folds=config.refit_folds,
-        calibration=config.calibration,
-        seed=lgbm_cfg.seed,
-    )
-    if not isinstance(done, Refit):
-        log.warning(done)
-        meta = evaluated.metadata.with_(
-            refit=RefitInfo(refit=False, note=done), tier_warnings=[*tier_warnings, done]
-        )
-        return RiskModel(evaluated.estimator, evaluated.calibrator, meta)
-    thresholds = tier_thresholds(done.oot_risk, config.tiers)
-    t = pd.to_datetime(pd.Series(t_all))
-    window = {"start": t.min(), "end": t.max(), "rows": len(y), "events": int(y.sum())}
-    scaled = round(rounds * len(y) / n_train) if kind == "lightgbm" else None
-    refit_cal = {
-        **calibration,
-        "method": done.calibrator.method,
-        "cv_brier": done.cv_brier,
-        "fitted_on": f"{len(done.folds)} out-of-time folds ({len(done.oot_label)} rows)",
-        "validation_points": calibration_points(done.oot_label, done.oot_risk),
-    }
-    meta = ModelMetadata(
-        **base,
-        thresholds=thresholds,
-        labels_end=(t.max() + pd.Timedelta(days=config.horizon_days)).to_pydatetime(),
-        calibration=refit_cal,
-        tier_shares={**shares, "refit folds": tier_shares(done.oot_risk, thresholds)},
-        tier_warnings=tier_warnings,
-        refit=RefitInfo(refit=True, window=window, rounds=scaled, folds=done.folds),
-    )
-    return RiskModel(done.estimator, done.calibrator, meta)  # type: ignore[arg-type]
+    return fit

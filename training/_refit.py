@@ -14,6 +14,7 @@ from those out-of-time scores.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,9 +22,18 @@ import numpy as np
 import pandas as pd
 
 from riskwarn.training._calibrate import Calibrator, choose_calibrator
+from riskwarn.training._config import TrainConfig
+from riskwarn.training._lgbm import TreeModel
+from riskwarn.training._linear import LinearModel
+from riskwarn.training._metadata import RefitInfo
+from riskwarn.training._metrics import calibration_points
+from riskwarn.training._model import RiskModel
+from riskwarn.training._tiers import tier_shares, tier_thresholds
 
-Fit = Callable[[np.ndarray, np.ndarray], object]
-"""Fit an estimator of the chosen kind and settings on (x, y); it has ``raw(x)``."""
+log = logging.getLogger("riskwarn.training")
+
+Fit = Callable[[np.ndarray, np.ndarray], "TreeModel | LinearModel"]
+"""Fit an estimator of the chosen kind and settings on (x, y)."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,7 @@ class Refit:
     """The refit's outcome: the estimator on all rows, its calibrator, the out-of-time
     scores behind it, and a record of the folds."""
 
-    estimator: object
+    estimator: TreeModel | LinearModel
     calibrator: Calibrator
     cv_brier: dict[str, float]
     oot_risk: np.ndarray
@@ -54,7 +64,7 @@ def refit(
     time: np.ndarray,
     ids: np.ndarray,
     *,
-    fit: Callable[[np.ndarray, np.ndarray, float], object],
+    fit: Fit,
     horizon_days: int,
     folds: int,
     calibration: str,
@@ -74,8 +84,8 @@ def refit(
         seen = t + gap <= start
         if y[seen].min(initial=1) == y[seen].max(initial=0) or y[held].sum() == 0:
             continue  # one class only before the block, or no event in it
-        model = fit(x[seen], y[seen], seen.sum() / len(y))
-        raw_parts.append(model.raw(x[held]))  # type: ignore[attr-defined]
+        model = fit(x[seen], y[seen])
+        raw_parts.append(model.raw(x[held]))
         y_parts.append(y[held])
         id_parts.append(np.asarray(ids)[held])
         records.append(
@@ -98,5 +108,57 @@ def refit(
     calibrator, scores = choose_calibrator(
         raw, labels, calibration, seed=seed, groups=np.concatenate(id_parts)
     )  # type: ignore[arg-type]
-    estimator = fit(x, y, 1.0)
+    estimator = fit(x, y)
     return Refit(estimator, calibrator, scores, calibrator.predict(raw), labels, records)
+
+
+def deploy(
+    evaluated: RiskModel,
+    fit: Fit,
+    x: np.ndarray,
+    y: np.ndarray,
+    time: np.ndarray,
+    ids: np.ndarray,
+    config: TrainConfig,
+    *,
+    rounds: int | None,
+    seed: int,
+) -> RiskModel:
+    """The model to register: ``evaluated``'s kind and settings refit on every row (see the
+    module), with its calibrator, thresholds and record; the evaluated model itself, with a
+    warning, when no out-of-time fold can be made."""
+    done = refit(
+        x,
+        y,
+        time,
+        ids,
+        fit=fit,
+        horizon_days=config.horizon_days,
+        folds=config.refit_folds,
+        calibration=config.calibration,
+        seed=seed,
+    )
+    meta = evaluated.metadata
+    if not isinstance(done, Refit):
+        log.warning(done)
+        skipped = meta.with_(
+            refit=RefitInfo(refit=False, note=done), tier_warnings=[*meta.tier_warnings, done]
+        )
+        return RiskModel(evaluated.estimator, evaluated.calibrator, skipped)
+    thresholds = tier_thresholds(done.oot_risk, config.tiers)
+    t = pd.to_datetime(pd.Series(np.asarray(time)))
+    window = {"start": t.min(), "end": t.max(), "rows": len(y), "events": int(y.sum())}
+    calibration = meta.calibration.model_dump() | {
+        "method": done.calibrator.method,
+        "cv_brier": done.cv_brier,
+        "fitted_on": f"{len(done.folds)} out-of-time folds ({len(done.oot_label)} rows)",
+        "validation_points": calibration_points(done.oot_label, done.oot_risk),
+    }
+    deployed = meta.with_(
+        thresholds=thresholds,
+        labels_end=(t.max() + pd.Timedelta(days=config.horizon_days)).to_pydatetime(),
+        calibration=calibration,
+        tier_shares={**meta.tier_shares, "refit folds": tier_shares(done.oot_risk, thresholds)},
+        refit=RefitInfo(refit=True, window=window, rounds=rounds, folds=done.folds),
+    )
+    return RiskModel(done.estimator, done.calibrator, deployed)

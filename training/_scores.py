@@ -76,13 +76,22 @@ def reason_texts(name: str, value: object) -> tuple[str, str]:
     feature; a plain ``name = value`` for other tables' columns."""
     from riskwarn.features import REGISTRY
 
-    if name in REGISTRY:
-        try:
-            return REGISTRY.reason(name, value, "zh"), REGISTRY.reason(name, value, "en")
-        except (TypeError, ValueError):  # another table's column of the same name
-            pass
+    known = _registry_texts(name, value) if name in REGISTRY else None
+    if known is not None:
+        return known
     shown = "无" if value is None else value
     return f"{name} = {shown}", f"{name} = {'none' if value is None else value}"
+
+
+def _registry_texts(name: str, value: object) -> tuple[str, str] | None:
+    """The registry's sentences; None when ``value`` does not fit the feature of that name
+    (another table's column that happens to share it)."""
+    from riskwarn.features import REGISTRY
+
+    try:
+        return REGISTRY.reason(name, value, "zh"), REGISTRY.reason(name, value, "en")
+    except (TypeError, ValueError):
+        return None
 
 
 def reasons_of(
