@@ -85,7 +85,8 @@ FLOOR_REASONS = {
     "people heads every structured instrument: ODARA, DA, DASH, SARA)",
     "pair_incident": "earlier violence between the same people, whatever its kind",
     "party_incident_180d": "a party hurt or hurting someone in the last months: linked "
-    "incidents follow each other within about three months (Chicago co-offending networks)",
+    "incidents follow each other within about three months (Chicago co-arrest networks: "
+    "a median of about 83 days)",
     "threat_7d": "a fresh threat to harm is a lethality marker in every instrument",
     "weapon_mentioned": "access to or mention of a weapon is a lethality marker",
     "danger_level_3": "a danger level set by those who manage the person",
@@ -201,7 +202,7 @@ def refit_markdown(meta: ModelMetadata) -> str:
         f" with {r.rounds} rounds (the validated rounds scaled to the rows)" if r.rounds else ""
     )
     return (
-        f"The figures above are the **evaluated** model's (fitted on the training window "
+        f"The test figures below are the **evaluated** model's (fitted on the training window "
         f"only). The **deployed** model was then refit with the same settings on every "
         f"labelled snapshot, {w.start:%Y-%m-%d} to {w.end:%Y-%m-%d} ({w.rows} snapshots, "
         f"{w.events} events){rounds}. Its calibrator ({meta.calibration.method}) and tier "
