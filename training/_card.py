@@ -195,7 +195,8 @@ def refit_markdown(meta: ModelMetadata) -> str:
     assert w is not None
     folds = "\n".join(
         f"| {f['start'][:10]} | {f['end'][:10]} | {f['rows']} | {f['events']} | "
-        f"{f['fit_rows']} | {f['fit_until'][:10]} |"
+        f"{f['fit_rows']} | {(f.get('fit_before') or '–')[:10]} | "
+        f"{(f.get('fit_after') or '–')[:10]} |"
         for f in r.folds
     )
     rounds = (
@@ -207,11 +208,16 @@ def refit_markdown(meta: ModelMetadata) -> str:
         f"labelled snapshot, {w.start:%Y-%m-%d} to {w.end:%Y-%m-%d} ({w.rows} snapshots, "
         f"{w.events} events){rounds}. Its calibrator ({meta.calibration.method}) and tier "
         f"thresholds come from out-of-time folds: the labelled snapshots cut by date into "
-        f"{len(r.folds) + 2} blocks of about equal size, each of the last blocks scored by a "
-        "model of the same settings fitted only on snapshots whose labels end before the "
-        "block starts, so no calibration row was seen by the model that scored it:\n\n"
-        "| fold first as_of | last as_of | rows | events | fitted on rows | fitted up to |\n"
-        f"|---|---|---|---|---|---|\n{folds}\n\nThe deployed model has seen labels up "
+        f"{len(r.folds)} blocks of about equal size, each block scored by a model of the same "
+        "settings fitted on the snapshots before and after it whose labels cannot overlap "
+        "its own (one horizon apart), so no calibration row was seen by the model that "
+        "scored it, nor any label of its time. Folds fitted on both sides learn the model's "
+        "own over- or under-confidence; folds fitted only on the past would also learn the "
+        "drift of the event rate, which the deployed model has already learned from recent "
+        "data, and inflate it twice:\n\n"
+        "| fold first as_of | last as_of | rows | events | fitted on rows | fitted rows up to "
+        "| fitted rows from |\n"
+        f"|---|---|---|---|---|---|---|\n{folds}\n\nThe deployed model has seen labels up "
         f"to **{meta.labels_end.isoformat() if meta.labels_end else '?'}**."
     )
 

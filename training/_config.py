@@ -209,11 +209,12 @@ class TrainConfig(BaseModel):
         "labelled snapshot, calibrated on out-of-time folds (`--no-refit` turns it off).",
     )
     refit_folds: int = Field(
-        3,
-        ge=1,
-        le=10,
-        description="Out-of-time calibration folds of the refit: the last N of N + 2 time "
-        "blocks, each scored by a model fitted only on snapshots whose labels end before it.",
+        5,
+        ge=2,
+        le=12,
+        description="Out-of-time calibration folds of the refit: the labelled snapshots cut "
+        "by date into this many blocks, each scored by a model fitted on the snapshots "
+        "before and after it whose labels cannot overlap it (one horizon apart).",
     )
 
     @model_validator(mode="after")

@@ -22,11 +22,17 @@ def test_the_refit_model_is_calibrated_on_a_later_window_it_never_saw() -> None:
     refit = model.metadata.refit
     assert refit.refit and refit.window is not None and refit.window.rows == len(data.label)
     assert refit.rounds and refit.rounds > result.params["best_iteration"]
-    # every calibration fold was scored by a model fitted only on labels ending before it
+    # every calibration fold was scored by a model fitted on no row whose label window
+    # overlaps the fold's: earlier rows end one horizon before it, later ones start after
+    horizon = pd.Timedelta(days=90)
+    assert len(refit.folds) == 5
     for fold in refit.folds:
-        assert pd.Timestamp(fold["fit_until"]) + pd.Timedelta(days=90) <= pd.Timestamp(
-            fold["start"]
-        )
+        start, end = pd.Timestamp(fold["start"]), pd.Timestamp(fold["end"])
+        if fold["fit_before"]:
+            assert pd.Timestamp(fold["fit_before"]) + horizon <= start
+        if fold["fit_after"]:
+            assert pd.Timestamp(fold["fit_after"]) >= end + horizon
+        assert fold["fit_rows"] < len(data.label) - fold["rows"]
     assert model.metadata.labels_end == (t[~later].max() + pd.Timedelta(days=90)).to_pydatetime()
     held = frame.loc[later]
     y = held["label"].to_numpy()
