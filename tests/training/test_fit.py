@@ -78,6 +78,13 @@ def test_logistic_wins_on_a_linear_table_and_is_registered_as_a_full_model(
     out = capsys.readouterr().out
     forced = load_model("models:/riskwarn-table@challenger", tracking_uri=store)
     assert forced.kind == "lightgbm" and "registering LightGBM because the config says" in out
+    assert forced.metadata.refit.refit and "refit on all" in out
+
+    # --no-refit registers the evaluated model itself
+    assert main([*args, "--no-refit", "--tracking-uri", store]) == 0
+    kept = load_model("models:/riskwarn-table@challenger", tracking_uri=store)
+    assert not kept.metadata.refit.refit and "refit on all" not in capsys.readouterr().out
+    assert "`--no-refit`" in kept.metadata.model_card
 
 
 def _walk(uri: str, path: str = "") -> list[str]:
