@@ -6,24 +6,34 @@
 
 Every feature is declared once in :data:`REGISTRY` (docs/features.md is generated from
 it); :class:`FeatureBuilder` computes them for snapshots, one held case, or a new case.
+Key facts (:data:`FACTS`: an earlier incident between the parties, a recent threat, ...)
+are declared the same way and computed by the same three paths (``facts``, ``facts_for``,
+``facts_for_case``).
 """
 
 from __future__ import annotations
 
-from ._builder import FeatureBuilder, build_features
+from ._builder import FeatureBuilder, build_facts, build_features
+from ._facts import FACT_CODES, FACTS, FactSpec, KeyFact, fact_spec
 from ._groups import snapshot_groups
 from ._registry import REGISTRY, REGISTRY_VERSION, FeatureRegistry, write_feature_docs
 from ._snapshots import build_snapshots, open_disputes
 from ._specs import FeatureSpec
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
+    "FACTS",
+    "FACT_CODES",
+    "FactSpec",
     "FeatureBuilder",
     "FeatureRegistry",
     "FeatureSpec",
+    "KeyFact",
     "REGISTRY",
     "REGISTRY_VERSION",
+    "build_facts",
     "build_features",
     "build_snapshots",
+    "fact_spec",
     "open_disputes",
     "snapshot_groups",
     "write_feature_docs",

@@ -20,6 +20,7 @@ from riskwarn._progress import Progress, report
 from riskwarn.errors import RequestError, UnknownRecordError
 
 from ._area import area_day
+from ._facts import KeyFact, case_facts
 from ._features import Case, Day, Party, all_values, recent_incidents
 from ._graph import PeopleGraph, co_involvement_pairs, graph_day
 from ._index import NS_DAY, Index, ns
@@ -198,6 +199,57 @@ class FeatureBuilder:
             report(progress, done, total, f"features {pd.Timestamp(day):%Y-%m-%d}")
         return _frame(ids, stamps, rows, self._names)
 
+    # key facts: the same three paths, from the same index and cases -------------------
+    def _facts(self, case: Case, t: int) -> list[KeyFact]:
+        if case.reported > t:
+            raise RequestError(
+                f"expected a dispute reported at or before as_of; dispute was reported at "
+                f"{pd.Timestamp(case.reported)}, after as_of {pd.Timestamp(t)}; "
+                "key facts exist only for disputes known at as_of"
+            )
+        return case_facts(self._index, case, t)
+
+    def facts_for(self, dispute_id: str, as_of: object) -> list[KeyFact]:
+        """Key facts of held dispute ``dispute_id`` at ``as_of`` (see ``FACTS``)."""
+        t = _as_ns(as_of, "as_of")
+        return self._facts(Case.held_by(self._index, self._held(dispute_id)), t)
+
+    def facts_for_case(
+        self,
+        dispute: Mapping[str, object],
+        parties: Sequence[Mapping[str, object]],
+        events: Sequence[Mapping[str, object]],
+        as_of: object,
+    ) -> list[KeyFact]:
+        """Key facts of a case given as contract rows, as :meth:`features_for_case` takes it."""
+        t = _as_ns(as_of, "as_of")
+        return self._facts(self._case_from_rows(dispute, parties, events), t)
+
+    def facts(self, snapshots: pd.DataFrame) -> list[list[KeyFact]]:
+        """Key facts per snapshot (``dispute_id``, ``as_of``), in input order."""
+        missing = {"dispute_id", "as_of"} - set(snapshots.columns)
+        if missing:
+            raise RequestError(
+                f"expected snapshots with columns dispute_id and as_of, missing {sorted(missing)}; "
+                "build them with build_snapshots"
+            )
+        ids = snapshots["dispute_id"].astype("object").to_numpy()
+        held = self._index.dispute_pos.get_indexer(pd.Index(ids))
+        if (held < 0).any():
+            unknown = ids[held < 0][:3].tolist()
+            raise UnknownRecordError(
+                f"expected snapshots of disputes in the dataset, got unknown ids {unknown}"
+            )
+        stamps = ns(snapshots["as_of"])
+        cases: dict[int, Case] = {}
+        out = []
+        for d, t in zip(held.tolist(), stamps.tolist(), strict=True):
+            case = cases.get(d)
+            if case is None:
+                case = cases[d] = Case.held_by(self._index, d)
+            out.append(self._facts(case, t))
+        return out
+
     # new cases -------------------------------------------------------------------------
     def _case_from_rows(
         self,
@@ -328,3 +380,8 @@ def build_features(
     """One row per snapshot, in input order: ``dispute_id``, ``as_of``, then every feature
     in registry order, computed only from what was known at ``as_of``."""
     return FeatureBuilder(dataset).transform(snapshots, progress=progress)
+
+
+def build_facts(dataset: Dataset, snapshots: pd.DataFrame) -> list[list[KeyFact]]:
+    """Key facts per snapshot, in input order, from what was known at each ``as_of``."""
+    return FeatureBuilder(dataset).facts(snapshots)

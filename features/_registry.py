@@ -16,6 +16,7 @@ from pathlib import Path
 from riskwarn import vocab
 from riskwarn._contract import CATEGORIES
 
+from ._facts import FACTS
 from ._specs import DTYPES, GROUPS, FeatureSpec, all_specs
 
 DEFINITIONS_VERSION = "features-2"
@@ -119,17 +120,31 @@ class FeatureRegistry:
                 "",
                 f"## {group} ({len(specs)})",
                 "",
-                "| name | type | window | description | 说明 | reason (en) | 解释 (zh) |",
-                "|---|---|---|---|---|---|---|",
+                "| name | type | window | direction | description | 说明 | reason (en) "
+                "| 解释 (zh) |",
+                "|---|---|---|---|---|---|---|---|",
             ]
             for s in specs:
                 dtype = f"category: {', '.join(s.categories)}" if s.categories else s.dtype
                 window = f"{s.window}d" if s.window else ""
                 lines.append(
-                    f"| `{s.name}` | {dtype} | {window} | {s.description_en} | "
-                    f"{s.description_zh} | {_example(self, s, 'en')} | {_example(self, s, 'zh')} |"
+                    f"| `{s.name}` | {dtype} | {window} | {_DIRECTION[s.direction]} | "
+                    f"{s.description_en} | {s.description_zh} | {_example(self, s, 'en')} | "
+                    f"{_example(self, s, 'zh')} |"
                 )
+        lines += ["", *_FACT_RULES, "", "| code | meaning | 说明 | text (en) | 文本 (zh) |"]
+        lines.append("|---|---|---|---|---|")
+        for f in FACTS:
+            lines.append(
+                f"| `{f.code}` | {f.description_en} | {f.description_zh} | {f.text_en} "
+                f"| {f.text_zh} |"
+            )
         return "\n".join(lines) + "\n"
+
+    def directions(self, names: Iterable[str]) -> list[int]:
+        """The declared direction (+1, -1, 0) of each of ``names``; 0 for a name the
+        registry does not hold (e.g. another table's column)."""
+        return [self._by_name[n].direction if n in self._by_name else 0 for n in names]
 
 
 def _missing(value: object) -> bool:
@@ -166,6 +181,20 @@ def _example(registry: FeatureRegistry, spec: FeatureSpec, lang: str) -> str:
         value = 3
     return registry.reason(spec.name, value, lang).replace("|", "/")
 
+
+_DIRECTION = {1: "+1 ↑", -1: "−1 ↓", 0: "0"}
+
+_FACT_RULES = [
+    "## Key facts",
+    "",
+    "Facts a supervisor must see beside a score whatever the model says, declared once in"
+    " `riskwarn.features.FACTS` and computed point-in-time by the same three paths as the"
+    " features (`FeatureBuilder.facts`, `facts_for`, `facts_for_case`) from the same index:"
+    " only records dated at or before `as_of` count. Each fact reads with its actual values"
+    " (`{n}`: how many, `{date}`: the latest, as `YYYY-MM-DD`) and carries `at`, the moment"
+    " of its latest record. An experiment config may set a tier floor per fact"
+    " (`[tiers.floors]`); the model card states them.",
+]
 
 _RULES = [
     "## Rules every feature follows",
@@ -232,6 +261,14 @@ _RULES = [
     "- **Primary party** (for `snapshot_groups`, not a feature): the respondent with the"
     " smallest person id, else the party with the smallest person id.",
     "- Ethnicity and religion are never used (the contract holds neither).",
+    "- **Direction.** Where the field knows which way a feature moves risk (threats,"
+    " violence, weapons, failed mediations, escalations, police calls, earlier incidents"
+    " between the parties or of a party, exposure to recent incidents, danger levels,"
+    " petitions climbing, debt ties, separations), the feature declares it: +1 means risk"
+    " may only rise with the feature, -1 only fall (days since the last threat, escalation"
+    " or incident); 0 means either. Training passes the directions to LightGBM as monotone"
+    " constraints and to the logistic regression as sign constraints, so a case with more"
+    " threats never scores lower than the same case with fewer.",
 ]
 
 

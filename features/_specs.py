@@ -8,7 +8,7 @@ turns the list into lookups, reasons and docs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from riskwarn import vocab
 from riskwarn._contract import CATEGORIES, EVENT_KINDS, FLAGS, SOURCES, TIE_KINDS
@@ -110,6 +110,10 @@ class FeatureSpec:
     categories: tuple[str, ...] = ()
     labels_en: tuple[str, ...] = ()
     labels_zh: tuple[str, ...] = ()
+    direction: int = 0
+    """What the field knows of the feature's effect on risk: +1 risk may only rise with it,
+    -1 only fall, 0 either (see :data:`RISING` and :data:`FALLING`). Training passes it to
+    LightGBM as a monotone constraint."""
 
 
 def _spec(
@@ -834,12 +838,74 @@ def _area_specs() -> list[FeatureSpec]:
     return specs
 
 
+# Direction: what the field knows drives escalation (/work/shared/domain.md; ODARA, DA,
+# DASH, SARA), declared once. A feature not named here may push risk either way (0): its
+# effect depends on the case (counts of visits, money at stake, network position, area).
+_ALARM_EVENTS = ("mediation_failure", "escalation", "threat", "police_call")
+RISING: tuple[str, ...] = (
+    # threat, violence and weapon at registration
+    "case_threat_reported",
+    "case_violence_reported",
+    "case_weapon_mentioned",
+    # failed interventions, escalations, threats, police calls, and their rise
+    *(f"events_{k}_{w}" for k in _ALARM_EVENTS for w in ("ever", "30d")),
+    "events_alarm_30d",
+    "events_alarm_trend_30d",
+    "events_mediation_failure_streak",
+    # petitions climbing to higher levels
+    "petitions_case_level_max",
+    "petitions_case_level_climbed",
+    "petitions_party_level_max",
+    "petitions_party_level_climbed",
+    # special populations under management and their danger level
+    "party_flags_active",
+    "party_flag_level_max",
+    *(f"party_flag_{f}" for f in FLAGS if f not in ("key_youth", "other")),
+    # earlier disputes between the same people; earlier incidents of a party or the pair
+    "party_pair_disputes_365d",
+    "party_pair_disputes_ever",
+    *(f"party_incidents_{r}_{w}" for r in ("perpetrator", "victim") for w in ("365d", "ever")),
+    "party_pair_incidents_ever",
+    "party_self_harm_ever",
+    # debt ties owed, separation (former partners, ties ended in the last year)
+    "ties_creditor_debtor_sum",
+    "ties_between_creditor_debtor",
+    "ties_between_former_spouse",
+    "ties_ended_365d_sum",
+    "ties_between_ended_365d",
+    # exposure to recent incidents among close ties
+    *(f"ego_incidents_{h}hop_{w}d" for h in (1, 2) for w in EXPOSURE_WINDOWS),
+)
+"""Features risk may only rise with (direction +1)."""
+FALLING: tuple[str, ...] = (
+    # the longer since the last threat, escalation, failed mediation, police call or
+    # incident, the lower the risk; the further away the nearest recent incident, too
+    *(f"events_{k}_days_since" for k in _ALARM_EVENTS),
+    "events_alarm_days_since",
+    "party_incidents_days_since",
+    "ego_incident_hops_180d",
+)
+"""Features risk may only fall with (direction -1)."""
+
+
+def _with_directions(specs: list[FeatureSpec]) -> list[FeatureSpec]:
+    names = {s.name for s in specs}
+    unknown = sorted((set(RISING) | set(FALLING)) - names)
+    both = sorted(set(RISING) & set(FALLING))
+    if unknown or both:
+        raise ValueError(f"directions name unknown {unknown} or conflicting {both} features")
+    sign = {**dict.fromkeys(RISING, 1), **dict.fromkeys(FALLING, -1)}
+    return [replace(s, direction=sign.get(s.name, 0)) for s in specs]
+
+
 def all_specs() -> list[FeatureSpec]:
-    return [
-        *_case_specs(),
-        *_history_specs(),
-        *_petition_specs(),
-        *_party_specs(),
-        *_graph_specs(),
-        *_area_specs(),
-    ]
+    return _with_directions(
+        [
+            *_case_specs(),
+            *_history_specs(),
+            *_petition_specs(),
+            *_party_specs(),
+            *_graph_specs(),
+            *_area_specs(),
+        ]
+    )

@@ -8,9 +8,11 @@
 
 from __future__ import annotations
 
+from riskwarn.features import KeyFact
 from riskwarn.training._baselines import ChecklistBaseline, LogisticBaseline
 from riskwarn.training._calibrate import Calibrator, choose_calibrator
 from riskwarn.training._config import (
+    DEFAULT_GRID,
     LGBMConfig,
     SearchConfig,
     TierConfig,
@@ -20,25 +22,38 @@ from riskwarn.training._config import (
 )
 from riskwarn.training._experiment import ExperimentRun, comparison, run_experiments
 from riskwarn.training._fit import TrainingData, TrainResult, fit_evaluate
+from riskwarn.training._lgbm import TreeModel
+from riskwarn.training._linear import LinearModel
+from riskwarn.training._matrix import FeatureLayout, to_matrix
+from riskwarn.training._metadata import SCHEMA_VERSION, ModelMetadata
 from riskwarn.training._metrics import ece, evaluate, top_flags
-from riskwarn.training._model import RiskModel
+from riskwarn.training._model import RiskModel, check_registry
 from riskwarn.training._promote import PromotionDecision, promote
 from riskwarn.training._score import score, score_open
+from riskwarn.training._scores import Reason, Scores, apply_floors
 from riskwarn.training._split import Split, time_split
 from riskwarn.training._table import TrainOutcome, read_table, table_data, train_table
 from riskwarn.training._tiers import assign_tiers, tier_thresholds
 from riskwarn.training._tracking import LoggedRun, load_model
 from riskwarn.training._train import SnapshotTable, build_table, train, training_data
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
     "Calibrator",
     "ChecklistBaseline",
+    "DEFAULT_GRID",
     "ExperimentRun",
+    "FeatureLayout",
+    "KeyFact",
     "LGBMConfig",
+    "LinearModel",
     "LoggedRun",
     "LogisticBaseline",
+    "ModelMetadata",
     "PromotionDecision",
+    "Reason",
     "RiskModel",
+    "SCHEMA_VERSION",
+    "Scores",
     "SearchConfig",
     "SnapshotTable",
     "Split",
@@ -47,8 +62,11 @@ __all__ = [
     "TrainOutcome",
     "TrainResult",
     "TrainingData",
+    "TreeModel",
+    "apply_floors",
     "assign_tiers",
     "build_table",
+    "check_registry",
     "choose_calibrator",
     "comparison",
     "ece",
@@ -65,6 +83,7 @@ __all__ = [
     "table_data",
     "tier_thresholds",
     "time_split",
+    "to_matrix",
     "top_flags",
     "train",
     "train_table",

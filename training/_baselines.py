@@ -1,100 +1,49 @@
 """What a simpler tool gets on the same windows: logistic regression on the same features
-and the checklist rule (threat + violence + weapon at registration)."""
+(also a candidate for registration) and the checklist rule (threat + violence + weapon at
+registration)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from riskwarn.training._linear import LinearModel
 from riskwarn.training._matrix import FeatureLayout
 
 CHECKLIST = ("threat_reported", "violence_reported", "weapon_mentioned")
-
-
-def _frame_for_sklearn(frame: pd.DataFrame, layout: FeatureLayout) -> pd.DataFrame:
-    out = {}
-    for name in layout.names:
-        col = frame[name]
-        if name in layout.categories:
-            out[name] = (
-                col.astype("object")
-                .where(col.notna(), "(missing)")
-                .astype(str)
-                .to_numpy(dtype=object)
-            )
-        else:
-            out[name] = pd.to_numeric(col, errors="coerce").to_numpy(
-                dtype=np.float64, na_value=np.nan
-            )
-    return pd.DataFrame(out)
-
-
-def logistic_pipeline(layout: FeatureLayout) -> Pipeline:
-    """Impute (median, with missing indicators), scale, one-hot the categories, then a
-    lightly regularised logistic regression."""
-    numeric = [n for n in layout.names if n not in layout.categories]
-    categorical = [n for n in layout.names if n in layout.categories]
-    prep = ColumnTransformer(
-        [
-            (
-                "num",
-                make_pipeline(
-                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-                    StandardScaler(),
-                ),
-                numeric,
-            ),
-            ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=5), categorical),
-        ]
-    )
-    return Pipeline([("prep", prep), ("model", LogisticRegression(C=1.0, max_iter=3000))])
+CS = (1.0, 0.1, 0.01, 0.001)
 
 
 class LogisticBaseline:
-    """Logistic regression on the model's features (a scikit-learn pipeline).
+    """Logistic regression on the model's features (:class:`LinearModel`, sign-constrained
+    by ``directions``), its regularisation ``C`` chosen on the validation window by log
+    loss, as LightGBM's rounds are by early stopping, so the baseline is not handicapped
+    by over-fitting a hundred features.
 
-    The regularisation strength is chosen on the validation window by log loss, as
-    LightGBM's rounds are by early stopping, so the baseline is not handicapped by
-    over-fitting a hundred features; it is not recalibrated.
+    Learned: ``model_`` (the fitted :class:`LinearModel`), ``C_`` and ``validation_logloss_``.
     """
 
     def __init__(
-        self, layout: FeatureLayout, cs: tuple[float, ...] = (1.0, 0.1, 0.01, 0.001)
+        self, layout: FeatureLayout, directions: list[int] | None = None, cs: tuple[float, ...] = CS
     ) -> None:
         self.layout = layout
+        self.directions = directions
         self.cs = cs
 
     def fit(
-        self,
-        frame: pd.DataFrame,
-        y: np.ndarray,
-        val_frame: pd.DataFrame | None = None,
-        val_y: np.ndarray | None = None,
+        self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray
     ) -> LogisticBaseline:
-        x = _frame_for_sklearn(frame, self.layout)
-        candidates = self.cs if val_frame is not None and val_y is not None else self.cs[:1]
-        best, best_loss = None, np.inf
-        for c in candidates:
-            pipe = logistic_pipeline(self.layout).set_params(model__C=c).fit(x, y)
-            if len(candidates) == 1:
-                best = pipe
-                break
-            p = pipe.predict_proba(_frame_for_sklearn(val_frame, self.layout))[:, 1]
-            loss = log_loss(val_y, p, labels=[0, 1])
+        best, best_loss, previous = None, np.inf, None
+        for c in sorted(self.cs):  # strongest penalty first, each fit starting from the last
+            model = LinearModel(self.layout, self.directions, C=c).fit(x, y, start=previous)
+            previous = model
+            loss = log_loss(y_val, np.clip(model.raw(x_val), 1e-12, 1 - 1e-12), labels=[0, 1])
             if loss < best_loss:
-                best, best_loss = pipe, loss
-        self.pipeline_ = best
-        self.C_ = float(best.get_params()["model__C"])
+                best, best_loss = model, loss
+        assert best is not None
+        self.model_, self.C_, self.validation_logloss_ = best, float(best.C), float(best_loss)
         return self
-
-    def predict_risk(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.pipeline_.predict_proba(_frame_for_sklearn(frame, self.layout))[:, 1]
 
 
 def checklist_columns(frame: pd.DataFrame) -> list[str] | None:

@@ -28,6 +28,12 @@ _TRACKING = typer.Option(
     help="MLflow tracking URI; default MLFLOW_TRACKING_URI, else the embedded SQLite store "
     "in RISKWARN_HOME.",
 )
+_NO_REFIT = typer.Option(
+    False,
+    "--no-refit",
+    help="Register the evaluated model (fitted on the training window) instead of refitting "
+    "it on every labelled snapshot.",
+)
 _UNTIL = typer.Option(
     None,
     "--train-until",
@@ -49,8 +55,14 @@ def _console():  # type: ignore[no-untyped-def]
     return console
 
 
-def metrics_table(metrics: dict, title: str = "Test window metrics (95% bootstrap interval)"):  # type: ignore[no-untyped-def]
-    """A rich table: one row per metric, one column per model (LightGBM beside baselines)."""
+def metrics_table(  # type: ignore[no-untyped-def]
+    metrics: dict,
+    title: str = "Test window metrics (95% bootstrap interval)",
+    choice=None,  # ModelChoice
+    kind: str | None = None,
+):
+    """A rich table: one row per metric, one column per model (LightGBM beside baselines),
+    then each candidate's validation log loss and which one was registered."""
     from rich.table import Table
 
     from riskwarn.training._card import METRIC_LABELS
@@ -59,6 +71,20 @@ def metrics_table(metrics: dict, title: str = "Test window metrics (95% bootstra
     table.add_column("metric")
     for name in metrics:
         table.add_column(name, justify="right")
+    if choice is not None:
+        losses = choice.validation_logloss
+        table.add_row(
+            "validation log loss", *[f"{losses[n]:.5f}" if n in losses else "–" for n in metrics]
+        )
+        worse = choice.lightgbm_worse_than_logistic
+        table.add_row(
+            "registered",
+            *[
+                ("yes" if n == kind else "")
+                + (" (LightGBM worse on validation)" if n == kind and worse else "")
+                for n in metrics
+            ],
+        )
     for key, label in METRIC_LABELS.items():
         cells = []
         for name in metrics:
@@ -76,13 +102,27 @@ def _where(outcome) -> str:  # type: ignore[no-untyped-def]
     run = outcome.run
     model = outcome.result.model
     lines = [caution(outcome.result.windows)] if caution(outcome.result.windows) else []
-    lines += [f"caution: {w}" for w in model.metadata.get("tier_warnings", [])]
+    lines += [f"caution: {w}" for w in model.metadata.tier_warnings]
+    choice = model.metadata.choice
+    if choice.lightgbm_worse_than_logistic:
+        lines.append(
+            "note: LightGBM is worse than the logistic regression on validation log loss "
+            f"({choice.validation_logloss['lightgbm']:.5f} vs "
+            f"{choice.validation_logloss['logistic']:.5f}); registered: {model.kind}."
+        )
+    refit = model.metadata.refit
+    if refit.refit and refit.window is not None:
+        lines.append(
+            f"registered model ({model.kind}) refit on all {refit.window.rows} labelled "
+            f"snapshots ({refit.window.events} events), calibrated on {len(refit.folds)} "
+            "out-of-time folds; the figures above are the evaluated model's"
+        )
     lines += [
         f"MLflow run {run.run_id} (experiment {run.experiment_id}) at {run.tracking_uri}",
         f"calibration: {model.calibrator.method}; tier thresholds: "
         + ", ".join(f"{t} ≥ {v:.4f}" for t, v in model.thresholds.items()),
     ]
-    shares = model.metadata.get("tier_shares", {})
+    shares = model.metadata.tier_shares
     for window in ("validation", "test"):
         if window in shares:
             lines.append(
@@ -116,20 +156,29 @@ def train(
     config: Path | None = _CONFIG,
     train_until: str | None = _UNTIL,
     tracking_uri: str | None = _TRACKING,
+    no_refit: bool = _NO_REFIT,
 ) -> None:
-    """Build features, train LightGBM, calibrate, evaluate against baselines, log to MLflow
-    and register the model as 'riskwarn' with alias 'challenger'."""
+    """Build features, train LightGBM and the logistic regression, choose, calibrate,
+    evaluate against baselines, refit, log to MLflow and register the model as 'riskwarn'
+    with alias 'challenger'."""
     from riskwarn._progress import progress_bar
     from riskwarn.training._config import load_config
     from riskwarn.training._train import train as run
 
     cfg = load_config(config)
+    if no_refit:
+        cfg = cfg.model_copy(update={"refit": False})
     with progress_bar("train") as progress:
         outcome = run(
             directory, cfg, train_until=train_until, tracking_uri=tracking_uri, progress=progress
         )
+    _report(outcome)
+
+
+def _report(outcome) -> None:  # type: ignore[no-untyped-def]
+    meta = outcome.result.model.metadata
     console = _console()
-    console.print(metrics_table(outcome.result.metrics))
+    console.print(metrics_table(outcome.result.metrics, choice=meta.choice, kind=meta.kind))
     console.print(_where(outcome))
 
 
@@ -151,13 +200,16 @@ def train_table(
         None, "--metrics-out", help="Write test metrics as JSON here."
     ),
     model_name: str = typer.Option("riskwarn-table", "--model-name", help="Registered model name."),
+    no_refit: bool = _NO_REFIT,
 ) -> None:
-    """Train, calibrate, evaluate and log a model on any labelled table."""
+    """Train, choose, calibrate, evaluate, refit and log a model on any labelled table."""
     from riskwarn._progress import progress_bar
     from riskwarn.training._config import load_config
     from riskwarn.training._table import train_table as run
 
     cfg = load_config(config)
+    if no_refit:
+        cfg = cfg.model_copy(update={"refit": False})
     with progress_bar("train-table") as progress:
         outcome = run(
             file,
@@ -172,9 +224,8 @@ def train_table(
             model_name=model_name,
             progress=progress,
         )
+    _report(outcome)
     console = _console()
-    console.print(metrics_table(outcome.result.metrics))
-    console.print(_where(outcome))
     if metrics_out:
         console.print(f"metrics written to {metrics_out}")
 

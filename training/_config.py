@@ -24,6 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from riskwarn.errors import ConfigError
+from riskwarn.vocab import TIERS
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -50,6 +51,9 @@ class LGBMConfig(BaseModel):
     bagging_fraction: float = Field(1.0, gt=0, le=1, description="Share of rows per tree.")
     bagging_freq: int = Field(0, ge=0, description="Bag every k rounds; 0 disables bagging.")
     reg_lambda: float = Field(1.0, ge=0, description="L2 penalty on leaf values.")
+    extra_trees: bool = Field(
+        False, description="Extremely randomised splits (one random threshold per feature)."
+    )
     early_stopping_rounds: int = Field(
         60, ge=1, description="Stop when validation log loss stalls."
     )
@@ -62,11 +66,12 @@ class SearchConfig(BaseModel):
 
     model_config = _STRICT
 
-    grid: dict[str, list[float | int]] = Field(
+    grid: dict[str, list[bool | int | float]] = Field(
         default_factory=dict,
-        description="LightGBM field name -> values to try; the product of the lists is tried.",
+        description="LightGBM field name -> values to try; the product of the lists is tried, "
+        "each on top of [lgbm]. An empty grid trains [lgbm] alone.",
     )
-    max_trials: int = Field(12, ge=1, description="Most grid points tried, in grid order.")
+    max_trials: int = Field(16, ge=1, description="Most grid points tried, in grid order.")
 
     @model_validator(mode="after")
     def _known_fields(self) -> SearchConfig:
@@ -77,6 +82,22 @@ class SearchConfig(BaseModel):
                 hint = f" Did you mean {close[0]!r}?" if close else ""
                 raise ValueError(f"search.grid names unknown LightGBM field {key!r}.{hint}")
         return self
+
+
+DEFAULT_GRID: dict[str, list[bool | int | float]] = {
+    "num_leaves": [4, 15],
+    "min_child_samples": [50, 200],
+    "extra_trees": [False, True],
+    "feature_fraction": [0.5],
+    "reg_lambda": [1.0, 10.0],
+}
+"""The fixed grid every run searches on the validation window unless its config says
+otherwise: small trees or larger ones, more data per leaf, extremely randomised splits and a
+stronger L2 penalty (the settings that regularise a model of a few hundred events)."""
+
+
+def default_search() -> SearchConfig:
+    return SearchConfig(grid=DEFAULT_GRID)
 
 
 class TierConfig(BaseModel):
@@ -96,6 +117,30 @@ class TierConfig(BaseModel):
     red: float = Field(0.01, gt=0, lt=1, description="Top share (capacity) or minimum risk.")
     orange: float = Field(0.05, gt=0, lt=1, description="Top share (capacity) or minimum risk.")
     yellow: float = Field(0.20, gt=0, lt=1, description="Top share (capacity) or minimum risk.")
+    floors: dict[str, str] = Field(
+        default_factory=dict,
+        description="Key fact code -> the lowest tier a case with that fact may get (e.g. "
+        "pair_homicide = 'orange'). A floor only ever raises the model's tier.",
+    )
+
+    @model_validator(mode="after")
+    def _known_floors(self) -> TierConfig:
+        from riskwarn.features import FACT_CODES
+
+        for code, tier in self.floors.items():
+            if code not in FACT_CODES:
+                close = difflib.get_close_matches(code, FACT_CODES, n=1)
+                known = f" Known: {', '.join(FACT_CODES)}."
+                hint = f" Did you mean {close[0]!r}?" if close else known
+                raise ValueError(f"tiers.floors names unknown key fact {code!r}.{hint}")
+            if tier not in TIERS:
+                close = difflib.get_close_matches(str(tier), TIERS, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ValueError(
+                    f"tiers.floors.{code}: expected a tier, one of {', '.join(TIERS)}, got "
+                    f"{tier!r}.{hint}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _ordered(self) -> TierConfig:
@@ -142,8 +187,35 @@ class TrainConfig(BaseModel):
     bootstrap: int = Field(200, ge=0, description="Bootstrap resamples for confidence intervals.")
     lgbm: LGBMConfig = Field(default_factory=LGBMConfig, description="LightGBM parameters.")
     tiers: TierConfig = Field(default_factory=TierConfig, description="Tier cut points.")
-    search: SearchConfig | None = Field(None, description="Optional validation grid search.")
+    search: SearchConfig = Field(
+        default_factory=default_search,
+        description="Grid searched on the validation window by log loss (default: the fixed "
+        "grid DEFAULT_GRID; `[search] grid = {}` trains [lgbm] alone).",
+    )
     baselines: bool = Field(True, description="Also train logistic regression and the checklist.")
+    model: Literal["lightgbm", "logistic", "best"] = Field(
+        "best",
+        description="Which model to register: LightGBM, the logistic regression, or the one "
+        "with the lower validation log loss ('best'; needs baselines).",
+    )
+    monotone: bool = Field(
+        True,
+        description="Constrain LightGBM (monotone) and the logistic regression (coefficient "
+        "signs) to the directions the feature registry declares.",
+    )
+    refit: bool = Field(
+        True,
+        description="After evaluating on the time split, refit the registered model on every "
+        "labelled snapshot, calibrated on out-of-time folds (`--no-refit` turns it off).",
+    )
+    refit_folds: int = Field(
+        5,
+        ge=2,
+        le=12,
+        description="Out-of-time calibration folds of the refit: the labelled snapshots cut "
+        "by date into this many blocks, each scored by a model fitted on the snapshots "
+        "before and after it whose labels cannot overlap it (one horizon apart).",
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> TrainConfig:

@@ -98,6 +98,7 @@ def comparison(runs: list[ExperimentRun]) -> pd.DataFrame:
         rows.append(
             {
                 "config": r.config.name,
+                "registered": r.outcome.result.model.kind,
                 "features": r.outcome.result.params["n_features"],
                 "trees": r.outcome.result.params["best_iteration"],
                 "val Brier": f"{validation_brier(r):.5f}",

@@ -1,18 +1,10 @@
-"""Explanations from LightGBM's own TreeSHAP (``pred_contrib=True``): exact, and fast
-enough for one case at a time. Values are in log-odds of the raw (uncalibrated) model."""
+"""Global summaries of SHAP contributions (the estimators compute them: LightGBM's own
+TreeSHAP, ``pred_contrib=True``, or exact linear SHAP), in log-odds of the raw model."""
 
 from __future__ import annotations
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
-
-
-def contributions(booster: lgb.Booster, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature contributions (n, n_features) and the base value (n,)."""
-    threads = {"num_threads": 1} if len(x) == 1 else {}
-    out = booster.predict(x, pred_contrib=True, **threads)
-    return out[:, :-1], out[:, -1]
 
 
 def global_importance(contrib: np.ndarray, names: list[str]) -> list[dict[str, float | str]]:

@@ -1,15 +1,20 @@
 """The training pipeline on a labelled table, free of files and tracking.
 
-split by time -> (search) -> LightGBM with early stopping -> calibrate on validation ->
-tier thresholds -> baselines on the same windows -> test metrics with intervals -> group
-report -> explanations. :func:`fit_evaluate` returns everything a run logs.
+split by time -> LightGBM grid on validation (monotone where the registry knows the
+direction) and the sign-constrained logistic regression -> choose the model to register by
+validation log loss (``model = "best"``) -> calibrate on validation -> tier thresholds ->
+baselines on the same windows -> test metrics with intervals -> group report ->
+explanations -> refit the chosen model on every labelled snapshot, calibrated on
+out-of-time folds (``refit = true``). :func:`fit_evaluate` returns everything a run logs;
+the reported figures are always the evaluated model's, on the test window.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 import pandas as pd
@@ -17,14 +22,24 @@ import pandas as pd
 from riskwarn._progress import Progress, report
 from riskwarn.errors import ConfigError
 from riskwarn.training._baselines import ChecklistBaseline, LogisticBaseline, has_checklist
-from riskwarn.training._calibrate import choose_calibrator
+from riskwarn.training._calibrate import Calibrator, choose_calibrator
+from riskwarn.training._choose import (
+    better_than_chance,
+    check_informative,
+    choose,
+    directions,
+    search_lgbm,
+)
 from riskwarn.training._config import LGBMConfig, TrainConfig
 from riskwarn.training._explain import global_importance, importance_by_group
 from riskwarn.training._groups import group_report
-from riskwarn.training._lgbm import fit_booster
+from riskwarn.training._lgbm import TreeModel, fit_rounds
+from riskwarn.training._linear import LinearModel
 from riskwarn.training._matrix import FeatureLayout, infer_layout, to_matrix
+from riskwarn.training._metadata import ModelChoice, ModelMetadata, RefitInfo
 from riskwarn.training._metrics import calibration_points, evaluate
 from riskwarn.training._model import RiskModel
+from riskwarn.training._refit import deploy
 from riskwarn.training._split import Split, time_split
 from riskwarn.training._tiers import empty_tiers, tier_shares, tier_thresholds
 
@@ -48,11 +63,15 @@ class TrainingData:
     registry_version: str = "table"
     extra: pd.DataFrame | None = None
     topk_by_time: bool = True
+    require_signal: bool = False
+    """Refuse (rather than warn about) a model no better than chance on validation."""
 
 
 @dataclass
 class TrainResult:
-    """What a training run produced: the model, its windows and every evaluation."""
+    """What a training run produced: the model to register (refit on all labelled snapshots
+    unless the config says not), the evaluated model behind the reported figures, its
+    windows and every evaluation."""
 
     model: RiskModel
     split: Split
@@ -67,6 +86,7 @@ class TrainResult:
     test_frame: pd.DataFrame | None = None
     test_risk: dict[str, np.ndarray] = field(default_factory=dict)
     test_contrib: np.ndarray | None = None
+    evaluation_model: RiskModel | None = None
 
 
 def _check(data: TrainingData) -> np.ndarray:
@@ -85,7 +105,8 @@ def _check(data: TrainingData) -> np.ndarray:
     return y.to_numpy(dtype=np.int64)
 
 
-RESERVED = ("id", "time", "label")  # the test frame's own columns; groups come as group_<g>
+RESERVED = ("id", "time", "label", "evaluated_risk")
+"""The stored test frame's own columns (groups come as ``group_<g>``)."""
 
 
 def _check_names(data: TrainingData) -> None:
@@ -97,66 +118,28 @@ def _check_names(data: TrainingData) -> None:
     if clash:
         name = clash[0]
         raise ConfigError(
-            f"expected no feature column named {name!r}: id, time, label and group_<name> "
-            f"are the names the stored test snapshots give the case id, time, label and "
-            f"--group columns, got {', '.join(repr(c) for c in clash)} among the features; "
+            f"expected no feature column named {name!r}: id, time, label, evaluated_risk and "
+            f"group_<name> are the names the stored test snapshots give the case id, time, "
+            f"label, the evaluated model's risk and --group columns, got "
+            f"{', '.join(repr(c) for c in clash)} among the features; "
             f"rename {name!r} in the table (e.g. to '{name}_value'), or leave it out with "
             f"--drop {name}."
         )
 
 
-def _fit_lgbm(
-    x: np.ndarray,
-    y: np.ndarray,
-    split: Split,
-    layout: FeatureLayout,
-    cfg: LGBMConfig,
-    balanced: bool,
-) -> tuple:
-    return fit_booster(
-        x[split.train],
-        y[split.train],
-        x[split.validation],
-        y[split.validation],
-        feature_names=layout.names,
-        categorical_index=layout.categorical_index,
-        cfg=cfg,
-        balanced=balanced,
-    )
-
-
-def search_lgbm(
-    x: np.ndarray, y: np.ndarray, split: Split, layout: FeatureLayout, config: TrainConfig
-) -> tuple[LGBMConfig, list[dict]]:
-    """Grid search on the validation window by log loss; returns the best config and trials."""
-    if config.search is None or not config.search.grid:
-        return config.lgbm, []
-    keys = list(config.search.grid)
-    trials: list[dict] = []
-    best_cfg, best_loss = config.lgbm, np.inf
-    for values in itertools.islice(
-        itertools.product(*config.search.grid.values()), config.search.max_trials
-    ):
-        cfg = config.lgbm.model_copy(update=dict(zip(keys, values, strict=True)))
-        booster, loss = _fit_lgbm(x, y, split, layout, cfg, config.imbalance == "balanced")
-        trials.append(
-            {
-                **dict(zip(keys, values, strict=True)),
-                "val_logloss": loss,
-                "rounds": booster.num_trees(),
-            }
-        )
-        if loss < best_loss:
-            best_cfg, best_loss = cfg, loss
-    return best_cfg, trials
+def _riskwarn_version() -> str:
+    try:
+        return version("riskwarn")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
 
 
 def fit_evaluate(
     data: TrainingData, config: TrainConfig, progress: Progress | None = None
 ) -> TrainResult:
-    """Train, calibrate, set tiers and evaluate against baselines on one labelled table."""
+    """Train, choose, calibrate, set tiers, evaluate against baselines, and refit."""
     y = _check(data)
-    steps = 7
+    steps = 8
     report(progress, 0, steps, "split")
     split = time_split(
         data.time,
@@ -171,65 +154,74 @@ def fit_evaluate(
                 f"expected both outcomes in the {part} window, got only {int(yy[0])}s "
                 f"({len(yy)} rows); use more data or larger window shares."
             )
+    if config.model == "logistic" and not config.baselines:
+        log.info("model = 'logistic': training the logistic regression although baselines = false")
     layout = infer_layout(data.features.loc[split.train])
     x = to_matrix(data.features, layout)
-    report(progress, 1, steps, "search" if config.search else "LightGBM")
-    lgbm_cfg, trials = search_lgbm(x, y, split, layout, config)
-    report(progress, 2, steps, "LightGBM")
-    booster, val_loss = _fit_lgbm(x, y, split, layout, lgbm_cfg, config.imbalance == "balanced")
+    check_informative(x[split.train], layout)
+    monotone = directions(layout, config)
+    ids = np.asarray(data.ids)
+    report(progress, 1, steps, "LightGBM grid")
+    lgbm_cfg, trials, booster, lgbm_loss = search_lgbm(x, y, split, layout, config, monotone)
+    candidates: dict[str, TreeModel | LinearModel] = {"lightgbm": TreeModel(booster)}
+    losses = {"lightgbm": float(lgbm_loss)}
+    report(progress, 2, steps, "logistic regression")
+    logit: LogisticBaseline | None = None
+    if config.baselines or config.model == "logistic":
+        logit = LogisticBaseline(layout, monotone).fit(
+            x[split.train], y[split.train], x[split.validation], y[split.validation]
+        )
+        candidates["logistic"] = logit.model_
+        losses["logistic"] = logit.validation_logloss_
+    kind = choose(config.model, losses)
+
     report(progress, 3, steps, "calibration")
-    raw_val = booster.predict(x[split.validation])
-    calibrator, cal_scores = choose_calibrator(
-        raw_val,
-        y[split.validation],
-        config.calibration,
-        seed=lgbm_cfg.seed,
-        groups=np.asarray(data.ids)[split.validation],
+    y_val = y[split.validation]
+    calibrated: dict[str, tuple[Calibrator, dict[str, float], np.ndarray]] = {}
+    for name, est in candidates.items():
+        raw_val = est.raw(x[split.validation])
+        cal, scores = choose_calibrator(
+            raw_val, y_val, config.calibration, seed=lgbm_cfg.seed, groups=ids[split.validation]
+        )
+        calibrated[name] = (cal, scores, cal.predict(raw_val))
+    calibrator, cal_scores, risk_val = calibrated[kind]
+    val_auc, chance = better_than_chance(
+        y_val, risk_val, ids[split.validation], kind, refuse=data.require_signal
     )
-    risk_val = calibrator.predict(raw_val)
     thresholds = tier_thresholds(risk_val, config.tiers)
-    model = RiskModel(booster, calibrator, layout, thresholds, data.registry_version)
 
     report(progress, 4, steps, "baselines")
     test_rows = data.features.loc[split.test].reset_index(drop=True)
     y_test = y[split.test]
-    risks: dict[str, np.ndarray] = {"lightgbm": model.predict_risk(x[split.test])}
-    extra_params: dict[str, float] = {}
-    if config.baselines:
+    risks: dict[str, np.ndarray] = {
+        name: calibrated[name][0].predict(est.raw(x[split.test]))
+        for name, est in candidates.items()
+    }
+    if config.baselines and has_checklist(data.features):
         train_rows = data.features.loc[split.train]
-        logit = LogisticBaseline(layout).fit(
-            train_rows,
-            y[split.train],
-            data.features.loc[split.validation],
-            y[split.validation],
+        risks["checklist"] = (
+            ChecklistBaseline().fit(train_rows, y[split.train]).predict_risk(test_rows)
         )
-        risks["logistic"] = logit.predict_risk(test_rows)
-        extra_params["logistic_C"] = logit.C_
-        if has_checklist(data.features):
-            risks["checklist"] = (
-                ChecklistBaseline().fit(train_rows, y[split.train]).predict_risk(test_rows)
-            )
 
     report(progress, 5, steps, "metrics")
-    t_test = np.asarray(data.time)[split.test]
-    t_val = np.asarray(data.time)[split.validation]
-    topk_groups = t_test if data.topk_by_time else None
-    ids_test = np.asarray(data.ids)[split.test]
+    t_all = np.asarray(data.time)
+    t_test, t_val = t_all[split.test], t_all[split.validation]
+    ids_test = ids[split.test]
     metrics = {
         name: evaluate(
             y_test,
             r,
-            groups=topk_groups,
+            groups=t_test if data.topk_by_time else None,
             clusters=ids_test,
             n_boot=config.bootstrap,
             seed=lgbm_cfg.seed,
         )
         for name, r in risks.items()
     }
-    test_tiers = model.tiers(risks["lightgbm"])
+    chosen = candidates[kind]
     shares = {
         "validation": tier_shares(risk_val, thresholds),
-        "test": tier_shares(risks["lightgbm"], thresholds),
+        "test": tier_shares(risks[kind], thresholds),
     }
     if config.tiers.mode == "capacity":
         t = config.tiers
@@ -240,57 +232,128 @@ def fit_evaluate(
             "blue": 1 - t.yellow,
         }
     tier_warnings = empty_tiers(shares["validation"], "validation", config.tiers)
+    tier_warnings += [chance] if chance else []
+    if kind == "lightgbm" and losses.get("logistic", np.inf) < losses["lightgbm"]:
+        tier_warnings.append(
+            f"LightGBM is worse than the logistic regression on validation log loss "
+            f"({losses['lightgbm']:.5f} vs {losses['logistic']:.5f}); registering LightGBM "
+            f'because the config says model = "lightgbm".'
+        )
     for message in tier_warnings:
         log.warning(message)
     groups_test = data.groups.loc[split.test].reset_index(drop=True)
     report(progress, 6, steps, "explanations")
-    contrib, _ = model.contributions(x[split.test])
+    contrib, _ = chosen.contributions(x[split.test])
     windows = split.windows(data.time)
     for part in ("train", "validation", "test"):
         windows[part]["events"] = int(y[getattr(split, part)].sum())
     calibration = {
         "method": calibrator.method,
         "cv_brier": cal_scores,
-        "validation_points": calibration_points(y[split.validation], risk_val),
-        "test_points": calibration_points(y_test, risks["lightgbm"]),
+        "fitted_on": "validation",
+        "validation_points": calibration_points(y_val, risk_val),
+        "test_points": calibration_points(y_test, risks[kind]),
     }
     params = {
         **lgbm_cfg.model_dump(),
         "best_iteration": booster.num_trees(),
-        "validation_logloss": val_loss,
+        "validation_logloss": losses[kind],
+        "lightgbm_validation_logloss": losses["lightgbm"],
+        "validation_roc_auc": val_auc,
         "imbalance": config.imbalance,
         "horizon_days": config.horizon_days,
         "n_features": len(layout.names),
-        **extra_params,
+        "model": kind,
+        "monotone": config.monotone,
+        **(
+            {"logistic_C": logit.C_, "logistic_validation_logloss": losses["logistic"]}
+            if logit
+            else {}
+        ),
     }
-    test_frame = pd.DataFrame({"id": ids_test, "time": t_test, "label": y_test})
+    eval_labels_end = pd.Timestamp(t_val.max()) + split.gap
+    choice = ModelChoice(
+        rule=config.model,
+        validation_logloss=losses,
+        lightgbm_worse_than_logistic=(
+            losses["lightgbm"] > losses["logistic"] if "logistic" in losses else None
+        ),
+        lightgbm=lgbm_cfg.model_dump() | {"rounds": booster.num_trees()},
+        trials=trials,
+        logistic_C=logit.C_ if logit else None,
+        monotone=config.monotone,
+    )
+    groups = group_report(y_test, risks[kind], assign(risks[kind], thresholds), groups_test)
+    base = dict(
+        kind=kind,
+        riskwarn_version=_riskwarn_version(),
+        registry_version=data.registry_version,
+        features=list(layout.names),
+        categories=dict(layout.categories),
+        directions={n: d for n, d in zip(layout.names, monotone, strict=True) if d},
+        tier_policy=config.tiers,
+        horizon_days=config.horizon_days,
+        config_name=config.name,
+        evaluation_labels_end=eval_labels_end.to_pydatetime(),
+        windows=windows,
+        metrics=metrics,
+        groups=groups,
+        base_rate={"train": float(y[split.train].mean()), "test": float(y_test.mean())},
+        choice=choice,
+        params=params,
+    )
+    evaluated = RiskModel(
+        chosen,
+        calibrator,
+        ModelMetadata(
+            **base,
+            thresholds=thresholds,
+            labels_end=eval_labels_end.to_pydatetime(),
+            calibration=calibration,
+            tier_shares=shares,
+            tier_warnings=tier_warnings,
+            refit=RefitInfo(refit=False),
+        ),
+    )
+
+    report(progress, 7, steps, "refit" if config.refit else "done")
+    model = evaluated
+    if config.refit:
+        fit = _refitter(
+            kind,
+            layout,
+            monotone,
+            lgbm_cfg,
+            booster.num_trees(),
+            int(split.train.sum()),
+            logit,
+            config.imbalance == "balanced",
+        )
+        rounds = round(booster.num_trees() * len(y) / split.train.sum())
+        model = deploy(
+            evaluated,
+            fit,
+            x,
+            y,
+            t_all,
+            ids,
+            config,
+            rounds=rounds if kind == "lightgbm" else None,
+            seed=lgbm_cfg.seed,
+        )
+    test_frame = pd.DataFrame(
+        {"id": ids_test, "time": t_test, "label": y_test, "evaluated_risk": risks[kind]}
+    )
     extra = (
         data.extra.loc[split.test].reset_index(drop=True) if data.extra is not None else test_rows
     )
-    model.metadata.update(
-        {
-            "windows": windows,
-            "metrics": metrics,
-            "groups": group_report(y_test, risks["lightgbm"], test_tiers, groups_test),
-            "calibration": calibration,
-            "thresholds_mode": config.tiers.model_dump(),
-            "horizon_days": config.horizon_days,
-            # the last moment any label used in fitting, early stopping, calibration or
-            # tiers can see: the validation window's last snapshot plus one horizon
-            "labels_end": (pd.Timestamp(t_val.max()) + split.gap).isoformat(),
-            "tier_shares": shares,
-            "tier_warnings": tier_warnings,
-            "config_name": config.name,
-            "base_rate": {"train": float(y[split.train].mean()), "test": float(y_test.mean())},
-        }
-    )
-    report(progress, 7, steps, "done")
+    report(progress, 8, steps, "done")
     return TrainResult(
         model=model,
         split=split,
         windows=windows,
         metrics=metrics,
-        groups=model.metadata["groups"],
+        groups=groups,
         importance=global_importance(contrib, layout.names),
         importance_by_group=importance_by_group(contrib, layout.names, groups_test),
         calibration=calibration,
@@ -299,4 +362,43 @@ def fit_evaluate(
         test_frame=pd.concat([test_frame, groups_test.add_prefix("group_"), extra], axis=1),
         test_risk=risks,
         test_contrib=contrib,
+        evaluation_model=evaluated,
     )
+
+
+def assign(risk: np.ndarray, thresholds: dict[str, float]) -> np.ndarray:
+    from riskwarn.training._tiers import assign_tiers
+
+    return assign_tiers(risk, thresholds)
+
+
+def _refitter(
+    kind: str,
+    layout: FeatureLayout,
+    monotone: list[int],
+    cfg: LGBMConfig,
+    rounds: int,
+    n_train: int,
+    logit: LogisticBaseline | None,
+    balanced: bool,
+) -> Callable[[np.ndarray, np.ndarray], TreeModel | LinearModel]:
+    """Fit the chosen kind with the chosen settings on any rows: the logistic regression
+    with its C, LightGBM for the validated rounds scaled by rows / training-window rows."""
+
+    def fit(x: np.ndarray, y: np.ndarray) -> TreeModel | LinearModel:
+        if kind == "logistic":
+            assert logit is not None
+            return LinearModel(layout, monotone, C=logit.C_).fit(x, y)
+        booster = fit_rounds(
+            x,
+            y,
+            rounds=max(1, round(rounds * len(y) / n_train)),
+            feature_names=layout.names,
+            categorical_index=layout.categorical_index,
+            cfg=cfg,
+            balanced=balanced,
+            monotone=monotone,
+        )
+        return TreeModel(booster)
+
+    return fit

@@ -1,162 +1,199 @@
-"""The fitted model as scoring sees it: booster, calibrator, tier thresholds and metadata.
+"""The fitted model as scoring sees it, and the one way from features to answers.
 
-Saved as three plain files (``model.txt``, ``calibrator.json``, ``metadata.json``) so it
-loads without pickle, and predicts straight on a float matrix for speed.
+A :class:`RiskModel` is an estimator (LightGBM or the logistic regression), a calibrator,
+the feature layout, tier thresholds and the typed :class:`ModelMetadata`.
+:meth:`RiskModel.score` turns feature rows (a frame in registry names, feature dicts, or
+the matrix) and the key facts into :class:`Scores`: calibrated risk, the model's tier, the
+tier after fact floors and why, reasons, facts and SHAP values. ``riskwarn score`` calls it;
+the service is to call the same.
+
+Saved as plain files (the estimator's own: ``model.txt`` or ``linear.json``;
+``calibrator.json``; ``metadata.json``), so it loads without pickle.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from riskwarn.errors import ModelMismatchError, RequestError
+from riskwarn.features import KeyFact
 from riskwarn.training._calibrate import Calibrator
-from riskwarn.training._explain import contributions as _contributions
-from riskwarn.training._matrix import FeatureLayout, to_matrix
+from riskwarn.training._lgbm import TreeModel
+from riskwarn.training._linear import LinearModel
+from riskwarn.training._matrix import FeatureLayout, to_matrix, values_of
+from riskwarn.training._metadata import ModelMetadata
+from riskwarn.training._scores import Scores, apply_floors, reasons_of
 from riskwarn.training._tiers import assign_tiers
 
-BUNDLE = "riskwarn_model"  # folder of the three files inside the MLflow model
-MODEL_FILE = "model.txt"
+BUNDLE = "riskwarn_model"  # folder of the model's files inside the MLflow model
+LINEAR_FILE = "linear.json"
 CALIBRATOR_FILE = "calibrator.json"
 METADATA_FILE = "metadata.json"
 
+Features = pd.DataFrame | Sequence[Mapping[str, Any]] | np.ndarray
+Estimator = TreeModel | LinearModel
+
 
 class RiskModel:
-    """A calibrated escalation-risk model with its tiers and explanations.
+    """A calibrated escalation-risk model with its tiers, floors and explanations.
 
-    >>> model = load_model("models:/riskwarn@champion")          # doctest: +SKIP
-    >>> risk = model.predict_risk(features); model.tiers(risk)   # doctest: +SKIP
+    >>> model = load_model("models:/riskwarn@champion")              # doctest: +SKIP
+    >>> scores = model.score(features, facts)                        # doctest: +SKIP
+    >>> scores.risk, scores.tier, scores.reasons[0]                  # doctest: +SKIP
     """
 
     def __init__(
         self,
-        booster: lgb.Booster,
+        estimator: Estimator,
         calibrator: Calibrator,
-        layout: FeatureLayout,
-        thresholds: dict[str, float],
-        registry_version: str,
-        metadata: dict | None = None,
+        metadata: ModelMetadata,
         version: str = "",
         uri: str = "",
     ) -> None:
-        self.booster = booster
+        self.estimator = estimator
         self.calibrator = calibrator
-        self.layout = layout
-        self.thresholds = dict(thresholds)
-        self.registry_version = registry_version
-        self.metadata = dict(metadata or {})
+        self.metadata = metadata
         self.version = version
         self.uri = uri
+
+    # the metadata, typed; a plain dict is read through the schema ------------------------
+    @property
+    def metadata(self) -> ModelMetadata:
+        return self._metadata
+
+    @metadata.setter
+    def metadata(self, value: ModelMetadata | Mapping[str, Any]) -> None:
+        self._metadata = (
+            value if isinstance(value, ModelMetadata) else ModelMetadata.from_saved(dict(value))
+        )
+        self.layout = FeatureLayout(list(self._metadata.features), dict(self._metadata.categories))
+
+    @property
+    def kind(self) -> str:
+        return self.estimator.kind
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return dict(self.metadata.thresholds)
+
+    @property
+    def registry_version(self) -> str:
+        return self.metadata.registry_version
 
     @property
     def feature_names(self) -> list[str]:
         return list(self.layout.names)
 
-    def matrix(self, x: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """The float matrix the booster reads (a matrix passes through unchanged)."""
-        if isinstance(x, np.ndarray):
-            return x.astype(np.float64, copy=False).reshape(-1, len(self.layout.names))
+    # numbers -------------------------------------------------------------------------
+    def matrix(self, x: Features) -> np.ndarray:
+        """The float matrix the estimator reads (a matrix passes through unchanged)."""
         return to_matrix(x, self.layout)
 
-    def raw_risk(self, x: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Uncalibrated booster probability."""
-        m = self.matrix(x)
-        threads = {"num_threads": 1} if len(m) == 1 else {}
-        return self.booster.predict(m, **threads)
+    def raw_risk(self, x: Features) -> np.ndarray:
+        """Uncalibrated probability."""
+        return self.estimator.raw(self.matrix(x))
 
-    def predict_risk(self, x: pd.DataFrame | np.ndarray) -> np.ndarray:
+    def predict_risk(self, x: Features) -> np.ndarray:
         """Calibrated risk of escalation within the horizon, one value per row."""
         return self.calibrator.predict(self.raw_risk(x))
 
     def tiers(self, risk: np.ndarray | float) -> np.ndarray:
-        """Tier names (red, orange, yellow, blue) for calibrated risks."""
+        """The model's tier (red, orange, yellow, blue) of calibrated risks, before floors."""
         return assign_tiers(risk, self.thresholds)
 
-    def contributions(self, x: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """TreeSHAP contributions (n, n_features) in log-odds of the raw model, and base value."""
-        return _contributions(self.booster, self.matrix(x))
+    def contributions(self, x: Features) -> tuple[np.ndarray, np.ndarray]:
+        """SHAP contributions (n, n_features) in log-odds of the raw model, and base value:
+        TreeSHAP for LightGBM, exact linear SHAP for the logistic regression."""
+        return self.estimator.contributions(self.matrix(x))
 
-    def reasons(self, x: pd.DataFrame, k: int = 3, lang: str = "zh") -> list[list[dict]]:
-        """The top ``k`` features pushing each case's risk up, with readable text.
+    def score(
+        self,
+        features: Features,
+        facts: Sequence[Sequence[KeyFact]] | None = None,
+        *,
+        top_k: int = 3,
+    ) -> Scores:
+        """Risk, tiers, reasons and facts for each row of ``features``.
 
-        Each reason: feature, value, contribution, text_zh, text_en, and text (in ``lang``).
+        ``facts``: the key facts of each row (``FeatureBuilder.facts`` and friends); the
+        tier policy's floors raise a case's tier to at least the floor of any fact it has.
         """
-        contrib, _ = self.contributions(x)
-        names = self.layout.names
-        out: list[list[dict]] = []
-        for i in range(len(contrib)):
-            row = contrib[i]
-            order = np.argsort(-row, kind="stable")[:k]
-            reasons = []
-            for j in order:
-                if row[j] <= 0:
-                    break
-                value = (
-                    _plain(x.iloc[i][names[j]]) if isinstance(x, pd.DataFrame) else float(x[i, j])
-                )
-                zh, en = reason_texts(names[j], value)
-                reasons.append(
-                    {
-                        "feature": names[j],
-                        "value": value,
-                        "contribution": float(row[j]),
-                        "text_zh": zh,
-                        "text_en": en,
-                        "text": zh if lang == "zh" else en,
-                    }
-                )
-            out.append(reasons)
-        return out
+        m = self.matrix(features)
+        values = values_of(features, m, self.layout)
+        risk = self.calibrator.predict(self.estimator.raw(m))
+        contrib, base = self.estimator.contributions(m)
+        found = [tuple(f) for f in facts] if facts is not None else [()] * len(m)
+        if len(found) != len(m):
+            raise RequestError(
+                f"expected one list of key facts per row ({len(m)}), got {len(found)}; pass "
+                "the facts of every row in the same order, or none."
+            )
+        tier_model = self.tiers(risk)
+        tier, why = apply_floors(tier_model, found, self.metadata.tier_policy.floors)
+        names = tuple(self.layout.names)
+        return Scores(
+            feature_names=names,
+            values=values,
+            risk=risk,
+            tier_model=tier_model,
+            tier=tier,
+            tier_floor_reason=why,
+            reasons=tuple(
+                tuple(reasons_of(names, values[i], contrib[i], top_k)) for i in range(len(m))
+            ),
+            key_facts=tuple(found),
+            contributions=contrib,
+            base_value=base,
+        )
 
+    def reasons(self, x: Features, k: int = 3, lang: str = "zh") -> list[list[dict]]:
+        """The top ``k`` features pushing each case's risk up, as dicts with ``text`` in
+        ``lang`` (a view of :meth:`score`'s reasons)."""
+        return [
+            [{**r.to_dict(), "text": r.text(lang)} for r in row]
+            for row in self.score(x, top_k=k).reasons
+        ]
+
+    # files ---------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        self.booster.save_model(str(d / MODEL_FILE))
+        if isinstance(self.estimator, TreeModel):
+            self.estimator.save(d)
+        else:
+            (d / LINEAR_FILE).write_text(json.dumps(self.estimator.to_dict()), encoding="utf-8")
         (d / CALIBRATOR_FILE).write_text(json.dumps(self.calibrator.to_dict()), encoding="utf-8")
-        meta = {
-            **self.metadata,
-            "layout": self.layout.to_dict(),
-            "thresholds": self.thresholds,
-            "registry_version": self.registry_version,
-        }
-        (d / METADATA_FILE).write_text(
-            json.dumps(meta, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
-        )
+        (d / METADATA_FILE).write_text(self.metadata.model_dump_json(indent=1), encoding="utf-8")
         return d
 
     @classmethod
     def load(cls, directory: str | Path, version: str = "", uri: str = "") -> RiskModel:
         d = Path(directory)
-        meta = json.loads((d / METADATA_FILE).read_text(encoding="utf-8"))
-        layout = FeatureLayout.from_dict(meta.pop("layout"))
-        thresholds = meta.pop("thresholds")
-        registry_version = meta.pop("registry_version")
-        calibrator = Calibrator.from_dict(
-            json.loads((d / CALIBRATOR_FILE).read_text(encoding="utf-8"))
+        meta = ModelMetadata.from_saved(json.loads((d / METADATA_FILE).read_text("utf-8")))
+        calibrator = Calibrator.from_dict(json.loads((d / CALIBRATOR_FILE).read_text("utf-8")))
+        layout = FeatureLayout(list(meta.features), dict(meta.categories))
+        estimator: Estimator
+        if meta.kind == "logistic":
+            state = json.loads((d / LINEAR_FILE).read_text("utf-8"))
+            estimator = LinearModel.from_dict(state, layout)
+        else:
+            estimator = TreeModel.load(d)
+        return cls(estimator, calibrator, meta, version, uri)
+
+
+def check_registry(model: RiskModel) -> None:
+    """Refuse a model built for another feature registry version than the code's."""
+    from riskwarn.features import REGISTRY_VERSION
+
+    if model.registry_version != REGISTRY_VERSION:
+        raise ModelMismatchError(
+            f"expected a model trained on feature registry {REGISTRY_VERSION}, got model "
+            f"version {model.version or '?'} trained on {model.registry_version}; retrain it "
+            "with `riskwarn train` on this code, or score with a matching riskwarn version."
         )
-        booster = lgb.Booster(model_file=str(d / MODEL_FILE))
-        return cls(booster, calibrator, layout, thresholds, registry_version, meta, version, uri)
-
-
-def _plain(value: object) -> object:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def reason_texts(name: str, value: object) -> tuple[str, str]:
-    """Chinese and English text of one reason, from the feature registry when it knows the
-    feature; a plain ``name = value`` for other tables' columns."""
-    try:
-        from riskwarn.features import REGISTRY
-
-        REGISTRY.get(name)
-        return REGISTRY.reason(name, value, lang="zh"), REGISTRY.reason(name, value, lang="en")
-    except (ImportError, LookupError, ValueError, AttributeError):
-        shown = "无" if value is None else value
-        return f"{name} = {shown}", f"{name} = {'none' if value is None else value}"

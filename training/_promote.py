@@ -1,9 +1,12 @@
 """Promotion: the challenger replaces the champion only when it is better on the same test
 window (or when forced), and the reason is written down.
 
-Both models re-score the challenger's test snapshots (stored with its run), but only those
-the champion never learned from: snapshots dated on or after the champion's ``labels_end``
-(the last moment any label it was fitted, early-stopped or calibrated on can see). A
+Both models are compared on the challenger's test snapshots (stored with its run), but only
+those the champion never learned from: snapshots dated on or after the champion's
+``labels_end`` (the last moment any label it was fitted, early-stopped or calibrated on can
+see; for a model refit on all its data, that data's end). The champion re-scores them; the
+challenger's figures are its evaluated model's risks stored with them (fitted without the
+test window), since a refit challenger has seen those labels. A
 champion trained on newer data than the challenger's test window would otherwise be graded
 on its own training labels. Models on another horizon or feature registry version are not
 compared at all. Better means a higher PR-AUC (what the nightly top lists depend on) with a
@@ -47,8 +50,8 @@ class PromotionDecision:
     window: dict[str, str | int] = field(default_factory=dict)
 
 
-def _stamp(model: RiskModel, key: str) -> pd.Timestamp | None:
-    value = model.metadata.get(key)
+def _labels_end(model: RiskModel) -> pd.Timestamp | None:
+    value = model.metadata.labels_end
     return pd.Timestamp(value) if value else None
 
 
@@ -67,7 +70,7 @@ def comparable(
             f"{challenger.registry_version} and champion {champion.registry_version}; use --force "
             "to promote the challenger anyway."
         )
-    horizons = (challenger.metadata.get("horizon_days"), champion.metadata.get("horizon_days"))
+    horizons = (challenger.metadata.horizon_days, champion.metadata.horizon_days)
     if None in horizons or horizons[0] != horizons[1]:
         shown = ["unknown" if h is None else f"{h} days" for h in horizons]
         raise ModelMismatchError(
@@ -83,7 +86,7 @@ def comparable(
             "the same window, use --force to promote anyway."
         )
     time = pd.to_datetime(test["time"])
-    since = _stamp(champion, "labels_end")
+    since = _labels_end(champion)
     if since is None:
         raise ModelMismatchError(
             f"expected the champion (version {champion.version}) to record where its training "
@@ -116,9 +119,16 @@ def _scores(
 ) -> dict[str, dict[str, float]]:
     y = rows["label"].to_numpy()
     groups = rows["time"].to_numpy() if challenger.registry_version != "table" else None
+    # the challenger's own test snapshots: its evaluated model's risk (fitted without them);
+    # a refit challenger has seen their labels, and would be graded on its training data
+    own = (
+        rows["evaluated_risk"].to_numpy(dtype=float)
+        if "evaluated_risk" in rows.columns
+        else challenger.predict_risk(rows)
+    )
     out = {}
-    for name, model in (("challenger", challenger), ("champion", champion)):
-        m = evaluate(y, model.predict_risk(rows), groups=groups, n_boot=0)
+    for name, risk in (("challenger", own), ("champion", champion.predict_risk(rows))):
+        m = evaluate(y, risk, groups=groups, n_boot=0)
         out[name] = {k: v["value"] for k, v in m.items()}
     return out
 
@@ -168,7 +178,7 @@ def promote(
             for model in (challenger, champion):
                 _backfill(model, client)
             rows, window = comparable(
-                challenger, champion, download_test_frame(challenger.metadata["run_id"])
+                challenger, champion, download_test_frame(challenger.metadata.run_id)
             )
             metrics = _scores(challenger, champion, rows)
             promoted, reason = is_better(metrics)
@@ -201,14 +211,16 @@ def _backfill(model: RiskModel, client) -> None:  # type: ignore[no-untyped-def]
     """Horizon and label end of a model saved before they were recorded, from its run's
     parameters and its validation window (the same rule :func:`fit_evaluate` uses)."""
     meta = model.metadata
-    if meta.get("horizon_days") is None and meta.get("run_id"):
-        value = client.get_run(meta["run_id"]).data.params.get("horizon_days")
-        if value is not None:
-            meta["horizon_days"] = int(value)
-    end = meta.get("windows", {}).get("validation", {}).get("end")
-    if meta.get("labels_end") is None and end and meta.get("horizon_days") is not None:
-        labels_end = pd.Timestamp(end) + pd.Timedelta(days=int(meta["horizon_days"]))
-        meta["labels_end"] = labels_end.isoformat()
+    horizon = meta.horizon_days
+    if horizon is None and meta.run_id:
+        value = client.get_run(meta.run_id).data.params.get("horizon_days")
+        horizon = int(value) if value is not None else None
+    labels_end = meta.labels_end
+    validation = meta.windows.get("validation")
+    if labels_end is None and validation is not None and horizon is not None:
+        labels_end = validation.end + pd.Timedelta(days=horizon)
+    if (horizon, labels_end) != (meta.horizon_days, meta.labels_end):
+        model.metadata = meta.with_(horizon_days=horizon, labels_end=labels_end)
 
 
 def _log(decision: PromotionDecision, model_name: str, client) -> None:  # type: ignore[no-untyped-def]

@@ -1,9 +1,11 @@
 """The MLflow face of a :class:`RiskModel`: one ``PythonModel`` whose artifacts are the
-booster (``model.txt``), the calibrator and the metadata as JSON, so ``mlflow models
-serve`` and :func:`load_model` read the same three files and no pickle of ours.
+estimator (``model.txt`` for LightGBM, ``linear.json`` for the logistic regression), the
+calibrator and the metadata as JSON, so ``mlflow models serve`` and :func:`load_model` read
+the same files and no pickle of ours.
 
 It is logged as code (``_pyfunc_code.py``, MLflow's "models from code"), not as a pickled
-object; the MLmodel file carries the model's description (:func:`mlmodel_metadata`).
+object; the MLmodel file carries the model's description, derived from its metadata
+(:func:`riskwarn.training._metadata.mlmodel_metadata`).
 Loading it runs riskwarn's own code, so riskwarn must be importable there."""
 
 from __future__ import annotations
@@ -58,26 +60,3 @@ def requirement_note() -> str:
         "package of that name); install it from the project and serve with "
         "`mlflow models serve --env-manager local`."
     )
-
-
-def mlmodel_metadata(model: RiskModel, config_name: str, digest: str) -> dict[str, Any]:
-    """What the MLmodel file says about the model, readable without loading it
-    (``mlflow.models.get_model_info(uri).metadata``)."""
-    meta = model.metadata
-    return {
-        "riskwarn_version": riskwarn_version(),
-        "registry_version": model.registry_version,
-        "thresholds": {k: float(v) for k, v in model.thresholds.items()},
-        "tier_mode": meta.get("thresholds_mode", {}).get("mode"),
-        "tier_shares": meta.get("tier_shares", {}),
-        "horizon_days": meta.get("horizon_days"),
-        "labels_end": meta.get("labels_end"),
-        "train_until": meta.get("train_until"),
-        "calibration": model.calibrator.method,
-        "features": len(model.feature_names),
-        "config": config_name,
-        "dataset_digest": digest,
-        "output": "risk (calibrated probability of an extreme incident within the horizon) "
-        "and tier (red, orange, yellow, blue)",
-        "requires": requirement_note(),
-    }

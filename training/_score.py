@@ -1,43 +1,40 @@
 """Batch scoring: every dispute open at a date, from what was known on that date only.
 
-This is how the nightly list for supervisors is made; the output carries the model version
-and three readable reasons per case.
+This is how the nightly list for supervisors is made, through :meth:`RiskModel.score` (the
+one pipeline from features and key facts to risk, tiers and reasons): the output carries
+the model version, the tier before and after the key facts' floors, three readable reasons
+and the key facts of each case.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from riskwarn._dataset import Dataset
 from riskwarn._progress import Progress, report
-from riskwarn.errors import ModelMismatchError
 from riskwarn.training._config import parse_date
-from riskwarn.training._model import RiskModel
+from riskwarn.training._model import RiskModel, check_registry
 
 COLUMNS = [
     "dispute_id",
     "as_of",
     "risk",
     "tier",
+    "tier_model",
+    "tier_floor_reason",
     "model_version",
     "reason_1",
     "reason_2",
     "reason_3",
+    "key_fact_codes",
+    "key_facts",
 ]
-
-
-def check_registry(model: RiskModel) -> None:
-    """Refuse a model built for another feature registry version than the code's."""
-    from riskwarn.features import REGISTRY_VERSION
-
-    if model.registry_version != REGISTRY_VERSION:
-        raise ModelMismatchError(
-            f"expected a model trained on feature registry {REGISTRY_VERSION}, got model "
-            f"version {model.version or '?'} trained on {model.registry_version}; retrain it "
-            "with `riskwarn train` on this code, or score with a matching riskwarn version."
-        )
+"""The nightly CSV: ``tier`` after the key facts' floors, ``tier_model`` before them,
+``tier_floor_reason`` the fact that raised it (empty when none); ``key_fact_codes`` joined
+by ``;``, ``key_facts`` as a JSON list of ``{code, text_zh, text_en, at}``."""
 
 
 def score_open(
@@ -53,7 +50,7 @@ def score_open(
 
     A bare date (``"2024-06-30"``) means the end of that day (23:59:59): rows dated during
     it count; a timestamp is taken as the exact moment."""
-    from riskwarn.features import build_features, open_disputes
+    from riskwarn.features import FeatureBuilder, open_disputes
 
     check_registry(model)
     t = parse_date(as_of, "--as-of")
@@ -67,21 +64,27 @@ def score_open(
             "as_of": pd.Series([t] * len(ids), dtype="datetime64[ns]"),
         }
     )
-    feats = build_features(known, snaps, progress=progress)
+    builder = FeatureBuilder(known)
+    feats = builder.transform(snaps, progress=progress)
     report(progress, 0, 1, "scoring")
-    risk = model.predict_risk(feats)
-    reasons = model.reasons(feats, k=3, lang=lang)
+    scores = model.score(feats, builder.facts(snaps), top_k=3)
     out = pd.DataFrame(
         {
             "dispute_id": ids,
             "as_of": _moment(t),
-            "risk": risk,
-            "tier": model.tiers(risk),
+            "risk": scores.risk,
+            "tier": scores.tier,
+            "tier_model": scores.tier_model,
+            "tier_floor_reason": [r or "" for r in scores.tier_floor_reason],
             "model_version": model.version or model.uri,  # runs:/... when unregistered
         }
     )
     for k in range(3):
-        out[f"reason_{k + 1}"] = [r[k]["text"] if len(r) > k else "" for r in reasons]
+        out[f"reason_{k + 1}"] = [r[k].text(lang) if len(r) > k else "" for r in scores.reasons]
+    out["key_fact_codes"] = [";".join(f.code for f in fs) for fs in scores.key_facts]
+    out["key_facts"] = [
+        json.dumps([f.to_dict() for f in fs], ensure_ascii=False) for fs in scores.key_facts
+    ]
     report(progress, 1, 1, "scoring")
     return out.sort_values(["risk", "dispute_id"], ascending=[False, True]).reset_index(drop=True)
 

@@ -90,6 +90,7 @@ def table_data(
         groups=frame.loc[known, list(group)].reset_index(drop=True),
         registry_version="table",
         topk_by_time=False,
+        require_signal=True,
     )
 
 
@@ -103,8 +104,14 @@ def metrics_json(outcome: TrainOutcome) -> dict:
         "windows": outcome.result.windows,
         "metrics": outcome.result.metrics,
         "groups": outcome.result.groups,
-        "calibration": outcome.result.calibration["method"],
+        "calibration": outcome.result.model.calibrator.method,
         "thresholds": outcome.result.model.thresholds,
+        "model": outcome.result.model.kind,
+        "validation_logloss": outcome.result.model.metadata.choice.validation_logloss,
+        "lightgbm_worse_than_logistic": (
+            outcome.result.model.metadata.choice.lightgbm_worse_than_logistic
+        ),
+        "refit": outcome.result.model.metadata.refit.refit,
     }
 
 

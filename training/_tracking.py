@@ -23,6 +23,7 @@ from riskwarn.errors import ConfigError, ModelNotFoundError
 from riskwarn.training._card import model_card
 from riskwarn.training._config import TrainConfig
 from riskwarn.training._fit import TrainResult
+from riskwarn.training._metadata import mlmodel_metadata
 from riskwarn.training._model import BUNDLE, RiskModel
 
 MODEL_NAME = "riskwarn"
@@ -118,6 +119,9 @@ def _flat_params(config: TrainConfig, params: dict) -> dict[str, str]:
     flat.update(
         {
             "config.name": config.name,
+            "config.model": config.model,
+            "config.monotone": config.monotone,
+            "config.refit": config.refit,
             "config.calibration": config.calibration,
             "config.tiers": json.dumps(config.tiers.model_dump()),
             "config.feature_groups": json.dumps(config.feature_groups),
@@ -161,7 +165,7 @@ def log_training(
 
     from riskwarn.training._plots import make_plots
     from riskwarn.training._pyfunc import CODE as PYFUNC_CODE
-    from riskwarn.training._pyfunc import mlmodel_metadata
+    from riskwarn.training._pyfunc import requirement_note
 
     uri = connect(tracking_uri)
     experiment_id = ensure_experiment(uri, experiment)
@@ -173,17 +177,26 @@ def log_training(
     ):
         work = Path(tmp)
         report(progress, 0, steps, "parameters")
+        choice = model.metadata.choice
         mlflow.set_tags(
             {
                 "riskwarn.dataset": dataset,
                 "riskwarn.dataset_digest": digest,
                 "riskwarn.registry_version": model.registry_version,
                 "riskwarn.config": config.name,
+                "riskwarn.model_kind": model.kind,
+                "riskwarn.refit": str(model.metadata.refit.refit).lower(),
+                "riskwarn.lightgbm_worse_than_logistic": str(
+                    choice.lightgbm_worse_than_logistic
+                ).lower(),
             }
         )
         mlflow.log_params({**_flat_params(config, result.params), "dataset_digest": digest})
         mlflow.log_dict(config.model_dump(mode="json"), "config.json")
         mlflow.log_metrics(_metric_values(result.metrics))
+        mlflow.log_metrics(
+            {f"validation_logloss_{k}": v for k, v in choice.validation_logloss.items()}
+        )
         cal = result.calibration
         # the calibrated model's validation score (cross-validated over the calibrator);
         # `experiment run --register` picks the config to register by it
@@ -202,42 +215,33 @@ def log_training(
             x_test,
             model.feature_names,
             test["time"].to_numpy(),
-            model.tiers(result.test_risk["lightgbm"]),
+            model.tiers(result.test_risk[model.kind]),
         )
         mlflow.log_artifacts(str(work / "plots"), "plots")
-        model.metadata.update(
-            {
-                "run_id": run.info.run_id,
-                "dataset": dataset,
-                "dataset_digest": digest,
-                "registry_version": model.registry_version,
-                "importance": result.importance[:30],
-                "importance_by_group": result.importance_by_group,
-            }
-        )
-        card = model_card(
-            config=config,
-            metadata={**model.metadata, "registry_version": model.registry_version},
-            importance=result.importance,
-            params=result.params,
+        meta = model.metadata.with_(
+            run_id=run.info.run_id,
             dataset=dataset,
-            digest=digest,
-            thresholds=model.thresholds,
+            dataset_digest=digest,
+            importance=result.importance[:30],
+            importance_by_group=result.importance_by_group,
         )
-        model.metadata["model_card"] = card
+        card = model_card(config=config, metadata=meta)
+        model.metadata = meta.with_(model_card=card)
         mlflow.log_text(card, "model_card.md")
         mlflow.log_dict(
-            {
-                k: model.metadata[k]
-                for k in (
+            model.metadata.model_dump(
+                mode="json",
+                include={
                     "windows",
                     "metrics",
                     "groups",
                     "calibration",
                     "importance",
                     "importance_by_group",
-                )
-            },
+                    "choice",
+                    "refit",
+                },
+            ),
             "evaluation/results.json",
         )
         report(progress, 2, steps, "test snapshots")
@@ -251,7 +255,7 @@ def log_training(
         mlflow.pyfunc.log_model(
             name="model",
             python_model=str(PYFUNC_CODE),
-            metadata=mlmodel_metadata(model, config.name, digest),
+            metadata=mlmodel_metadata(model.metadata, requirement_note()),
             artifacts={BUNDLE: str(bundle)},
             signature=signature,
             input_example=example,

@@ -147,7 +147,9 @@ def train(
         )
     result = fit_evaluate(training_data(table, cfg), cfg, progress)
     if table.train_until is not None:
-        result.model.metadata["train_until"] = table.train_until.isoformat()
+        for model in (result.model, result.evaluation_model):
+            if model is not None:
+                model.metadata = model.metadata.with_(train_until=table.train_until)
     run = log_training(
         result,
         cfg,

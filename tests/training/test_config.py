@@ -50,3 +50,16 @@ def test_missing_and_broken_files_say_what_to_do(tmp_path: Path) -> None:
     bad.write_text("name = \n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_tier_floors_name_known_facts_and_tiers() -> None:
+    cfg = parse_config({"tiers": {"floors": {"pair_homicide": "orange"}}})
+    assert cfg.tiers.floors == {"pair_homicide": "orange"}
+    with pytest.raises(
+        ConfigError, match=r"unknown key fact 'pair_homicde'\. Did you mean 'pair_homicide'"
+    ):
+        parse_config({"tiers": {"floors": {"pair_homicde": "orange"}}})
+    with pytest.raises(ConfigError, match=r"got 'ornge'\. Did you mean 'orange'"):
+        parse_config({"tiers": {"floors": {"pair_homicide": "ornge"}}})
+    full = load_config(Path(__file__).parents[2] / "experiments" / "full.toml")
+    assert full.tiers.floors["pair_homicide"] == "orange" and full.model == "best"

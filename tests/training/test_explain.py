@@ -1,4 +1,5 @@
-"""LightGBM's own TreeSHAP (pred_contrib) is what shap.TreeExplainer computes."""
+"""LightGBM's own TreeSHAP (pred_contrib) is what shap.TreeExplainer computes; the logistic
+regression's linear SHAP is what shap.LinearExplainer computes on its design."""
 
 from __future__ import annotations
 
@@ -27,11 +28,14 @@ def test_pred_contrib_equals_shap_tree_explainer(table: pd.DataFrame) -> None:
     data = table_data(
         table, label="label", time="as_of", id="case", drop=["leak"], group=["gender"]
     )
-    result = fit_evaluate(data, parse_config({"bootstrap": 0, "baselines": False}))
-    model = result.model
+    cfg = parse_config(
+        {"bootstrap": 0, "baselines": False, "model": "lightgbm", "search": {"grid": {}}}
+    )
+    model = fit_evaluate(data, cfg).model
+    booster = model.estimator.booster
     x = model.matrix(table.head(200))
     contrib, base = model.contributions(table.head(200))
-    explainer = _shap().TreeExplainer(model.booster)
+    explainer = _shap().TreeExplainer(booster)
     with warnings.catch_warnings():
         # shap announces that LightGBM binary output is now a list (one array per class)
         warnings.filterwarnings(
@@ -42,5 +46,35 @@ def test_pred_contrib_equals_shap_tree_explainer(table: pd.DataFrame) -> None:
     expected_base = np.atleast_1d(explainer.expected_value)[-1]
     np.testing.assert_allclose(contrib, expected, atol=1e-6)
     np.testing.assert_allclose(base, np.full(200, expected_base), atol=1e-6)
-    raw = model.booster.predict(x, raw_score=True)
+    raw = booster.predict(x, raw_score=True)
     np.testing.assert_allclose(contrib.sum(axis=1) + base, raw, atol=1e-6)
+
+
+def test_linear_shap_is_coefficient_times_the_standardised_deviation(table: pd.DataFrame) -> None:
+    data = table_data(
+        table, label="label", time="as_of", id="case", drop=["leak"], group=["gender"]
+    )
+    model = fit_evaluate(
+        data, parse_config({"bootstrap": 0, "model": "logistic", "search": {"grid": {}}})
+    ).model
+    assert model.kind == "logistic"
+    linear = model.estimator
+    rows = table.head(300)
+    x = model.matrix(rows)
+    contrib, base = model.contributions(rows)
+    # they add up to the logit of the raw probability, feature by feature
+    np.testing.assert_allclose(contrib.sum(axis=1) + base, linear.logit(x), atol=1e-9)
+    # and are what shap's own LinearExplainer gives on the standardised design
+    z = linear.design(x)
+    explainer = _shap().LinearExplainer(
+        (np.asarray(linear.coef_), linear.intercept_), np.zeros((1, z.shape[1]))
+    )
+    per_column = explainer.shap_values(z)
+    owners = linear._owners()  # which feature each design column belongs to
+    expected = np.zeros_like(contrib)
+    for k, j in enumerate(owners):
+        expected[:, j] += per_column[:, k]
+    np.testing.assert_allclose(contrib, expected, atol=1e-9)
+    # x1 (the strongest signal) moves risk up; a category's levels share its contribution
+    j = model.feature_names.index("x1")
+    assert np.corrcoef(x[:, j], contrib[:, j])[0, 1] > 0.99

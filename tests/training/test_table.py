@@ -22,7 +22,7 @@ from riskwarn.training import (
     train_table,
 )
 
-FAST = {"bootstrap": 30, "lgbm": {"n_estimators": 120}}
+FAST = {"bootstrap": 30, "lgbm": {"n_estimators": 120}, "search": {"grid": {}}}
 
 
 def test_train_table_logs_evaluates_and_registers(
@@ -143,7 +143,9 @@ def test_training_is_deterministic(table: pd.DataFrame) -> None:
     cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
     a = fit_evaluate(_data(table), cfg)
     b = fit_evaluate(_data(table), cfg)
-    assert a.model.booster.model_to_string() == b.model.booster.model_to_string()
+    assert (
+        a.model.estimator.booster.model_to_string() == b.model.estimator.booster.model_to_string()
+    )
     np.testing.assert_array_equal(a.test_risk["lightgbm"], b.test_risk["lightgbm"])
 
 
@@ -152,7 +154,7 @@ def test_calibration_folds_keep_each_case_together(table: pd.DataFrame) -> None:
     cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
     result = fit_evaluate(data, cfg)
     val = result.split.validation
-    raw = result.model.raw_risk(data.features.loc[val])
+    raw = result.evaluation_model.raw_risk(data.features.loc[val])
     y = np.asarray(data.label)[val]
     _, by_case = choose_calibrator(raw, y, seed=cfg.lgbm.seed, groups=data.ids[val])
     assert result.calibration["cv_brier"] == pytest.approx(by_case, rel=1e-12)
@@ -169,7 +171,8 @@ def test_tier_shares_are_recorded_and_empty_tiers_warned(
     assert meta["tier_shares"]["target"]["orange"] == pytest.approx(0.04)
     assert meta["tier_warnings"] == []
     # a model that tells no case apart cannot fill capacity tiers: say so, do not merge them
-    flat = table.assign(x1=0.0, x2=0.0, kind="land", threat_reported=False)
+    flat = table.assign(x1=(table["x1"] > 0).astype(float), x2=0.0, kind="land")
+    flat = flat.assign(threat_reported=False)
     flat = flat.assign(violence_reported=False, weapon_mentioned=False)
     with caplog.at_level("WARNING", logger="riskwarn.training"):
         meta = fit_evaluate(_data(flat), cfg).model.metadata
@@ -199,7 +202,7 @@ def test_single_row_prediction_matches_batch(table: pd.DataFrame) -> None:
     batch = model.predict_risk(table.head(20))
     for i in range(20):
         assert model.predict_risk(table.iloc[[i]])[0] == pytest.approx(batch[i])
-    assert isinstance(model.booster, lgb.Booster)
+    assert isinstance(model.estimator.booster, lgb.Booster)
 
 
 def test_unknown_label_rows_are_left_out_and_bad_labels_refused(table: pd.DataFrame) -> None:
@@ -249,3 +252,30 @@ def test_few_and_many_rows_give_the_same_matrix(table: pd.DataFrame) -> None:
     np.testing.assert_array_equal(many[:10], few)
     assert np.isnan(many[3, model.feature_names.index("x1")])
     assert np.isnan(many[4:6, model.feature_names.index("kind")]).all()
+
+
+def test_a_table_without_information_is_refused_and_nothing_registered(
+    table: pd.DataFrame, tmp_path: Path, store: str, capsys: pytest.CaptureFixture
+) -> None:
+    import mlflow
+
+    from riskwarn.cli import main
+
+    args = ["--label", "label", "--time", "as_of", "--id", "case", "--drop", "leak"]
+    empty = table.assign(x1=np.nan, x2=np.nan, kind=None, gender=None)
+    empty = empty.assign(threat_reported=np.nan, violence_reported=np.nan, weapon_mentioned=np.nan)
+    path = tmp_path / "empty.csv"
+    empty.to_csv(path, index=False)
+    assert main(["train-table", str(path), *args, "--tracking-uri", store]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "expected at least one feature that varies" in err[0]
+
+    # features that vary but say nothing about the label: no better than chance
+    noise = table.assign(label=np.random.default_rng(3).permutation(table["label"].to_numpy()))
+    noise = noise.drop(columns=["leak"])
+    path = tmp_path / "noise.csv"
+    noise.to_csv(path, index=False)
+    code = main(["train-table", str(path), *args[:6], "--tracking-uri", store])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "better than chance" in err[0]
+    assert mlflow.MlflowClient(store, store).search_registered_models() == []

@@ -24,8 +24,8 @@ from riskwarn.training import (
 )
 
 UNTIL = pd.Timestamp("2024-03-31 23:59:59")  # what --train-until 2024-03-31 means
-FAST = {"bootstrap": 20, "lgbm": {"n_estimators": 80}}
-FAST_TOML = 'name = "fast"\nbootstrap = 20\n[lgbm]\nn_estimators = 80\n'
+FAST = {"bootstrap": 20, "lgbm": {"n_estimators": 80}, "search": {"grid": {}}}
+FAST_TOML = 'name = "fast"\nbootstrap = 20\n[lgbm]\nn_estimators = 80\n[search]\ngrid = {}\n'
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,9 @@ def test_train_until_uses_nothing_after_the_date(county, table) -> None:  # type
     cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
     a = fit_evaluate(training_data(table, cfg), cfg)
     b = fit_evaluate(training_data(blind, cfg), cfg)
-    assert a.model.booster.model_to_string() == b.model.booster.model_to_string()
+    assert (
+        a.model.estimator.booster.model_to_string() == b.model.estimator.booster.model_to_string()
+    )
     assert pd.Timestamp(a.windows["test"]["end"]) + horizon <= UNTIL
     # without the cut, later labelled snapshots exist
     later = build_snapshots(county)
@@ -90,10 +92,14 @@ def test_scoring_uses_only_what_was_known_at_the_date(county, fitted) -> None:  
         "as_of",
         "risk",
         "tier",
+        "tier_model",
+        "tier_floor_reason",
         "model_version",
         "reason_1",
         "reason_2",
         "reason_3",
+        "key_fact_codes",
+        "key_facts",
     ]
     assert full["risk"].between(0, 1).all() and full["risk"].is_monotonic_decreasing
     assert set(full["tier"]) <= {"red", "orange", "yellow", "blue"}
@@ -125,7 +131,7 @@ def test_a_model_from_another_registry_is_refused(county, fitted) -> None:  # ty
     from riskwarn.training import RiskModel
 
     other = RiskModel(
-        fitted.booster, fitted.calibrator, fitted.layout, fitted.thresholds, "old-registry"
+        fitted.estimator, fitted.calibrator, fitted.metadata.with_(registry_version="old-registry")
     )
     with pytest.raises(ModelMismatchError, match=REGISTRY_VERSION):
         score_open(county, "2024-06-30", other)
@@ -156,7 +162,7 @@ def test_registry_aliases_promotion_and_batch_scoring(
         "expected a registered model behind 'models:/riskwarn@champion'" in capsys.readouterr().err
     )
     config = tmp_path / "fast.toml"
-    config.write_text(FAST_TOML, encoding="utf-8")
+    config.write_text("refit = false\n" + FAST_TOML, encoding="utf-8")  # as before refits
 
     out = cli("train", str(county_dir), "--config", str(config), "--tracking-uri", store)
     assert "ROC-AUC" in out and "checklist" in out and "logistic" in out
@@ -175,7 +181,7 @@ def test_registry_aliases_promotion_and_batch_scoring(
     assert champion.registry_version == REGISTRY_VERSION
     assert set(champion.thresholds) == {"red", "orange", "yellow"}
     assert {"run_id", "windows", "metrics", "groups", "calibration", "model_card"} <= set(
-        champion.metadata
+        champion.metadata.keys()
     )
 
     client = mlflow.MlflowClient()
@@ -224,11 +230,15 @@ def test_promotion_never_grades_a_champion_on_its_own_training_labels(
     def fit(t, c=cfg):  # type: ignore[no-untyped-def]
         return train(county_dir, c, table=t, tracking_uri=store).result.model.metadata
 
-    newest = fit(everything)  # v1: trained on all labels
-    assert newest["horizon_days"] == 90
+    newest = fit(everything)  # v1: trained on all labels, then refit on all of them
+    assert newest["horizon_days"] == 90 and newest["refit"]["refit"]
     val_end = pd.Timestamp(newest["windows"]["validation"]["end"])
-    assert pd.Timestamp(newest["labels_end"]) == val_end + pd.Timedelta(days=90)
-    assert pd.Timestamp(newest["labels_end"]) <= pd.Timestamp(newest["windows"]["test"]["start"])
+    evaluated_end = pd.Timestamp(newest["evaluation_labels_end"])
+    assert evaluated_end == val_end + pd.Timedelta(days=90)
+    assert evaluated_end <= pd.Timestamp(newest["windows"]["test"]["start"])
+    # the deployed model has seen every label: up to the last labelled snapshot's horizon
+    last = everything.snapshots["as_of"].max()
+    assert pd.Timestamp(newest["labels_end"]) == last + pd.Timedelta(days=90)
     assert promote(store).promoted
 
     older = fit(table)  # v2: --train-until 2024-03-31, its test window long before v1's end
@@ -236,6 +246,7 @@ def test_promotion_never_grades_a_champion_on_its_own_training_labels(
     card = older["model_card"]
     assert "data dated on or before 2024-03-31T23:59:59" in card and "Horizon: 90 days" in card
     assert f"ends by\n**{older['labels_end']}**" in card and "| labels end |" in card
+    assert f"ends by\n**{older['evaluation_labels_end']}**" in card
     assert "no `--train-until`" in newest["model_card"]
     decision = promote(store)
     assert not decision.promoted and decision.metrics == {}
@@ -248,6 +259,24 @@ def test_promotion_never_grades_a_champion_on_its_own_training_labels(
     assert decision.metrics and decision.window["since"] == older["labels_end"]
     assert 0 < decision.window["rows"] == decision.window["test_rows"]
     assert f"on {decision.window['rows']} of the challenger's" in decision.reason
+    # the refit challenger has seen its own test labels: it is graded by its evaluated
+    # model's risks stored with the run, never by re-scoring with the refit model
+    challenger = load_model("models:/riskwarn@challenger", tracking_uri=store)
+    test = pd.read_parquet(
+        mlflow.artifacts.download_artifacts(
+            run_id=challenger.metadata.run_id,
+            artifact_path="evaluation/test.parquet",
+            tracking_uri=store,
+        )
+    )
+    from riskwarn.training import evaluate
+
+    honest = evaluate(test["label"], test["evaluated_risk"], groups=test["time"], n_boot=0)
+    assert decision.metrics["challenger"]["roc_auc"] == pytest.approx(honest["roc_auc"]["value"])
+    refit_auc = evaluate(
+        test["label"], challenger.predict_risk(test), groups=test["time"], n_boot=0
+    )["roc_auc"]["value"]
+    assert refit_auc != pytest.approx(honest["roc_auc"]["value"])
 
     shorter = parse_config({**FAST, "bootstrap": 0, "baselines": False, "horizon_days": 60})
     fit(build_table(county, horizon_days=60), shorter)  # v4: another question altogether
