@@ -4,38 +4,112 @@ Nodes are persons (numbered by sorted id). The relationship graph links two peop
 tie between them is active (``since`` empty or at or before the day, ``until`` empty or
 after it); the co-involvement graph links them once they have been parties of the same
 dispute reported at or before the day (such links never end); the people graph is their
-union. :class:`EdgeSweep` keeps a count of active reasons per pair and moves forward day by
-day, adding what each period brings and removing ended ties; going back in time restarts
-it. Whole-graph measures (component size, k-core number, PageRank; hops to recent
-incidents in the union) are then computed on each graph's sparse matrix with scipy. They
-equal networkx's ``connected_components``, ``core_number`` and ``pagerank`` (networkx is
-the reference: tests/features/test_graph.py checks all three against it); networkx itself
-takes ~9 s per date for the three graphs at 100,000 people, scipy ~0.2 s.
+union.
+
+Per day the work follows what changed and who is asked about, not the population:
+
+- :class:`EdgeSweep` keeps a count of active reasons per pair and moves between days,
+  adding what each period brings and removing ended ties; :class:`Layout` lays every pair
+  ever linked out once as a symmetric CSR, so a day's adjacency is a mask over it.
+- Components come from scipy (the people graph's from the relationship graph's, merged by
+  the co-involvement links). Core numbers and PageRank are local to a component (PageRank
+  with teleport over the linked people, scaled by their number, equals the component's
+  size times the component's own PageRank), so :class:`Graph` computes them per component,
+  only for components that hold someone asked about, and carries them over from the
+  previous day for every component whose links did not change.
+- Hops to recent incidents are a breadth-first search from the incidents' people, three
+  hops deep at most; neighbour counts are gathers over the parties' rows
+  (``_features.py``).
+
+Every measure equals networkx's (``connected_components``, ``core_number``, ``pagerank``;
+tests/features/test_graph.py checks them, across many days of one sweep, against networkx
+on graphs rebuilt from the tables).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse import csc_matrix, csr_matrix, diags
+from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
+from scipy.sparse.linalg import spsolve
 
 from ._index import ALWAYS, NEVER, Index
 
 PAGERANK_ALPHA = 0.85
-PAGERANK_TOL = 1e-8  # L1 change per iteration; scaled values are rounded to 4 decimals
-PAGERANK_MAX_ITER = 300
+PAGERANK_TOL = 1e-9
+"""Conjugate gradients stop when ``||D^-1/2 r||_2`` is below this, so no value is off by
+more than ``6.7e-9 * sqrt(degree)`` (measured: 1e-9 at most over a million people), far
+inside the 4 decimals kept."""
+PAGERANK_MAX_ITER = 500
 PAGERANK_DECIMALS = 4
+DIRECT_MAX = 2000
+"""Components up to this many people get PageRank by a direct sparse solve (all such
+components of a day in one block-diagonal system); larger ones by conjugate gradients."""
 
 
+# small array tools ------------------------------------------------------------------------
+def unique(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of ``a``, by sorting (numpy 2.4's hash-based ``unique`` is
+    about a hundred times slower on int64 arrays)."""
+    s = np.sort(np.asarray(a).ravel())
+    if len(s) < 2:
+        return s
+    return s[np.concatenate([[True], s[1:] != s[:-1]])]
+
+
+def unique_counts(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of ``a`` and how often each occurs."""
+    s = np.sort(np.asarray(a).ravel())
+    if len(s) == 0:
+        return s, np.zeros(0, dtype=np.int64)
+    first = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))
+    return s[first], np.diff(np.append(first, len(s)))
+
+
+def unique_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of ``a`` and, per element, the position of its value."""
+    a = np.asarray(a).ravel()
+    order = np.argsort(a, kind="stable")
+    s = a[order]
+    new = np.concatenate([[True], s[1:] != s[:-1]]) if len(s) else np.zeros(0, dtype=bool)
+    inverse = np.empty(len(a), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return s[new], inverse
+
+
+def spans(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, position) of every position in the ranges ``lo[i]:hi[i]``, in order."""
+    lens = hi - lo
+    owner = np.repeat(np.arange(len(lo), dtype=np.int64), lens)
+    first = np.cumsum(lens) - lens
+    return owner, np.repeat(lo - first, lens) + np.arange(int(lens.sum()), dtype=np.int64)
+
+
+def gather(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``rows``, entry) of every stored entry of ``rows`` of a CSR layout."""
+    rows = np.asarray(rows, dtype=np.int64)
+    return spans(indptr[rows], indptr[rows + 1])
+
+
+def in_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Which ``values`` occur in ``sorted_keys`` (ascending)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(sorted_keys, values)
+    at[at == len(sorted_keys)] = len(sorted_keys) - 1
+    return sorted_keys[at] == values
+
+
+# links over time --------------------------------------------------------------------------
 def co_involvement_pairs(parties: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(u, v, case number) for every pair of distinct people sharing a case, u < v."""
     us, vs, cs = [], [], []
     for c, people in enumerate(parties):
-        people = np.unique(people)
+        people = unique(people)
         if len(people) < 2:
             continue
         iu, iv = np.triu_indices(len(people), k=1)
@@ -51,17 +125,36 @@ def co_involvement_pairs(parties: list[np.ndarray]) -> tuple[np.ndarray, np.ndar
 def dispute_pairs(index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Co-involvement links of every held dispute, with the dispute's registration time."""
     start, person = index.parties.start, index.parties.cols["person"]
-    counts = np.diff(start)
-    multi = np.flatnonzero(counts >= 2)
-    u, v, c = co_involvement_pairs([person[start[d] : start[d + 1]] for d in multi])
-    return u, v, index.reported[multi[c]] if len(c) else c
+    frame = pd.DataFrame(
+        {"d": np.repeat(np.arange(index.n_disputes), np.diff(start)), "p": person}
+    ).drop_duplicates()
+    d, p = frame["d"].to_numpy(np.int64), frame["p"].to_numpy(np.int64)
+    counts = np.bincount(d, minlength=index.n_disputes)
+    empty = np.array([], dtype=np.int64)
+    if not (counts >= 2).any():
+        return empty, empty, empty
+    # all pairs within each dispute, by the sizes of the disputes (one numpy pass per size)
+    order = np.lexsort((p, d))
+    d, p = d[order], p[order]
+    begin = np.cumsum(counts) - counts
+    us, vs, ds = [], [], []
+    for size in unique(counts[counts >= 2]).tolist():
+        which = np.flatnonzero(counts == size)
+        block = p[begin[which][:, None] + np.arange(size)]
+        iu, iv = np.triu_indices(size, k=1)
+        us.append(block[:, iu].ravel())
+        vs.append(block[:, iv].ravel())
+        ds.append(np.repeat(which, len(iu)))
+    u, v, dd = np.concatenate(us), np.concatenate(vs), np.concatenate(ds)
+    return u, v, index.reported[dd]
 
 
 class EdgeSweep:
-    """Active links of the people graph, advanced forward in time.
+    """Active links of a graph, moved between days.
 
     ``advance(day)`` applies the links that started in ``(previous day, day]`` and removes
-    those that ended in it, so a run over monthly dates touches each link twice at most.
+    those that ended in it, so a run over monthly dates touches each link twice at most;
+    going back in time restarts from the beginning.
     """
 
     def __init__(
@@ -74,13 +167,11 @@ class EdgeSweep:
     ) -> None:
         live = start < end  # a link that ends before it starts is never active
         u, v, start, end = u[live], v[live], start[live], end[live]
-        pairs = pd.DataFrame({"u": u, "v": v})
-        uniq = pairs.drop_duplicates().sort_values(["u", "v"])
+        key = u.astype(np.int64) * max(n_nodes, 1) + v
+        uniq, self.event_pair = unique_inverse(key)
         self.n_nodes = n_nodes
-        self.pair_u = uniq["u"].to_numpy(np.int64)
-        self.pair_v = uniq["v"].to_numpy(np.int64)
-        key = self.pair_u * max(n_nodes, 1) + self.pair_v
-        self.event_pair = np.searchsorted(key, u * max(n_nodes, 1) + v)
+        self.pair_u = uniq // max(n_nodes, 1)
+        self.pair_v = uniq % max(n_nodes, 1)
         self.event_start, self.event_end = start, end
         self._by_start = np.argsort(start, kind="stable")
         self._by_end = np.argsort(end, kind="stable")
@@ -94,8 +185,7 @@ class EdgeSweep:
         self._added = 0
         self._removed = 0
 
-    def advance(self, day: int) -> np.ndarray:
-        """Move to ``day`` (ns) and return the ids of the pairs linked that day."""
+    def _move(self, day: int) -> None:
         if day < self.day:
             self.reset()
         added = int(np.searchsorted(self._sorted_start, day, side="right"))
@@ -108,83 +198,186 @@ class EdgeSweep:
             gone = self.event_pair[self._by_end[self._removed : removed]]
             self.count -= np.bincount(gone, minlength=n)
         self._added, self._removed, self.day = added, removed, day
-        return np.flatnonzero(self.count > 0)
+
+    def active(self, day: int) -> np.ndarray:
+        """Move to ``day`` (ns); which pairs are linked that day (bool per pair)."""
+        self._move(day)
+        return self.count > 0
+
+    def advance(self, day: int) -> np.ndarray:
+        """Move to ``day`` (ns) and return the ids of the pairs linked that day."""
+        return np.flatnonzero(self.active(day))
 
     def active_plain(self, day: int) -> np.ndarray:
         """The same answer as :meth:`advance` from scratch (used to check the sweep)."""
         live = (self.event_start <= day) & (self.event_end > day)
-        return np.unique(self.event_pair[live])
+        return unique(self.event_pair[live])
+
+
+class Layout:
+    """Every pair a graph ever links, laid out once as a symmetric CSR (rows sorted), so
+    the adjacency of a day is the entries of that day's active pairs."""
+
+    def __init__(self, n_nodes: int, pair_u: np.ndarray, pair_v: np.ndarray) -> None:
+        rows = np.concatenate([pair_u, pair_v]).astype(np.int64)
+        cols = np.concatenate([pair_v, pair_u]).astype(np.int64)
+        pair = np.concatenate([np.arange(len(pair_u)), np.arange(len(pair_u))])
+        order = np.lexsort((cols, rows))
+        self.n_nodes = n_nodes
+        self.pair_u, self.pair_v = pair_u, pair_v
+        self.rows = rows[order].astype(np.int32 if n_nodes < 2**31 else np.int64)
+        self.cols = cols[order].astype(self.rows.dtype)
+        self.pair = pair[order]
+
+    def adjacency(self, active: np.ndarray) -> csr_matrix:
+        """The 0/1 adjacency of the pairs marked in ``active`` (canonical CSR)."""
+        keep = active[self.pair]
+        return _csr(self.n_nodes, self.rows[keep], self.cols[keep])
+
+
+_ONES = np.ones(0)
+
+
+def _csr(n: int, rows: np.ndarray, cols: np.ndarray) -> csr_matrix:
+    """A canonical 0/1 CSR from entries already sorted by (row, column) without repeats."""
+    global _ONES
+    if len(_ONES) < len(cols):
+        _ONES = np.ones(max(len(cols), 2 * len(_ONES)))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    adj = csr_matrix((_ONES[: len(cols)], cols, indptr), shape=(n, n), copy=False)
+    adj.has_sorted_indices = True
+    adj.has_canonical_format = True
+    return adj
 
 
 def adjacency(n: int, u: np.ndarray, v: np.ndarray) -> csr_matrix:
     """Symmetric 0/1 CSR adjacency of an undirected simple graph (layout fixed by the pairs)."""
-    rows = np.concatenate([u, v])
-    cols = np.concatenate([v, u])
-    data = np.ones(len(rows), dtype=np.float64)
-    adj = csr_matrix((data, (rows, cols)), shape=(n, n))
-    adj.sum_duplicates()  # canonical (sorted, merged): the same matrix whatever the pair order
-    adj.data[:] = 1.0
-    return adj
+    rows = np.concatenate([u, v]).astype(np.int64)
+    cols = np.concatenate([v, u]).astype(np.int64)
+    key = unique(rows * max(n, 1) + cols)
+    return _csr(n, key // max(n, 1), key % max(n, 1))
 
 
-def core_numbers(adj: csr_matrix) -> np.ndarray:
-    """k-core number of every node (as networkx's ``core_number``), by batch peeling."""
+# measures -----------------------------------------------------------------------------------
+def core_numbers(adj: csr_matrix, members: np.ndarray | None = None) -> np.ndarray:
+    """k-core number of every node (as networkx's ``core_number``), by batch peeling.
+
+    With ``members`` (a bool mask closed under the links, e.g. whole components) only
+    those nodes are peeled; the others get 0. Each round peels the nodes left with at most
+    k links; after the first round of a level only the neighbours of the nodes just
+    peeled are looked at again.
+    """
     n = adj.shape[0]
-    degree = np.diff(adj.indptr).astype(np.int64)
+    indptr, indices = adj.indptr, adj.indices
+    degree = np.diff(indptr).astype(np.int64)
     core = np.zeros(n, dtype=np.int64)
-    alive = degree > 0
-    k = 1
-    while alive.any():
-        while True:
-            peel = np.flatnonzero(alive & (degree <= k))
-            if len(peel) == 0:
-                break
+    alive = degree > 0 if members is None else members & (degree > 0)
+    left = int(alive.sum())
+    k = 0
+    while left:
+        k += 1
+        peel = np.flatnonzero(alive & (degree <= k))
+        while len(peel):
             core[peel] = k
             alive[peel] = False
-            nbrs = adj[peel].indices
-            degree -= np.bincount(nbrs, minlength=n)
-        k += 1
+            left -= len(peel)
+            _, at = gather(indptr, peel)
+            nbrs = indices[at]
+            nbrs = nbrs[alive[nbrs]]
+            if len(nbrs) > n // 16:  # a big round: one pass over everyone is cheaper
+                drop = np.bincount(nbrs, minlength=n)
+                degree -= drop
+                peel = np.flatnonzero((drop > 0) & (degree <= k))
+            else:
+                nbrs, times = unique_counts(nbrs)
+                degree[nbrs] -= times
+                peel = nbrs[degree[nbrs] <= k]
     return core
 
 
-def pagerank(adj: csr_matrix) -> np.ndarray:
-    """PageRank (alpha 0.85) over the linked nodes, scaled so the mean is 1; 0 for isolated."""
-    n = adj.shape[0]
-    degree = np.diff(adj.indptr).astype(np.float64)
-    linked = degree > 0
-    m = int(linked.sum())
-    x = np.zeros(n)
-    if m == 0:
-        return x
-    x[linked] = 1.0 / m
-    inv = np.zeros(n)
-    inv[linked] = 1.0 / degree[linked]
-    teleport = np.where(linked, (1 - PAGERANK_ALPHA) / m, 0.0)
+def solve_pagerank(
+    matvec: Callable[[np.ndarray], np.ndarray], degree: np.ndarray, start: np.ndarray
+) -> np.ndarray:
+    """Scaled PageRank ``y`` of linked nodes: ``y = alpha A D^-1 y + (1 - alpha)``.
+
+    Solved as the symmetric positive definite system ``(D - alpha A) z = (1 - alpha)``,
+    ``y = D z``, by conjugate gradients with the degrees as preconditioner (condition
+    number at most 12.3 whatever the graph), from ``start`` (a guess of ``y``). Every
+    node must have a link; ``matvec`` multiplies by ``A``.
+    """
+    inv = 1.0 / degree
+    z = start * inv
+    r = (1.0 - PAGERANK_ALPHA) - (degree * z - PAGERANK_ALPHA * matvec(z))
+    s = inv * r
+    p = s.copy()
+    rs = _dot(r, s)
     for _ in range(PAGERANK_MAX_ITER):
-        nxt = PAGERANK_ALPHA * (adj @ (x * inv)) + teleport
-        err = np.abs(nxt - x).sum()
-        x = nxt
-        if err < PAGERANK_TOL:
-            break
-    return np.round(x * m, PAGERANK_DECIMALS)
+        if rs <= PAGERANK_TOL**2:
+            return degree * z
+        q = degree * p
+        q -= PAGERANK_ALPHA * matvec(p)
+        step = rs / _dot(p, q)
+        z += step * p
+        r -= step * q
+        np.multiply(inv, r, out=s)
+        rs, previous = _dot(r, s), rs
+        p *= rs / previous
+        p += s
+    raise ArithmeticError(
+        f"PageRank did not converge in {PAGERANK_MAX_ITER} iterations (residual {rs**0.5:.1e})"
+    )
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """A dot product without BLAS: its threads spin on a busy machine, and its sums
+    depend on the thread count; numpy's own loop is as fast here and always the same."""
+    return float(np.einsum("i,i->", a, b))
+
+
+def pagerank_direct(adj: csr_matrix) -> np.ndarray:
+    """Scaled PageRank of every node of ``adj`` (all linked) by one sparse direct solve."""
+    degree = np.diff(adj.indptr).astype(np.float64)
+    system = csc_matrix(diags(degree) - PAGERANK_ALPHA * adj)
+    z = spsolve(system, np.full(len(degree), 1.0 - PAGERANK_ALPHA))
+    return degree * np.atleast_1d(z)
+
+
+def pagerank_of(adj: csr_matrix) -> np.ndarray:
+    """Scaled PageRank of one connected component given as its own adjacency."""
+    if adj.shape[0] <= DIRECT_MAX:
+        return pagerank_direct(adj)
+    degree = np.diff(adj.indptr).astype(np.float64)
+    return solve_pagerank(adj.__matmul__, degree, np.ones(adj.shape[0]))
+
+
+def pagerank(adj: csr_matrix) -> np.ndarray:
+    """PageRank (alpha 0.85) over the linked nodes of the whole graph, scaled so the mean
+    is 1, rounded to 4 decimals; 0 for isolated nodes. Component by component."""
+    _, labels = connected_components(adj, directed=False)
+    g = Graph(adj, labels.astype(np.int64))
+    g.ensure(np.arange(adj.shape[0]))
+    return g.pagerank
 
 
 def hops_to(adj: csr_matrix, sources: np.ndarray, cap: int) -> np.ndarray:
-    """Hops from every node to the nearest source, ``cap`` when none within ``cap - 1``."""
+    """Hops from every node to the nearest source, ``cap`` when none within ``cap - 1``.
+
+    A breadth-first search from the sources: the work is the ``cap - 1`` hop neighbourhood
+    of the sources, not the graph.
+    """
     n = adj.shape[0]
     dist = np.full(n, cap, dtype=np.int64)
-    if len(sources) == 0:
-        return dist
-    dist[sources] = 0
-    frontier = np.zeros(n)
-    frontier[sources] = 1.0
+    frontier = unique(np.asarray(sources, dtype=np.int64))
+    frontier = frontier[(frontier >= 0) & (frontier < n)]
+    dist[frontier] = 0
     for h in range(1, cap):
-        reach = (adj @ frontier) > 0
-        new = reach & (dist == cap)
-        if not new.any():
+        if len(frontier) == 0:
             break
-        dist[new] = h
-        frontier = new.astype(np.float64)
+        _, at = gather(adj.indptr, frontier)
+        reached = unique(adj.indices[at])
+        frontier = reached[dist[reached] == cap]
+        dist[frontier] = h
     return dist
 
 
@@ -193,58 +386,207 @@ GRAPHS = ("all", "ties", "co")
 (``ties``) and the co-involvement graph (``co``)."""
 
 
+class Graph:
+    """One graph on one day: its adjacency, components, and per node the core number and
+    PageRank, computed component by component when someone in the component is asked
+    about (:meth:`ensure`), and carried over from ``previous`` (the same graph on another
+    day) for every component none of whose nodes is in ``changed``.
+    """
+
+    def __init__(
+        self,
+        adj: csr_matrix,
+        labels: np.ndarray,
+        previous: Graph | None = None,
+        changed: np.ndarray | None = None,
+    ) -> None:
+        n = adj.shape[0]
+        self.adj = adj
+        self.labels = labels
+        self.sizes = np.bincount(labels, minlength=1).astype(np.int64)
+        self.degree = np.diff(adj.indptr)
+        if previous is None or changed is None or previous.adj.shape != adj.shape:
+            self.known = self.degree == 0  # isolated: core 0, PageRank 0
+            self.core = np.zeros(n, dtype=np.int64)
+            self.pagerank = np.zeros(n)
+        else:
+            dirty = np.zeros(len(self.sizes), dtype=bool)
+            dirty[labels[changed]] = True
+            keep = previous.known & ~dirty[labels]
+            self.known = keep | (self.degree == 0)
+            self.core = np.where(keep, previous.core, 0)
+            self.pagerank = np.where(keep, previous.pagerank, 0.0)
+
+    def ensure(self, nodes: np.ndarray) -> None:
+        """Compute core numbers and PageRank of the components holding ``nodes``."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        missing = nodes[~self.known[nodes]]
+        if len(missing) == 0:
+            return
+        wanted = np.zeros(len(self.sizes), dtype=bool)
+        wanted[self.labels[missing]] = True
+        members = wanted[self.labels]
+        core = core_numbers(self.adj, members)
+        at = np.flatnonzero(members)
+        self.core[at] = core[at]
+        self._pagerank(np.flatnonzero(wanted))
+        self.known[at] = True
+
+    def _pagerank(self, comps: np.ndarray) -> None:
+        n = self.adj.shape[0]
+        sizes = self.sizes[comps]
+        small = comps[sizes <= DIRECT_MAX]
+        if len(small):
+            pick = np.zeros(len(self.sizes), dtype=bool)
+            pick[small] = True
+            nodes = np.flatnonzero(pick[self.labels] & (self.degree > 0))
+            if len(nodes):
+                self.pagerank[nodes] = _rounded(pagerank_direct(_sub(self.adj, nodes)))
+        for comp in comps[sizes > DIRECT_MAX].tolist():
+            if self.sizes[comp] == n:
+                y = solve_pagerank(self.adj.__matmul__, self.degree.astype(np.float64), np.ones(n))
+                self.pagerank[:] = _rounded(y)
+            else:
+                nodes = np.flatnonzero(self.labels == comp)
+                self.pagerank[nodes] = _rounded(pagerank_of(_sub(self.adj, nodes)))
+
+
+def joined(g: Graph, held: np.ndarray, n_new: int) -> tuple[int, float] | None:
+    """Highest core number and PageRank among a new case's parties once its links (every
+    pair among its ``held`` nodes and ``n_new`` new people) join ``g``; None when they add
+    no link to it.
+
+    The links join the parties' components into one; nothing outside it changes. Its core
+    numbers and PageRank are computed on the merged component alone, by the same functions
+    as for any component of a day.
+    """
+    n = g.adj.shape[0]
+    held = unique(np.asarray(held, dtype=np.int64))
+    people = np.concatenate([held, np.arange(n, n + n_new, dtype=np.int64)])
+    if len(people) < 2:
+        return None
+    iu, iv = np.triu_indices(len(people), k=1)
+    a, b = people[iu], people[iv]
+    old = b < n
+    old[old] = in_sorted(a[old] * n + b[old], _row_keys(g.adj, a[old], n))
+    if old.all():
+        return None
+    wanted = np.zeros(len(g.sizes), dtype=bool)
+    wanted[g.labels[held]] = True
+    members = np.flatnonzero(wanted[g.labels]) if len(held) else held
+    m = len(members)
+    sub = g.adj if m == n else _sub(g.adj, members)
+    local = np.concatenate([np.searchsorted(members, held), np.arange(m, m + n_new)])
+    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(sub.indptr))
+    upper = rows < sub.indices
+    lu, lv = local[iu][~old], local[iv][~old]
+    merged = adjacency(
+        m + n_new,
+        np.concatenate([rows[upper], lu]),
+        np.concatenate([sub.indices[upper].astype(np.int64), lv]),
+    )
+    core = core_numbers(merged)[local]
+    rank = _rounded(pagerank_of(merged))[local]
+    return int(core.max()), float(rank.max())
+
+
+def _row_keys(adj: csr_matrix, rows: np.ndarray, n: int) -> np.ndarray:
+    """Sorted keys ``row * n + column`` of the stored entries of ``rows``."""
+    rows = unique(rows)
+    owner, at = gather(adj.indptr, rows)
+    return np.sort(rows[owner] * n + adj.indices[at])
+
+
+def _rounded(y: np.ndarray) -> np.ndarray:
+    return np.round(y, PAGERANK_DECIMALS)
+
+
+def _sub(adj: csr_matrix, nodes: np.ndarray) -> csr_matrix:
+    """The adjacency among ``nodes`` (sorted), renumbered in their order."""
+    return adj[nodes][:, nodes].tocsr()
+
+
+def components(adj: csr_matrix) -> np.ndarray:
+    _, labels = connected_components(adj, directed=False)
+    return labels.astype(np.int64)
+
+
+def merged_components(labels: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Components of a graph with components ``labels`` once links ``(u, v)`` are added."""
+    k = int(labels.max()) + 1 if len(labels) else 0
+    quotient = adjacency(k, labels[u], labels[v])
+    return components(quotient)[labels]
+
+
+class GraphDay:
+    """The three graphs on one day and the hops from everyone to recent incidents.
+
+    Inside, nodes sit in ``order`` (a reverse Cuthill-McKee order of everyone ever linked,
+    which keeps linked people close in memory: sparse products run about 1.5 times
+    faster than in id order); every method here takes and gives person positions
+    (the index's numbering by sorted id).
+    """
+
+    def __init__(
+        self,
+        day: int,
+        graphs: dict[str, Graph],
+        hops: np.ndarray,
+        order: np.ndarray,
+        rank: np.ndarray,
+    ) -> None:
+        self.day = day
+        self.graphs = graphs  # by GRAPHS name, nodes in ``order``
+        self.order, self.rank = order, rank
+        self.incident_hops = hops[rank]  # by person
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.rank)
+
+    def neighbours(self, name: str, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ``people``, person linked to it) for every link of ``people``."""
+        adj = self.graphs[name].adj
+        owner, at = gather(adj.indptr, self.rank[people])
+        return owner, self.order[adj.indices[at]]
+
+    def measures(self, name: str, people: np.ndarray) -> Measures:
+        """Component, component size, core number and PageRank of ``people`` in ``name``."""
+        g = self.graphs[name]
+        at = self.rank[people]
+        g.ensure(at)
+        label = g.labels[at]
+        return Measures(label, g.sizes[label], g.core[at], g.pagerank[at])
+
+    def everyone(self, name: str) -> Measures:
+        """:meth:`measures` of every person, in person order."""
+        self.graphs[name].ensure(np.arange(self.n_nodes))
+        return self.measures(name, np.arange(self.n_nodes))
+
+    def joined(self, name: str, held: np.ndarray, n_new: int) -> tuple[int, float] | None:
+        """Highest core number and PageRank among a new case's parties (``held`` people and
+        ``n_new`` new ones) once its co-involvement links join graph ``name``; None when
+        they add no link to it."""
+        return joined(self.graphs[name], self.rank[np.asarray(held, dtype=np.int64)], n_new)
+
+
 @dataclass(frozen=True)
 class Measures:
-    """Per-person whole-graph measures of one graph on one day."""
+    """Per person: component label, component size, core number, PageRank."""
 
     component: np.ndarray
     component_size: np.ndarray
     core: np.ndarray
     pagerank: np.ndarray
 
-    @classmethod
-    def of(cls, adj: csr_matrix) -> Measures:
-        _, component = connected_components(adj, directed=False)
-        return cls(
-            component=component.astype(np.int64),
-            component_size=np.bincount(component)[component].astype(np.int64),
-            core=core_numbers(adj),
-            pagerank=pagerank(adj),
-        )
 
-
-@dataclass(frozen=True)
-class GraphDay:
-    """The three graphs on one day, their per-person measures, and hops to incidents."""
-
-    day: int
-    ties: csr_matrix
-    coinvolved: csr_matrix
-    measures: dict[str, Measures]  # by GRAPHS name
-    incident_hops: np.ndarray  # in the people graph (all links)
-    _lists: dict[str, list[int]] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        # neighbour lookups per case walk Python lists: far faster than numpy on a few rows
-        self._lists.update(
-            ties_ptr=self.ties.indptr.tolist(),
-            ties_ind=self.ties.indices.tolist(),
-            co_ptr=self.coinvolved.indptr.tolist(),
-            co_ind=self.coinvolved.indices.tolist(),
-        )
-
-    def ring(self, people: Iterable[int], exclude: set[int], graph: str = "all") -> set[int]:
-        """Distinct people linked to any of ``people`` in ``graph`` (one of :data:`GRAPHS`),
-        not counting ``exclude``."""
-        people = list(people)
-        out: set[int] = set()
-        for name in ("ties", "co") if graph == "all" else (graph,):
-            ptr, ind = self._lists[f"{name}_ptr"], self._lists[f"{name}_ind"]
-            n = len(ptr) - 1
-            for p in people:
-                if 0 <= p < n:
-                    out.update(ind[ptr[p] : ptr[p + 1]])
-        return out - exclude
+def node_order(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, rank): a reverse Cuthill-McKee order of the graph of links ``(u, v)`` and
+    each node's place in it."""
+    order = reverse_cuthill_mckee(adjacency(n, u, v), symmetric_mode=True).astype(np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n, dtype=np.int64)
+    return order, rank
 
 
 def graph_day(
@@ -256,24 +598,29 @@ def graph_day(
     co_v: np.ndarray,
     incident_people: np.ndarray,
     hops_cap: int,
+    order: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> GraphDay:
-    """Measures of the relationship graph (links ``tie_*``), the co-involvement graph
-    (``co_*``) and their union, with hops to ``incident_people`` in the union."""
-    ties = adjacency(n_nodes, tie_u, tie_v)
-    co = adjacency(n_nodes, co_u, co_v)
-    both = (ties + co).tocsr()
-    both.data[:] = 1.0
-    return GraphDay(
-        day=day,
-        ties=ties,
-        coinvolved=co,
-        measures={"all": Measures.of(both), "ties": Measures.of(ties), "co": Measures.of(co)},
-        incident_hops=hops_to(both, incident_people, hops_cap),
-    )
+    """The graphs of one day rebuilt from their links, nothing carried over, with the
+    measures of everyone (the whole-graph computation the sweep is checked and timed
+    against). ``order``: (order, rank) of the nodes inside, default by id."""
+    ident = np.arange(n_nodes, dtype=np.int64)
+    order_, rank = order if order is not None else (ident, ident)
+    tu, tv, cu, cv = rank[tie_u], rank[tie_v], rank[co_u], rank[co_v]
+    adjs = {
+        "all": adjacency(n_nodes, np.concatenate([tu, cu]), np.concatenate([tv, cv])),
+        "ties": adjacency(n_nodes, tu, tv),
+        "co": adjacency(n_nodes, cu, cv),
+    }
+    graphs = {name: Graph(adj, components(adj)) for name, adj in adjs.items()}
+    for g in graphs.values():
+        g.ensure(ident)
+    sources = rank[np.asarray(incident_people, dtype=np.int64)]
+    return GraphDay(day, graphs, hops_to(adjs["all"], sources, hops_cap), order_, rank)
 
 
 class PeopleGraph:
-    """Links of held data (ties and co-involvement) and the sweeps over them."""
+    """Links of held data (ties and co-involvement), swept between days; each day's
+    :class:`GraphDay` carries over what did not change from the day built before it."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
@@ -282,6 +629,21 @@ class PeopleGraph:
         never = np.full(len(co_t), NEVER, dtype=np.int64)
         self.tie_sweep = EdgeSweep(n, index.tie_u, index.tie_v, index.tie_since, index.tie_until)
         self.co_sweep = EdgeSweep(n, co_u, co_v, co_t, never)
+        t, c = self.tie_sweep, self.co_sweep
+        key_t = t.pair_u * max(n, 1) + t.pair_v
+        key_c = c.pair_u * max(n, 1) + c.pair_v
+        key_all = unique(np.concatenate([key_t, key_c]))
+        self._all_of_tie = np.searchsorted(key_all, key_t)
+        self._all_of_co = np.searchsorted(key_all, key_c)
+        all_u, all_v = key_all // max(n, 1), key_all % max(n, 1)
+        self.order, self.rank = node_order(n, all_u, all_v)
+        r = self.rank
+        self.layouts = {
+            "ties": Layout(n, r[t.pair_u], r[t.pair_v]),
+            "co": Layout(n, r[c.pair_u], r[c.pair_v]),
+            "all": Layout(n, r[all_u], r[all_v]),
+        }
+        self._last: tuple[dict[str, np.ndarray], GraphDay] | None = None
 
     def links(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(u, v) of the relationship ties and of the co-involvement links on ``day``."""
@@ -289,3 +651,38 @@ class PeopleGraph:
         co = self.co_sweep.advance(day)
         s, c = self.tie_sweep, self.co_sweep
         return s.pair_u[ties], s.pair_v[ties], c.pair_u[co], c.pair_v[co]
+
+    def active(self, day: int) -> dict[str, np.ndarray]:
+        """Which pairs of each graph's layout are linked on ``day``."""
+        ties = self.tie_sweep.active(day)
+        co = self.co_sweep.active(day)
+        both = np.zeros(len(self.layouts["all"].pair_u), dtype=bool)
+        both[self._all_of_tie[ties]] = True
+        both[self._all_of_co[co]] = True
+        return {"ties": ties, "co": co, "all": both}
+
+    def day(self, day: int, incident_people: np.ndarray, hops_cap: int) -> GraphDay:
+        """The graphs of ``day``, with hops to ``incident_people`` in the people graph."""
+        active = self.active(day)
+        previous = self._last
+        graphs: dict[str, Graph] = {}
+        for name in ("ties", "co", "all"):
+            layout = self.layouts[name]
+            adj = layout.adjacency(active[name])
+            if name == "all":
+                co = self.layouts["co"]
+                on = active["co"]
+                labels = merged_components(graphs["ties"].labels, co.pair_u[on], co.pair_v[on])
+            else:
+                labels = components(adj)
+            before, changed = None, None
+            if previous is not None:
+                flips = np.flatnonzero(previous[0][name] != active[name])
+                changed = unique(np.concatenate([layout.pair_u[flips], layout.pair_v[flips]]))
+                before = previous[1].graphs[name]
+            graphs[name] = Graph(adj, labels, before, changed)
+        sources = self.rank[np.asarray(incident_people, dtype=np.int64)]
+        hops = hops_to(graphs["all"].adj, sources, hops_cap)
+        out = GraphDay(day, graphs, hops, self.order, self.rank)
+        self._last = (active, out)
+        return out

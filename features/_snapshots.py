@@ -32,7 +32,7 @@ def _timestamp(value: object, what: str) -> pd.Timestamp:
 def open_disputes(dataset: Dataset, as_of: object) -> list[str]:
     """Ids of the disputes open at ``as_of`` (sorted), e.g. for batch scoring."""
     t = _timestamp(as_of, "as_of")
-    index = Index(dataset)
+    index = Index.of(dataset)
     mask = index.open_mask(int(t.value))
     return [str(x) for x in index.dispute_ids[mask]]
 
@@ -100,7 +100,7 @@ def build_snapshots(
     if horizon < 1:
         raise ConfigError(f"expected horizon >= 1 day, got {horizon}; pass a positive number")
     grid = _grid(dataset, start, end, every)
-    index = Index(dataset)
+    index = Index.of(dataset)
     disputes, stamps = [], []
     for t in grid:
         open_ = np.flatnonzero(index.open_mask(int(t.value)))
