@@ -11,6 +11,7 @@ it); :class:`FeatureBuilder` computes them for snapshots, one held case, or a ne
 from __future__ import annotations
 
 from ._builder import FeatureBuilder, build_features
+from ._file import FeatureFile, read_features, write_features
 from ._groups import snapshot_groups
 from ._registry import REGISTRY, REGISTRY_VERSION, FeatureRegistry, write_feature_docs
 from ._snapshots import build_snapshots, open_disputes
@@ -18,6 +19,7 @@ from ._specs import FeatureSpec
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
     "FeatureBuilder",
+    "FeatureFile",
     "FeatureRegistry",
     "FeatureSpec",
     "REGISTRY",
@@ -25,6 +27,8 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "build_features",
     "build_snapshots",
     "open_disputes",
+    "read_features",
     "snapshot_groups",
     "write_feature_docs",
+    "write_features",
 ]

@@ -1,10 +1,10 @@
 """Training commands: ``train``, ``train-table``, ``promote``, ``score`` and ``experiment run``.
 
-riskwarn train DIR [--config experiments/full.toml] [--train-until 2024-06-30]
+riskwarn train DIR [--config experiments/full.toml] [--train-until 2024-06-30] [--features F]
 riskwarn train-table FILE --label y --time as_of [--id case] [--drop c] [--group g]
 riskwarn promote [--force]
 riskwarn score DIR --as-of 2024-06-30 --out nightly.csv [--model models:/riskwarn@champion]
-riskwarn experiment run experiments/*.toml --data DIR
+riskwarn experiment run experiments/*.toml --data DIR [--features F]
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ _TRACKING = typer.Option(
     "--tracking-uri",
     help="MLflow tracking URI; default MLFLOW_TRACKING_URI, else the embedded SQLite store "
     "in RISKWARN_HOME.",
+)
+_FEATURES = typer.Option(
+    None,
+    "--features",
+    help="Features file of this dataset written by `riskwarn features` (checked against the "
+    "dataset's digest and the feature registry version): read instead of building features.",
 )
 _UNTIL = typer.Option(
     None,
@@ -116,9 +122,10 @@ def train(
     config: Path | None = _CONFIG,
     train_until: str | None = _UNTIL,
     tracking_uri: str | None = _TRACKING,
+    features: Path | None = _FEATURES,
 ) -> None:
-    """Build features, train LightGBM, calibrate, evaluate against baselines, log to MLflow
-    and register the model as 'riskwarn' with alias 'challenger'."""
+    """Build features (or read them, --features), train LightGBM, calibrate, evaluate against
+    baselines, log to MLflow and register the model as 'riskwarn' with alias 'challenger'."""
     from riskwarn._progress import progress_bar
     from riskwarn.training._config import load_config
     from riskwarn.training._train import train as run
@@ -126,7 +133,12 @@ def train(
     cfg = load_config(config)
     with progress_bar("train") as progress:
         outcome = run(
-            directory, cfg, train_until=train_until, tracking_uri=tracking_uri, progress=progress
+            directory,
+            cfg,
+            train_until=train_until,
+            tracking_uri=tracking_uri,
+            progress=progress,
+            features=features,
         )
     console = _console()
     console.print(metrics_table(outcome.result.metrics))
@@ -260,6 +272,7 @@ def experiment_run(
     data: Path = typer.Option(..., "--data", help="Contract dataset directory shared by all runs."),
     train_until: str | None = _UNTIL,
     tracking_uri: str | None = _TRACKING,
+    features: Path | None = _FEATURES,
     register: bool = typer.Option(
         False,
         "--register",
@@ -286,6 +299,7 @@ def experiment_run(
             tracking_uri=tracking_uri,
             register=register,
             progress=progress,
+            features=features,
         )
     frame = comparison(runs)
     table = Table(title="Experiments: LightGBM on the test window (95% bootstrap interval)")
