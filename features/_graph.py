@@ -219,15 +219,30 @@ class Layout:
     the adjacency of a day is the entries of that day's active pairs."""
 
     def __init__(self, n_nodes: int, pair_u: np.ndarray, pair_v: np.ndarray) -> None:
-        rows = np.concatenate([pair_u, pair_v]).astype(np.int64)
-        cols = np.concatenate([pair_v, pair_u]).astype(np.int64)
-        pair = np.concatenate([np.arange(len(pair_u)), np.arange(len(pair_u))])
-        order = np.lexsort((cols, rows))
+        # row r holds its links to smaller nodes (pair (u, r)), then to larger ones (pair
+        # (r, v)); each part is sorted by the other end once the pairs are sorted by (u, v)
+        pair_u, pair_v = np.asarray(pair_u, dtype=np.int64), np.asarray(pair_v, dtype=np.int64)
+        lo, hi = np.minimum(pair_u, pair_v), np.maximum(pair_u, pair_v)
+        ids = np.arange(len(pair_u), dtype=np.int64)
+        up = np.argsort(lo * max(n_nodes, 1) + hi)
+        down = up[np.argsort(hi[up], kind="stable")]
+        below = np.bincount(hi, minlength=n_nodes)
+        above = np.bincount(lo, minlength=n_nodes)
+        start = np.zeros(n_nodes + 1, dtype=np.int64)
+        np.cumsum(below + above, out=start[1:])
+        index = np.int32 if n_nodes < 2**31 else np.int64
         self.n_nodes = n_nodes
         self.pair_u, self.pair_v = pair_u, pair_v
-        self.rows = rows[order].astype(np.int32 if n_nodes < 2**31 else np.int64)
-        self.cols = cols[order].astype(self.rows.dtype)
-        self.pair = pair[order]
+        self.rows = np.empty(2 * len(pair_u), dtype=index)
+        self.cols = np.empty(2 * len(pair_u), dtype=index)
+        self.pair = np.empty(2 * len(pair_u), dtype=np.int64)
+        for order, row, col, offset in (
+            (down, hi, lo, start[:-1]),
+            (up, lo, hi, start[:-1] + below),
+        ):
+            r = row[order]
+            at = offset[r] + (np.arange(len(r)) - np.searchsorted(r, r))
+            self.rows[at], self.cols[at], self.pair[at] = r, col[order], ids[order]
 
     def adjacency(self, active: np.ndarray) -> csr_matrix:
         """The 0/1 adjacency of the pairs marked in ``active`` (canonical CSR)."""
@@ -266,22 +281,24 @@ def core_numbers(adj: csr_matrix, members: np.ndarray | None = None) -> np.ndarr
     With ``members`` (a bool mask closed under the links, e.g. whole components) only
     those nodes are peeled; the others get 0. Each round peels the nodes left with at most
     k links; after the first round of a level only the neighbours of the nodes just
-    peeled are looked at again.
+    peeled are looked at again, and each level looks only at the nodes still there.
     """
     n = adj.shape[0]
     indptr, indices = adj.indptr, adj.indices
     degree = np.diff(indptr).astype(np.int64)
     core = np.zeros(n, dtype=np.int64)
     alive = degree > 0 if members is None else members & (degree > 0)
-    left = int(alive.sum())
+    left = np.flatnonzero(alive)  # who may still be alive: shrinks as levels are peeled
     k = 0
-    while left:
-        k += 1
-        peel = np.flatnonzero(alive & (degree <= k))
+    while len(left):
+        left = left[alive[left]]
+        if len(left) == 0:
+            break
+        k = max(k + 1, int(degree[left].min()))  # no one to peel at the levels between
+        peel = left[degree[left] <= k]
         while len(peel):
             core[peel] = k
             alive[peel] = False
-            left -= len(peel)
             _, at = gather(indptr, peel)
             nbrs = indices[at]
             nbrs = nbrs[alive[nbrs]]
@@ -457,7 +474,7 @@ class Graph:
         self.pagerank[nodes] = _rounded(y)
 
 
-CORE_BUDGET = 500
+CORE_BUDGET = 200
 """Nodes the incremental core update of a new case may visit before the merged
 component is peeled whole instead (either way the numbers are exact)."""
 
@@ -797,6 +814,14 @@ class PeopleGraph:
             "co": Layout(n, r[c.pair_u], r[c.pair_v]),
             "all": Layout(n, r[all_u], r[all_v]),
         }
+        # ties that hold on every day: their components are found once, and a day's
+        # components are those merged by the day's other ties (at most a few percent)
+        lasting = (t.event_start == ALWAYS) & (t.event_end == NEVER)
+        self._lasting = np.zeros(len(t.pair_u), dtype=bool)
+        self._lasting[t.event_pair[lasting]] = True
+        ties = self.layouts["ties"]
+        keep = self._lasting
+        self._lasting_labels = components(adjacency(n, ties.pair_u[keep], ties.pair_v[keep]))
         self._last: tuple[dict[str, np.ndarray], GraphDay] | None = None
 
     def links(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -823,20 +848,48 @@ class PeopleGraph:
         for name in ("ties", "co", "all"):
             layout = self.layouts[name]
             adj = layout.adjacency(active[name])
-            if name == "all":
-                co = self.layouts["co"]
-                on = active["co"]
-                labels = merged_components(graphs["ties"].labels, co.pair_u[on], co.pair_v[on])
-            else:
-                labels = components(adj)
-            before, changed = None, None
+            before, changed, gone = None, None, True
             if previous is not None:
-                flips = np.flatnonzero(previous[0][name] != active[name])
+                flips = previous[0][name] != active[name]
+                gone = bool((flips & previous[0][name]).any())  # some link ended
+                flips = np.flatnonzero(flips)
                 changed = unique(np.concatenate([layout.pair_u[flips], layout.pair_v[flips]]))
                 before = previous[1].graphs[name]
+            labels = self._components(name, adj, layout, active, graphs, before, gone)
             graphs[name] = Graph(adj, labels, before, changed)
         sources = self.rank[np.asarray(incident_people, dtype=np.int64)]
         hops = hops_to(graphs["all"].adj, sources, hops_cap)
         out = GraphDay(day, graphs, hops, self.order, self.rank)
         self._last = (active, out)
         return out
+
+    def _components(
+        self,
+        name: str,
+        adj: csr_matrix,
+        layout: Layout,
+        active: dict[str, np.ndarray],
+        graphs: dict[str, Graph],
+        before: Graph | None,
+        gone: bool,
+    ) -> np.ndarray:
+        """Component labels of graph ``name`` on a day, each by the cheapest exact way:
+        ties from the lasting ties' components merged by the day's others; the people
+        graph from the ties' components merged by the co-involvement links; and the
+        co-involvement graph, whose links never end, from the previous day's components
+        merged by the new links (from scratch after going back in time)."""
+        on = active[name]
+        if name == "ties":
+            dynamic = on & ~self._lasting
+            return merged_components(
+                self._lasting_labels, layout.pair_u[dynamic], layout.pair_v[dynamic]
+            )
+        if name == "all":
+            co = self.layouts["co"]
+            return merged_components(
+                graphs["ties"].labels, co.pair_u[active["co"]], co.pair_v[active["co"]]
+            )
+        if before is not None and not gone and self._last is not None:
+            added = on & ~self._last[0]["co"]
+            return merged_components(before.labels, layout.pair_u[added], layout.pair_v[added])
+        return components(adj)

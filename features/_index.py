@@ -8,6 +8,7 @@ sorted before they are numbered, for the same reason.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from dataclasses import dataclass, field
 
@@ -124,12 +125,15 @@ class Csr:
 
     start: np.ndarray
     cols: dict[str, np.ndarray]
-    pos: list[int] = field(init=False, repr=False)  # ``start`` as Python ints
     lists: dict[str, list] = field(init=False, repr=False)  # ``cols`` as Python lists
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "pos", self.start.tolist())
         object.__setattr__(self, "lists", _Lists(self.cols))
+
+    @functools.cached_property
+    def pos(self) -> list[int]:
+        """``start`` as Python ints."""
+        return self.start.tolist()
 
     @classmethod
     def build(cls, key: np.ndarray, n: int, order: tuple[str, ...], **cols: np.ndarray) -> Csr:
@@ -363,12 +367,8 @@ class Index:
             "since": np.concatenate([self.tie_since, self.tie_since]),
             "until": np.concatenate([self.tie_until, self.tie_until]),
         }
-        self.ties = Csr.build(
-            np.concatenate([self.tie_u, self.tie_v]),
-            self.n_persons,
-            ("other", "kind", "since", "until"),
-            **both,
-        )
+        # read only by vectorised counts, so rows need no order within a person
+        self.ties = Csr.build(np.concatenate([self.tie_u, self.tie_v]), self.n_persons, (), **both)
 
     # lookups ------------------------------------------------------------------------
     def open_at(self, d: int, t: int) -> bool:
