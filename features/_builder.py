@@ -41,7 +41,7 @@ from ._index import NS_DAY, Index, ns
 from ._registry import REGISTRY
 from ._specs import HOPS_CAP
 
-CACHE_DAYS = 4
+CACHE_DAYS = 2
 _YEAR = 365 * NS_DAY
 
 

@@ -181,7 +181,7 @@ class EdgeSweep:
 
     def reset(self) -> None:
         self.day = ALWAYS
-        self.count = np.zeros(len(self.pair_u), dtype=np.int64)
+        self.count = np.zeros(len(self.pair_u), dtype=np.int32)
         self._added = 0
         self._removed = 0
 
@@ -233,33 +233,41 @@ class Layout:
         index = np.int32 if n_nodes < 2**31 else np.int64
         self.n_nodes = n_nodes
         self.pair_u, self.pair_v = pair_u, pair_v
-        self.rows = np.empty(2 * len(pair_u), dtype=index)
+        self.start = start  # row r's entries are start[r]:start[r + 1]
         self.cols = np.empty(2 * len(pair_u), dtype=index)
-        self.pair = np.empty(2 * len(pair_u), dtype=np.int64)
+        self.pair = np.empty(2 * len(pair_u), dtype=index if len(pair_u) < 2**31 else np.int64)
         for order, row, col, offset in (
             (down, hi, lo, start[:-1]),
             (up, lo, hi, start[:-1] + below),
         ):
             r = row[order]
             at = offset[r] + (np.arange(len(r)) - np.searchsorted(r, r))
-            self.rows[at], self.cols[at], self.pair[at] = r, col[order], ids[order]
+            self.cols[at], self.pair[at] = col[order], ids[order]
 
     def adjacency(self, active: np.ndarray) -> csr_matrix:
         """The 0/1 adjacency of the pairs marked in ``active`` (canonical CSR)."""
         keep = active[self.pair]
-        return _csr(self.n_nodes, self.rows[keep], self.cols[keep])
+        indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
+        kept = np.cumsum(keep, dtype=np.int64)
+        if len(kept):
+            indptr[1:] = np.concatenate([[0], kept])[self.start[1:]]
+        return _csr(self.n_nodes, None, self.cols[keep], indptr)
 
 
 _ONES = np.ones(0)
 
 
-def _csr(n: int, rows: np.ndarray, cols: np.ndarray) -> csr_matrix:
-    """A canonical 0/1 CSR from entries already sorted by (row, column) without repeats."""
+def _csr(
+    n: int, rows: np.ndarray | None, cols: np.ndarray, indptr: np.ndarray | None = None
+) -> csr_matrix:
+    """A canonical 0/1 CSR from entries already sorted by (row, column) without repeats
+    (the rows given, or their ``indptr``)."""
     global _ONES
     if len(_ONES) < len(cols):
         _ONES = np.ones(max(len(cols), 2 * len(_ONES)))
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    if indptr is None:
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     adj = csr_matrix((_ONES[: len(cols)], cols, indptr), shape=(n, n), copy=False)
     adj.has_sorted_indices = True
     adj.has_canonical_format = True
@@ -286,7 +294,7 @@ def core_numbers(adj: csr_matrix, members: np.ndarray | None = None) -> np.ndarr
     n = adj.shape[0]
     indptr, indices = adj.indptr, adj.indices
     degree = np.diff(indptr).astype(np.int64)
-    core = np.zeros(n, dtype=np.int64)
+    core = np.zeros(n, dtype=np.int32)
     alive = degree > 0 if members is None else members & (degree > 0)
     left = np.flatnonzero(alive)  # who may still be alive: shrinks as levels are peeled
     k = 0
@@ -384,7 +392,7 @@ def hops_to(adj: csr_matrix, sources: np.ndarray, cap: int) -> np.ndarray:
     of the sources, not the graph.
     """
     n = adj.shape[0]
-    dist = np.full(n, cap, dtype=np.int64)
+    dist = np.full(n, cap, dtype=np.int8)
     frontier = unique(np.asarray(sources, dtype=np.int64))
     frontier = frontier[(frontier >= 0) & (frontier < n)]
     dist[frontier] = 0
@@ -424,7 +432,7 @@ class Graph:
         self.degree = np.diff(adj.indptr)
         if previous is None or changed is None or previous.adj.shape != adj.shape:
             self.known = self.degree == 0  # isolated: core 0, PageRank 0
-            self.core = np.zeros(n, dtype=np.int64)
+            self.core = np.zeros(n, dtype=np.int32)
             self.pagerank = np.zeros(n)
             self.raw = np.zeros(n)  # PageRank before rounding (a start for new cases)
         else:
@@ -679,7 +687,7 @@ def _sub(adj: csr_matrix, nodes: np.ndarray) -> csr_matrix:
 
 def components(adj: csr_matrix) -> np.ndarray:
     _, labels = connected_components(adj, directed=False)
-    return labels.astype(np.int64)
+    return labels.astype(np.int32)
 
 
 def merged_components(labels: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
