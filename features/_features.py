@@ -3,7 +3,9 @@
 A :class:`Case` is a dispute as the feature functions see it, whether the dataset holds it
 (:meth:`Case.held`) or a caller describes it (the scoring service's new cases). Each group
 function returns ``{name: value}`` for its group of the registry; the builder, the
-single-case path and the new-case path all call these same functions.
+single-case path and the new-case path all call these same functions. The graph and area
+groups take the cases of one graph day together (:func:`day_values`, one array per name;
+a single case is a batch of one), since their work is gathers over the day's graphs.
 """
 
 from __future__ import annotations
@@ -600,15 +602,4 @@ def case_row(index: Index, case: Case, t: int) -> dict[str, object]:
     out.update(history_values(case, t))
     out.update(petition_values(index, case, t))
     out.update(party_values(index, case, t))
-    return out
-
-
-def all_values(
-    index: Index, case: Case, t: int, day: Day, nodes: list[int] | None = None
-) -> dict[str, object]:
-    """Every feature of ``case`` at ``t`` (ns), graph and area from ``day`` (``nodes``: the
-    parties' positions in ``day.graph``, -1 when absent; default the held positions)."""
-    out = case_row(index, case, t)
-    values = day_values(index, Parties.of([case], None if nodes is None else [nodes]), day)
-    out.update({name: column[0].item() for name, column in values.items()})
     return out

@@ -6,20 +6,30 @@ after it); the co-involvement graph links them once they have been parties of th
 dispute reported at or before the day (such links never end); the people graph is their
 union.
 
-Per day the work follows what changed and who is asked about, not the population:
+Per day the work follows what changed and who is asked about:
 
 - :class:`EdgeSweep` keeps a count of active reasons per pair and moves between days,
   adding what each period brings and removing ended ties; :class:`Layout` lays every pair
   ever linked out once as a symmetric CSR, so a day's adjacency is a mask over it.
-- Components come from scipy (the people graph's from the relationship graph's, merged by
-  the co-involvement links). Core numbers and PageRank are local to a component (PageRank
-  with teleport over the linked people, scaled by their number, equals the component's
-  size times the component's own PageRank), so :class:`Graph` computes them per component,
-  only for components that hold someone asked about, and carries them over from the
-  previous day for every component whose links did not change.
+- Components come from scipy's ``connected_components`` on small quotient graphs: the
+  ties that hold on every day are joined once, and a day's other ties merge those
+  components; co-involvement links merge the ties' components into the people graph's,
+  and the previous day's co-involvement components forward in time.
+- Core numbers and PageRank are local to a component (PageRank with teleport over the
+  linked people, scaled by their number, equals the component's size times the
+  component's own PageRank), so :class:`Graph` computes them per component, only for
+  components that hold someone asked about, and carries them over from the previous day
+  for every component whose links did not change. A component's PageRank is the solution
+  of a linear system, solved directly when small and by conjugate gradients when large.
 - Hops to recent incidents are a breadth-first search from the incidents' people, three
   hops deep at most; neighbour counts are gathers over the parties' rows
   (``_features.py``).
+- Inside, nodes sit in a reverse Cuthill-McKee order of everyone ever linked
+  (:class:`GraphDay` translates), which keeps sparse products cache-friendly.
+
+What cannot be local: the PageRank of a component is global to it, so a day whose links
+changed inside a component of a million people solves that component again (a fraction
+of a second), and so does a new case whose links reach into it.
 
 Every measure equals networkx's (``connected_components``, ``core_number``, ``pagerank``;
 tests/features/test_graph.py checks them, across many days of one sweep, against networkx
@@ -374,15 +384,6 @@ def pagerank_of(adj: csr_matrix) -> np.ndarray:
         return pagerank_direct(adj)
     degree = np.diff(adj.indptr).astype(np.float64)
     return solve_pagerank(adj.__matmul__, degree, np.ones(adj.shape[0]))
-
-
-def pagerank(adj: csr_matrix) -> np.ndarray:
-    """PageRank (alpha 0.85) over the linked nodes of the whole graph, scaled so the mean
-    is 1, rounded to 4 decimals; 0 for isolated nodes. Component by component."""
-    _, labels = connected_components(adj, directed=False)
-    g = Graph(adj, labels.astype(np.int64))
-    g.ensure(np.arange(adj.shape[0]))
-    return g.pagerank
 
 
 def hops_to(adj: csr_matrix, sources: np.ndarray, cap: int) -> np.ndarray:
