@@ -83,7 +83,8 @@ class FeatureBuilder:
         self._days: OrderedDict[int, Day] = OrderedDict()
         self._names = REGISTRY.names()
         self._day_names = REGISTRY.names(["graph", "area"])
-        self._row_names = [n for n in self._names if n not in set(self._day_names)]
+        by_day = set(self._day_names)
+        self._row_names = [n for n in self._names if n not in by_day]
 
     # per-day state ---------------------------------------------------------------------
     def _day(self, day: int) -> Day:

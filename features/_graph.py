@@ -513,38 +513,37 @@ def joined(g: Graph, held: np.ndarray, n_new: int) -> tuple[int, float] | None:
         return None
     a, b = a[~old], b[~old]
     g.ensure(held)
-    cores = _cores_with(g, a, b, people)
     wanted = np.zeros(len(g.sizes), dtype=bool)
     wanted[g.labels[held]] = True
     members = np.flatnonzero(wanted[g.labels]) if len(held) else held
     m = len(members)
+    merged = _with_links(
+        g.adj if m == n else _sub(g.adj, members),
+        n_new,
+        _local(a, members, n),
+        _local(b, members, n),
+    )
     local = np.concatenate([np.searchsorted(members, held), np.arange(m, m + n_new)])
-    la, lb = _local(a, members, n), _local(b, members, n)
-    sub = g.adj if m == n else _sub(g.adj, members)
+    cores = _cores_with(g, a, b, people, lambda: core_numbers(merged)[local])
     if m + n_new <= DIRECT_MAX:
-        rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(sub.indptr))
-        upper = rows < sub.indices
-        merged = adjacency(
-            m + n_new,
-            np.concatenate([rows[upper], la]),
-            np.concatenate([sub.indices[upper].astype(np.int64), lb]),
-        )
         rank = pagerank_direct(merged)
     else:
-        ends = np.concatenate([la, lb])
-        others = np.concatenate([lb, la])
-        degree = np.concatenate([np.diff(sub.indptr), np.zeros(n_new, dtype=np.int64)])
-        degree = (degree + np.bincount(ends, minlength=m + n_new)).astype(np.float64)
-
-        def matvec(x: np.ndarray) -> np.ndarray:
-            out = np.zeros(m + n_new)
-            out[:m] = sub @ x[:m]
-            np.add.at(out, ends, x[others])
-            return out
-
+        degree = np.diff(merged.indptr).astype(np.float64)
         start = np.concatenate([g.raw[members], np.ones(n_new)])
-        rank = solve_pagerank(matvec, degree, start)
+        rank = solve_pagerank(merged.__matmul__, degree, start)
     return int(cores.max()), float(_rounded(rank[local]).max())
+
+
+def _with_links(sub: csr_matrix, n_new: int, a: np.ndarray, b: np.ndarray) -> csr_matrix:
+    """``sub`` with ``n_new`` more nodes and the new links ``(a, b)`` (none already in it)."""
+    m = sub.shape[0]
+    size = m + n_new
+    indptr = np.concatenate([sub.indptr, np.full(n_new, sub.indptr[-1])])
+    grown = csr_matrix((sub.data, sub.indices, indptr), shape=(size, size), copy=False)
+    links = adjacency(size, a, b)
+    merged = (grown + links).tocsr()
+    merged.sort_indices()
+    return merged
 
 
 def _local(nodes: np.ndarray, members: np.ndarray, n: int) -> np.ndarray:
@@ -554,7 +553,13 @@ def _local(nodes: np.ndarray, members: np.ndarray, n: int) -> np.ndarray:
     return np.where(old, at, len(members) + nodes - n)
 
 
-def _cores_with(g: Graph, a: np.ndarray, b: np.ndarray, people: np.ndarray) -> np.ndarray:
+def _cores_with(
+    g: Graph,
+    a: np.ndarray,
+    b: np.ndarray,
+    people: np.ndarray,
+    peeled: Callable[[], np.ndarray],
+) -> np.ndarray:
     """Core numbers of ``people`` once links ``(a, b)`` join ``g`` (new people from
     ``n`` have no other link), by inserting the links one at a time (Saríyüce et al.,
     "Streaming algorithms for k-core decomposition", 2013).
@@ -565,7 +570,8 @@ def _cores_with(g: Graph, a: np.ndarray, b: np.ndarray, people: np.ndarray) -> n
     than ``K`` neighbours of core ``K`` or more; and the nodes that rise are connected to
     an end through each other. So candidates are searched from the ends through nodes
     that pass that test, then peeled: a candidate stays while more than ``K`` of its
-    neighbours have a higher core or are staying candidates.
+    neighbours have a higher core or are staying candidates. When the search grows past
+    :data:`CORE_BUDGET` nodes, ``peeled()`` (the merged component peeled whole) answers.
     """
     n = g.adj.shape[0]
     indptr, indices, base = g.adj.indptr, g.adj.indices, g.core
@@ -613,7 +619,7 @@ def _cores_with(g: Graph, a: np.ndarray, b: np.ndarray, people: np.ndarray) -> n
             x = queue.pop()
             visits += 1
             if visits > CORE_BUDGET:
-                return _cores_peeled(g, a, b, people)
+                return peeled()
             ns = links(x)
             cs = cores(ns)
             same = ns[cs == k]
@@ -647,27 +653,6 @@ def _cores_with(g: Graph, a: np.ndarray, b: np.ndarray, people: np.ndarray) -> n
 
 
 _NONE = np.zeros(0, dtype=np.int64)
-
-
-def _cores_peeled(g: Graph, a: np.ndarray, b: np.ndarray, people: np.ndarray) -> np.ndarray:
-    """Core numbers of ``people`` once links ``(a, b)`` join ``g``, by peeling the merged
-    component whole."""
-    n = g.adj.shape[0]
-    held = people[people < n]
-    n_new = len(people) - len(held)
-    wanted = np.zeros(len(g.sizes), dtype=bool)
-    wanted[g.labels[held]] = True
-    members = np.flatnonzero(wanted[g.labels]) if len(held) else held
-    m = len(members)
-    sub = g.adj if m == n else _sub(g.adj, members)
-    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(sub.indptr))
-    upper = rows < sub.indices
-    merged = adjacency(
-        m + n_new,
-        np.concatenate([rows[upper], _local(a, members, n)]),
-        np.concatenate([sub.indices[upper].astype(np.int64), _local(b, members, n)]),
-    )
-    return core_numbers(merged)[_local(people, members, n)]
 
 
 def _row_keys(adj: csr_matrix, rows: np.ndarray, n: int) -> np.ndarray:
