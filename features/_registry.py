@@ -211,9 +211,9 @@ _RULES = [
     " the reference: the values equal networkx's `connected_components`, `core_number` and"
     " `pagerank` (PageRank rounded the same way), which `tests/features/test_graph.py`"
     " checks person by person on random graphs and on a simulated county, over many dates"
-    " of one sweep. At 1,000,000 people over 3 years the whole build takes about a minute"
-    " and a half (`benchmarks/features_bench.py`), where rebuilding the graphs per date with"
-    " networkx would take hours.",
+    " of one sweep. At 1,000,000 people over 3 years snapshots and features take about 80 s"
+    " of CPU and 3 GiB (`benchmarks/features_bench.py`), where rebuilding the graphs per"
+    " date with networkx would take hours.",
     "- **Own case excluded.** Counts of other disputes, pairs, open disputes nearby and"
     " neighbours exclude the dispute itself, and hops are measured from the set of its"
     " parties, so a case scores the same whether or not the dataset already holds it.",

@@ -99,7 +99,7 @@ def _table_from_file(
 ) -> SnapshotTable:
     """The table :func:`build_table` builds, read from a features file written by
     ``riskwarn features`` from this ``dataset`` (checked: its digest, the feature registry
-    version, every and horizon, and the --train-until cut).
+    version, every and horizon, the whole date range, and the --train-until cut).
 
     A file built from all the data serves any ``train_until``: features of a snapshot use
     only data up to its as_of, so they do not change when later data is cut away; labels
@@ -115,6 +115,12 @@ def _table_from_file(
             f"{info.horizon}-day horizon; the config asks for every {every_days} and horizon "
             f"{horizon_days}; rebuild it with `riskwarn features ... --every {every_days} "
             f"--horizon {horizon_days}` or use a matching config"
+        )
+    if info.start is not None or info.end is not None:
+        raise ConfigError(
+            f"features file {features} covers as_of {info.start or 'from the start'} to "
+            f"{info.end or 'the end'} only; training uses every snapshot date of the data, so "
+            "rebuild the file without --start and --end"
         )
     until = parse_date(train_until, "--train-until") if train_until is not None else None
     if info.until is not None and until != info.until:

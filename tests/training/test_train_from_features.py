@@ -108,3 +108,7 @@ def test_a_file_cut_at_a_date_serves_only_that_date(county, county_dir, tmp_path
     )
     with pytest.raises(ConfigError, match="was built with --train-until 2024-03-31 23:59:59"):
         build_table(county, features=cut)
+    window = tmp_path / "window.parquet"
+    assert main(["features", str(county_dir), "--out", str(window), "--start", "2023-01-01"]) == 0
+    with pytest.raises(ConfigError, match="rebuild the file without --start and --end"):
+        build_table(county, features=window)
