@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ._builder import FeatureBuilder, build_facts, build_features
 from ._facts import FACT_CODES, FACTS, FactSpec, KeyFact, fact_spec
+from ._file import FeatureFile, read_features, write_features
 from ._groups import snapshot_groups
 from ._registry import REGISTRY, REGISTRY_VERSION, FeatureRegistry, write_feature_docs
 from ._snapshots import build_snapshots, open_disputes
@@ -25,6 +26,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "FACT_CODES",
     "FactSpec",
     "FeatureBuilder",
+    "FeatureFile",
     "FeatureRegistry",
     "FeatureSpec",
     "KeyFact",
@@ -35,6 +37,8 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "build_snapshots",
     "fact_spec",
     "open_disputes",
+    "read_features",
     "snapshot_groups",
     "write_feature_docs",
+    "write_features",
 ]

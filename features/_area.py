@@ -49,37 +49,50 @@ def shrunk_rates(
     return out
 
 
-def incident_grids(index: Index, day: int) -> np.ndarray:
+def incident_fallback_grids(index: Index) -> np.ndarray:
+    """Per incident, the residence grid of its first perpetrator (by person id), else of
+    its first person; -1 when it has no person or that person has no grid."""
+    ip = index.incident_persons
+    counts = np.diff(ip.start)
+    out = np.full(index.n_incidents, -1, dtype=np.int64)
+    has = np.flatnonzero(counts > 0)
+    if len(has) == 0:
+        return out
+    person, role = ip.cols["person"], ip.cols["role"]
+    first = ip.start[has]
+    # rows are sorted by (role, person): a perpetrator (role 0) comes first when there is
+    # one, and then it is the smallest perpetrator id; otherwise take the smallest of all
+    smallest = np.minimum.reduceat(person, first) if len(person) else first
+    pick = np.where(role[first] == 0, person[first], smallest)
+    out[has] = index.person_grid[pick]
+    return out
+
+
+def incident_grids(index: Index, day: int, fallback: np.ndarray | None = None) -> np.ndarray:
     """The grid each incident belongs to on ``day`` (-1 when none can be told).
 
     The grid of its dispute when that dispute is known on ``day``, else the residence grid
     of its first perpetrator (by person id), else of its first person.
     """
-    out = np.full(index.n_incidents, -1, dtype=np.int64)
-    ip = index.incident_persons
-    for i in range(index.n_incidents):
-        d = index.incident_dispute[i]
-        if d >= 0 and index.reported[d] <= day:
-            out[i] = index.dispute_grid[d]
-            continue
-        a, b = ip.rows(i)
-        if a == b:
-            continue
-        people, roles = ip.cols["person"][a:b], ip.cols["role"][a:b]
-        perp = people[roles == 0]
-        first = perp.min() if len(perp) else people.min()
-        out[i] = index.person_grid[first]
-    return out
+    if fallback is None:
+        fallback = incident_fallback_grids(index)
+    d = index.incident_dispute
+    known = d >= 0
+    known[known] = index.reported[d[known]] <= day
+    return np.where(known, index.dispute_grid[np.where(known, d, 0)], fallback)
 
 
 @dataclass(frozen=True)
 class AreaDay:
-    """Per grid: its rates and its township's rates (NaN when unknown)."""
+    """Per grid: its rates and its township's rates (NaN when unknown), and the counts
+    they come from (so a new case can be added without recounting)."""
 
     grid_disputes: np.ndarray
     grid_incidents: np.ndarray
     township_disputes: np.ndarray
     township_incidents: np.ndarray
+    dispute_counts: np.ndarray
+    incident_counts: np.ndarray
 
     def of(self, grid: int) -> list[float]:
         if grid < 0 or grid >= len(self.grid_disputes):
@@ -93,18 +106,34 @@ class AreaDay:
 
 
 def area_day(
-    index: Index, day: int, extra_dispute_grid: int = -1, extra_residents: np.ndarray | None = None
+    index: Index,
+    day: int,
+    extra_dispute_grid: int = -1,
+    extra_residents: np.ndarray | None = None,
+    fallback: np.ndarray | None = None,
 ) -> AreaDay:
     """Rates on ``day``; ``extra_dispute_grid`` counts one more dispute there (a new case) and
     ``extra_residents`` (per grid) adds new people where population comes from residents."""
     lo = day - AREA_WINDOW * NS_DAY
     recent = (index.reported > lo) & (index.reported <= day) & (index.dispute_grid >= 0)
     disputes = np.bincount(index.dispute_grid[recent], minlength=index.n_grids).astype(float)
+    window = np.flatnonzero((index.incident_time > lo) & (index.incident_time <= day))
+    grids = incident_grids(index, day, fallback)[window]
+    incidents = np.bincount(grids[grids >= 0], minlength=index.n_grids).astype(float)
+    return rates(index, disputes, incidents, extra_dispute_grid, extra_residents)
+
+
+def rates(
+    index: Index,
+    disputes: np.ndarray,
+    incidents: np.ndarray,
+    extra_dispute_grid: int = -1,
+    extra_residents: np.ndarray | None = None,
+) -> AreaDay:
+    """Shrunk rates from counts per grid (one more dispute in ``extra_dispute_grid``)."""
     if extra_dispute_grid >= 0:
+        disputes = disputes.copy()
         disputes[extra_dispute_grid] += 1
-    grids = incident_grids(index, day)
-    recent_i = (index.incident_time > lo) & (index.incident_time <= day) & (grids >= 0)
-    incidents = np.bincount(grids[recent_i], minlength=index.n_grids).astype(float)
     pop = index.grid_population
     if extra_residents is not None:
         pop = np.where(index.grid_population_given, pop, pop + extra_residents)
@@ -127,4 +156,6 @@ def area_day(
         grid_incidents=shrunk_rates(incidents, pop, county),
         township_disputes=spread(shrunk_rates(by_town(disputes), town_pop, town_county)),
         township_incidents=spread(shrunk_rates(by_town(incidents), town_pop, town_county)),
+        dispute_counts=disputes,
+        incident_counts=incidents,
     )

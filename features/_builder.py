@@ -2,14 +2,20 @@
 
 All three paths run the same feature functions (``_features.py``) on the same per-day
 state, so the scoring service gets exactly what training saw. Graph and area state is
-computed per graph day (``as_of`` at midnight) by sweeping forward and kept in a small LRU.
+computed per graph day (``as_of`` at midnight), carried over from the previous graph day
+where nothing changed, and kept in a small LRU. Graph and area features are computed for
+all the cases of a day at once (one case is a batch of one); the others case by case.
+
+A new case joins the day's graphs when it was reported before the day's midnight: its
+co-involvement links then change only the components of its parties, whose core numbers
+and PageRank are recomputed on the merged component alone (everything else about its
+parties' neighbourhood is unchanged by links among the parties themselves).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -19,15 +25,25 @@ from riskwarn._dataset import Dataset
 from riskwarn._progress import Progress, report
 from riskwarn.errors import RequestError, UnknownRecordError
 
-from ._area import area_day
+from ._area import area_day, incident_fallback_grids, rates
 from ._facts import KeyFact, case_facts
-from ._features import Case, Day, Party, all_values, recent_incidents
-from ._graph import PeopleGraph, co_involvement_pairs, graph_day
+from ._features import (
+    Case,
+    Day,
+    Parties,
+    Party,
+    RecentIncidents,
+    area_values,
+    case_row,
+    day_values,
+)
+from ._graph import PeopleGraph, unique, unique_inverse
 from ._index import NS_DAY, Index, ns
 from ._registry import REGISTRY
 from ._specs import HOPS_CAP
 
-CACHE_DAYS = 4
+CACHE_DAYS = 2
+_YEAR = 365 * NS_DAY
 
 
 def _as_ns(value: object, what: str) -> int:
@@ -44,6 +60,14 @@ def _midnight(t: int) -> int:
     return t - t % NS_DAY
 
 
+def _too_early(reported: int, t: int) -> RequestError:
+    return RequestError(
+        f"expected a dispute reported at or before as_of; dispute was reported at "
+        f"{pd.Timestamp(reported)}, after as_of {pd.Timestamp(t)}; "
+        "features exist only for disputes known at as_of"
+    )
+
+
 class FeatureBuilder:
     """Point-in-time features of disputes in ``dataset``.
 
@@ -54,10 +78,14 @@ class FeatureBuilder:
     def __init__(self, dataset: Dataset, cache_days: int = CACHE_DAYS) -> None:
         self.dataset = dataset
         self.cache_days = cache_days
-        self._index = Index(dataset)
+        self._index = Index.of(dataset)
         self._graph = PeopleGraph(self._index)
+        self._fallback = incident_fallback_grids(self._index)
         self._days: OrderedDict[int, Day] = OrderedDict()
         self._names = REGISTRY.names()
+        self._day_names = REGISTRY.names(["graph", "area"])
+        by_day = set(self._day_names)
+        self._row_names = [n for n in self._names if n not in by_day]
 
     # per-day state ---------------------------------------------------------------------
     def _day(self, day: int) -> Day:
@@ -66,71 +94,50 @@ class FeatureBuilder:
             self._days.move_to_end(day)
             return cached
         index = self._index
-        tie_u, tie_v, co_u, co_v = self._graph.links(day)
-        state = self._make_day(day, index.n_persons, tie_u, tie_v, co_u, co_v, extra_grid=-1)
+        recent = RecentIncidents.of(index, day)
+        state = Day(
+            day=day,
+            graph=self._graph.day(day, recent.people(), HOPS_CAP),
+            area=area_day(index, day, fallback=self._fallback),
+            open_disputes=index.open_mask(day),
+            incidents=recent,
+        )
         self._days[day] = state
         while len(self._days) > self.cache_days:
             self._days.popitem(last=False)
         return state
 
-    def _make_day(
-        self,
-        day: int,
-        n_nodes: int,
-        tie_u: np.ndarray,
-        tie_v: np.ndarray,
-        co_u: np.ndarray,
-        co_v: np.ndarray,
-        extra_grid: int,
-    ) -> Day:
+    def _case_day_values(self, case: Case, day: int) -> dict[str, object]:
+        """Graph and area features of one case on graph day ``day``; a case the dataset
+        does not hold, reported by the day's midnight, joins the day's graphs and counts
+        in its grid's dispute rate."""
         index = self._index
-        recent = recent_incidents(index, day)
-        sources = np.array(sorted(recent), dtype=np.int64)
-        graph = graph_day(day, n_nodes, tie_u, tie_v, co_u, co_v, sources, HOPS_CAP)
-        return Day(
-            day=day,
-            graph=graph,
-            area=area_day(index, day, extra_grid),
-            open_disputes=frozenset(np.flatnonzero(index.open_mask(day)).tolist()),
-            recent_incidents=recent,
-        )
-
-    def _day_with_case(self, day: int, case: Case) -> tuple[Day, list[int]]:
-        """The day's state with a case the dataset does not hold added to it, and its nodes.
-
-        Only needed when the case was reported by the day's midnight; then its
-        co-involvement links join the graph and it counts in its grid's dispute rate.
-        """
-        index = self._index
+        base = self._day(day)
         new = [p for p in case.parties if p.node < 0]
         residents = _new_residents(index, new)
-        if case.held >= 0 or case.reported > day:
-            base = self._day(day)
-            if residents is not None:  # new people change residents-based populations
-                base = replace(base, area=area_day(index, day, -1, residents))
-            return base, [p.node for p in case.parties]
-        nodes = [p.node if p.node >= 0 else index.n_persons + new.index(p) for p in case.parties]
-        n_nodes = index.n_persons + len(new)
-        tie_u, tie_v, co_u, co_v = self._graph.links(day)
-        cu, cv, _ = co_involvement_pairs([np.array(nodes, dtype=np.int64)])
-        co_u, co_v = _union(n_nodes, co_u, co_v, cu, cv)
-        recent_window = case.reported > day - 365 * NS_DAY
-        extra = case.grid if recent_window else -1
-        state = self._make_day(day, n_nodes, tie_u, tie_v, co_u, co_v, extra_grid=extra)
-        if residents is not None:
-            state = replace(state, area=area_day(index, day, extra, residents))
-        return state, nodes
+        joins = case.held < 0 and case.reported <= day
+        parties = Parties.of([case])
+        values = {k: v[0].item() for k, v in day_values(index, parties, base).items()}
+        if joins:
+            held = parties.nodes
+            for graph, prefix in (("all", "graph"), ("co", "graph_co")):
+                got = base.graph.joined(graph, held, len(new))
+                if got is not None:
+                    values[f"{prefix}_core_max"], values[f"{prefix}_pagerank_max"] = got
+        extra = case.grid if joins and case.reported > day - _YEAR else -1
+        if extra >= 0 or residents is not None:
+            area = rates(
+                index, base.area.dispute_counts, base.area.incident_counts, extra, residents
+            )
+            values.update({k: v[0].item() for k, v in area_values(parties, area).items()})
+        return values
 
     # the three paths -------------------------------------------------------------------
     def _values(self, case: Case, t: int) -> dict[str, object]:
         if case.reported > t:
-            raise RequestError(
-                f"expected a dispute reported at or before as_of; dispute was reported at "
-                f"{pd.Timestamp(case.reported)}, after as_of {pd.Timestamp(t)}; "
-                "features exist only for disputes known at as_of"
-            )
-        day, nodes = self._day_with_case(_midnight(t), case)
-        values = all_values(self._index, case, t, day, nodes)
+            raise _too_early(case.reported, t)
+        values = case_row(self._index, case, t)
+        values.update(self._case_day_values(case, _midnight(t)))
         return {name: values[name] for name in self._names}
 
     def _held(self, dispute_id: object) -> int:
@@ -179,25 +186,39 @@ class FeatureBuilder:
                 f"expected snapshots of disputes in the dataset, got unknown ids {unknown}"
             )
         stamps = ns(snapshots["as_of"])
+        late = np.flatnonzero(self._index.reported[held] > stamps) if len(held) else held
+        if len(late):
+            r = int(late[0])
+            raise _too_early(int(self._index.reported[held[r]]), int(stamps[r]))
         days = stamps - stamps % NS_DAY
-        rows: list[list[object]] = [[] for _ in range(len(snapshots))]
+        n = len(snapshots)
+        columns: dict[str, object] = {name: _empty(name, n) for name in self._day_names}
+        rows: list[list[object]] = [[] for _ in range(n)]
         order = np.lexsort((held, days))
-        total = len(order)
         done = 0
         cases: dict[int, Case] = {}
-        for day in np.unique(days).tolist():
-            self._day(day)
+        for day in unique(days).tolist():
+            state = self._day(day)
             at = order[days[order] == day]
-            for r in at.tolist():
-                d = int(held[r])
+            disputes, inverse = unique_inverse(held[at])
+            day_cases = []
+            for d in disputes.tolist():
                 case = cases.get(d)
                 if case is None:
                     case = cases[d] = Case.held_by(self._index, d)
-                values = self._values(case, int(stamps[r]))
-                rows[r] = [values[n] for n in self._names]
+                day_cases.append(case)
+            values = day_values(self._index, Parties.of(day_cases), state)
+            for name in self._day_names:
+                columns[name][at] = values[name][inverse]  # type: ignore[index]
+            for r, c in zip(at.tolist(), inverse.tolist(), strict=True):
+                row = case_row(self._index, day_cases[c], int(stamps[r]))
+                rows[r] = [row[name] for name in self._row_names]
             done += len(at)
-            report(progress, done, total, f"features {pd.Timestamp(day):%Y-%m-%d}")
-        return _frame(ids, stamps, rows, self._names)
+            report(progress, done, n, f"features {pd.Timestamp(day):%Y-%m-%d}")
+        by_col = list(zip(*rows, strict=True)) if rows else [() for _ in self._row_names]
+        for name, values_ in zip(self._row_names, by_col, strict=True):
+            columns[name] = list(values_)
+        return _frame(ids, stamps, columns, self._names)
 
     # key facts: the same three paths, from the same index and cases -------------------
     def _facts(self, case: Case, t: int) -> list[KeyFact]:
@@ -340,29 +361,25 @@ def _enum(value: object, allowed: tuple[str, ...], what: str) -> int:
     return allowed.index(str(value))
 
 
-def _union(
-    n: int, u: np.ndarray, v: np.ndarray, more_u: np.ndarray, more_v: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    n = max(n, 1)
-    key = np.unique(np.concatenate([u, more_u]) * n + np.concatenate([v, more_v]))
-    return key // n, key % n
-
-
 def _frame(
-    ids: np.ndarray, stamps: np.ndarray, rows: list[list[object]], names: list[str]
+    ids: np.ndarray, stamps: np.ndarray, columns: Mapping[str, object], names: list[str]
 ) -> pd.DataFrame:
     """Typed columns: bool, int64, float64 and Categorical with the registry's categories."""
     cols: dict[str, object] = {
         "dispute_id": pd.array(ids, dtype="str"),
         "as_of": pd.to_datetime(stamps).astype("datetime64[ns]"),
     }
-    by_col = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    for name, values in zip(names, by_col, strict=True):
-        cols[name] = column(name, list(values))
+    for name in names:
+        cols[name] = column(name, columns[name])  # type: ignore[arg-type]
     return pd.DataFrame(cols)
 
 
-def column(name: str, values: list[object]) -> pd.Series | pd.Categorical | np.ndarray:
+def _empty(name: str, n: int) -> np.ndarray:
+    dtype = {"bool": bool, "int": np.int64, "float": np.float64}.get(REGISTRY.get(name).dtype)
+    return np.zeros(n, dtype=dtype or object)
+
+
+def column(name: str, values: list[object] | np.ndarray) -> pd.Series | pd.Categorical | np.ndarray:
     """``values`` of feature ``name`` in the registry's dtype."""
     spec = REGISTRY.get(name)
     if spec.dtype == "category":

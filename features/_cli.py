@@ -18,29 +18,51 @@ def features(
     end: str | None = typer.Option(None, "--end", help="Last as_of at most, YYYY-MM-DD."),
     every: int = typer.Option(30, "--every", min=1, help="Days between snapshot dates."),
     horizon: int = typer.Option(90, "--horizon", min=1, help="Label horizon in days."),
+    train_until: str | None = typer.Option(
+        None,
+        "--train-until",
+        help="Use only data dated on or before this date (YYYY-MM-DD: the end of that day), "
+        "as `riskwarn train --train-until` does.",
+    ),
 ) -> None:
-    """Write one row per open dispute and snapshot date: label and every feature."""
+    """Write one row per open dispute and snapshot date: label and every feature, with
+    the dataset's digest and the feature registry version in the file's metadata (so
+    `riskwarn train --features` and `riskwarn experiment run --features` can reuse it)."""
     import pandas as pd
 
     from riskwarn import load_dataset
     from riskwarn._progress import progress_bar
+    from riskwarn.clock import parse_date
 
     from ._builder import FeatureBuilder
+    from ._file import FeatureFile, write_features
+    from ._registry import REGISTRY_VERSION
     from ._snapshots import build_snapshots
 
     began = time.perf_counter()
     dataset = load_dataset(directory)
-    snapshots = build_snapshots(dataset, start=start, end=end, every=every, horizon=horizon)
+    until = parse_date(train_until, "--train-until") if train_until is not None else None
+    ds = dataset.cut(until) if until is not None else dataset
+    snapshots = build_snapshots(ds, start=start, end=end, every=every, horizon=horizon)
     with progress_bar("features") as progress:
-        table = FeatureBuilder(dataset).transform(snapshots, progress=progress)
+        table = FeatureBuilder(ds).transform(snapshots, progress=progress)
     frame = pd.concat(
         [snapshots.reset_index(drop=True), table.drop(columns=["dispute_id", "as_of"])], axis=1
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(out, index=False)
+    info = FeatureFile(
+        dataset_digest=dataset.digest(),
+        registry_version=REGISTRY_VERSION,
+        every=every,
+        horizon=horizon,
+        start=None if start is None else pd.Timestamp(start).isoformat(),
+        end=None if end is None else pd.Timestamp(end).isoformat(),
+        train_until=None if until is None else until.isoformat(),
+    )
+    write_features(frame, out, info)
     positives = int(snapshots["label"].fillna(0).sum())
     n_features = table.shape[1] - 2
     typer.echo(
         f"wrote {out}: {len(frame):,} rows, {positives:,} positives, "
-        f"{n_features} features in {time.perf_counter() - began:.1f}s"
+        f"{n_features} features in {time.perf_counter() - began:.1f}s "
+        f"(dataset {info.dataset_digest}, registry {info.registry_version})"
     )

@@ -3,7 +3,9 @@
 A :class:`Case` is a dispute as the feature functions see it, whether the dataset holds it
 (:meth:`Case.held`) or a caller describes it (the scoring service's new cases). Each group
 function returns ``{name: value}`` for its group of the registry; the builder, the
-single-case path and the new-case path all call these same functions.
+single-case path and the new-case path all call these same functions. The graph and area
+groups take the cases of one graph day together (:func:`day_values`, one array per name;
+a single case is a batch of one), since their work is gathers over the day's graphs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +30,7 @@ from riskwarn._contract import (
 )
 
 from ._area import AreaDay
-from ._graph import GraphDay
+from ._graph import GraphDay, gather, in_sorted, spans, unique
 from ._index import NS_DAY, Index
 from ._specs import ALARM_KINDS, EXPOSURE_WINDOWS, GRAPH_PREFIXES, HOPS_CAP
 
@@ -345,122 +348,258 @@ def _incident_history(index: Index, case: Case, t: int) -> dict[str, object]:
 
 # graph ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class RecentIncidents:
+    """Incidents in the widest exposure window up to a day, one row per person involved,
+    sorted by person."""
+
+    node: np.ndarray
+    incident: np.ndarray
+    time: np.ndarray
+
+    @classmethod
+    def of(cls, index: Index, day: int) -> RecentIncidents:
+        lo = day - max(EXPOSURE_WINDOWS) * NS_DAY
+        pi = index.person_incidents
+        time = pi.cols["time"]
+        keep = np.flatnonzero((time > lo) & (time <= day))
+        node = np.repeat(np.arange(index.n_persons), np.diff(pi.start))[keep]
+        return cls(node, pi.cols["incident"][keep], time[keep])
+
+    def people(self) -> np.ndarray:
+        return unique(self.node)
+
+
+@dataclass(frozen=True)
 class Day:
     """Everything shared by the cases scored on one graph day."""
 
     day: int
     graph: GraphDay
     area: AreaDay
-    open_disputes: frozenset[int]  # held disputes open on the day
-    recent_incidents: dict[int, list[tuple[int, int]]]  # node: [(incident, time)], 180 days
+    open_disputes: np.ndarray  # bool per held dispute: open on the day
+    incidents: RecentIncidents
 
 
-def recent_incidents(index: Index, day: int) -> dict[int, list[tuple[int, int]]]:
-    """Incidents in the widest exposure window up to ``day``, by person."""
-    lo = day - max(EXPOSURE_WINDOWS) * NS_DAY
-    pi = index.person_incidents
-    time = pi.cols["time"]
-    keep = np.flatnonzero((time > lo) & (time <= day))
-    person = np.repeat(np.arange(index.n_persons), np.diff(pi.start))[keep]
-    incidents, times = pi.cols["incident"][keep].tolist(), time[keep].tolist()
-    out: dict[int, list[tuple[int, int]]] = {}
-    for p, i, tm in zip(person.tolist(), incidents, times, strict=True):
-        out.setdefault(p, []).append((i, tm))
+@dataclass(frozen=True)
+class Parties:
+    """The parties of several cases as the graphs see them: per case its distinct nodes
+    in the day's graphs (sorted; ``nodes[start[c]:start[c + 1]]``) and how many of its
+    parties the graphs do not hold (new people, each a component of one)."""
+
+    start: np.ndarray
+    nodes: np.ndarray
+    absent: np.ndarray
+    held: np.ndarray  # the case's position in the index, -1 for a new case
+    grid: np.ndarray
+
+    @classmethod
+    def of(cls, cases: Sequence[Case], nodes: Sequence[Sequence[int]] | None = None) -> Parties:
+        """``nodes``: each case's parties' nodes (-1: not in the graph); default the held
+        people's positions."""
+        per = [[p.node for p in c.parties] for c in cases] if nodes is None else nodes
+        lens = np.array([len(x) for x in per], dtype=np.int64)
+        flat = np.fromiter((x for xs in per for x in xs), dtype=np.int64, count=int(lens.sum()))
+        case = np.repeat(np.arange(len(cases), dtype=np.int64), lens)
+        inside = flat >= 0
+        keys = _Keys(int(flat.max()) + 1 if len(flat) else 1, case[inside], flat[inside])
+        start = np.zeros(len(cases) + 1, dtype=np.int64)
+        np.cumsum(keys.per_case(len(cases)), out=start[1:])
+        return cls(
+            start=start,
+            nodes=keys.node,
+            absent=np.bincount(case[~inside], minlength=len(cases)).astype(np.int64),
+            held=np.array([c.held for c in cases], dtype=np.int64),
+            grid=np.array([c.grid for c in cases], dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    @property
+    def case(self) -> np.ndarray:
+        """The case of every entry of ``nodes``."""
+        return np.repeat(np.arange(len(self)), np.diff(self.start))
+
+
+class _Keys:
+    """(case, node) pairs as sorted unique int64 keys ``case * width + node``."""
+
+    def __init__(self, width: int, case: np.ndarray, node: np.ndarray) -> None:
+        self.width = max(width, 1)
+        self.key = unique(case * self.width + node)
+
+    @property
+    def case(self) -> np.ndarray:
+        return self.key // self.width
+
+    @property
+    def node(self) -> np.ndarray:
+        return self.key % self.width
+
+    def without(self, *others: _Keys) -> _Keys:
+        keep = np.ones(len(self.key), dtype=bool)
+        for other in others:
+            keep &= ~in_sorted(self.key, other.key)
+        return self.where(keep)
+
+    def where(self, keep: np.ndarray) -> _Keys:
+        out = object.__new__(_Keys)
+        out.width, out.key = self.width, self.key[keep]
+        return out
+
+    def per_case(self, n_cases: int) -> np.ndarray:
+        return np.bincount(self.case, minlength=n_cases).astype(np.int64)
+
+
+def _ring(graph: GraphDay, name: str, keys: _Keys) -> _Keys:
+    """Everyone linked in graph ``name`` to the people of ``keys``, as (case, person) keys."""
+    owner, linked = graph.neighbours(name, keys.node)
+    return _Keys(keys.width, keys.case[owner], linked)
+
+
+def _group_max(values: np.ndarray, start: np.ndarray, default: float) -> np.ndarray:
+    out = np.full(len(start) - 1, default, dtype=values.dtype)
+    filled = np.flatnonzero(np.diff(start) > 0)
+    if len(filled):
+        out[filled] = np.maximum.reduceat(values, start[filled])
     return out
 
 
-def _tie_values(index: Index, case: Case, day: int) -> dict[str, object]:
-    n = len(TIE_KINDS)
-    held, between = [0] * n, [False] * n
-    ended = 0
-    ended_between = False
-    lo = day - 365 * NS_DAY
-    people = {p.node for p in case.parties if p.node >= 0}
-    cols = index.ties.lists
-    since, until, other, kinds = cols["since"], cols["until"], cols["other"], cols["kind"]
-    for p in sorted(people):
-        a, b = index.ties.rows(p)
-        for i in range(a, b):
-            if since[i] > day:
-                continue
-            inner = other[i] in people
-            if until[i] > day:
-                kind = kinds[i]
-                held[kind] += 1
-                between[kind] = between[kind] or inner
-            elif until[i] > lo:
-                ended += 1
-                ended_between = ended_between or inner
-    out: dict[str, object] = {}
+def tie_values(index: Index, parties: Parties, day: int) -> dict[str, np.ndarray]:
+    """Ties of the parties on ``day`` by kind (held, between parties, ended in a year)."""
+    n_cases, n_kinds = len(parties), len(TIE_KINDS)
+    owner, at = gather(index.ties.start, parties.nodes)
+    cols = index.ties.cols
+    case = parties.case[owner]
+    since, until = cols["since"][at], cols["until"][at]
+    width = max(index.n_persons, 1)
+    party_keys = parties.case * width + parties.nodes  # sorted: cases ascending, nodes sorted
+    inner = in_sorted(case * width + cols["other"][at], party_keys)
+    seen = since <= day
+    held = seen & (until > day)
+    ended = seen & ~held & (until > day - 365 * NS_DAY)
+    slot = case * n_kinds + cols["kind"][at]
+    count = np.bincount(slot[held], minlength=n_cases * n_kinds).reshape(n_cases, n_kinds)
+    between = np.bincount(slot[held & inner], minlength=n_cases * n_kinds)
+    between = between.reshape(n_cases, n_kinds) > 0
+    out: dict[str, np.ndarray] = {}
     for i, kind in enumerate(TIE_KINDS):
-        out[f"ties_{kind}_sum"] = held[i]
+        out[f"ties_{kind}_sum"] = count[:, i].astype(np.int64)
     for i, kind in enumerate(TIE_KINDS):
-        out[f"ties_between_{kind}"] = between[i]
-    out["ties_ended_365d_sum"] = ended
-    out["ties_between_ended_365d"] = ended_between
+        out[f"ties_between_{kind}"] = between[:, i]
+    out["ties_ended_365d_sum"] = np.bincount(case[ended], minlength=n_cases).astype(np.int64)
+    out["ties_between_ended_365d"] = np.bincount(case[ended & inner], minlength=n_cases) > 0
     return out
 
 
-def graph_values(index: Index, case: Case, day: Day, nodes: list[int]) -> dict[str, object]:
-    """Graph features; ``nodes`` are the parties' positions in ``day.graph`` (-1: absent)."""
+def graph_values(index: Index, parties: Parties, day: Day) -> dict[str, np.ndarray]:
+    """Graph features of several cases on one day, all at once: neighbour counts are
+    gathers over the parties' rows, measures are looked up per node."""
     g = day.graph
-    out = _tie_values(index, case, day.day)
-    inside = sorted({p for p in nodes if p >= 0})
-    absent = sum(1 for p in nodes if p < 0)
-    party = set(inside)
-    ring1 = g.ring(inside, party)
-    ring2 = g.ring(ring1, party | ring1)
-    out["graph_neighbors"] = len(ring1)
-    out["graph_ties_neighbors"] = len(g.ring(inside, party, graph="ties"))
-    out["graph_co_parties"] = len(g.ring(inside, party, graph="co"))
+    n_cases = len(parties)
+    out = tie_values(index, parties, day.day)
+    party = _Keys(g.n_nodes, parties.case, parties.nodes)
+    ring1 = _ring(g, "all", party).without(party)
+    out["graph_neighbors"] = ring1.per_case(n_cases)
+    out["graph_ties_neighbors"] = _ring(g, "ties", party).without(party).per_case(n_cases)
+    out["graph_co_parties"] = _ring(g, "co", party).without(party).per_case(n_cases)
+    case = parties.case
     for graph, prefix in GRAPH_PREFIXES.items():
-        m = g.measures[graph]
-        sizes = {int(m.component[p]): int(m.component_size[p]) for p in inside}
-        out[f"{prefix}_component_size"] = sum(sizes.values()) + absent  # the absent: alone
-        out[f"{prefix}_core_max"] = max((int(m.core[p]) for p in inside), default=0)
-        out[f"{prefix}_pagerank_max"] = max((float(m.pagerank[p]) for p in inside), default=0.0)
-    recent = day.recent_incidents
-    for hops, ring in ((1, ring1), (2, ring2)):
-        seen: dict[int, int] = {}
-        for p in ring:
-            for inc, tm in recent.get(p, ()):
-                seen[inc] = tm
+        m = g.measures(graph, parties.nodes)
+        first = _first(case * g.n_nodes + m.component)  # each case's distinct components
+        size = np.bincount(case[first], weights=m.component_size[first], minlength=n_cases)
+        out[f"{prefix}_component_size"] = size.astype(np.int64) + parties.absent
+        out[f"{prefix}_core_max"] = _group_max(m.core, parties.start, 0)
+        out[f"{prefix}_pagerank_max"] = _group_max(m.pagerank, parties.start, 0.0)
+    recent = day.incidents
+    near = _incident_rings(g, recent.people(), party, ring1)
+    for hops, ring in enumerate(near, start=1):
+        lo = np.searchsorted(recent.node, ring.node)
+        hi = np.searchsorted(recent.node, ring.node, side="right")
+        owner, at = spans(lo, hi)
+        seen = _Keys(index.n_incidents, ring.case[owner], recent.incident[at])
+        when = index.incident_time[seen.node]
         for w in EXPOSURE_WINDOWS:
-            lo = day.day - w * NS_DAY
-            out[f"ego_incidents_{hops}hop_{w}d"] = sum(1 for tm in seen.values() if tm > lo)
-    out["ego_incident_hops_180d"] = min((int(g.incident_hops[p]) for p in inside), default=HOPS_CAP)
-    out["ego_open_disputes_1hop"] = _open_nearby(index, case, day, party | ring1)
+            inside = when > day.day - w * NS_DAY
+            out[f"ego_incidents_{hops}hop_{w}d"] = np.bincount(
+                seen.case[inside], minlength=n_cases
+            ).astype(np.int64)
+    out["ego_incident_hops_180d"] = _group_min(g.incident_hops[parties.nodes], parties.start)
+    out["ego_open_disputes_1hop"] = _open_nearby(index, parties, day, party, ring1)
     return out
 
 
-def _open_nearby(index: Index, case: Case, day: Day, people: set[int]) -> int:
-    """Other disputes open on the day that involve any of ``people``."""
+def _incident_rings(
+    graph: GraphDay, sources: np.ndarray, party: _Keys, ring1: _Keys
+) -> tuple[_Keys, _Keys]:
+    """The people of ``sources`` one hop (in ``ring1``) and exactly two hops from each
+    case's parties. Two hops away are found from the sources' side (the sources are few),
+    so the two-hop rings, large around well-linked people, are never listed."""
+    hop1 = ring1.where(in_sorted(ring1.node, sources))
+    owner, linked = graph.neighbours("all", sources)
+    order = np.argsort(linked, kind="stable")
+    linked, source = linked[order], sources[owner[order]]
+    lo = np.searchsorted(linked, ring1.node)
+    hi = np.searchsorted(linked, ring1.node, side="right")
+    which, at = spans(lo, hi)
+    hop2 = _Keys(ring1.width, ring1.case[which], source[at]).without(party, ring1)
+    return hop1, hop2
+
+
+def _first(key: np.ndarray) -> np.ndarray:
+    """Positions of the first occurrence of each distinct value of ``key``."""
+    order = np.argsort(key, kind="stable")
+    s = key[order]
+    return order[np.concatenate([[True], s[1:] != s[:-1]])] if len(s) else order
+
+
+def _group_min(values: np.ndarray, start: np.ndarray) -> np.ndarray:
+    out = np.full(len(start) - 1, HOPS_CAP, dtype=np.int64)
+    filled = np.flatnonzero(np.diff(start) > 0)
+    if len(filled):
+        out[filled] = np.minimum.reduceat(values, start[filled])
+    return out
+
+
+def _open_nearby(index: Index, parties: Parties, day: Day, *keys: _Keys) -> np.ndarray:
+    """Other disputes open on the day that involve the parties or the people one hop away."""
+    case = np.concatenate([k.case for k in keys])
+    node = np.concatenate([k.node for k in keys])
     pd_ = index.person_disputes
-    ids = pd_.lists["dispute"]
-    found: set[int] = set()
-    for p in people:
-        a, b = pd_.rows(p)
-        found.update(ids[a:b])
-    found.discard(case.held)
-    return len(found & day.open_disputes)
+    owner, at = gather(pd_.start, node)
+    found = _Keys(index.n_disputes, case[owner], pd_.cols["dispute"][at])
+    d, c = found.node, found.case
+    keep = day.open_disputes[d] & (d != parties.held[c])
+    return np.bincount(c[keep], minlength=len(parties)).astype(np.int64)
 
 
-def area_values(case: Case, day: Day) -> dict[str, object]:
-    gd, gi, td, ti = day.area.of(case.grid)
+def area_values(parties: Parties, area: AreaDay) -> dict[str, np.ndarray]:
+    grid = parties.grid
+    ok = (grid >= 0) & (grid < len(area.grid_disputes))
+    at = np.where(ok, grid, 0)
+
+    def pick(rates: np.ndarray) -> np.ndarray:
+        return np.where(ok, rates[at], np.nan) if len(rates) else np.full(len(grid), np.nan)
+
     return {
-        "area_grid_disputes_365d_rate": gd,
-        "area_grid_incidents_365d_rate": gi,
-        "area_township_disputes_365d_rate": td,
-        "area_township_incidents_365d_rate": ti,
+        "area_grid_disputes_365d_rate": pick(area.grid_disputes),
+        "area_grid_incidents_365d_rate": pick(area.grid_incidents),
+        "area_township_disputes_365d_rate": pick(area.township_disputes),
+        "area_township_incidents_365d_rate": pick(area.township_incidents),
     }
 
 
-def all_values(index: Index, case: Case, t: int, day: Day, nodes: list[int]) -> dict[str, object]:
-    """Every feature of ``case`` at ``t`` (ns), graph and area from ``day``."""
+def day_values(index: Index, parties: Parties, day: Day) -> dict[str, np.ndarray]:
+    """Graph and area features of several cases on one graph day, one array per name."""
+    out = graph_values(index, parties, day)
+    out.update(area_values(parties, day.area))
+    return out
+
+
+def case_row(index: Index, case: Case, t: int) -> dict[str, object]:
+    """Every feature of ``case`` at ``t`` (ns) that does not come from the graph day."""
     out = case_values(case, t)
     out.update(history_values(case, t))
     out.update(petition_values(index, case, t))
     out.update(party_values(index, case, t))
-    out.update(graph_values(index, case, day, nodes))
-    out.update(area_values(case, day))
     return out

@@ -42,7 +42,7 @@ def snapshot_groups(dataset: Dataset, snapshots: pd.DataFrame) -> pd.DataFrame:
     The primary party is the respondent with the smallest person id, else the party with the
     smallest person id. Rows keep the order of ``snapshots``.
     """
-    index = Index(dataset)
+    index = Index.of(dataset)
     ids = snapshots["dispute_id"].astype("object").to_numpy()
     held = index.dispute_pos.get_indexer(pd.Index(ids))
     years = pd.to_datetime(ns(snapshots["as_of"])).year.to_numpy()

@@ -8,10 +8,14 @@ sorted before they are numbered, for the same reason.
 
 from __future__ import annotations
 
+import functools
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskwarn._contract import (
     CATEGORIES,
@@ -45,9 +49,47 @@ def ns(values: pd.Series | pd.Index | np.ndarray, missing: int = ALWAYS) -> np.n
     return arr
 
 
+def _strings(values: object) -> pa.Array | None:
+    """``values`` as one Arrow string array, None when they are not all strings."""
+    try:
+        arr = pa.array(values, from_pandas=True)  # type: ignore[call-overload]
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_null(arr.type):
+        return arr.cast(pa.large_string())
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    return arr.cast(pa.large_string())
+
+
+class Ids:
+    """Sorted distinct ids and where values sit among them (-1 when absent or missing).
+
+    Bulk lookups hash with Arrow (``pyarrow.compute.index_in``): several times faster than
+    pandas on millions of string ids, which pandas would first turn into Python objects.
+    """
+
+    def __init__(self, ids: pd.Series) -> None:
+        self.ids = ids.to_numpy(dtype=object)
+        self.index = pd.Index(self.ids)
+        self._arrow = _strings(ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def positions(self, values: pd.Series | pd.Index) -> np.ndarray:
+        arr = _strings(values) if self._arrow is not None else None
+        if arr is None:
+            return self.index.get_indexer(pd.Index(np.asarray(values, dtype=object)))
+        found = pc.index_in(arr, value_set=self._arrow)
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def codes(values: pd.Series, categories: tuple[str, ...] | np.ndarray) -> np.ndarray:
     """Positions of ``values`` in ``categories`` (-1 when absent or missing)."""
-    return pd.Index(categories).get_indexer(pd.Index(values.astype("object"))).astype(np.int64)
+    return Ids(pd.Series(list(categories), dtype=object)).positions(values)
 
 
 def group_starts(keys: np.ndarray, n: int) -> np.ndarray:
@@ -60,20 +102,38 @@ def sort_rows(key: np.ndarray, *more: np.ndarray) -> np.ndarray:
     return np.lexsort(tuple(reversed((key, *more))))
 
 
+class _Lists(dict):
+    """``cols`` as Python lists, each converted the first time it is asked for."""
+
+    def __init__(self, cols: dict[str, np.ndarray]) -> None:
+        super().__init__()
+        self._cols = cols
+
+    def __missing__(self, name: str) -> list:
+        out = self[name] = self._cols[name].tolist()
+        return out
+
+
 @dataclass(frozen=True)
 class Csr:
-    """Rows grouped by an integer key: ``start`` pointers and named columns."""
+    """Rows grouped by an integer key: ``start`` pointers and named columns.
+
+    Per-row feature code bisects Python lists (lo/hi bounds, no copies): far faster than
+    numpy on the handful of rows one person or dispute has. Those lists (``pos``,
+    ``lists``) are made on first use, so columns only vectorised code reads stay arrays.
+    """
 
     start: np.ndarray
     cols: dict[str, np.ndarray]
-    pos: list[int] = field(default_factory=list)  # ``start`` as Python ints
-    lists: dict[str, list] = field(default_factory=dict)  # ``cols`` as Python lists
+    lists: dict[str, list] = field(init=False, repr=False)  # ``cols`` as Python lists
 
     def __post_init__(self) -> None:
-        # per-row feature code bisects Python lists (lo/hi bounds, no copies): far faster
-        # than numpy on the handful of rows one person or dispute has
-        self.pos.extend(self.start.tolist())
-        self.lists.update({k: v.tolist() for k, v in self.cols.items()})
+        object.__setattr__(self, "lists", _Lists(self.cols))
+
+    @functools.cached_property
+    def pos(self) -> list[int]:
+        """``start`` as Python ints."""
+        return self.start.tolist()
 
     @classmethod
     def build(cls, key: np.ndarray, n: int, order: tuple[str, ...], **cols: np.ndarray) -> Csr:
@@ -94,8 +154,31 @@ class Csr:
         return self.cols[name][a:b]
 
 
+_RECENT: list[tuple[weakref.ref, Index]] = []
+
+
+def _forget(ref: weakref.ref) -> None:
+    """Drop the index of a dataset that is gone."""
+    _RECENT[:] = [(r, i) for r, i in _RECENT if r is not ref]
+
+
 class Index:
-    """Everything the feature functions look up, keyed by integer codes."""
+    """Everything the feature functions look up, keyed by integer codes.
+
+    :meth:`of` shares one index among the steps that read the same dataset (snapshots,
+    features, groups); a dataset is a value, never changed in place.
+    """
+
+    @classmethod
+    def of(cls, ds: Dataset) -> Index:
+        """The index of ``ds``, built once while ``ds`` is among the last two asked for."""
+        for ref, index in _RECENT:
+            if ref() is ds:
+                return index
+        index = cls(ds)
+        _RECENT.insert(0, (weakref.ref(ds, _forget), index))
+        del _RECENT[2:]
+        return index
 
     def __init__(self, ds: Dataset) -> None:
         self._persons(ds)
@@ -110,21 +193,23 @@ class Index:
     # persons and grids ------------------------------------------------------------------
     def _persons(self, ds: Dataset) -> None:
         p = ds.persons.sort_values("person_id", kind="stable").drop_duplicates("person_id")
-        self.person_ids = p["person_id"].to_numpy(dtype=object)
-        self.person_pos = pd.Index(self.person_ids)
+        self.persons = Ids(p["person_id"])
+        self.person_ids = self.persons.ids
+        self.person_pos = self.persons.index
         self.n_persons = len(p)
         self.birth_year = p["birth_year"].astype("float64").to_numpy(na_value=np.nan)
         self.gender = codes(p["gender"], GENDERS)
-        self._person_grid = p["grid_id"].astype("object").to_numpy()
+        self._person_grid = p["grid_id"]
         self.household = p["household_id"].astype("object").to_numpy()
 
     def _grids(self, ds: Dataset) -> None:
         ids = set(ds.grids["grid_id"].dropna()) | set(ds.persons["grid_id"].dropna())
         ids |= set(ds.disputes["grid_id"].dropna())
-        self.grid_ids = np.array(sorted(ids), dtype=object)
-        self.grid_pos = pd.Index(self.grid_ids)
+        self.grids = Ids(pd.Series(sorted(ids), dtype=object))
+        self.grid_ids = self.grids.ids
+        self.grid_pos = self.grids.index
         self.n_grids = len(self.grid_ids)
-        self.person_grid = self.grid_pos.get_indexer(pd.Index(self._person_grid))
+        self.person_grid = self.grids.positions(self._person_grid)
         g = ds.grids.sort_values("grid_id").drop_duplicates("grid_id")
         at = self.grid_pos.get_indexer(pd.Index(g["grid_id"].astype("object")))
         pop = np.full(self.n_grids, np.nan)
@@ -156,11 +241,12 @@ class Index:
     # disputes and their parties -------------------------------------------------------
     def _disputes(self, ds: Dataset) -> None:
         d = ds.disputes.sort_values("dispute_id", kind="stable").drop_duplicates("dispute_id")
-        self.dispute_ids = d["dispute_id"].to_numpy(dtype=object)
-        self.dispute_pos = pd.Index(self.dispute_ids)
+        self.disputes = Ids(d["dispute_id"])
+        self.dispute_ids = self.disputes.ids
+        self.dispute_pos = self.disputes.index
         self.n_disputes = len(d)
         self.reported = ns(d["reported_at"])
-        self.dispute_grid = self.grid_pos.get_indexer(pd.Index(d["grid_id"].astype("object")))
+        self.dispute_grid = self.grids.positions(d["grid_id"])
         self.category = codes(d["category"], CATEGORIES)
         self.source = codes(d["source"], SOURCES)
         self.threat = d["threat_reported"].to_numpy(dtype=bool)
@@ -169,8 +255,8 @@ class Index:
         self.amount = d["amount_involved"].to_numpy(dtype=float, na_value=np.nan)
 
         dp = ds.dispute_parties.drop_duplicates()
-        disp = self.dispute_pos.get_indexer(pd.Index(dp["dispute_id"].astype("object")))
-        person = self.person_pos.get_indexer(pd.Index(dp["person_id"].astype("object")))
+        disp = self.disputes.positions(dp["dispute_id"])
+        person = self.persons.positions(dp["person_id"])
         role = codes(dp["role"], PARTY_ROLES)
         ok = (disp >= 0) & (person >= 0)
         self.parties = Csr.build(
@@ -184,7 +270,7 @@ class Index:
 
     def _events(self, ds: Dataset) -> None:
         e = ds.dispute_events
-        disp = self.dispute_pos.get_indexer(pd.Index(e["dispute_id"].astype("object")))
+        disp = self.disputes.positions(e["dispute_id"])
         self.events = Csr.build(
             disp,
             self.n_disputes,
@@ -212,14 +298,14 @@ class Index:
             "collective": p["collective"].to_numpy(dtype=bool),
         }
         order = ("time", "level", "repeat", "collective")
-        person = self.person_pos.get_indexer(pd.Index(p["person_id"].astype("object")))
+        person = self.persons.positions(p["person_id"])
         self.person_petitions = Csr.build(person, self.n_persons, order, **cols)
-        disp = self.dispute_pos.get_indexer(pd.Index(p["dispute_id"].astype("object")))
+        disp = self.disputes.positions(p["dispute_id"])
         self.dispute_petitions = Csr.build(disp, self.n_disputes, order, **cols)
 
     def _flags(self, ds: Dataset) -> None:
         f = ds.person_flags
-        person = self.person_pos.get_indexer(pd.Index(f["person_id"].astype("object")))
+        person = self.persons.positions(f["person_id"])
         self.flags = Csr.build(
             person,
             self.n_persons,
@@ -232,17 +318,15 @@ class Index:
 
     def _incidents(self, ds: Dataset) -> None:
         inc = ds.incidents.sort_values("incident_id", kind="stable").drop_duplicates("incident_id")
-        self.incident_ids = inc["incident_id"].to_numpy(dtype=object)
-        pos = pd.Index(self.incident_ids)
+        incidents = Ids(inc["incident_id"])
+        self.incident_ids = incidents.ids
         self.n_incidents = len(inc)
         self.incident_time = ns(inc["occurred_at"])
         self.incident_kind = codes(inc["kind"], INCIDENT_KINDS)
-        self.incident_dispute = self.dispute_pos.get_indexer(
-            pd.Index(inc["dispute_id"].astype("object"))
-        )
+        self.incident_dispute = self.disputes.positions(inc["dispute_id"])
         ip = ds.incident_persons.drop_duplicates()
-        i = pos.get_indexer(pd.Index(ip["incident_id"].astype("object")))
-        person = self.person_pos.get_indexer(pd.Index(ip["person_id"].astype("object")))
+        i = incidents.positions(ip["incident_id"])
+        person = self.persons.positions(ip["person_id"])
         role = codes(ip["role"], INCIDENT_ROLES)
         ok = (i >= 0) & (person >= 0)
         i, person, role = i[ok], person[ok], role[ok]
@@ -260,8 +344,8 @@ class Index:
 
     def _ties(self, ds: Dataset) -> None:
         r = ds.relationships
-        a = self.person_pos.get_indexer(pd.Index(r["person_a"].astype("object")))
-        b = self.person_pos.get_indexer(pd.Index(r["person_b"].astype("object")))
+        a = self.persons.positions(r["person_a"])
+        b = self.persons.positions(r["person_b"])
         frame = pd.DataFrame(
             {
                 "u": np.minimum(a, b),
@@ -283,12 +367,8 @@ class Index:
             "since": np.concatenate([self.tie_since, self.tie_since]),
             "until": np.concatenate([self.tie_until, self.tie_until]),
         }
-        self.ties = Csr.build(
-            np.concatenate([self.tie_u, self.tie_v]),
-            self.n_persons,
-            ("other", "kind", "since", "until"),
-            **both,
-        )
+        # read only by vectorised counts, so rows need no order within a person
+        self.ties = Csr.build(np.concatenate([self.tie_u, self.tie_v]), self.n_persons, (), **both)
 
     # lookups ------------------------------------------------------------------------
     def open_at(self, d: int, t: int) -> bool:

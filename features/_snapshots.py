@@ -14,6 +14,7 @@ import pandas as pd
 from riskwarn._dataset import Dataset
 from riskwarn.errors import ConfigError
 
+from ._graph import unique_inverse
 from ._index import NS_DAY, Index
 
 
@@ -32,7 +33,7 @@ def _timestamp(value: object, what: str) -> pd.Timestamp:
 def open_disputes(dataset: Dataset, as_of: object) -> list[str]:
     """Ids of the disputes open at ``as_of`` (sorted), e.g. for batch scoring."""
     t = _timestamp(as_of, "as_of")
-    index = Index(dataset)
+    index = Index.of(dataset)
     mask = index.open_mask(int(t.value))
     return [str(x) for x in index.dispute_ids[mask]]
 
@@ -68,19 +69,22 @@ def _linked_incidents(index: Index) -> pd.DataFrame:
 
 def _labels(index: Index, disputes: np.ndarray, as_of: np.ndarray, horizon: int) -> np.ndarray:
     """1 when a linked incident falls in (as_of, as_of + horizon days], else 0."""
-    links = _linked_incidents(index).sort_values(["d", "time"])
+    links = _linked_incidents(index)
     out = np.zeros(len(disputes), dtype=np.int8)
     if links.empty or len(disputes) == 0:
         return out
-    starts = np.searchsorted(links["d"].to_numpy(), np.arange(index.n_disputes + 1))
-    times = links["time"].to_numpy()
-    for row, (d, t) in enumerate(zip(disputes, as_of, strict=True)):
-        a, b = starts[d], starts[d + 1]
-        if a == b:
-            continue
-        k = a + np.searchsorted(times[a:b], t, side="right")
-        if k < b and times[k] <= t + horizon * NS_DAY:
-            out[row] = 1
+    # one search for all rows: times replaced by their ranks, so (dispute, time) is one key
+    d, times = links["d"].to_numpy(np.int64), links["time"].to_numpy(np.int64)
+    ranks = unique_inverse(np.concatenate([times, np.asarray(as_of, dtype=np.int64)]))[1]
+    width = int(ranks.max()) + 1
+    keys = d * width + ranks[: len(times)]
+    order = np.argsort(keys, kind="stable")
+    keys, times, d = keys[order], times[order], d[order]
+    k = np.searchsorted(keys, disputes * width + ranks[len(times) :], side="right")
+    found = k < len(keys)
+    at = np.minimum(k, len(keys) - 1)
+    found &= (d[at] == disputes) & (times[at] <= as_of + horizon * NS_DAY)
+    out[found] = 1
     return out
 
 
@@ -100,7 +104,7 @@ def build_snapshots(
     if horizon < 1:
         raise ConfigError(f"expected horizon >= 1 day, got {horizon}; pass a positive number")
     grid = _grid(dataset, start, end, every)
-    index = Index(dataset)
+    index = Index.of(dataset)
     disputes, stamps = [], []
     for t in grid:
         open_ = np.flatnonzero(index.open_mask(int(t.value)))

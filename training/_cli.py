@@ -1,10 +1,10 @@
 """Training commands: ``train``, ``train-table``, ``promote``, ``score`` and ``experiment run``.
 
-riskwarn train DIR [--config experiments/full.toml] [--train-until 2024-06-30]
+riskwarn train DIR [--config experiments/full.toml] [--train-until 2024-06-30] [--features F]
 riskwarn train-table FILE --label y --time as_of [--id case] [--drop c] [--group g]
 riskwarn promote [--force]
 riskwarn score DIR --as-of 2024-06-30 --out nightly.csv [--model models:/riskwarn@champion]
-riskwarn experiment run experiments/*.toml --data DIR
+riskwarn experiment run experiments/*.toml --data DIR [--features F]
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ _NO_REFIT = typer.Option(
     "--no-refit",
     help="Register the evaluated model (fitted on the training window) instead of refitting "
     "it on every labelled snapshot.",
+)
+_FEATURES = typer.Option(
+    None,
+    "--features",
+    help="Features file of this dataset written by `riskwarn features` (checked against the "
+    "dataset's digest and the feature registry version): read instead of building features.",
 )
 _UNTIL = typer.Option(
     None,
@@ -157,10 +163,11 @@ def train(
     train_until: str | None = _UNTIL,
     tracking_uri: str | None = _TRACKING,
     no_refit: bool = _NO_REFIT,
+    features: Path | None = _FEATURES,
 ) -> None:
-    """Build features, train LightGBM and the logistic regression, choose, calibrate,
-    evaluate against baselines, refit, log to MLflow and register the model as 'riskwarn'
-    with alias 'challenger'."""
+    """Build features (or read them, --features), train LightGBM and the logistic
+    regression, choose, calibrate, evaluate against baselines, refit, log to MLflow and
+    register the model as 'riskwarn' with alias 'challenger'."""
     from riskwarn._progress import progress_bar
     from riskwarn.training._config import load_config
     from riskwarn.training._train import train as run
@@ -170,7 +177,12 @@ def train(
         cfg = cfg.model_copy(update={"refit": False})
     with progress_bar("train") as progress:
         outcome = run(
-            directory, cfg, train_until=train_until, tracking_uri=tracking_uri, progress=progress
+            directory,
+            cfg,
+            train_until=train_until,
+            tracking_uri=tracking_uri,
+            progress=progress,
+            features=features,
         )
     _report(outcome)
 
@@ -311,6 +323,7 @@ def experiment_run(
     data: Path = typer.Option(..., "--data", help="Contract dataset directory shared by all runs."),
     train_until: str | None = _UNTIL,
     tracking_uri: str | None = _TRACKING,
+    features: Path | None = _FEATURES,
     register: bool = typer.Option(
         False,
         "--register",
@@ -337,6 +350,7 @@ def experiment_run(
             tracking_uri=tracking_uri,
             register=register,
             progress=progress,
+            features=features,
         )
     frame = comparison(runs)
     table = Table(title="Experiments: LightGBM on the test window (95% bootstrap interval)")

@@ -13,16 +13,14 @@ model. Unknown keys are an error, so a typo never silently trains something else
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
-import re
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from riskwarn.clock import parse_date as parse_date  # re-exported: its home is the clock
 from riskwarn.errors import ConfigError
 from riskwarn.vocab import TIERS
 
@@ -274,34 +272,3 @@ def load_config(path: str | Path | None) -> TrainConfig:
         raise ConfigError(f"{p}: not valid TOML ({exc}); fix the syntax and run again.") from exc
     data.setdefault("name", p.stem)
     return parse_config(data, source=str(p))
-
-
-_BARE_DATE = re.compile(r"^(\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{8})$")
-END_OF_DAY = pd.Timedelta(hours=23, minutes=59, seconds=59)
-
-
-def parse_date(value: object, option: str) -> pd.Timestamp:
-    """A date option (``--train-until``, ``--as-of``) as a timestamp, or a clear error.
-
-    A bare date (``"2024-06-30"`` or a ``datetime.date``) means the end of that day,
-    23:59:59, so that "data dated on or before DATE" includes rows dated during DATE
-    (the contract's times are to the second). A timestamp (``"2024-06-30T08:00:00"``,
-    ``pd.Timestamp``, ``datetime``) is taken as the exact moment.
-
-    >>> parse_date("2024-06-30", "--as-of")
-    Timestamp('2024-06-30 23:59:59')
-    >>> parse_date(pd.Timestamp("2024-06-30"), "--as-of")
-    Timestamp('2024-06-30 00:00:00')
-    """
-    bare = (isinstance(value, dt.date) and not isinstance(value, dt.datetime)) or (
-        isinstance(value, str) and _BARE_DATE.match(value.strip()) is not None
-    )
-    try:
-        stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"expected {option} as a date like 2024-06-30, got {value!r}; fix the option."
-        ) from exc
-    if pd.isna(stamp):
-        raise ConfigError(f"expected {option} as a date like 2024-06-30, got {value!r}.")
-    return stamp + END_OF_DAY if bare else stamp

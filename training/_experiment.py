@@ -1,10 +1,11 @@
 """Experiments: several configs trained on one dataset, compared in one table.
 
-Snapshots and features are built once per (every, horizon) and shared, so an ablation
-differs from the full model only in what its config says. Runs land in the MLflow
-experiment ``riskwarn-experiments``, each model loadable as ``runs:/RUN_ID/model``. When
-asked to register, only the config with the best validation score is registered (alias
-``challenger``); the test window plays no part in that choice.
+Snapshots and features are built once per (every, horizon) and shared (or read from a
+features file, ``--features``), so an ablation differs from the full model only in what
+its config says. Runs land in the MLflow experiment ``riskwarn-experiments``, each model
+loadable as ``runs:/RUN_ID/model``. When asked to register, only the config with the best
+validation score is registered (alias ``challenger``); the test window plays no part in
+that choice.
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ def run_experiments(
     tracking_uri: str | None = None,
     register: bool = False,
     progress: Progress | None = None,
+    features: str | Path | None = None,
 ) -> list[ExperimentRun]:
     """Train every config on the dataset in ``path``; one MLflow run each.
 
     ``register``: register the one model with the lowest :func:`validation_brier` as
-    ``riskwarn`` (alias ``challenger``), not one version per config."""
+    ``riskwarn`` (alias ``challenger``), not one version per config. ``features``: a
+    features file of this dataset (``riskwarn features``) every config reads."""
     dataset = load(path)
     tables: dict[tuple[int, int], SnapshotTable] = {}
     runs = []
@@ -56,6 +59,7 @@ def run_experiments(
                 horizon_days=cfg.horizon_days,
                 train_until=train_until,
                 progress=progress,
+                features=features,
             )
         outcome = train(
             path,

@@ -17,8 +17,9 @@ import pandas as pd
 
 from riskwarn._dataset import Dataset
 from riskwarn._progress import Progress
+from riskwarn.clock import parse_date
 from riskwarn.errors import ConfigError
-from riskwarn.training._config import TrainConfig, parse_date
+from riskwarn.training._config import TrainConfig
 from riskwarn.training._fit import TrainingData, fit_evaluate
 from riskwarn.training._table import TrainOutcome
 from riskwarn.training._tracking import EXPERIMENT, log_training
@@ -45,10 +46,23 @@ def build_table(
     horizon_days: int = 90,
     train_until: str | pd.Timestamp | None = None,
     progress: Progress | None = None,
+    features: str | Path | None = None,
 ) -> SnapshotTable:
     """Labelled snapshots and their features, using only data dated on or before
-    ``train_until`` and only labels whose horizon ends by then."""
+    ``train_until`` and only labels whose horizon ends by then.
+
+    ``features``: a features file of ``dataset`` written by ``riskwarn features``, read
+    instead of building the features (the same table; see :func:`_table_from_file`)."""
     from riskwarn.features import REGISTRY_VERSION, build_features, build_snapshots, snapshot_groups
+
+    if features is not None:
+        return _table_from_file(
+            dataset,
+            features,
+            every_days=every_days,
+            horizon_days=horizon_days,
+            train_until=train_until,
+        )
 
     until = parse_date(train_until, "--train-until") if train_until is not None else None
     ds = dataset.cut(until) if until is not None else dataset
@@ -70,6 +84,69 @@ def build_table(
         features=feats.drop(columns=KEYS).reset_index(drop=True),
         groups=groups.reset_index(drop=True),
         registry_version=REGISTRY_VERSION,
+        digest=ds.digest(),
+        train_until=until,
+    )
+
+
+def _table_from_file(
+    dataset: Dataset,
+    features: str | Path,
+    *,
+    every_days: int = 30,
+    horizon_days: int = 90,
+    train_until: str | pd.Timestamp | None = None,
+) -> SnapshotTable:
+    """The table :func:`build_table` builds, read from a features file written by
+    ``riskwarn features`` from this ``dataset`` (checked: its digest, the feature registry
+    version, every and horizon, the whole date range, and the --train-until cut).
+
+    A file built from all the data serves any ``train_until``: features of a snapshot use
+    only data up to its as_of, so they do not change when later data is cut away; labels
+    are kept only where the cut data would know them.
+    """
+    from riskwarn.features import REGISTRY, read_features, snapshot_groups
+
+    table, info = read_features(features)
+    info.check(dataset.digest(), features)
+    if (info.every, info.horizon) != (every_days, horizon_days):
+        raise ConfigError(
+            f"features file {features} has snapshots every {info.every} days with a "
+            f"{info.horizon}-day horizon; the config asks for every {every_days} and horizon "
+            f"{horizon_days}; rebuild it with `riskwarn features ... --every {every_days} "
+            f"--horizon {horizon_days}` or use a matching config"
+        )
+    if info.start is not None or info.end is not None:
+        raise ConfigError(
+            f"features file {features} covers as_of {info.start or 'from the start'} to "
+            f"{info.end or 'the end'} only; training uses every snapshot date of the data, so "
+            "rebuild the file without --start and --end"
+        )
+    until = parse_date(train_until, "--train-until") if train_until is not None else None
+    if info.until is not None and until != info.until:
+        asked = "no --train-until" if until is None else f"--train-until {until}"
+        raise ConfigError(
+            f"features file {features} was built with --train-until {info.until}; this run "
+            f"asks for {asked}; pass --train-until {info.train_until} or build the file "
+            "without --train-until"
+        )
+    ds = dataset.cut(until) if until is not None else dataset
+    keep = table["label_known"].to_numpy(dtype=bool).copy()
+    if until is not None:
+        ends = table["as_of"] + pd.Timedelta(days=horizon_days)
+        keep &= (ends <= ds.end).to_numpy() & (ends <= until).to_numpy()
+    table = table.loc[keep].reset_index(drop=True)
+    if table.empty:
+        raise ConfigError(
+            f"expected labelled snapshots in {features}, got none (data end {ds.end}, horizon "
+            f"{horizon_days} days); use a later --train-until or more data"
+        )
+    groups = snapshot_groups(ds, table[KEYS])
+    return SnapshotTable(
+        snapshots=table[["dispute_id", "as_of", "label", "label_known"]],
+        features=table[REGISTRY.names()],
+        groups=groups[[c for c in groups.columns if c not in KEYS]].reset_index(drop=True),
+        registry_version=info.registry_version,
         digest=ds.digest(),
         train_until=until,
     )
@@ -132,9 +209,11 @@ def train(
     progress: Progress | None = None,
     dataset: Dataset | None = None,
     table: SnapshotTable | None = None,
+    features: str | Path | None = None,
 ) -> TrainOutcome:
     """Snapshots -> features -> train, calibrate, evaluate -> MLflow run and registered model
-    (alias ``challenger``)."""
+    (alias ``challenger``). ``features``: a features file of this dataset (``riskwarn
+    features``) to read instead of building the features."""
     cfg = config or TrainConfig()
     if table is None:
         ds = dataset if dataset is not None else load(path)
@@ -144,6 +223,7 @@ def train(
             horizon_days=cfg.horizon_days,
             train_until=train_until,
             progress=progress,
+            features=features,
         )
     result = fit_evaluate(training_data(table, cfg), cfg, progress)
     if table.train_until is not None:

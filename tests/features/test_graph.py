@@ -18,10 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskwarn import Dataset, simulate
-from riskwarn.features import build_features, open_disputes
+from riskwarn.features import FeatureBuilder, build_features, open_disputes
 
 PREFIX = {"all": "graph", "ties": "graph_ties", "co": "graph_co"}
 PAGERANK_TOL = 1e-3  # the library keeps 4 decimals of the scaled rank
+ROUNDED = 0.5e-4 + 1e-8
+"""The library's PageRank is the scaled value rounded to 4 decimals: within half a step of
+the exact value (a hair more where the exact value sits on a rounding boundary)."""
 
 
 def graphs_at(ds: Dataset, t: pd.Timestamp) -> dict[str, nx.Graph]:
@@ -45,7 +48,7 @@ def graphs_at(ds: Dataset, t: pd.Timestamp) -> dict[str, nx.Graph]:
 def measures(g: nx.Graph) -> dict[str, dict]:
     """networkx's component size, core number and PageRank (scaled: 1 = average linked)."""
     linked = g.subgraph([n for n in g if g.degree(n) > 0])
-    rank = nx.pagerank(linked, tol=1e-12, max_iter=2000) if len(linked) else {}
+    rank = nx.pagerank(linked, tol=1e-15, max_iter=10_000) if len(linked) else {}
     return {
         "size": {n: len(c) for c in nx.connected_components(g) for n in c},
         "core": nx.core_number(g),
@@ -133,19 +136,30 @@ def with_probes(ds: Dataset, at: pd.Timestamp) -> tuple[Dataset, dict[str, str]]
 
 def assert_every_person_matches(ds: Dataset, t: pd.Timestamp) -> None:
     """Component size, core number and PageRank of every person, in all three graphs."""
-    probed, probes = with_probes(ds, t.normalize() - pd.Timedelta(days=1))
-    table = build_features(probed, pd.DataFrame({"dispute_id": list(probes), "as_of": t}))
-    graphs = graphs_at(ds, t)
-    m = {name: measures(g) for name, g in graphs.items()}
-    linked = {name: sum(1 for n in g if g.degree(n) > 0) for name, g in graphs.items()}
-    assert linked["ties"] and linked["co"], "the check needs links in both graphs"
-    for _, row in table.iterrows():
-        p = probes[row["dispute_id"]]
-        for name, prefix in PREFIX.items():
-            assert row[f"{prefix}_component_size"] == m[name]["size"][p], (p, name)
-            assert row[f"{prefix}_core_max"] == m[name]["core"][p], (p, name)
-            rank = m[name]["pagerank"][p]
-            assert abs(row[f"{prefix}_pagerank_max"] - rank) < PAGERANK_TOL, (p, name)
+    assert_every_person_matches_over(ds, [t])
+
+
+def assert_every_person_matches_over(ds: Dataset, dates: list[pd.Timestamp]) -> None:
+    """The same on many dates, all built by one builder in one sweep (so components are
+    carried over from date to date), each checked against networkx on the graphs rebuilt
+    from the tables at that date."""
+    probed, probes = with_probes(ds, min(dates).normalize() - pd.Timedelta(days=1))
+    snaps = pd.DataFrame(
+        [(probe, t) for t in dates for probe in probes], columns=["dispute_id", "as_of"]
+    )
+    table = FeatureBuilder(probed).transform(snaps)
+    for t in dates:
+        graphs = graphs_at(ds, t)
+        m = {name: measures(g) for name, g in graphs.items()}
+        linked = {name: sum(1 for n in g if g.degree(n) > 0) for name, g in graphs.items()}
+        assert linked["ties"] and linked["co"], "the check needs links in both graphs"
+        for _, row in table.loc[table["as_of"] == t].iterrows():
+            p = probes[row["dispute_id"]]
+            for name, prefix in PREFIX.items():
+                assert row[f"{prefix}_component_size"] == m[name]["size"][p], (t, p, name)
+                assert row[f"{prefix}_core_max"] == m[name]["core"][p], (t, p, name)
+                rank = m[name]["pagerank"][p]
+                assert abs(row[f"{prefix}_pagerank_max"] - rank) <= ROUNDED, (t, p, name)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -202,6 +216,167 @@ def test_graph_features_match_networkx(kit, seed, day, seconds) -> None:
     m = {name: measures(g) for name, g in graphs.items()}
     for _, row in table.iterrows():
         assert_matches(row, expected(ds, t, row["dispute_id"], graphs, m))
+
+
+def test_one_sweep_over_many_dates_matches_networkx_on_a_random_graph(kit) -> None:
+    """Ties of a G(n, m) random graph that start and end at random days (so components
+    merge and split between dates), co-involvement from random disputes: every person on
+    every date of one sweep, against networkx rebuilt per date."""
+    tables = kit.Tables(4)
+    people = tables.persons(120)
+    g = nx.gnm_random_graph(120, 260, seed=4)
+    kinds = ("neighbor", "relative", "colleague", "creditor_debtor")
+    base = pd.Timestamp("2024-01-01")
+    for i, (a, b) in enumerate(sorted(g.edges())):
+        since = base + pd.Timedelta(days=int(tables.rng.integers(0, 200)))
+        until = since + pd.Timedelta(days=int(tables.rng.integers(10, 150)))
+        tables.add(
+            "relationships",
+            person_a=people[a],
+            person_b=people[b],
+            kind=kinds[i % len(kinds)],
+            since=since if i % 3 else None,
+            until=until if i % 2 else None,
+        )
+    tables.disputes(60, people)
+    ds = Dataset.from_frames(**tables.frames())
+    dates = [
+        base + pd.Timedelta(days=d, hours=h) for d, h in ((40, 0), (90, 13), (150, 2), (230, 0))
+    ]
+    assert_every_person_matches_over(ds, dates)
+
+
+def test_one_sweep_over_many_dates_matches_networkx_on_a_simulated_county() -> None:
+    """A county large enough that its big components are solved iteratively, swept over a
+    year of dates."""
+    ds = simulate(persons=2500, years=1.5, seed=8)
+    end = pd.Timestamp(ds.disputes["reported_at"].max()).normalize()
+    dates = [end - pd.Timedelta(days=d) for d in (330, 240, 150, 60, 0)]
+    assert_every_person_matches_over(ds, dates)
+
+
+def _drop(ds: Dataset, did: str, people: list[str]) -> Dataset:
+    """``ds`` without dispute ``did`` and without ``people`` (who appear nowhere else)."""
+    frames = dict(ds.tables())
+    frames["disputes"] = ds.disputes[ds.disputes["dispute_id"] != did]
+    frames["dispute_parties"] = ds.dispute_parties[ds.dispute_parties["dispute_id"] != did]
+    frames["dispute_events"] = ds.dispute_events[ds.dispute_events["dispute_id"] != did]
+    frames["persons"] = ds.persons[~ds.persons["person_id"].isin(people)]
+    return Dataset.from_frames(**frames)
+
+
+def _with_new_person(ds: Dataset, did: str, person: dict) -> Dataset:
+    """``ds`` with ``person`` added, as a party of dispute ``did``."""
+    frames = dict(ds.tables())
+    frames["persons"] = pd.concat([ds.persons, pd.DataFrame([person])], ignore_index=True)
+    party = {"dispute_id": did, "person_id": person["person_id"], "role": "other"}
+    frames["dispute_parties"] = pd.concat(
+        [ds.dispute_parties, pd.DataFrame([party])], ignore_index=True
+    )
+    return Dataset.from_frames(**frames)
+
+
+def _kind(graphs: dict[str, nx.Graph], people: list[str]) -> set[str]:
+    """What a case's links do to the graphs they join."""
+    out = set()
+    held = [p for p in people if p in graphs["all"]]
+    giant = max(nx.connected_components(graphs["all"]), key=len)
+    co = {frozenset(nx.node_connected_component(graphs["co"], p)) for p in held}
+    if len(co) > 1:
+        out.add("merges")
+    pairs = [(a, b) for i, a in enumerate(held) for b in held[i + 1 :]]
+    if any(not graphs["all"].has_edge(a, b) for a, b in pairs) and set(held) <= giant:
+        out.add("joins the giant")
+    return out
+
+
+def test_a_new_case_gets_the_features_it_gets_once_held() -> None:
+    """Cases given as rows, on several days after they were reported (so their links join
+    the day's graphs), equal the same cases once the dataset holds them: cases that merge
+    components, that add links inside the giant component, that bring new people."""
+    ds = simulate(persons=3000, years=1.5, seed=3)
+    end = pd.Timestamp(ds.disputes["reported_at"].max()).normalize()
+    recent = ds.disputes[ds.disputes["reported_at"].between(end - pd.Timedelta(days=100), end)]
+    n_parties = ds.dispute_parties.groupby("dispute_id")["person_id"].nunique()
+    picked = [d for d in sorted(recent["dispute_id"]) if n_parties.get(d, 0) >= 2][::4][:24]
+    seen: set[str] = set()
+    for i, did in enumerate(picked):
+        full = ds
+        if i % 2:  # a party the dataset does not hold yet, living in the case's grid
+            grid = ds.disputes.loc[ds.disputes["dispute_id"] == did, "grid_id"].iloc[0]
+            person = {"person_id": f"NEW{i}", "birth_year": 1990, "gender": "female"}
+            full = _with_new_person(ds, did, {**person, "grid_id": grid, "household_id": None})
+            seen.add("brings new people")
+        dispute = full.disputes.loc[full.disputes["dispute_id"] == did].iloc[0].to_dict()
+        rows = full.dispute_parties["dispute_id"] == did
+        parties = full.dispute_parties.loc[rows].to_dict("records")
+        events = full.dispute_events.loc[full.dispute_events["dispute_id"] == did].to_dict(
+            "records"
+        )
+        for p in parties:
+            if p["person_id"].startswith("NEW"):
+                p.update(person, grid_id=grid, household_id=None)
+        reported = pd.Timestamp(dispute["reported_at"])
+        as_of = reported.normalize() + pd.Timedelta(days=(1, 7, 40)[i % 3], hours=10)
+        without = _drop(ds, did, [])
+        seen |= _kind(graphs_at(without, as_of), [p["person_id"] for p in parties])
+        got = FeatureBuilder(without).features_for_case(dispute, parties, events, as_of)
+        held = FeatureBuilder(full).features_for(did, as_of)
+        for name, value in held.items():
+            same = value == got[name] or (value != value and got[name] != got[name])
+            assert same, (did, as_of, name, value, got[name])
+    assert seen >= {"merges", "joins the giant", "brings new people"}, seen
+
+
+@pytest.mark.parametrize("rails", [24, 300])
+def test_a_new_case_across_a_ladder_gets_its_held_core_numbers(kit, rails) -> None:
+    """A ladder of ties (two rails joined by rungs) is a 2-core in which every inner
+    person has three links: a new link across it reaches the whole ladder when core
+    numbers are updated link by link (a long ladder is then peeled whole instead); the
+    numbers (the four parties, now a clique, rise to 3) must be those of the dataset
+    holding the case."""
+    tables = kit.Tables(0)
+    people = tables.persons(2 * rails)
+    for i in range(rails):
+        pairs = [(i, rails + i)] + ([(i, i + 1), (rails + i, rails + i + 1)] * (i + 1 < rails))
+        for a, b in pairs:
+            tables.add(
+                "relationships",
+                person_a=people[a],
+                person_b=people[b],
+                kind="neighbor",
+                since=None,
+                until=None,
+            )
+    ds = Dataset.from_frames(**tables.frames())
+    reported = pd.Timestamp("2024-03-01T09:00")
+    case = {
+        "dispute_id": "X",
+        "reported_at": reported,
+        "grid_id": "G0",
+        "category": "neighbor",
+        "source": "hotline",
+        "threat_reported": False,
+        "violence_reported": False,
+        "weapon_mentioned": False,
+        "amount_involved": None,
+        "summary": None,
+    }
+    parties = [
+        {"dispute_id": "X", "person_id": people[3], "role": "claimant"},
+        {"dispute_id": "X", "person_id": people[rails + rails // 2], "role": "respondent"},
+        {"dispute_id": "X", "person_id": people[rails - 4], "role": "other"},
+        {"dispute_id": "X", "person_id": people[rails + 7], "role": "other"},
+    ]
+    frames = dict(ds.tables())
+    frames["disputes"] = pd.DataFrame([case])
+    frames["dispute_parties"] = pd.DataFrame(parties)
+    held = Dataset.from_frames(**frames)
+    for as_of in (reported + pd.Timedelta(hours=3), reported + pd.Timedelta(days=2)):
+        got = FeatureBuilder(ds).features_for_case(case, parties, [], as_of)
+        want = FeatureBuilder(held).features_for("X", as_of)
+        assert all(kit.same_value(want[k], got[k]) for k in want), as_of
+    assert want["graph_core_max"] == 3 and want["graph_ties_core_max"] == 2  # the four rose
 
 
 def test_creditor_ties_count_from_both_sides_and_ended_ties_stop_counting(kit) -> None:
