@@ -20,7 +20,6 @@ from riskwarn import Dataset
 from riskwarn.errors import ModelMismatchError, RequestError, UnknownRecordError
 from riskwarn.features import REGISTRY, REGISTRY_VERSION, FeatureBuilder, open_disputes
 from riskwarn.serving._schemas import CaseIn, ExplainRequest, Reason, ScoreRequest
-from riskwarn.serving._store import TIER_ORDER as TIER_ORDER  # lowest caution first
 from riskwarn.training import RiskModel
 
 

@@ -151,12 +151,17 @@ def forget_bentoml_metrics() -> None:
 
 
 @pytest.fixture(scope="module")
-def app(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """The service in process over its own store file (one per test module)."""
+def app(
+    served: Served, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[App]:
+    """The service in process over its own store file (one per test module); a module's
+    ``APP_ENV`` dict sets more settings for its service."""
     path = tmp_path_factory.mktemp("store") / "service.db"
     store, keys = fresh_store(served, path)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RISKWARN_DB_URL", f"sqlite:///{path}")
+        for name, value in getattr(request.module, "APP_ENV", {}).items():
+            mp.setenv(name, value)
         forget_bentoml_metrics()
         try:
             with make_client(service.to_asgi()) as client:
