@@ -466,3 +466,144 @@ def test_as_of_defaults_to_now_in_the_countys_time(app: App, served: Served) -> 
         )
     assert r.status_code == 200, r.text
     assert r.json()["as_of"] == "2030-03-01T09:30:00"
+
+
+# what an answer says besides the score ---------------------------------------------------------
+
+
+def test_answers_carry_the_case_status_the_data_date_and_warnings(app: App, served: Served) -> None:
+    from riskwarn.serving._facts import newest_record
+
+    [dispute] = _open_ids(served, 1)
+    newest = newest_record(served.dataset)
+    body = {"dispute_id": dispute, "as_of": _as_of(served)}
+    answer = app.client.post("/v1/score", json=body, headers=app.keys.header("scorer")).json()
+    assert answer["status"]["state"] == "open"
+    assert answer["data_as_of"] == newest.strftime("%Y-%m-%dT%H:%M:%S")
+    assert answer["warnings"] == []
+    later = (newest + pd.Timedelta(days=45)).strftime("%Y-%m-%d")
+    stale = app.client.post(
+        "/v1/score", json={"dispute_id": dispute, "as_of": later}, headers=app.keys.header("scorer")
+    ).json()
+    [warning] = stale["warnings"]
+    assert warning["code"] == "stale_data" and "ingest" in warning["message"]
+    assert "45 days after the newest record" in warning["message"]
+
+
+def test_a_closed_case_says_so_and_since_when(app: App, served: Served) -> None:
+    ev = served.dataset.dispute_events
+    closed = ev.loc[ev["kind"] == "closed"].sort_values("at")
+    reopened = set(ev.loc[ev["kind"] == "reopened", "dispute_id"])
+    row = next(r for r in closed.itertuples() if r.dispute_id not in reopened)
+    when = row.at.strftime("%Y-%m-%dT%H:%M:%S")
+    after = (row.at + pd.Timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    answer = app.client.post(
+        "/v1/score",
+        json={"dispute_id": row.dispute_id, "as_of": after},
+        headers=app.keys.header("scorer"),
+    ).json()
+    assert answer["status"] == {"state": "closed", "since": when}
+    assert [w["code"] for w in answer["warnings"]] == ["case_closed"]
+
+
+def test_an_event_before_registration_is_a_warning_as_in_validate(app: App, served: Served) -> None:
+    from riskwarn._validate import early_event_issue
+
+    [dispute] = _open_ids(served, 1)
+    case = _case_of(served, dispute, _as_of(served))
+    case["dispute"]["dispute_id"] = "NEW-EARLY"
+    case["events"].append({"at": "2001-05-01T08:00:00", "kind": "visit"})
+    r = app.client.post(
+        "/v1/score", json={"case": case, "as_of": _as_of(served)}, headers=app.keys.header("scorer")
+    )
+    assert r.status_code == 200, r.text
+    [warning] = [w for w in r.json()["warnings"] if w["code"] == "event_before_registration"]
+    expected = early_event_issue(
+        "dispute_events", None, None, "NEW-EARLY", "2001-05-01T08:00:00",
+        case["dispute"]["reported_at"],
+    )  # fmt: skip
+    assert warning["message"] == str(expected)
+
+
+def test_a_supervisors_raise_is_part_of_the_answer(app: App, served: Served) -> None:
+    """tier_model is the model's; tier is the raise; override says who, when and why."""
+    from riskwarn.vocab import higher_tier
+
+    ids = _open_ids(served, 40)
+    body = {"cases": [{"dispute_id": d, "as_of": _as_of(served)} for d in ids]}
+    items = app.client.post("/v1/score_batch", json=body, headers=app.keys.header("scorer")).json()
+    target = next(i["result"] for i in items["results"] if i["result"]["tier_model"] != "red")
+    assert target["override"] is None and target["tier"] == target["tier_model"]
+    app.store.add_action(
+        {"dispute_id": target["dispute_id"], "kind": "raise_tier", "key_name": "county-centre",
+         "tier": "red", "reason": "当事人扬言报复"},
+        request_id="raise-1",
+    )  # fmt: skip
+    r = app.client.post(
+        "/v1/score",
+        json={"dispute_id": target["dispute_id"], "as_of": _as_of(served)},
+        headers=app.keys.header("scorer"),
+    ).json()
+    assert (r["tier_model"], r["tier"]) == (target["tier_model"], "red")
+    assert r["override"]["by"] == "county-centre" and r["override"]["reason"] == "当事人扬言报复"
+    assert r["override"]["tier"] == "red" and r["override"]["at"].endswith("Z")
+    [entry] = app.store.audit_entries(request_id=r["request_id"])
+    assert entry["tier"] == "red"  # the audit log records what the platform was told
+    assert higher_tier(r["tier_model"], "red") == "red"
+
+
+def test_ingest_reports_an_event_before_registration_and_keeps_it(app: App, served: Served) -> None:
+    [dispute] = _open_ids(served, 1)
+    event = {"dispute_id": dispute, "at": "2001-01-01T00:00:00", "kind": "visit"}
+    r = app.client.post(
+        "/v1/ingest", json={"dispute_events": [event]}, headers=app.keys.header("admin")
+    )
+    assert r.status_code == 200, r.text
+    [warning] = r.json()["warnings"]
+    assert (warning["table"], warning["record"], warning["field"]) == ("dispute_events", 1, "at")
+    assert "registered" in warning["message"]
+    assert r.json()["added"] == {"dispute_events": 1}
+
+
+RANGE_BREAKS = [  # (ingest table, ingest field, value, score case path, score field)
+    ("persons", "birth_year", 99999, "parties", "birth_year"),
+    ("persons", "birth_year", -1, "parties", "birth_year"),
+    ("disputes", "amount_involved", -3.0, "dispute", "amount_involved"),
+    ("disputes", "amount_involved", float("nan"), "dispute", "amount_involved"),
+    ("disputes", "summary", "长" * 10_001, "dispute", "summary"),
+    ("dispute_events", "note", "x" * 10_001, "events", "note"),
+]
+
+
+@pytest.mark.parametrize(("table", "field", "value", "where", "key"), RANGE_BREAKS)
+def test_the_same_value_rules_hold_at_ingest_and_at_score(
+    app: App, served: Served, table: str, field: str, value: object, where: str, key: str
+) -> None:
+    """Ingest refuses with a located issue (422), the score endpoint with the field (400):
+    the contract's ranges, the same values."""
+    import json
+
+    records = _records(served)
+    records = {k: [dict(r) for r in v] for k, v in records.items()}
+    records[table][0][field] = value
+    before = app.store.history_counts()
+    body = json.dumps(records).encode()  # NaN goes as JSON's NaN literal
+    headers = {**app.keys.header("admin"), "Content-Type": "application/json"}
+    r = app.client.post("/v1/ingest", content=body, headers=headers)
+    assert r.status_code == 422, r.text
+    assert any((i["table"], i["field"]) == (table, field) for i in r.json()["issues"]), r.text
+    assert app.store.history_counts() == before
+    [dispute] = _open_ids(served, 1)
+    case = _case_of(served, dispute, _as_of(served))
+    case["dispute"]["dispute_id"] = "NEW-RANGE"
+    if where == "parties":
+        case["parties"].append({"person_id": "NEWP-R", "role": "other", key: value})
+    elif where == "events":
+        case["events"].append({"at": _as_of(served), "kind": "visit", key: value})
+    else:
+        case["dispute"][key] = value
+    body = json.dumps({"case": case, "as_of": _as_of(served)}).encode()
+    headers = {**app.keys.header("scorer"), "Content-Type": "application/json"}
+    r = app.client.post("/v1/score", content=body, headers=headers)
+    assert r.status_code == 400, r.text
+    assert key in r.json()["error"]
