@@ -610,8 +610,10 @@ def _check_event_order(
     reported = pd.concat(known)
     reported = reported[~reported.index.duplicated(keep="first")]
     ids = events["dispute_id"].to_pandas()
+    if ids.empty or reported.empty:
+        return
     at = pd.Series(events["at"].to_pandas().to_numpy())
-    registered = pd.Series(ids.map(reported).to_numpy(), dtype="datetime64[ns]")
+    registered = pd.Series(pd.to_datetime(ids.map(reported)).to_numpy())
     early = np.flatnonzero((at < registered).to_numpy(dtype=bool))
     if not len(early):
         return

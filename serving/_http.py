@@ -179,8 +179,12 @@ def _expected(kind: str, ctx: dict[str, Any], msg: str) -> str:
         return f"{words} {limit} {unit}{'' if limit == 1 else 's'}"
     if kind == "literal_error":
         return f"one of {ctx.get('expected')}"
-    bounds = {"less_than_equal": ("at most", "le"), "greater_than_equal": ("at least", "ge"),
-              "less_than": ("less than", "lt"), "greater_than": ("more than", "gt")}  # fmt: skip
+    bounds = {
+        "less_than_equal": ("at most", "le"),
+        "greater_than_equal": ("at least", "ge"),
+        "less_than": ("less than", "lt"),
+        "greater_than": ("more than", "gt"),
+    }
     if kind in bounds:
         words, key = bounds[kind]
         value = ctx.get(key)

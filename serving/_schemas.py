@@ -11,6 +11,7 @@ and ingest apply.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 from typing import Annotated, Any, Literal
 
@@ -118,7 +119,8 @@ Id = Annotated[
 ]
 # Free text: anything but NUL, which PostgreSQL cannot store.
 TEXT_PATTERN = r"^[^\x00]*$"
-Tier = Literal[TIERS]  # type: ignore[valid-type]
+Tier = enum.Enum("Tier", [(t, t) for t in TIERS], type=str)  # type: ignore[misc]
+Tier.__doc__ = "The four colour tiers (四色预警), most urgent first (riskwarn.vocab.TIERS)."
 
 
 def _column(table: str, name: str, **field: Any) -> Any:

@@ -260,15 +260,22 @@ with _bentoml_quiet():  # the service is built while this module loads
                 else:
                     reported = pd.Timestamp(new.dispute.reported_at)
                     changes = sorted(
-                        ((pd.Timestamp(e.at), e.kind) for e in new.events if e.kind in
-                         ("closed", "reopened")),
+                        (
+                            (pd.Timestamp(e.at), e.kind)
+                            for e in new.events
+                            if e.kind in ("closed", "reopened")
+                        ),
                         key=lambda c: (c[0], c[1] == "reopened"),
-                    )  # fmt: skip
+                    )
                     status = case_status(reported, changes, case.as_of)
                     warned = facts.warnings(
-                        case.dispute_id, case.as_of, status, self.settings.stale_days,
-                        new.events, reported,
-                    )  # fmt: skip
+                        case.dispute_id,
+                        case.as_of,
+                        status,
+                        self.settings.stale_days,
+                        new.events,
+                        reported,
+                    )
                 fields = {
                     "dispute_id": case.dispute_id,
                     "as_of": iso(case.as_of),

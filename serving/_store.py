@@ -69,9 +69,16 @@ _UPGRADE_LOCK = 7_265_722  # a PostgreSQL advisory lock: one worker upgrades at 
 
 # SQLite result codes (their low byte) and PostgreSQL SQLSTATEs meaning "not now": the
 # store is locked, busy, gone or unreadable, as opposed to a request it refuses.
-_SQLITE_UNAVAILABLE = {5: "busy", 6: "locked", 10: "I/O error", 11: "corrupt", 14: "cannot open",
-                       26: "not a database"}  # fmt: skip
+_SQLITE_UNAVAILABLE = {
+    5: "busy",
+    6: "locked",
+    10: "I/O error",
+    11: "corrupt",
+    14: "cannot open",
+    26: "not a database",
+}
 _POSTGRES_UNAVAILABLE = ("55P03", "57014", "40P01", "57P01", "57P02", "57P03", "08")
+_BROKEN = {"I/O error", "corrupt", "cannot open", "not a database", "no connection"}
 
 
 def _unavailable_reason(exc: BaseException) -> str | None:
@@ -90,16 +97,21 @@ def _unavailable_reason(exc: BaseException) -> str | None:
     return None
 
 
-def make_engine(url: str, wait: float = 3.0) -> sa.Engine:
+def make_engine(url: str, wait: float = 3.0, *, pooled: bool = True) -> sa.Engine:
     """An engine for ``url`` whose waits end after ``wait`` seconds; SQLite files get WAL
     mode (readers never block the writer) and write transactions that take the write lock
-    when they begin (``BEGIN IMMEDIATE``), so a busy store is found at once, not midway."""
+    when they begin (``BEGIN IMMEDIATE``), so a busy store is found at once, not midway.
+    ``pooled=False`` opens a new connection each time (the readiness probe: it reads the
+    file as it is on disk now, not pages a pooled connection holds)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    pool = {"pool_timeout": wait, "pool_pre_ping": True}
+    pool: dict[str, Any] = {"pool_timeout": wait, "pool_pre_ping": True}
+    if not pooled:
+        pool = {"poolclass": sa.pool.NullPool}
     try:
         if url.startswith("sqlite"):
-            engine = sa.create_engine(url, connect_args={"timeout": wait}, pool_timeout=wait)
+            sqlite_pool = pool if not pooled else {"pool_timeout": wait}
+            engine = sa.create_engine(url, connect_args={"timeout": wait}, **sqlite_pool)
         else:
             ms = int(wait * 1000)
             engine = sa.create_engine(
@@ -109,8 +121,7 @@ def make_engine(url: str, wait: float = 3.0) -> sa.Engine:
                     "options": f"-c lock_timeout={ms} -c idle_in_transaction_session_timeout="
                     f"{max(ms * 20, 60000)}",
                 },
-                pool_size=16,
-                max_overflow=32,
+                **({"pool_size": 16, "max_overflow": 32} if pooled else {}),
                 **pool,
             )
     except (sa.exc.ArgumentError, ImportError) as exc:
@@ -156,6 +167,7 @@ class Store:
         self.wait = wait
         self.engine = make_engine(url, wait)
         self._writer = self.engine.execution_options(riskwarn_write=True)
+        self._probe = make_engine(url, wait, pooled=False).execution_options(riskwarn_write=True)
         self.file = _sqlite_file(self.engine.url)
         self._identity: tuple[int, int] | None = None
 
@@ -255,6 +267,7 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        self._probe.dispose()
 
     # transactions ----------------------------------------------------------------------
 
@@ -284,6 +297,8 @@ class Store:
             reason = _unavailable_reason(exc)
             if reason is None:
                 raise
+            if reason in _BROKEN:  # let the next request open the file afresh
+                self.engine.dispose()
             raise StoreUnavailableError(
                 f"the store did not answer within {self.wait:g} s ({reason}): another process "
                 "may hold its write lock, or the store is unreadable; try again shortly",
@@ -304,10 +319,10 @@ class Store:
             yield conn
 
     def check(self) -> None:
-        """Readiness: the file is the one opened, the schema answers, and the write lock can
-        be had within a second. StoreUnavailableError otherwise."""
+        """Readiness: the file is the one opened, a new connection reads its schema, and the
+        write lock can be had within a second. StoreUnavailableError otherwise."""
         self._check_file()
-        with self._translated(), self._writer.connect() as conn:
+        with self._translated(), self._probe.connect() as conn:
             dbapi = conn.connection.dbapi_connection
             if conn.dialect.name == "sqlite":
                 dbapi.execute("PRAGMA busy_timeout=1000")
@@ -416,9 +431,15 @@ class Store:
     # keys ------------------------------------------------------------------------------
 
     def add_key(
-        self, key_id: str, name: str, role: str, key_hash: str, *, by: str = "cli",
+        self,
+        key_id: str,
+        name: str,
+        role: str,
+        key_hash: str,
+        *,
+        by: str = "cli",
         request_id: str = "-",
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Store a key's hash and the audit row of its making in one transaction."""
         at = _now()
         with self._writing() as conn:
@@ -427,8 +448,12 @@ class Store:
                     key_id=key_id, name=name, role=role, key_hash=key_hash, created_at=at
                 )
             )
-            entry = {"key_name": by, "action": "keys:create", "request_id": request_id,
-                     "detail": {"name": name, "role": role}}  # fmt: skip
+            entry = {
+                "key_name": by,
+                "action": "keys:create",
+                "request_id": request_id,
+                "detail": {"name": name, "role": role},
+            }
             conn.execute(audit_log.insert(), [audit_row(entry, at)])
 
     def key_row(self, key_id: str) -> dict[str, Any] | None:
@@ -473,8 +498,12 @@ class Store:
                 .values(revoked_at=at)
             )
             if result.rowcount > 0:
-                entry = {"key_name": by, "action": "keys:revoke", "request_id": request_id,
-                         "detail": {"name": name}}  # fmt: skip
+                entry = {
+                    "key_name": by,
+                    "action": "keys:revoke",
+                    "request_id": request_id,
+                    "detail": {"name": name},
+                }
                 conn.execute(audit_log.insert(), [audit_row(entry, at)])
         return result.rowcount > 0
 
@@ -530,8 +559,14 @@ class Store:
             }
             for s in snapshots
         ]
-        entry = {"key_name": by, "action": "snapshot", "request_id": request_id, "as_of": as_of,
-                 "model_version": model_version, "detail": {"stored": len(rows)}}  # fmt: skip
+        entry = {
+            "key_name": by,
+            "action": "snapshot",
+            "request_id": request_id,
+            "as_of": as_of,
+            "model_version": model_version,
+            "detail": {"stored": len(rows)},
+        }
         with self._writing() as conn:
             if rows:
                 conn.execute(score_snapshots.insert(), rows)

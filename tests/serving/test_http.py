@@ -282,10 +282,83 @@ def test_the_openapi_document_is_what_integrators_expect(app: App) -> None:
         assert score["responses"][status]["content"]["application/json"]["schema"] == error
     assert "422" in operations[("/v1/ingest", "post")]["responses"]
     schemas = spec["components"]["schemas"]
-    tier = schemas["ScoreResponse"]["properties"]["tier"]
-    assert tier["enum"] == ["red", "orange", "yellow", "blue"]
+    assert schemas["Tier"]["enum"] == ["red", "orange", "yellow", "blue"]
+    for field in ("tier", "tier_model"):
+        assert schemas["ScoreResponse"]["properties"][field]["$ref"] == "#/components/schemas/Tier"
     assert schemas["DisputeIn"]["properties"]["category"]["enum"][0] == "marriage_family"
     for name in ("ScoreRequest", "ScoreResponse", "DisputeIn", "PartyIn", "Reason"):
         for field, prop in schemas[name]["properties"].items():
             assert prop.get("description"), (name, field)
     assert not [n for n in schemas if "IODescriptor" in n or n.startswith(("Input", "Output"))]
+
+
+def test_a_client_generated_from_the_document_scores_a_case(
+    app: App, served: Served, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """openapi-python-client on /docs.json gives the names an integrator expects, and the
+    client it makes scores a case."""
+    import importlib
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .conftest import make_client
+
+    spec = tmp_path / "docs.json"
+    spec.write_bytes(app.client.get("/docs.json").content)
+    bin_dir = Path(sys.executable).parent
+    made = subprocess.run(
+        [
+            str(bin_dir / "openapi-python-client"),
+            "generate",
+            "--path",
+            str(spec),
+            "--meta",
+            "none",
+            "--output-path",
+            str(tmp_path / "riskwarn_api"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"},
+    )
+    assert made.returncode == 0 and "Warning" not in made.stdout + made.stderr, made.stdout
+    generated = tmp_path / "riskwarn_api"
+    modules = {p.relative_to(generated).as_posix() for p in generated.rglob("*.py")}
+    assert {
+        "api/scoring/score.py",
+        "api/scoring/score_batch.py",
+        "api/scoring/get_model.py",
+        "api/supervision/explain.py",
+        "api/administration/ingest.py",
+        "models/score_request.py",
+        "models/score_response.py",
+        "models/tier.py",
+        "models/error_response.py",
+    } <= modules
+    assert not [m for m in modules if "descriptor" in m or "service_ap_is" in m or "_get.py" in m]
+    sys.path.insert(0, str(tmp_path))
+    try:
+        score = importlib.import_module("riskwarn_api.api.scoring.score")
+        models = importlib.import_module("riskwarn_api.models")
+        client_module = importlib.import_module("riskwarn_api.client")
+        http = make_client(app.client.app)  # the same service, without a second start
+        http.headers["Authorization"] = f"Bearer {app.keys.scorer}"
+        client = client_module.AuthenticatedClient(base_url="http://testserver", token="-")
+        client.set_httpx_client(http)
+        dispute = _open_id(served)
+        as_of = served.dataset.end.strftime("%Y-%m-%d")
+        answer = score.sync(
+            client=client, body=models.ScoreRequest(dispute_id=dispute, as_of=as_of)
+        )
+        assert isinstance(answer, models.ScoreResponse), answer
+        assert answer.dispute_id == dispute and 0 <= answer.risk <= 1
+        assert isinstance(answer.tier, models.Tier) and answer.status.state.value == "open"
+        missing = score.sync(client=client, body=models.ScoreRequest(dispute_id="NO-SUCH"))
+        assert isinstance(missing, models.ErrorResponse) and "dispute_id" in missing.error
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.startswith("riskwarn_api")]:
+            del sys.modules[name]

@@ -519,9 +519,13 @@ def test_an_event_before_registration_is_a_warning_as_in_validate(app: App, serv
     assert r.status_code == 200, r.text
     [warning] = [w for w in r.json()["warnings"] if w["code"] == "event_before_registration"]
     expected = early_event_issue(
-        "dispute_events", None, None, "NEW-EARLY", "2001-05-01T08:00:00",
+        "dispute_events",
+        None,
+        None,
+        "NEW-EARLY",
+        "2001-05-01T08:00:00",
         case["dispute"]["reported_at"],
-    )  # fmt: skip
+    )
     assert warning["message"] == str(expected)
 
 
@@ -535,10 +539,15 @@ def test_a_supervisors_raise_is_part_of_the_answer(app: App, served: Served) -> 
     target = next(i["result"] for i in items["results"] if i["result"]["tier_model"] != "red")
     assert target["override"] is None and target["tier"] == target["tier_model"]
     app.store.add_action(
-        {"dispute_id": target["dispute_id"], "kind": "raise_tier", "key_name": "county-centre",
-         "tier": "red", "reason": "当事人扬言报复"},
+        {
+            "dispute_id": target["dispute_id"],
+            "kind": "raise_tier",
+            "key_name": "county-centre",
+            "tier": "red",
+            "reason": "当事人扬言报复",
+        },
         request_id="raise-1",
-    )  # fmt: skip
+    )
     r = app.client.post(
         "/v1/score",
         json={"dispute_id": target["dispute_id"], "as_of": _as_of(served)},

@@ -193,10 +193,15 @@ def test_actions_are_stored_with_an_audit_entry_without_free_text(store: Store) 
             {"dispute_id": "D1", "kind": "raise_tier", "key_name": "sup", "tier": "red"}, "r"
         )
     store.add_action(
-        {"dispute_id": "D1", "kind": "raise_tier", "key_name": "sup", "tier": "red",
-         "reason": "扬言报复"},
+        {
+            "dispute_id": "D1",
+            "kind": "raise_tier",
+            "key_name": "sup",
+            "tier": "red",
+            "reason": "扬言报复",
+        },
         "r11",
-    )  # fmt: skip
+    )
     stored = store.actions_for("D1")
     assert [a["kind"] for a in stored] == ["assign", "note", "raise_tier"]
     assert stored[0]["assignee"] == "李" and stored[1]["note"] == "王某说要去他家"
@@ -229,8 +234,11 @@ def test_replace_history_keeps_keys_and_audit(store: Store, good: Path) -> None:
     assert store.history_counts()["disputes"] == 0
     assert [k["name"] for k in store.list_keys()] == ["ops"]
     assert [e["action"] for e in store.audit_entries()] == [
-        "history:load", "reload", "keys:create", "ingest",
-    ]  # fmt: skip
+        "history:load",
+        "reload",
+        "keys:create",
+        "ingest",
+    ]
 
 
 def test_a_wrong_url_says_what_was_expected() -> None:
@@ -300,8 +308,13 @@ def test_a_write_whose_audit_row_fails_leaves_nothing(
 
 def test_raises_give_the_highest_tier_with_who_when_and_why(store: Store) -> None:
     def raise_to(tier: str, by: str) -> None:
-        row = {"dispute_id": "D1", "kind": "raise_tier", "key_name": by, "tier": tier,
-               "reason": f"to {tier}"}  # fmt: skip
+        row = {
+            "dispute_id": "D1",
+            "kind": "raise_tier",
+            "key_name": by,
+            "tier": tier,
+            "reason": f"to {tier}",
+        }
         store.add_action(row, request_id="r")
 
     raise_to("orange", "a")
@@ -366,8 +379,13 @@ def test_a_store_made_before_versioning_is_upgraded_in_place(
         assert upgraded.revision() == head(), dialect
         assert [k["name"] for k in upgraded.list_keys()] == ["ops"]
         upgraded.append_history(load_dataset(good).tables())
-        row = {"dispute_id": "D1", "kind": "raise_tier", "key_name": "s", "tier": "red",
-               "reason": "why"}  # fmt: skip
+        row = {
+            "dispute_id": "D1",
+            "kind": "raise_tier",
+            "key_name": "s",
+            "tier": "red",
+            "reason": "why",
+        }
         upgraded.add_action(row, request_id="r")
         upgraded.end_session("s1", by="s", request_id="r", keep=dt.timedelta(hours=1))
         assert [e["request_id"] for e in upgraded.audit_entries()][-1] == "old-1"
@@ -414,8 +432,11 @@ def test_a_store_file_deleted_or_replaced_while_open_is_unavailable(tmp_path: Pa
     store = Store(f"sqlite:///{path}").create()
     store.check()
     path.rename(tmp_path / "moved.db")
-    for call in (store.check, store.list_keys, lambda: store.audit([
-            {"key_name": "k", "action": "score", "request_id": "r"}])):  # fmt: skip
+    for call in (
+        store.check,
+        store.list_keys,
+        lambda: store.audit([{"key_name": "k", "action": "score", "request_id": "r"}]),
+    ):
         with pytest.raises(StoreUnavailableError, match="deleted or replaced") as info:
             call()
         assert info.value.http_status_code() == 503

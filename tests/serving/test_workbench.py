@@ -742,9 +742,10 @@ def test_case_work_stays_off_the_event_loop(bench: Bench) -> None:
         assert {"score", "snapshots_for", "actions_for", "audit"} <= {n for n, _ in calls}
         start = len(calls)
         r = client.post(
-            f"/ui/case/actions/acknowledge?id={dispute}", data={"csrf": token},
+            f"/ui/case/actions/acknowledge?id={dispute}",
+            data={"csrf": token},
             follow_redirects=False,
-        )  # fmt: skip
+        )
         assert r.status_code == 303
         acknowledged = {name for name, _ in calls[start:]}
         assert "add_action" in acknowledged and "score" not in acknowledged
@@ -875,10 +876,15 @@ def test_any_id_the_contract_allows_links_from_the_queue_to_its_case(
     scorer = Scorer(model, store.read_dataset())
     as_of = ds.end.normalize()
     store.add_snapshots(
-        {"dispute_id": d, "as_of": as_of.to_pydatetime(), "model_version": "t", "risk": 0.9,
-         "tier": "red"}
+        {
+            "dispute_id": d,
+            "as_of": as_of.to_pydatetime(),
+            "model_version": "t",
+            "risk": 0.9,
+            "tier": "red",
+        }
         for d in STRANGE_IDS
-    )  # fmt: skip
+    )
     backend = SimpleNamespace(store=store, scorer=scorer)
     with make_client(mounted(backend, secret=SECRET, per_page=500)) as client:
         assert sign_in(client, keys.supervisor).status_code == 303
