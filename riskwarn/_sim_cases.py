@@ -21,16 +21,10 @@ S = {s: i for i, s in enumerate(SOURCES)}
 
 DISPUTES_PER_100_PER_YEAR = 4.0
 CATEGORY_SHARE = {
-    "marriage_family": 0.25,
-    "neighbor": 0.22,
-    "debt": 0.12,
-    "land_property": 0.10,
-    "labor_wage": 0.06,
-    "medical": 0.025,
-    "property_management": 0.04,
-    "contract": 0.07,
+    "marriage_family": 0.25, "neighbor": 0.22, "debt": 0.12, "land_property": 0.10,
+    "labor_wage": 0.06, "medical": 0.025, "property_management": 0.04, "contract": 0.07,
     "other": 0.115,
-}
+}  # fmt: skip
 # month multipliers (Jan..Dec): wage arrears peak before the Spring Festival, land in spring
 _SEASON = {
     "labor_wage": np.array([2.2, 1.4, 0.8, 0.7, 0.7, 0.8, 0.8, 0.8, 0.9, 1.0, 1.2, 1.8]),
@@ -40,20 +34,15 @@ _SEASON = {
 }
 # tie kinds that give rise to each category, with their relative weight per tie-year
 _FROM_TIES = {
-    "marriage_family": {
-        "spouse": 1.0,
-        "former_spouse": 3.0,
-        "partner": 1.5,
-        "parent_child": 0.12,
-        "sibling": 0.1,
-    },
+    "marriage_family": {"spouse": 1.0, "former_spouse": 3.0, "partner": 1.5, "parent_child": 0.12,
+                        "sibling": 0.1},
     "neighbor": {"neighbor": 1.0},
     "debt": {"creditor_debtor": 1.0},
     "land_property": {"neighbor": 1.0, "sibling": 1.0, "relative": 0.4},
     "labor_wage": {"other": 1.0},
     "contract": {"landlord_tenant": 1.0},
     "other": {"colleague": 1.0, "other": 0.6, "neighbor": 0.15},
-}
+}  # fmt: skip
 PAIR_WEIGHT_CAP = 8.0  # hidden conflict weight of a pair: gamma(0.35) with mean 1, capped
 TIE_SHARE = {"contract": 0.35, "other": 0.5}  # the rest: strangers, business partners
 COLLECTIVE_SHARE = {"labor_wage": 0.3, "land_property": 0.15, "property_management": 0.3}
@@ -260,11 +249,8 @@ def _assemble(rng, p: People, clock: Clock, pieces) -> Cases:
     violence = rng.random(n) < _sigmoid(-3.7 + cat_v + z + 1.0 * threat)
     weapon = rng.random(n) < _sigmoid(-4.8 + 1.2 * threat + 1.0 * violence + 0.5 * sigma)
     drift = day >= clock.drift_day
-    threat_rec = np.where(
-        threat,
-        rng.random(n) < np.where(drift, 0.92, 0.72),
-        rng.random(n) < np.where(drift, 0.025, 0.008),
-    )
+    threat_rec = np.where(threat, rng.random(n) < np.where(drift, 0.92, 0.72),
+                          rng.random(n) < np.where(drift, 0.025, 0.008))  # fmt: skip
     violence_rec = np.where(violence, rng.random(n) < 0.9, rng.random(n) < 0.004)
     weapon_rec = np.where(weapon, rng.random(n) < 0.8, rng.random(n) < 0.002)
     source = _sources(rng, cat, violence, threat, drift)
@@ -281,66 +267,20 @@ def _assemble(rng, p: People, clock: Clock, pieces) -> Cases:
     order = np.argsort(day, kind="stable")  # re-sort after the time of day is known
     rank = np.empty_like(order)
     rank[order] = np.arange(n)
-    cols = [
-        day,
-        cat,
-        a,
-        b,
-        tie,
-        w,
-        sigma,
-        prior,
-        threat,
-        violence,
-        weapon,
-        threat_rec,
-        violence_rec,
-        weapon_rec,
-        source,
-    ]
-    (
-        day,
-        cat,
-        a,
-        b,
-        tie,
-        w,
-        sigma,
-        prior,
-        threat,
-        violence,
-        weapon,
-        threat_rec,
-        violence_rec,
-        weapon_rec,
-        source,
-    ) = (c[order] for c in cols)
+    cols = [day, cat, a, b, tie, w, sigma, prior, threat, violence, weapon, threat_rec,
+            violence_rec, weapon_rec, source]  # fmt: skip
+    day, cat, a, b, tie, w, sigma, prior, threat, violence, weapon, threat_rec, violence_rec, \
+        weapon_rec, source = (c[order] for c in cols)  # fmt: skip
     extra_case = rank[extra_case]
     party_case, party_person, party_role = _parties(rng, p, a, b, extra_case, extra_person)
     n_claim = np.bincount(party_case[party_role == 0], minlength=n)
     return Cases(
-        day=day,
-        cat=cat,
-        grid=p.grid[a],
-        a=a,
-        b=b,
-        tie=tie,
-        n_claimants=n_claim,
-        prior_pair=prior,
-        sigma=sigma,
-        pair_w=w,
-        threat=threat,
-        violence=violence,
-        weapon=weapon,
-        threat_rec=threat_rec,
-        violence_rec=violence_rec,
-        weapon_rec=weapon_rec,
-        source=source,
-        amount=_amounts(rng, cat, n_claim),
-        party_case=party_case,
-        party_person=party_person,
-        party_role=party_role,
-    )
+        day=day, cat=cat, grid=p.grid[a], a=a, b=b, tie=tie, n_claimants=n_claim,
+        prior_pair=prior, sigma=sigma, pair_w=w, threat=threat, violence=violence,
+        weapon=weapon, threat_rec=threat_rec, violence_rec=violence_rec, weapon_rec=weapon_rec,
+        source=source, amount=_amounts(rng, cat, n_claim), party_case=party_case,
+        party_person=party_person, party_role=party_role,
+    )  # fmt: skip
 
 
 def _cumcount(group: np.ndarray) -> np.ndarray:
@@ -379,16 +319,10 @@ def _sources(rng, cat, violence, threat, drift) -> np.ndarray:
 
 
 _AMOUNT = {  # share of disputes with an amount, log-mean, log-sd (CNY)
-    "marriage_family": (0.25, 11.0, 1.2),
-    "neighbor": (0.2, 7.5, 1.0),
-    "debt": (0.95, 10.0, 1.0),
-    "land_property": (0.6, 10.5, 1.2),
-    "labor_wage": (0.9, 9.0, 0.6),
-    "medical": (0.8, 10.3, 1.0),
-    "property_management": (0.7, 7.5, 0.9),
-    "contract": (0.85, 9.8, 1.1),
-    "other": (0.4, 8.5, 1.2),
-}
+    "marriage_family": (0.25, 11.0, 1.2), "neighbor": (0.2, 7.5, 1.0), "debt": (0.95, 10.0, 1.0),
+    "land_property": (0.6, 10.5, 1.2), "labor_wage": (0.9, 9.0, 0.6), "medical": (0.8, 10.3, 1.0),
+    "property_management": (0.7, 7.5, 0.9), "contract": (0.85, 9.8, 1.1), "other": (0.4, 8.5, 1.2),
+}  # fmt: skip
 
 
 def _amounts(rng, cat, n_claimants) -> np.ndarray:

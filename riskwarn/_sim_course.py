@@ -103,17 +103,14 @@ class _Sim:
         for kind, v in TIE_LOG_HAZARD.items():
             tie_h[c.tie == K[kind]] = v
         self.static = (
-            B0
-            + cat_h
-            + tie_h
-            + COEF["threat_at_registration"] * c.threat
+            B0 + cat_h + tie_h + COEF["threat_at_registration"] * c.threat
             + COEF["violence_at_registration"] * c.violence
             + COEF["weapon_at_registration"] * c.weapon
             + COEF["log1p_prior_disputes_of_pair"] * np.log1p(c.prior_pair)
             + COEF["hidden_severity (sd 1)"] * c.sigma
             + COEF["log_pair_weight (clipped to +-1.5)"] * np.clip(np.log(c.pair_w), -1.5, 1.5)
             + np.maximum(p.hidden[c.a], p.hidden[c.b])
-        )
+        )  # fmt: skip
         # hidden disposition of a dispute toward threats and calls: what records partly reveal
         self.temper = 0.55 * c.sigma + np.maximum(p.hidden[c.a], p.hidden[c.b])
         self.mediable = np.array([0.0, 0.2, -0.2, -0.5, -0.3, -0.3, 0.0, 0.0, 0.3])[c.cat]
@@ -174,7 +171,7 @@ class _Sim:
             + COEF["log1p_weeks_open_over_4"] * np.log1p(weeks / 4.0)
             + COEF["after_an_incident_in_this_dispute"] * self.had_inc[d]
             + self.mood[d]
-        )
+        )  # fmt: skip
 
     def _open(self, d: np.ndarray, t0: float, t1: float) -> None:
         rng, c = self.rng, self.c
@@ -198,12 +195,8 @@ class _Sim:
         m = happens(np.where(age < 2, 0.55, np.where(age < 8, 0.25, 0.1)))
         self._emit(d[m], times_in(rng, lo[m], hi[m], "office"), "visit")
         # threats and police calls reveal the hidden temper
-        thr_rate = 0.02 * np.exp(
-            0.8 * temper
-            + 0.6 * c.threat[d]
-            + 0.3 * c.violence[d]
-            + 0.25 * np.minimum(self.n_fail[d], 3)
-        )
+        thr_rate = 0.02 * np.exp(0.8 * temper + 0.6 * c.threat[d] + 0.3 * c.violence[d]
+                                 + 0.25 * np.minimum(self.n_fail[d], 3))  # fmt: skip
         m = happens(1 - np.exp(-thr_rate))
         self._emit(d[m], times_in(rng, lo[m], hi[m], "waking"), "threat")
         self.thr[d[m]] += 1
@@ -217,14 +210,8 @@ class _Sim:
         att = happens(np.where(self.referred[d] | pending, 0.0, p_att)) & (hi - lo > 0.2)
         at = times_in(rng, lo[att], hi[att] - 0.15, "office")
         outcome_at = at + rng.uniform(1, 3, at.size) / 24.0
-        ps = _sigmoid(
-            1.1
-            - 0.55 * self.n_fail[d]
-            - 0.6 * c.sigma[d]
-            - 0.5 * self.mood[d]
-            - 0.6 * self.collective[d]
-            + self.mediable[d]
-        )[att]
+        ps = _sigmoid(1.1 - 0.55 * self.n_fail[d] - 0.6 * c.sigma[d] - 0.5 * self.mood[d]
+                      - 0.6 * self.collective[d] + self.mediable[d])[att]  # fmt: skip
         ok = rng.random(at.size) < ps
         kept = self._kept(d[att], at, "mediation_attempt")
         self.out.event(d[att], at, "mediation_attempt", kept)
@@ -363,16 +350,9 @@ class _Sim:
             np.repeat(c.a[d], n_rows),
         )
         linked = rng.random(row_case.size) < 0.88
-        self.out.pet.append(
-            (
-                person,
-                np.repeat(at, n_rows),
-                np.repeat(level, n_rows),
-                np.repeat(repeat, n_rows),
-                np.repeat(collective, n_rows),
-                np.where(linked, row_case, -1),
-            )
-        )
+        self.out.pet.append((person, np.repeat(at, n_rows), np.repeat(level, n_rows),
+                             np.repeat(repeat, n_rows), np.repeat(collective, n_rows),
+                             np.where(linked, row_case, -1)))  # fmt: skip
 
     # -- incidents -----------------------------------------------------------------------
     def _incidents(self, d: np.ndarray, at: np.ndarray, open_now: bool) -> None:

@@ -47,12 +47,9 @@ COEF = {
     "hidden_weekly_mood (AR(1), 0.9, sd 0.25 a week)": 1.0,
 }
 FLAG_SCORE = {
-    "community_correction": 0.4,
-    "released_prisoner": 0.6,
-    "drug_user": 0.7,
-    "key_youth": 0.35,
-    "other": 0.2,
-}
+    "community_correction": 0.4, "released_prisoner": 0.6, "drug_user": 0.7,
+    "key_youth": 0.35, "other": 0.2,
+}  # fmt: skip
 SMD_LEVEL_SCORE = np.array([0.2, 0.35, 0.6, 1.0, 1.4, 1.8])  # severe mental disorder, level 0..5
 EXPOSURE_TAU_DAYS = 90.0  # exposure decays as exp(-days / 90): half-life about two months
 CLOSE_TIES = (

@@ -192,30 +192,16 @@ def build_people(rng: np.random.Generator, n: int, clock: Clock) -> People:
     propensity /= propensity.mean()
 
     people = People(
-        n=n,
-        age=age,
-        male=male,
-        household=hh,
-        grid=grid,
-        head=head,
-        spouse_of_head=spouse_of_head,
-        grid_township=grid_town,
-        grid_urban=grid_urban,
-        townships=township_names(rng, n_town, n_urban),
-        county=county_name(rng),
-        hidden=hidden,
-        propensity=propensity,
-        employer=np.full(n, -1, dtype=np.int64),
-        employers=np.zeros(0, np.int64),
-        landlords=np.zeros(0, np.int64),
-        lenders=np.zeros(0, np.int64),
-        doctors=np.zeros(0, np.int64),
-        managers=np.full(n_grids, -1, dtype=np.int64),
-        ties=Ties.of([], [], "other"),
-        flags=Flags(*(np.zeros(0, t) for t in "iiiff")),
-        divorce_pairs=np.zeros((0, 3)),
-        separations=np.zeros((0, 2)),
-    )
+        n=n, age=age, male=male, household=hh, grid=grid, head=head,
+        spouse_of_head=spouse_of_head, grid_township=grid_town, grid_urban=grid_urban,
+        townships=township_names(rng, n_town, n_urban), county=county_name(rng),
+        hidden=hidden, propensity=propensity,
+        employer=np.full(n, -1, dtype=np.int64), employers=np.zeros(0, np.int64),
+        landlords=np.zeros(0, np.int64), lenders=np.zeros(0, np.int64),
+        doctors=np.zeros(0, np.int64), managers=np.full(n_grids, -1, dtype=np.int64),
+        ties=Ties.of([], [], "other"), flags=Flags(*(np.zeros(0, t) for t in "iiiff")),
+        divorce_pairs=np.zeros((0, 3)), separations=np.zeros((0, 2)),
+    )  # fmt: skip
     _service_roles(rng, people)
     parts = [_household_ties(people, role)]
     parts.append(_kin_ties(rng, people))

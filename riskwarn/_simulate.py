@@ -166,15 +166,13 @@ def _persons(rng, p: People, clock: Clock, person_id, grid_id) -> pd.DataFrame:
     gender = np.where(p.male, "male", "female").astype(object)
     gender[rng.random(p.n) < UNKNOWN_GENDER_SHARE] = "unknown"
     missing = rng.random(p.n) < MISSING_BIRTH_YEAR_SHARE
-    return pd.DataFrame(
-        {
-            "person_id": person_id,
-            "birth_year": pd.Series(birth_year, dtype="Int64").where(~missing, pd.NA),
-            "gender": gender,
-            "grid_id": grid_id[p.grid],
-            "household_id": _ids("H", p.household, 5),
-        }
-    )
+    return pd.DataFrame({
+        "person_id": person_id,
+        "birth_year": pd.Series(birth_year, dtype="Int64").where(~missing, pd.NA),
+        "gender": gender,
+        "grid_id": grid_id[p.grid],
+        "household_id": _ids("H", p.household, 5),
+    })  # fmt: skip
 
 
 def _refs(ids: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -212,14 +210,12 @@ def _events(rng, course: Course, clock: Clock, dispute_id) -> pd.DataFrame:
     case, day, kind = case[kept], day[kept], kind[kept]
     order = np.lexsort((case, day))
     case, day, kind = case[order], day[order], kind[order]
-    return pd.DataFrame(
-        {
-            "dispute_id": dispute_id[case],
-            "at": clock.stamps(day),
-            "kind": np.asarray(EVENT_KINDS, dtype=object)[kind],
-            "note": notes(rng, kind),
-        }
-    )
+    return pd.DataFrame({
+        "dispute_id": dispute_id[case],
+        "at": clock.stamps(day),
+        "kind": np.asarray(EVENT_KINDS, dtype=object)[kind],
+        "note": notes(rng, kind),
+    })  # fmt: skip
 
 
 def _group_exclusive_cumsum(x: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -241,18 +237,16 @@ def _petitions(rng, course: Course, clock: Clock, person_id, dispute_id) -> pd.D
     cdf = np.cumsum(w, axis=1)
     channel = (rng.random(day.size)[:, None] * cdf[:, -1:] >= cdf).sum(axis=1)
     order = np.argsort(day, kind="stable")
-    return pd.DataFrame(
-        {
-            "petition_id": _ids("PT", np.arange(day.size), 6),
-            "person_id": person_id[person[order]],
-            "filed_at": clock.stamps(day[order]),
-            "channel": np.asarray(CHANNELS, dtype=object)[channel[order]],
-            "level": np.asarray(PETITION_LEVELS, dtype=object)[level[order]],
-            "repeat": repeat[order],
-            "collective": collective[order],
-            "dispute_id": _refs(dispute_id, case[order]),
-        }
-    )
+    return pd.DataFrame({
+        "petition_id": _ids("PT", np.arange(day.size), 6),
+        "person_id": person_id[person[order]],
+        "filed_at": clock.stamps(day[order]),
+        "channel": np.asarray(CHANNELS, dtype=object)[channel[order]],
+        "level": np.asarray(PETITION_LEVELS, dtype=object)[level[order]],
+        "repeat": repeat[order],
+        "collective": collective[order],
+        "dispute_id": _refs(dispute_id, case[order]),
+    })  # fmt: skip
 
 
 def _incidents(course: Course, clock: Clock, person_id, dispute_id) -> dict[str, pd.DataFrame]:
@@ -265,13 +259,11 @@ def _incidents(course: Course, clock: Clock, person_id, dispute_id) -> dict[str,
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     incident_id = _ids("I", np.arange(day.size), 5)
-    persons = pd.DataFrame(
-        {
-            "incident_id": incident_id[rank[inc]],
-            "person_id": person_id[person],
-            "role": np.asarray(INCIDENT_ROLES, dtype=object)[role],
-        }
-    ).iloc[np.lexsort((role, rank[inc]))]
+    persons = pd.DataFrame({
+        "incident_id": incident_id[rank[inc]],
+        "person_id": person_id[person],
+        "role": np.asarray(INCIDENT_ROLES, dtype=object)[role],
+    }).iloc[np.lexsort((role, rank[inc]))]  # fmt: skip
     return {
         "incidents": pd.DataFrame(
             {

@@ -207,10 +207,8 @@ def _interval(v: Any) -> dict[str, float | None] | None:
 
 def metric_label(name: str, lang: str) -> str:
     """``recall_top5`` as "前5%召回率" / "Recall in the top 5%"; other names as they are."""
-    for prefix, zh, en in (
-        ("recall_top", "前{k}%召回率", "Recall, top {k}%"),
-        ("precision_top", "前{k}%精确率", "Precision, top {k}%"),
-    ):
+    for prefix, zh, en in (("recall_top", "前{k}%召回率", "Recall, top {k}%"),
+                           ("precision_top", "前{k}%精确率", "Precision, top {k}%")):  # fmt: skip
         if name.startswith(prefix):
             k = name.removeprefix(prefix)
             return (zh if lang == "zh" else en).format(k=k)

@@ -14,9 +14,8 @@ from riskwarn.training import load_model
 
 def test_concurrent_scoring_equals_one_at_a_time(served) -> None:
     model = load_model("models:/riskwarn@champion", tracking_uri=served.tracking_uri)
-    dates = pd.date_range(
-        served.dataset.start.normalize() + pd.Timedelta(days=400), periods=8, freq="45D"
-    )
+    dates = pd.date_range(served.dataset.start.normalize() + pd.Timedelta(days=400),
+                          periods=8, freq="45D")  # fmt: skip
     pairs = [(d, t) for t in dates for d in open_disputes(served.dataset, t)[:12]]
     assert len(pairs) > 40
 
