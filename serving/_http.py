@@ -85,6 +85,15 @@ def error_body(exc: RiskwarnError, request_id: str) -> dict[str, Any]:
     }
 
 
+class ErrorJSON(JSONResponse):
+    """JSON whose text may quote what a caller sent, lone surrogates included (JSON allows
+    ``\\ud800``; UTF-8 does not): those are written as JSON escapes, never a failed answer."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
+
+
 def error_response(exc: RiskwarnError, request_id: str) -> JSONResponse:
     """``exc`` as the service answers it: the error body with the error's status."""
     headers = {REQUEST_ID_HEADER: request_id}
@@ -92,7 +101,7 @@ def error_response(exc: RiskwarnError, request_id: str) -> JSONResponse:
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, MethodNotAllowedError) and exc.allow:
         headers["Allow"] = ", ".join(exc.allow)
-    return JSONResponse(
+    return ErrorJSON(
         error_body(exc, request_id), status_code=exc.http_status_code(), headers=headers
     )
 
@@ -161,6 +170,7 @@ _TYPES = {  # pydantic's error types, as what was expected
     "datetime_type": "a date or datetime",
     "int_from_float": "a whole number",
     "none_required": "null",
+    "string_unicode": "valid Unicode text (no lone surrogates)",
 }
 _PATTERNS = {ID_PATTERN: ID_RULE, TEXT_PATTERN: "text without NUL characters"}
 

@@ -51,7 +51,7 @@ def _json_issues(name: str, rows: list[dict[str, Any]]) -> list[Issue]:
     issues = []
     for i, row in enumerate(rows):
         for key, value in row.items():
-            if key not in table.column_names:
+            if key not in table.column_names or not _is_unicode(key):
                 close = difflib.get_close_matches(key, table.column_names, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 issues.append(
@@ -77,11 +77,21 @@ def _json_issues(name: str, rows: list[dict[str, Any]]) -> list[Issue]:
                 wrong, expected, problem = True, "a whole number that fits in 64 bits", "too large"
             if not wrong and kind == "float" and not math.isfinite(value):
                 wrong, expected, problem = True, "a finite number", "not finite"
+            if not wrong and isinstance(value, str) and not _is_unicode(value):
+                wrong, expected, problem = True, "valid Unicode text", "a lone surrogate"
             if wrong:
                 issues.append(
                     Issue("error", name, None, i + 1, key, repr(value)[:80], expected, problem)
                 )
     return issues
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _object_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -148,18 +158,3 @@ def extend(current: Dataset, frames: Mapping[str, pd.DataFrame]) -> Dataset:
         else:
             merged[name] = new if frame.empty else pd.concat([frame, new], ignore_index=True)
     return Dataset.from_frames(**merged)
-
-
-def issue_dicts(exc: ContractError) -> list[dict[str, Any]]:
-    """The issues of a contract error as JSON-ready dicts (for the 422 response body)."""
-    return [
-        {
-            "table": i.table,
-            "record": i.row,
-            "field": i.column,
-            "value": i.value,
-            "expected": i.expected,
-            "message": i.message,
-        }
-        for i in exc.issues
-    ]

@@ -226,17 +226,22 @@ class CaseIn(_Strict):
     )
 
 
+_ONE_CASE = {
+    "oneOf": [{"required": ["dispute_id"]}, {"required": ["case"]}],
+    "examples": [{"dispute_id": "D2025-000123", "as_of": "2025-03-01"}],
+}
+
+
 class ScoreRequest(_Strict):
-    """One case to score: a stored ``dispute_id``, or a full ``case`` not stored yet."""
+    """One case to score: a stored ``dispute_id``, or a full ``case`` not stored yet (one of
+    the two, as the schema's ``oneOf`` says)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"dispute_id": "D2025-000123", "as_of": "2025-03-01"}]}
-    )
+    model_config = ConfigDict(json_schema_extra=_ONE_CASE)
 
-    dispute_id: Id | None = Field(
+    dispute_id: Id = Field(
         default=None, description="A dispute the store holds.", examples=["D2025-000123"]
     )
-    case: CaseIn | None = Field(default=None, description="A case that is not stored.")
+    case: CaseIn = Field(default=None, description="A case that is not stored.")
     as_of: AsOf | None = Field(default=None, description="Score as of this moment; now if empty.")
     top_k: int = Field(
         default=5, ge=0, le=50, description="How many reasons to return.", examples=[5]
@@ -267,16 +272,15 @@ class BatchRequest(_Strict):
 
 
 class ExplainRequest(_Strict):
-    """One case to explain: a stored ``dispute_id``, or a full ``case`` not stored yet."""
+    """One case to explain: a stored ``dispute_id``, or a full ``case`` not stored yet (one
+    of the two)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"dispute_id": "D2025-000123", "as_of": "2025-03-01"}]}
-    )
+    model_config = ConfigDict(json_schema_extra=_ONE_CASE)
 
-    dispute_id: Id | None = Field(
+    dispute_id: Id = Field(
         default=None, description="A dispute the store holds.", examples=["D2025-000123"]
     )
-    case: CaseIn | None = Field(default=None, description="A case that is not stored.")
+    case: CaseIn = Field(default=None, description="A case that is not stored.")
     as_of: AsOf | None = Field(default=None, description="Explain as of this moment; now if empty.")
 
     @model_validator(mode="after")

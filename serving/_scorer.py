@@ -261,7 +261,3 @@ class Scorer:
         """Every dispute open at ``as_of``, as cases to score (for queue snapshots)."""
         ids = open_disputes(self.dataset, as_of)
         return [Case(str(d), as_of, "dispute_id") for d in ids]
-
-
-def iso(ts: pd.Timestamp) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:%S")

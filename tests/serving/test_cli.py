@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,19 +16,12 @@ import pytest
 from riskwarn.client import RiskClient
 from riskwarn.serving import Store, create_key
 
-from .conftest import Served
+from .conftest import Served, Serving, free_port, serve_env
 
 RISKWARN = str(Path(sys.executable).with_name("riskwarn"))
 
 
-def _env(served: Served, db: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "RISKWARN_HOME": str(served.home),
-        "MLFLOW_TRACKING_URI": served.tracking_uri,
-        "RISKWARN_DB_URL": f"sqlite:///{db}",
-        "BENTOML_DO_NOT_TRACK": "True",
-    }
+_env = serve_env
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -71,43 +61,15 @@ def test_serve_refuses_a_missing_model_with_one_line(served: Served, tmp_path: P
     assert len(lines) == 1 and "models:/riskwarn@nobody" in lines[0], result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(served: Served, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     db = tmp_path / "service.db"
-    env = _env(served, db)
     key = create_key(Store(f"sqlite:///{db}").create(), "scorer")[1]
-    port = _free_port()
-    proc = subprocess.Popen(
-        [RISKWARN, "serve", "--port", str(port), "--data", str(served.data)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    service = Serving(_env(served, db), "--data", str(served.data))
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the service did not get ready"
-            time.sleep(0.5)
-        yield url, {"scorer": key}
+        yield service.url, {"scorer": key}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        service.stop()
 
 
 @pytest.mark.slow
@@ -193,7 +155,7 @@ def test_serve_refuses_a_store_it_cannot_serve_in_one_line(served: Served, tmp_p
     _loaded_store(served, keyless, keys=False)
     cases["no keys"] = (keyless, "no live API key")
     for what, (db, message) in cases.items():
-        result = run(_env(served, db), "serve", "--port", str(_free_port()))
+        result = run(_env(served, db), "serve", "--port", str(free_port()))
         assert result.returncode == 1, (what, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (what, result.stderr)
@@ -214,69 +176,18 @@ def test_serve_on_a_port_in_use_says_so_in_one_line(served: Served, tmp_path: Pa
     assert len(lines) == 1 and f"port {port} on 127.0.0.1 is in use" in lines[0], result.stderr
 
 
-def _serving(served: Served, db: Path, port: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [RISKWARN, "serve", "--port", str(port)],
-        env=_env(served, db),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def _ready(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        assert proc.poll() is None, "the service exited"
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the service did not get ready"
-        time.sleep(0.5)
-
-
-def _workers(master: int) -> list[int]:
-    """The pids whose parent is ``master``."""
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(
-                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
-            )
-        except (OSError, ValueError):
-            continue
-        if fields.get("PPid", "").strip() == str(master):
-            found.append(int(status.parent.name))
-    return found
-
-
 @pytest.mark.slow
 def test_a_killed_master_takes_its_workers_and_the_port_with_it(
     served: Served, tmp_path: Path
 ) -> None:
     db = tmp_path / "service.db"
     _loaded_store(served, db)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = _serving(served, db, port)
-    try:
-        _ready(url, proc)
-        workers = _workers(proc.pid)
-        assert workers, "expected worker processes under the master"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        deadline = time.monotonic() + 20
-        while any(Path(f"/proc/{w}").exists() for w in workers):
-            assert time.monotonic() < deadline, "a worker outlived its master"
-            time.sleep(0.2)
-        again = _serving(served, db, port)  # the port is free: a restart serves
-        try:
-            _ready(url, again)
-        finally:
-            os.killpg(again.pid, signal.SIGTERM)
-            again.wait(timeout=60)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+    service = Serving(_env(served, db))
+    workers = service.kill(workers=False)
+    assert workers, "expected worker processes under the master"
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{w}").exists() for w in workers):
+        assert time.monotonic() < deadline, "a worker outlived its master"
+        time.sleep(0.2)
+    again = Serving(_env(served, db), port=service.port)  # the port is free: a restart serves
+    again.stop()

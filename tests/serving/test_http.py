@@ -362,3 +362,18 @@ def test_a_client_generated_from_the_document_scores_a_case(
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m.startswith("riskwarn_api")]:
             del sys.modules[name]
+
+
+def test_lone_surrogates_are_refused_not_crashed_on(app: App) -> None:
+    """JSON may escape a lone surrogate (\\ud800); UTF-8 cannot hold one."""
+    scorer = {**app.keys.header("scorer"), "Content-Type": "application/json"}
+    r = app.client.post("/v1/score", content=b'{"dispute_id": "\\ud800x"}', headers=scorer)
+    assert r.status_code == 400 and "valid Unicode text" in _is_error(r)["error"]
+    admin = {**app.keys.header("admin"), "Content-Type": "application/json"}
+    for body in (
+        b'{"persons": [{"person_id": "P\\ud800", "gender": "male", "grid_id": "G1"}]}',
+        b'{"persons": [{"\\udc80": 1, "gender": "male", "grid_id": "G1"}]}',
+    ):
+        r = app.client.post("/v1/ingest", content=body, headers=admin)
+        assert r.status_code == 422, r.text
+        assert _is_error(r)["issues"][0]["table"] == "persons"

@@ -4,14 +4,9 @@ holds the whole batch with exactly one audit row under the request's id, or neit
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import random
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -22,7 +17,7 @@ import pytest
 
 from riskwarn.serving import Store, create_key
 
-from .conftest import Served
+from .conftest import Served, Serving, serve_env
 
 RISKWARN = str(Path(sys.executable).with_name("riskwarn"))
 TRIALS = 8
@@ -83,50 +78,7 @@ def _held(db: Path, prefix: str, request_id: str) -> tuple[list[int], int]:
     return rows, audit
 
 
-class _Served:
-    def __init__(self, env: dict[str, str]) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [RISKWARN, "serve", "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 180
-        while True:
-            assert self.proc.poll() is None, "the service exited"
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the service did not get ready"
-            time.sleep(0.2)
-
-    def kill(self) -> None:
-        """``kill -9`` of the master and every worker at once (the workers run in process
-        groups of their own, so the master's group is not enough)."""
-        for pid in [self.proc.pid, *_children(self.proc.pid)]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.proc.wait()
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        with contextlib.suppress(OSError):
-            lines = status.read_text().splitlines()
-            if any(line.split() == ["PPid:", str(pid)] for line in lines):
-                found.append(int(status.parent.name))
-    return found
-
-
-def _ingest(service: _Served, prefix: str, grid: str, headers: dict[str, str]) -> int:
+def _ingest(service: Serving, prefix: str, grid: str, headers: dict[str, str]) -> int:
     """POST one batch (request id ``kill-{prefix}``); its status, or 0 when the service died."""
     try:
         r = httpx.post(
@@ -149,18 +101,12 @@ def test_a_killed_ingest_leaves_the_whole_batch_with_its_audit_row_or_nothing(
     store.append_history(served.dataset.tables())
     key = create_key(store, "admin")[1]
     store.close()
-    env = {
-        **os.environ,
-        "RISKWARN_HOME": str(served.home),
-        "MLFLOW_TRACKING_URI": served.tracking_uri,
-        "RISKWARN_DB_URL": f"sqlite:///{db}",
-        "BENTOML_DO_NOT_TRACK": "True",
-    }
+    env = serve_env(served, db)
     grid = str(served.dataset.grids["grid_id"].iloc[0])
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     # A whole ingest first, watching the store for the moment its transaction commits: the
     # kills then fall anywhere from reading the body to a little after that commit.
-    service = _Served(env)
+    service = Serving(env)
     started, answered = time.monotonic(), []
     sender = threading.Thread(
         target=lambda: answered.append(_ingest(service, "K0-", grid, headers))
@@ -176,7 +122,7 @@ def test_a_killed_ingest_leaves_the_whole_batch_with_its_audit_row_or_nothing(
     rng = random.Random(12)
     outcomes = []
     for k in range(1, TRIALS + 1):
-        service = _Served(env)
+        service = Serving(env)
         prefix = f"K{k}-"
         request_id = f"kill-{prefix}"
         sender = threading.Thread(target=_ingest, args=(service, prefix, grid, headers))
