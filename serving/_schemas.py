@@ -226,15 +226,15 @@ class CaseIn(_Strict):
     )
 
 
-_ONE_CASE = {
-    "oneOf": [{"required": ["dispute_id"]}, {"required": ["case"]}],
-    "examples": [{"dispute_id": "D2025-000123", "as_of": "2025-03-01"}],
-}
+# Exactly one of dispute_id and case: said in words, not as a JSON Schema ``oneOf`` of
+# ``required`` lists, which client generators (openapi-python-client) turn into an untyped
+# body; the service answers 400 naming both when a request has neither or both.
+_ONE_CASE = {"examples": [{"dispute_id": "D2025-000123", "as_of": "2025-03-01"}]}
 
 
 class ScoreRequest(_Strict):
-    """One case to score: a stored ``dispute_id``, or a full ``case`` not stored yet (one of
-    the two, as the schema's ``oneOf`` says)."""
+    """One case to score: a stored ``dispute_id``, or a full ``case`` not stored yet
+    (exactly one of the two)."""
 
     model_config = ConfigDict(json_schema_extra=_ONE_CASE)
 
@@ -272,8 +272,8 @@ class BatchRequest(_Strict):
 
 
 class ExplainRequest(_Strict):
-    """One case to explain: a stored ``dispute_id``, or a full ``case`` not stored yet (one
-    of the two)."""
+    """One case to explain: a stored ``dispute_id``, or a full ``case`` not stored yet
+    (exactly one of the two)."""
 
     model_config = ConfigDict(json_schema_extra=_ONE_CASE)
 

@@ -51,8 +51,9 @@ from riskwarn.errors import (
     UnknownRecordError,
 )
 from riskwarn.serving import _metrics
+from riskwarn.serving._answers import Assessed, assess, audit_entries, top_reasons
 from riskwarn.serving._api import api
-from riskwarn.serving._facts import Facts, case_status
+from riskwarn.serving._facts import Facts
 from riskwarn.serving._http import (
     RequestIds,
     error_response,
@@ -82,7 +83,7 @@ from riskwarn.serving._scorer import Case, Scorer, Scores, reasons
 from riskwarn.serving._store import Store
 from riskwarn.serving._workbench import make_workbench
 from riskwarn.training import load_model
-from riskwarn.vocab import ROLES, higher_tier, roles_at_least, tier_rank
+from riskwarn.vocab import ROLES, roles_at_least
 
 logger = logging.getLogger("riskwarn.serving")
 
@@ -113,15 +114,6 @@ class Served:
     @classmethod
     def of(cls, scorer: Scorer) -> Served:
         return cls(scorer, Facts.of(scorer.dataset))
-
-
-@dataclass
-class Assessed:
-    """One case's answer before it is shaped for an endpoint."""
-
-    case: Case
-    row: int  # the case's row in the scores
-    fields: dict[str, Any]  # the ScoreResult / ExplainResponse fields but reasons
 
 
 def watch_parent(interval: float = 1.0) -> None:
@@ -240,96 +232,42 @@ with _bentoml_quiet():  # the service is built while this module loads
 
         # scoring -------------------------------------------------------------------------
 
-        def _assess(self, served: Served, cases: list[Case], scores: Scores) -> list[Assessed]:
-            """The fields every answer about a case has: risk, the model's tier, the tier to
-            act on (a supervisor's raise lifts it), status, freshness and warnings."""
-            raised = self.store.raises([c.dispute_id for c in cases], get_clock().utc_now())
-            facts, version = served.facts, str(served.scorer.model.version)
-            out = []
-            for i, case in enumerate(cases):
-                model_tier = str(scores.tiers[i])
-                override = raised.get(case.dispute_id)
-                if override is not None and tier_rank(override["tier"]) <= tier_rank(model_tier):
-                    override = None
-                new = case.new_case
-                if new is None:
-                    status = facts.status(case.dispute_id, case.as_of)
-                    warned = facts.warnings(
-                        case.dispute_id, case.as_of, status, self.settings.stale_days
-                    )
-                else:
-                    reported = pd.Timestamp(new.dispute.reported_at)
-                    changes = sorted(
-                        (
-                            (pd.Timestamp(e.at), e.kind)
-                            for e in new.events
-                            if e.kind in ("closed", "reopened")
-                        ),
-                        key=lambda c: (c[0], c[1] == "reopened"),
-                    )
-                    status = case_status(reported, changes, case.as_of)
-                    warned = facts.warnings(
-                        case.dispute_id,
-                        case.as_of,
-                        status,
-                        self.settings.stale_days,
-                        new.events,
-                        reported,
-                    )
-                fields = {
-                    "dispute_id": case.dispute_id,
-                    "as_of": iso(case.as_of),
-                    "risk": float(scores.risk[i]),
-                    "tier_model": model_tier,
-                    "tier": higher_tier(model_tier, override and override["tier"]),
-                    "override": None
-                    if override is None
-                    else {**override, "at": f"{override['at']:%Y-%m-%dT%H:%M:%S}Z"},
-                    "model_version": version,
-                    "status": status,
-                    "data_as_of": None if facts.newest is None else iso(facts.newest),
-                    "warnings": warned,
-                }
-                out.append(Assessed(case, i, fields))
-            return out
+        def _answer(
+            self,
+            served: Served,
+            cases: list[Case],
+            scores: Scores,
+            caller: Caller,
+            action: str,
+            request_id: str,
+            endpoint: str,
+        ) -> list[Assessed]:
+            """Each case's answer, recorded in the audit log with the tier it gives, in the
+            transaction that reads the supervisors' raises it rests on."""
+            version = str(served.scorer.model.version)
+            done: list[Assessed] = []
 
-        def _audit(self, caller: Caller, action: str, request_id: str, done: list[Any]) -> None:
-            self.store.audit(
-                [
-                    {
-                        "key_name": caller.name,
-                        "action": action,
-                        "request_id": request_id,
-                        "dispute_id": a.fields["dispute_id"],
-                        "as_of": a.case.as_of.to_pydatetime(),
-                        "model_version": a.fields["model_version"],
-                        "risk": a.fields["risk"],
-                        "tier": a.fields["tier"],
-                    }
-                    for a in done
-                ]
-            )
-
-        def _results(self, assessed: list[Assessed], scores: Scores, top_k: list[int]) -> list:
-            return [
-                ScoreResult(
-                    **a.fields,
-                    reasons=reasons(
-                        scores.names, scores.values[a.row], scores.contrib[a.row], top_k[k]
-                    ),
+            def entries(raised: dict[str, dict]) -> list[dict[str, Any]]:
+                done[:] = assess(
+                    cases, scores, raised, served.facts, version, self.settings.stale_days
                 )
-                for k, a in enumerate(assessed)
-            ]
+                return audit_entries(caller, action, request_id, done)
+
+            ids = [c.dispute_id for c in cases]
+            self.store.answered(ids, get_clock().utc_now(), entries)
+            _metrics.scored(
+                action if action != "score" else "score", [a.fields["tier"] for a in done]
+            )
+            return done
 
         def score(self, request: ScoreRequest, caller: Caller, request_id: str) -> ScoreResponse:
             served = self.served
             case = served.scorer.resolve(request, get_clock().local_now())
             scores = served.scorer.score([case])
-            assessed = self._assess(served, [case], scores)
-            [result] = self._results(assessed, scores, [request.top_k])
-            self._audit(caller, "score", request_id, assessed)
-            _metrics.scored("score", [result.tier])
-            return ScoreResponse(request_id=request_id, **result.model_dump())
+            [a] = self._answer(served, [case], scores, caller, "score", request_id, "score")
+            return ScoreResponse(
+                request_id=request_id, **a.fields, reasons=top_reasons(scores, a, request.top_k)
+            )
 
         def score_batch(
             self, request: BatchRequest, caller: Caller, request_id: str
@@ -350,21 +288,21 @@ with _bentoml_quiet():  # the service is built while this module loads
                     )
             if cases:
                 scores = served.scorer.score(cases)
-                assessed = self._assess(served, cases, scores)
-                top_k = [request.cases[i].top_k for i in where]
-                for i, result in zip(where, self._results(assessed, scores, top_k), strict=True):
+                done = self._answer(
+                    served, cases, scores, caller, "score", request_id, "score_batch"
+                )
+                for i, a in zip(where, done, strict=True):
+                    k = request.cases[i].top_k
+                    result = ScoreResult(**a.fields, reasons=top_reasons(scores, a, k))
                     items[i] = BatchItem(
-                        index=i, dispute_id=result.dispute_id, result=result, error=None
+                        index=i, dispute_id=a.case.dispute_id, result=result, error=None
                     )
-                self._audit(caller, "score", request_id, assessed)
-                _metrics.scored("score_batch", [a.fields["tier"] for a in assessed])
-            done = [item for item in items if item is not None]
             return BatchResponse(
                 request_id=request_id,
                 model_version=str(served.scorer.model.version),
                 scored=len(cases),
-                failed=len(done) - len(cases),
-                results=done,
+                failed=len(request.cases) - len(cases),
+                results=[item for item in items if item is not None],
             )
 
         def explain(
@@ -373,16 +311,13 @@ with _bentoml_quiet():  # the service is built while this module loads
             served = self.served
             case = served.scorer.resolve(request, get_clock().local_now())
             scores = served.scorer.score([case])
-            [assessed] = self._assess(served, [case], scores)
-            answer = ExplainResponse(
+            [a] = self._answer(served, [case], scores, caller, "explain", request_id, "explain")
+            return ExplainResponse(
                 request_id=request_id,
-                **assessed.fields,
+                **a.fields,
                 base_value=float(scores.base[0]),
-                contributions=reasons(scores.names, scores.values[0], scores.contrib[0], None),
+                contributions=top_reasons(scores, a, None),
             )
-            self._audit(caller, "explain", request_id, [assessed])
-            _metrics.scored("explain", [answer.tier])
-            return answer
 
         def model_info(self, caller: Caller, request_id: str) -> ModelInfo:
             m = self.served.scorer.model

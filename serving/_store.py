@@ -25,7 +25,9 @@ import contextlib
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +112,8 @@ def make_engine(url: str, wait: float = 3.0, *, pooled: bool = True) -> sa.Engin
         pool = {"poolclass": sa.pool.NullPool}
     try:
         if url.startswith("sqlite"):
-            sqlite_pool = pool if not pooled else {"pool_timeout": wait}
+            # enough connections for the worker threads, so none is opened per request
+            sqlite_pool = pool if not pooled else {"pool_timeout": wait, "pool_size": 40}
             engine = sa.create_engine(url, connect_args={"timeout": wait}, **sqlite_pool)
         else:
             ms = int(wait * 1000)
@@ -170,6 +173,10 @@ class Store:
         self._probe = make_engine(url, wait, pooled=False).execution_options(riskwarn_write=True)
         self.file = _sqlite_file(self.engine.url)
         self._identity: tuple[int, int] | None = None
+        # SQLite takes one writer at a time and makes the others sleep and retry: this
+        # process's writers queue here instead, woken at once (other processes' writers
+        # still meet SQLite's busy wait).
+        self._one_writer = threading.Lock() if self.file is not None else None
 
     # opening -------------------------------------------------------------------------
 
@@ -315,8 +322,30 @@ class Store:
     def _writing(self) -> Iterator[sa.Connection]:
         """One transaction that holds the write lock from its start: all of it or nothing."""
         self._check_file()
-        with self._translated(), self._writer.begin() as conn:
-            yield conn
+        if self._one_writer is None:
+            with self._translated(), self._writer.begin() as conn:
+                yield conn
+            return
+        started = time.monotonic()
+        if not self._one_writer.acquire(timeout=self.wait):
+            raise StoreUnavailableError(
+                f"the store did not answer within {self.wait:g} s (this worker's other writes "
+                "queued before it); try again shortly",
+                retry_after=max(1, round(self.wait)),
+            )
+        try:
+            with self._translated(), self._writer.connect() as conn:
+                # what is left of the wait goes to SQLite's own (another process may write)
+                left = max(0.05, self.wait - (time.monotonic() - started))
+                dbapi = conn.connection.dbapi_connection
+                dbapi.execute(f"PRAGMA busy_timeout={int(left * 1000)}")
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    dbapi.execute(f"PRAGMA busy_timeout={int(self.wait * 1000)}")
+        finally:
+            self._one_writer.release()
 
     def check(self) -> None:
         """Readiness: the file is the one opened, a new connection reads its schema, and the
@@ -664,27 +693,25 @@ class Store:
         who, when and why: ``{dispute_id: {tier, by, at, reason}}``."""
         if not dispute_ids:
             return {}
-        out: dict[str, dict] = {}
-        query = (
-            sa.select(actions)
-            .where(
-                actions.c.kind == "raise_tier",
-                actions.c.dispute_id.in_(sorted(set(dispute_ids))),
-                actions.c.at <= until,
-            )
-            .order_by(actions.c.at, actions.c.id)
-        )
         with self._reading() as conn:
-            for r in conn.execute(query).mappings():
-                held = out.get(r["dispute_id"])
-                if held is None or tier_rank(r["tier"]) >= tier_rank(held["tier"]):
-                    out[r["dispute_id"]] = {
-                        "tier": r["tier"],
-                        "by": r["key_name"],
-                        "at": r["at"],
-                        "reason": r["reason"],
-                    }
-        return out
+            return _raises(conn, dispute_ids, until)
+
+    def answered(
+        self,
+        dispute_ids: Sequence[str],
+        until: dt.datetime,
+        entries: Callable[[dict[str, dict]], Sequence[Mapping[str, Any]]],
+    ) -> dict[str, dict]:
+        """Read the raises in force for ``dispute_ids`` (as :meth:`raises`) and write the audit
+        entries ``entries(raises)`` makes, in one transaction: an answer is recorded with the
+        tier it gave. Returns the raises."""
+        at = _now()
+        with self._writing() as conn:
+            raised = _raises(conn, dispute_ids, until) if dispute_ids else {}
+            rows = [audit_row(e, at) for e in entries(raised)]
+            if rows:
+                conn.execute(audit_log.insert(), rows)
+        return raised
 
     # workbench sessions ----------------------------------------------------------------
 
@@ -726,6 +753,29 @@ def _taken_ids(conn: sa.Connection, frames: Mapping[str, pd.DataFrame]) -> list[
         return found
 
     return taken_ids(frames, held)
+
+
+def _raises(conn: sa.Connection, dispute_ids: Sequence[str], until: dt.datetime) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    query = (
+        sa.select(actions)
+        .where(
+            actions.c.kind == "raise_tier",
+            actions.c.dispute_id.in_(sorted(set(dispute_ids))),
+            actions.c.at <= until,
+        )
+        .order_by(actions.c.at, actions.c.id)
+    )
+    for r in conn.execute(query).mappings():
+        held = out.get(r["dispute_id"])
+        if held is None or tier_rank(r["tier"]) >= tier_rank(held["tier"]):
+            out[r["dispute_id"]] = {
+                "tier": r["tier"],
+                "by": r["key_name"],
+                "at": r["at"],
+                "reason": r["reason"],
+            }
+    return out
 
 
 def _first_line(exc: sa.exc.DBAPIError) -> str:
