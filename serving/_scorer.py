@@ -20,7 +20,6 @@ from riskwarn import Dataset
 from riskwarn.errors import ModelMismatchError, RequestError, UnknownRecordError
 from riskwarn.features import REGISTRY, REGISTRY_VERSION, FeatureBuilder, open_disputes
 from riskwarn.serving._schemas import CaseIn, ExplainRequest, Reason, ScoreRequest
-from riskwarn.serving._store import TIER_ORDER as TIER_ORDER  # lowest caution first
 from riskwarn.training import RiskModel
 
 
@@ -262,7 +261,3 @@ class Scorer:
         """Every dispute open at ``as_of``, as cases to score (for queue snapshots)."""
         ids = open_disputes(self.dataset, as_of)
         return [Case(str(d), as_of, "dispute_id") for d in ids]
-
-
-def iso(ts: pd.Timestamp) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:%S")

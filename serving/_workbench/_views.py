@@ -14,13 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskwarn import vocab
+from riskwarn.clock import get_clock
 from riskwarn.serving._scorer import Case, Scorer, reasons
 from riskwarn.serving._store import Store
 
 from ._actions import effective_tier
 from ._case import dispute_facts, ego_network, people, timeline
 from ._charts import calibration, network, sparkline, waterfall
-from ._i18n import ENUMS, enum_label, label
+from ._i18n import label
 
 TOP_REASONS = 5
 WATERFALL_STEPS = 10
@@ -36,10 +38,11 @@ def reason_text(reason: Any, lang: str) -> str:
 
 
 def case_as_of(snapshots: list[dict[str, Any]], reported_at: pd.Timestamp) -> pd.Timestamp:
-    """The moment a case page explains: its latest snapshot's, else now (not before it began)."""
+    """The moment a case page explains: its latest snapshot's, else now in the county's
+    local time (not before it began)."""
     if snapshots:
         return pd.Timestamp(snapshots[-1]["as_of"])
-    return max(pd.Timestamp(dt.datetime.now()).floor("s"), reported_at)
+    return max(pd.Timestamp(get_clock().local_now()), reported_at)
 
 
 def explain(scorer: Scorer, dispute_id: str, as_of: pd.Timestamp) -> dict[str, Any]:
@@ -100,7 +103,7 @@ def case_view(store: Store, scorer: Scorer, dispute_id: str, lang: str) -> dict[
     facts = dispute_facts(ds, dispute_id)
     model_tier = ex["tier"]
     net = ego_network(ds, dispute_id, as_of)
-    tie_words = {k: enum_label("tie", k, lang) for k in ENUMS["tie"]}
+    tie_words = vocab.labels("tie_kind", lang)
     marks = {
         "party": label("party", lang),
         "incident": label("recent_incident", lang),
@@ -228,7 +231,7 @@ def group_rows(groups: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     out = []
     for g in groups:
         kind = GROUP_ENUMS.get(str(g.get("group")))
-        level = enum_label(kind, g.get("level"), lang) if kind else g.get("level")
+        level = vocab.label(kind, g.get("level"), lang) if kind else g.get("level")
         out.append({**g, "level": level})
     return out
 
