@@ -48,7 +48,6 @@ _LAZY = {
     "service": ("riskwarn.serving._service", "RiskService"),
     "take_snapshot": ("riskwarn.serving._service", "take_snapshot"),
     "Scorer": ("riskwarn.serving._scorer", "Scorer"),
-    "check_model": ("riskwarn.serving._scorer", "check_model"),
 }
 
 
@@ -90,7 +89,6 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "authenticate",
     "authorize",
     "bearer_key",
-    "check_model",
     "check_records",
     "create_key",
     "extend",

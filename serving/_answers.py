@@ -1,9 +1,9 @@
 """What an answer about a case says, from its scores: pure functions the service calls.
 
 Every answer (score, batch item, explanation) has the same fields: the risk, the model's
-tier and the tier to act on (a supervisor's raise lifts it, never lowers it), the case's
-status, the store's newest record and the warnings; and the audit log records each answer
-with the tier it gave.
+tier and the tier to act on (a key fact's floor or a supervisor's raise lifts it, never
+lowers it), the key facts, the case's status, the store's newest record and the warnings;
+and the audit log records each answer with the tier it gave.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import pandas as pd
 
 from riskwarn.serving._facts import Facts, case_status
 from riskwarn.serving._keys import Caller
-from riskwarn.serving._schemas import iso
-from riskwarn.serving._scorer import Case, Scores, reasons
+from riskwarn.serving._schemas import KeyFactOut, Reason, iso
+from riskwarn.serving._scorer import Target
+from riskwarn.training import Scores
 from riskwarn.vocab import higher_tier, tier_rank
 
 _MOVES = ("closed", "reopened")
@@ -27,12 +28,12 @@ _MOVES = ("closed", "reopened")
 class Assessed:
     """One case's answer before it is shaped for an endpoint."""
 
-    case: Case
+    case: Target
     row: int  # the case's row in the scores
     fields: dict[str, Any]  # the answer's fields but its reasons
 
 
-def _status(case: Case, facts: Facts, stale_days: int) -> tuple[dict, list[dict]]:
+def _status(case: Target, facts: Facts, stale_days: int) -> tuple[dict, list[dict]]:
     """The case's status at its ``as_of`` and the answer's warnings."""
     new = case.new_case
     if new is None:
@@ -49,7 +50,7 @@ def _status(case: Case, facts: Facts, stale_days: int) -> tuple[dict, list[dict]
 
 
 def assess(
-    cases: list[Case],
+    cases: list[Target],
     scores: Scores,
     raised: Mapping[str, Mapping[str, Any]],
     facts: Facts,
@@ -59,9 +60,9 @@ def assess(
     """The fields of each case's answer; ``raised``: the supervisors' raises in force."""
     out = []
     for i, case in enumerate(cases):
-        model_tier = str(scores.tiers[i])
+        model_tier, floored = str(scores.tier_model[i]), str(scores.tier[i])
         override = raised.get(case.dispute_id)
-        if override is not None and tier_rank(override["tier"]) <= tier_rank(model_tier):
+        if override is not None and tier_rank(override["tier"]) <= tier_rank(floored):
             override = None
         status, warned = _status(case, facts, stale_days)
         fields = {
@@ -69,7 +70,9 @@ def assess(
             "as_of": iso(case.as_of),
             "risk": float(scores.risk[i]),
             "tier_model": model_tier,
-            "tier": higher_tier(model_tier, override and override["tier"]),
+            "tier": higher_tier(floored, override and override["tier"]),
+            "tier_floor_reason": scores.tier_floor_reason[i],
+            "key_facts": [KeyFactOut(**f.to_dict()) for f in scores.key_facts[i]],
             "override": None
             if override is None
             else {**override, "at": f"{override['at']:%Y-%m-%dT%H:%M:%S}Z"},
@@ -101,6 +104,8 @@ def audit_entries(
     ]
 
 
-def top_reasons(scores: Scores, a: Assessed, k: int | None) -> list:
-    """The ``k`` strongest reasons of an assessed case (every feature when None)."""
-    return reasons(scores.names, scores.values[a.row], scores.contrib[a.row], k)
+def top_reasons(scores: Scores, a: Assessed, k: int | None) -> list[Reason]:
+    """The ``k`` strongest reasons pushing an assessed case's risk up (as scored, with at
+    least ``k``), or every feature by absolute contribution when ``k`` is None."""
+    found = scores.explain(a.row) if k is None else scores.reasons[a.row][:k]
+    return [Reason(**r.to_dict()) for r in found]

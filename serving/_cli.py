@@ -169,10 +169,9 @@ def check_store(settings: Settings) -> None:
 def check_serve(settings: Settings, data: Path | None) -> None:
     """What ``serve`` checks before it starts: the model exists and matches this code's
     feature registry; DATA, when given, is loaded; the store is there and serviceable."""
-    from riskwarn.serving._scorer import check_model
-    from riskwarn.training import load_model
+    from riskwarn.training import check_registry, load_model
 
-    check_model(load_model(settings.model_uri, tracking_uri=settings.tracking_uri))
+    check_registry(load_model(settings.model_uri, tracking_uri=settings.tracking_uri))
     if data is not None:
         load_history(settings.store_url, data, replace=True)
     check_store(settings)

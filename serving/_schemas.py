@@ -37,6 +37,7 @@ from riskwarn._contract import (
     TABLES_BY_NAME,
 )
 from riskwarn._validate import FIRST_YEAR, LAST_YEAR
+from riskwarn.features import FACT_CODES
 from riskwarn.vocab import TIERS
 
 MAX_BATCH = 1000
@@ -121,6 +122,8 @@ Id = Annotated[
 TEXT_PATTERN = r"^[^\x00]*$"
 Tier = enum.Enum("Tier", [(t, t) for t in TIERS], type=str)  # type: ignore[misc]
 Tier.__doc__ = "The four colour tiers (四色预警), most urgent first (riskwarn.vocab.TIERS)."
+FactCode = enum.Enum("FactCode", [(c, c) for c in FACT_CODES], type=str)  # type: ignore[misc]
+FactCode.__doc__ = "The key facts' codes (riskwarn.features.FACT_CODES)."
 
 
 def _column(table: str, name: str, **field: Any) -> Any:
@@ -315,6 +318,24 @@ class Reason(BaseModel):
     )
 
 
+class KeyFactOut(BaseModel):
+    """A hard fact about the case, shown whatever the model says (features.FACTS)."""
+
+    code: FactCode = Field(description="Which fact.", examples=["pair_incident"])
+    text_zh: str = Field(
+        description="The fact with its values, in Chinese.",
+        examples=["双方之间已发生极端事件2起，最近一次在2024-12-19"],
+    )
+    text_en: str = Field(
+        description="The fact with its values, in English.",
+        examples=["2 extreme incidents between the parties already, the latest on 2024-12-19"],
+    )
+    at: str = Field(
+        description="When the fact happened (its latest record), local time.",
+        examples=["2024-12-19T21:40:00"],
+    )
+
+
 class CaseStatus(BaseModel):
     """Whether the case is open at ``as_of``, and since when."""
 
@@ -366,8 +387,18 @@ class _Assessment(BaseModel):
         description="The model's tier (red, orange, yellow, blue).", examples=["orange"]
     )
     tier: Tier = Field(
-        description="The tier to act on: the model's, or higher when a supervisor raised it.",
+        description="The tier to act on: the model's, or higher when a key fact's floor "
+        "(tier_floor_reason) or a supervisor (override) raised it; never lower.",
         examples=["red"],
+    )
+    tier_floor_reason: FactCode | None = Field(
+        description="The key fact whose floor in the tier policy raised the model's tier, or "
+        "null when none did.",
+        examples=["pair_homicide"],
+    )
+    key_facts: list[KeyFactOut] = Field(
+        description="Hard facts about the case at as_of (earlier incidents between the parties, "
+        "a weapon, a recent threat, ...), to be read before the reasons."
     )
     override: Override | None = Field(
         description="The supervisor's raise that set ``tier``, when it is above the model's."
@@ -547,10 +578,19 @@ class ModelInfo(BaseModel):
     uri: str = Field(
         description="Where it was loaded from.", examples=["models:/riskwarn@champion"]
     )
+    kind: Literal["lightgbm", "logistic"] = Field(
+        description="What scores: LightGBM or the sign-constrained logistic regression (the "
+        "experiment's model choice).",
+        examples=["lightgbm"],
+    )
     registry_version: str = Field(description="Feature registry version.", examples=["3"])
     feature_names: list[str] = Field(description="The model's features, in order.")
     thresholds: dict[str, Any] = Field(
         description="Risk thresholds of the tiers.", examples=[{"red": 0.2, "orange": 0.08}]
+    )
+    floors: dict[FactCode, Tier] = Field(
+        description="The tier policy's floors: a case with this key fact is at least at this tier.",
+        examples=[{"pair_homicide": "orange"}],
     )
     windows: dict[str, Any] = Field(description="Training, validation and test windows.")
     metrics: dict[str, Any] = Field(description="Evaluation metrics.")

@@ -24,7 +24,6 @@ the port.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -79,10 +78,10 @@ from riskwarn.serving._schemas import (
     SnapshotResponse,
     iso,
 )
-from riskwarn.serving._scorer import Case, Scorer, Scores, reasons
+from riskwarn.serving._scorer import Scorer, Target
 from riskwarn.serving._store import Store
 from riskwarn.serving._workbench import make_workbench
-from riskwarn.training import load_model
+from riskwarn.training import Scores, load_model
 from riskwarn.vocab import ROLES, roles_at_least
 
 logger = logging.getLogger("riskwarn.serving")
@@ -142,17 +141,17 @@ def take_snapshot(
     version = str(scorer.model.version)
     rows = []
     for start in range(0, len(cases), 1000):
-        scores = scorer.score(cases[start : start + 1000])
-        for i, case in enumerate(scores.cases):
-            top = reasons(scores.names, scores.values[i], scores.contrib[i], 3)
+        chunk = cases[start : start + 1000]
+        scores = scorer.score(chunk, top_k=3)
+        for i, case in enumerate(chunk):
             rows.append(
                 {
                     "dispute_id": case.dispute_id,
                     "as_of": as_of.to_pydatetime(),
                     "model_version": version,
                     "risk": float(scores.risk[i]),
-                    "tier": str(scores.tiers[i]),
-                    "reasons": [r.model_dump() for r in top],
+                    "tier": str(scores.tier[i]),
+                    "reasons": [r.to_dict() for r in scores.reasons[i]],
                 }
             )
     stored = store.add_snapshots(
@@ -235,7 +234,7 @@ with _bentoml_quiet():  # the service is built while this module loads
         def _answer(
             self,
             served: Served,
-            cases: list[Case],
+            cases: list[Target],
             scores: Scores,
             caller: Caller,
             action: str,
@@ -263,7 +262,7 @@ with _bentoml_quiet():  # the service is built while this module loads
         def score(self, request: ScoreRequest, caller: Caller, request_id: str) -> ScoreResponse:
             served = self.served
             case = served.scorer.resolve(request, get_clock().local_now())
-            scores = served.scorer.score([case])
+            scores = served.scorer.score([case], top_k=request.top_k)
             [a] = self._answer(served, [case], scores, caller, "score", request_id, "score")
             return ScoreResponse(
                 request_id=request_id, **a.fields, reasons=top_reasons(scores, a, request.top_k)
@@ -287,7 +286,8 @@ with _bentoml_quiet():  # the service is built while this module loads
                         error={"status": exc.http_status_code(), "error": str(exc)},
                     )
             if cases:
-                scores = served.scorer.score(cases)
+                top_k = max(request.cases[i].top_k for i in where)
+                scores = served.scorer.score(cases, top_k=top_k)
                 done = self._answer(
                     served, cases, scores, caller, "score", request_id, "score_batch"
                 )
@@ -315,7 +315,7 @@ with _bentoml_quiet():  # the service is built while this module loads
             return ExplainResponse(
                 request_id=request_id,
                 **a.fields,
-                base_value=float(scores.base[0]),
+                base_value=float(scores.base_value[0]),
                 contributions=top_reasons(scores, a, None),
             )
 
@@ -323,17 +323,19 @@ with _bentoml_quiet():  # the service is built while this module loads
             m = self.served.scorer.model
             entry = {"key_name": caller.name, "action": "model", "request_id": request_id}
             self.store.audit([entry])
-            meta = dict(m.metadata or {})
+            meta = m.metadata
             return ModelInfo(
                 version=str(m.version),
                 uri=str(m.uri),
+                kind=meta.kind,
                 registry_version=str(m.registry_version),
                 feature_names=list(m.feature_names),
                 thresholds=dict(m.thresholds),
-                windows=dict(meta.get("windows") or {}),
-                metrics=dict(meta.get("metrics") or {}),
-                card=str(meta.get("model_card") or meta.get("card") or ""),
-                metadata=json.loads(json.dumps(meta, default=str)),
+                floors=dict(meta.tier_policy.floors),
+                windows={k: w.model_dump(mode="json") for k, w in meta.windows.items()},
+                metrics=meta.model_dump(mode="json")["metrics"],
+                card=meta.model_card,
+                metadata=meta.model_dump(mode="json"),
             )
 
         # history and model ---------------------------------------------------------------

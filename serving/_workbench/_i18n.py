@@ -62,6 +62,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "model_version": ("模型版本", "Model version"),
     "risk_over_time": ("历次快照风险", "Risk over past snapshots"),
     "reasons": ("主要原因", "Main reasons"),
+    "key_facts": ("关键事实（无论评分如何都须查看）", "Key facts (seen whatever the score)"),
+    "floors": ("关键事实的最低等级", "Tier floors from key facts"),
+    "model_kind": ("模型类型", "Model kind"),
+    "floor_by": ("关键事实设定的最低等级", "raised to the floor a key fact sets"),
     "no_reasons": ("没有推高风险的因素。", "Nothing pushes this risk up."),
     "waterfall": ("各因素贡献（SHAP，对数几率）", "Contributions (SHAP, log-odds)"),
     "waterfall_note": (

@@ -544,7 +544,7 @@ def test_the_model_page_shows_card_metrics_calibration_and_groups(
     bench: Bench, supervisor: Any
 ) -> None:
     html = supervisor.get("/ui/model").text
-    meta = bench.scorer.model.metadata
+    meta = bench.scorer.model.metadata.model_dump(mode="json")
     assert str(bench.scorer.model.version) in html
     assert 'class="chart calibration"' in html and 'id="groups"' in html
     assert "ROC AUC" in html and f"{meta['metrics']['lightgbm']['roc_auc']['value']:.3f}" in html
@@ -564,11 +564,11 @@ def test_the_model_page_names_intervals_only_when_it_has_them(
     assert 'id="no-intervals"' in html
     assert heading.search(html)[1] == "评估指标"  # type: ignore[index]
     model = copy.copy(bench.scorer.model)
-    metrics = copy.deepcopy(model.metadata["metrics"])
+    metrics = copy.deepcopy(model.metadata.model_dump(mode="json")["metrics"])
     for value in metrics["lightgbm"].values():
         if isinstance(value, dict) and value.get("value") is not None:
             value.update(lo=value["value"] * 0.9, hi=value["value"] * 1.1)
-    model.metadata = {**model.metadata, "metrics": metrics}
+    model.metadata = model.metadata.with_(metrics=metrics)
     backend = SimpleNamespace(store=bench.store, scorer=SimpleNamespace(model=model))
     with make_client(mounted(backend, secret=SECRET)) as client:
         sign_in(client, bench.keys.supervisor)
@@ -582,7 +582,7 @@ def test_the_model_page_names_intervals_only_when_it_has_them(
 def test_the_model_card_names_its_data_without_the_training_machine_path(
     served: Served, bench: Bench, supervisor: Any
 ) -> None:
-    assert str(served.data) in bench.scorer.model.metadata["model_card"]
+    assert str(served.data) in bench.scorer.model.metadata.model_card
     html = supervisor.get("/ui/model").text
     assert str(served.data) not in html and str(served.data.parent) not in html
     assert f"Dataset: <code>{served.data.name}</code>" in html
@@ -590,7 +590,7 @@ def test_the_model_card_names_its_data_without_the_training_machine_path(
 
 def test_the_model_card_is_rendered_without_running_its_html(served: Served, bench: Bench) -> None:
     model = copy.copy(bench.scorer.model)
-    model.metadata = {**model.metadata, "model_card": "# Card\n\n<script>alert(1)</script>\n"}
+    model.metadata = model.metadata.with_(model_card="# Card\n\n<script>alert(1)</script>\n")
     backend = SimpleNamespace(store=bench.store, scorer=SimpleNamespace(model=model))
     with make_client(mounted(backend, secret=SECRET)) as client:
         sign_in(client, bench.keys.supervisor)
