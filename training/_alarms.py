@@ -9,6 +9,10 @@
    bound. (A month's point estimate alone falls below it by chance in about one month in
    five when a month holds a few dozen events, so the rule asks what the other two ask:
    an interval that excludes the acceptable.)
+
+The slope and the ROC-AUC are bootstrapped; a month with fewer than 10 events (the
+number below which ``riskwarn promote`` decides nothing) leaves them undecided: it raises
+neither alarm and ends a run. The observed/expected interval is exact at any count.
 4. ``feature_psi``: one of the 10 most important features has a PSI above 0.25 in a month
    (a large shift by the usual rule of thumb; needs no labels).
 
@@ -21,6 +25,7 @@ from collections.abc import Sequence
 
 from riskwarn.training._metadata import Interval
 from riskwarn.training._monitor_result import Alarm, FeatureDrift, Month
+from riskwarn.training._promote import MIN_COMPARE_EVENTS
 
 PSI_ALARM = 0.25
 TOP_FEATURES = 10
@@ -34,12 +39,19 @@ def excludes(iv: Interval | None, value: float = 1.0) -> bool:
     return value < iv.lo or value > iv.hi
 
 
-def _runs(months: Sequence[Month], key: str, kind: str, what: str) -> list[Alarm]:
+def decided(m: Month) -> bool:
+    """Whether a matured month holds events enough for its bootstrapped figures to count."""
+    return m.events is not None and m.events >= MIN_COMPARE_EVENTS
+
+
+def _runs(
+    months: Sequence[Month], key: str, kind: str, what: str, *, exact: bool = False
+) -> list[Alarm]:
     out: list[Alarm] = []
     run = 0
     for m in months:
         iv = m.realised.get(key)
-        run = run + 1 if excludes(iv) else 0
+        run = run + 1 if excludes(iv) and (exact or decided(m)) else 0
         if run >= IN_A_ROW and iv is not None:
             out.append(
                 Alarm(
@@ -62,12 +74,12 @@ def find_alarms(
 ) -> list[Alarm]:
     """Every alarm the months and drift raise, in date order."""
     matured = [m for m in months if m.matured]
-    out = _runs(matured, "observed_expected", "observed_expected", "observed/expected")
+    out = _runs(matured, "observed_expected", "observed_expected", "observed/expected", exact=True)
     out += _runs(matured, "calibration_slope", "calibration_slope", "calibration slope")
     if training_auc_lo is not None:
         for m in matured:
             auc = m.realised.get("roc_auc")
-            if auc is not None and auc.hi is not None and auc.hi < training_auc_lo:
+            if decided(m) and auc is not None and auc.hi is not None and auc.hi < training_auc_lo:
                 out.append(
                     Alarm(
                         kind="auc_below_training",

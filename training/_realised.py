@@ -49,10 +49,12 @@ def bootstrap_weights(clusters: np.ndarray, n_boot: int, seed: int = 0) -> np.nd
     """(n_boot, n) row weights: how often each row's cluster was drawn, clusters drawn
     with replacement as many times as there are clusters."""
     codes = np.unique(np.asarray(clusters), return_inverse=True)[1].ravel()
-    k = int(codes.max()) + 1 if codes.size else 0
+    if n_boot == 0 or codes.size == 0:
+        return np.zeros((n_boot, codes.size))
+    k = int(codes.max()) + 1
     rng = np.random.default_rng(seed)
     counts = np.stack([np.bincount(rng.integers(0, k, k), minlength=k) for _ in range(n_boot)])
-    return counts[:, codes].astype(np.float64) if n_boot else np.zeros((0, codes.size))
+    return counts[:, codes].astype(np.float64)
 
 
 def calibration_intercept(y: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -95,3 +95,12 @@ def test_psi_alarm_only_for_the_ten_most_important_features() -> None:
     found = find_alarms(months, drifts, training_auc_lo=0.75, top_features=TOP)
     assert [(a.kind, a.feature) for a in found] == [("feature_psi", "f3")]
     assert "PSI 0.30 > 0.25" in found[0].message
+
+
+def test_a_month_with_few_events_decides_slope_and_auc_but_not_observed_expected() -> None:
+    few = [
+        month(i, oe=(0.3, 0.1, 0.7), slope=(2.0, 1.5, 2.5), auc=(0.5, 0.4, 0.6)) for i in range(2)
+    ]
+    few = [m.model_copy(update={"events": 5}) for m in few]
+    # with 5 events a month the bootstrapped slope and AUC decide nothing; the exact O/E does
+    assert kinds(few) == [("observed_expected", DATES[1])]
