@@ -112,7 +112,9 @@ def ks(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
     a, b = a[~np.isnan(a)], b[~np.isnan(b)]
     if a.size == 0 or b.size == 0:
         return float("nan"), float("nan")
-    result = stats.ks_2samp(a, b, method="asymp")
+    # the exact p-value for small samples, the asymptotic one where exact would be slow
+    method = "exact" if a.size * b.size <= 10_000 else "asymp"
+    result = stats.ks_2samp(a, b, method=method)
     return float(result.statistic), float(result.pvalue)
 
 

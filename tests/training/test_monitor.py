@@ -13,28 +13,21 @@ from riskwarn.errors import ConfigError
 from riskwarn.training import (
     Calibrator,
     RiskModel,
-    build_table,
-    fit_evaluate,
     latest_monitor,
     monitor,
     parse_config,
     render_html,
     train,
-    training_data,
 )
 
-from ._planted import more_incidents
+from ._monitoring import FAST, model_until, more_incidents
 
-FAST = {"bootstrap": 20, "lgbm": {"n_estimators": 80}, "search": {"grid": {}}, "baselines": False}
 AS_OF = "2024-09-30"
 
 
 @pytest.fixture(scope="module")
 def model(county) -> RiskModel:  # type: ignore[no-untyped-def]
-    cfg = parse_config(FAST)
-    return fit_evaluate(
-        training_data(build_table(county, train_until="2023-12-31"), cfg), cfg
-    ).model
+    return model_until(county, "2023-12-31")
 
 
 @pytest.fixture(scope="module")

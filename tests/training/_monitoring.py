@@ -1,4 +1,5 @@
-"""Planted changes in a contract dataset, for the monitoring tests."""
+"""What the monitoring tests share: a quickly trained model and planted changes in a
+contract dataset."""
 
 from __future__ import annotations
 
@@ -6,6 +7,15 @@ import numpy as np
 import pandas as pd
 
 from riskwarn import Dataset
+from riskwarn.training import RiskModel, build_table, fit_evaluate, parse_config, training_data
+
+FAST = {"bootstrap": 20, "lgbm": {"n_estimators": 80}, "search": {"grid": {}}, "baselines": False}
+
+
+def model_until(ds: Dataset, until: str) -> RiskModel:
+    """A small LightGBM model trained (and refit) on ``ds`` up to ``until``."""
+    cfg = parse_config(FAST)
+    return fit_evaluate(training_data(build_table(ds, train_until=until), cfg), cfg).model
 
 
 def more_incidents(ds: Dataset, after: str, share: float = 0.2, seed: int = 0) -> Dataset:
