@@ -122,7 +122,15 @@ def none_figures(ds, model: RiskModel) -> dict:  # type: ignore[no-untyped-def]
     first12 = {pd.Timestamp(m.as_of) for m in result.months[:12]}
     counts = by_kind(result.alarms, first12)
     features = sorted({a.feature for a in result.alarms if a.kind == "feature_psi" and a.feature})
-    return {"counts": counts, "psi_features": features, "windows": len(first12)}
+    labelled = [
+        a.message for a in result.alarms if a.kind in LABELLED and pd.Timestamp(a.as_of) in first12
+    ]
+    return {
+        "counts": counts,
+        "psi_features": features,
+        "windows": len(first12),
+        "labelled": labelled,
+    }
 
 
 def concept_figures(ds, model: RiskModel) -> dict:  # type: ignore[no-untyped-def]
@@ -305,6 +313,8 @@ def _print_seed(row: dict) -> None:
             f"  {version}: alarms in {f['windows']} windows {f['counts']}; "
             f"PSI on {f['psi_features']}"
         )
+        for message in f["labelled"]:
+            print(f"    {message}")
     c = row["concept"]
     print(
         f"  concept: as of {c['as_of']:%Y-%m-%d} (first month after the change "

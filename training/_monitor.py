@@ -49,6 +49,9 @@ LIMITS = [
     "their intervals wide, which is why calibration alarms need two months in a row.",
     "Drift is measured on the features as the model reads them: a category level the model "
     "never saw counts as missing.",
+    "Months are not independent: consecutive months' 90-day horizons overlap by 60 days, "
+    "and one incident marks every open dispute of its people, so a burst of incidents can "
+    "push two months in a row outside intervals that treat events as independent.",
 ]
 
 
