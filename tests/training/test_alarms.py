@@ -97,7 +97,7 @@ def test_psi_alarm_only_for_the_ten_most_important_features() -> None:
     assert "PSI 0.30 > 0.25" in found[0].message
 
 
-def test_a_month_with_few_events_decides_slope_and_auc_but_not_observed_expected() -> None:
+def test_with_few_events_only_the_exact_observed_expected_decides() -> None:
     few = [
         month(i, oe=(0.3, 0.1, 0.7), slope=(2.0, 1.5, 2.5), auc=(0.5, 0.4, 0.6)) for i in range(2)
     ]

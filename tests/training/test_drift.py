@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -54,6 +55,26 @@ def test_ks_is_the_largest_gap_between_the_two_distribution_functions() -> None:
     assert stat == pytest.approx(0.5)  # at 2: F_ref = 0.5, F_cur = 0 (missing left out)
     assert 0 < p <= 1
     assert math.isnan(ks(np.array([np.nan]), np.array([1.0]))[0])
+
+
+def test_ks_p_value_is_exact_for_small_samples() -> None:
+    ref, cur = [1.0, 2.0, 3.0, 4.0], [2.5, 3.5, 5.0, 6.0]
+    stat, p = ks(np.array(ref), np.array(cur))
+    assert stat == pytest.approx(0.5)  # at 2, 3 and 4
+
+    # by hand: of the 70 ways to split the 8 pooled values 4 + 4, those whose gap is at
+    # least as large, assuming both samples come from one distribution
+    def gap(a: list[float], b: list[float]) -> float:
+        return max(abs(np.mean(np.less_equal(a, x)) - np.mean(np.less_equal(b, x))) for x in a + b)
+
+    pooled = ref + cur
+    splits = list(itertools.combinations(range(8), 4))
+    as_large = sum(
+        gap([pooled[i] for i in c], [pooled[i] for i in range(8) if i not in c]) >= 0.5 - 1e-12
+        for c in splits
+    )
+    assert (as_large, len(splits)) == (54, 70)
+    assert p == pytest.approx(54 / 70)
 
 
 def test_chi_square_of_level_counts() -> None:
