@@ -84,6 +84,17 @@ def test_months_follow_the_training_data_and_mature_after_the_horizon(model, res
     assert result.group_window is not None and result.group_window.events is not None
 
 
+def test_silence_from_labels_without_a_change(result) -> None:  # type: ignore[no-untyped-def]
+    # nothing was planted: no rule that reads labels fires (the area rates, one county
+    # figure shrunk into every grid of this small county, do move from month to month,
+    # so feature PSI may speak; the report says single PSI alarms mean little here)
+    assert [m for m in result.months if m.matured]
+    assert [a.message for a in result.alarms if a.kind != "feature_psi"] == []
+    assert not any(
+        "riskwarn recalibrate" in line or "riskwarn train" in line for line in result.advice
+    )
+
+
 def test_risks_that_run_high_raise_the_observed_expected_alarm(county, model, result) -> None:  # type: ignore[no-untyped-def]
     assert not [a for a in result.alarms if a.kind == "observed_expected"]
     high = Calibrator("sigmoid")
