@@ -385,16 +385,20 @@ def _print_summary(rows: list[dict], persons: int) -> None:
         f"{', '.join(f'{g:.0%}' for g in rates)} |"
     )
     for which in ("recalibrate concept", "recalibrate covariate"):
-        oes = [r[which].get("oe") for r in rows]
-        slopes = [r[which].get("slope") for r in rows]
-        print(
-            f"| {which}: O/E on the next matured window | [0.9, 1.1] | "
-            f"{', '.join(_iv(o) for o in oes)} |"
-        )
-        print(
-            f"| {which}: calibration slope on the next matured window | [0.8, 1.2] | "
-            f"{', '.join(_iv(s) for s in slopes)} |"
-        )
+        for key, name, target in (("oe", "O/E", "[0.9, 1.1]"), ("slope", "slope", "[0.8, 1.2]")):
+            figures = [_iv(r[which].get(key)) + _unregistered(r[which]) for r in rows]
+            print(
+                f"| {which}: {name} of the chosen recalibration on the next matured window "
+                f"| {target} | {', '.join(figures)} |"
+            )
+    print(
+        "\n(*: not registered, the current model stays in use; its figure on that window is "
+        "the 'before' one printed per seed)"
+    )
+
+
+def _unregistered(r: dict) -> str:
+    return "" if r["registered"] else "*"
 
 
 if __name__ == "__main__":
