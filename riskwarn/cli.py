@@ -24,6 +24,8 @@ STAGE_OF_COMMAND = {
     "promote": "riskwarn.training._cli",
     "score": "riskwarn.training._cli",
     "experiment": "riskwarn.training._cli",
+    "recalibrate": "riskwarn.training._cli",
+    "monitor": "riskwarn.serving._monitor_cli",
     "serve": "riskwarn.serving._cli",
     "keys": "riskwarn.serving._cli",
     "history": "riskwarn.serving._cli",

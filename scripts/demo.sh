@@ -27,11 +27,15 @@ riskwarn train "$out/county" --config experiments/full.toml --features "$out/fea
 step "6. promote the challenger when it beats the champion"
 riskwarn promote
 
-step "7. the nightly list: every dispute open on ${as_of}, scored from what was known then"
+step "7. monitor the champion: drift since its training data, what its risks expect, alarms"
+riskwarn monitor "$out/county" --as-of "$as_of" --report "$out/monitor.html"
+echo "report: $out/monitor.html (also in MLflow, experiment riskwarn-monitoring)"
+
+step "8. the nightly list: every dispute open on ${as_of}, scored from what was known then"
 riskwarn score "$out/county" --as-of "$as_of" --out "$out/scores.csv"
 head -n 4 "$out/scores.csv"
 
-step "8. fill the service's store, snapshot three months of scores for the queue, make keys"
+step "9. fill the service's store, snapshot three months of scores for the queue, make keys"
 riskwarn history load "$out/county" --replace
 for back in 60 30 0; do
   riskwarn history snapshot --as-of "$(python -c "import datetime as d; print(d.date.fromisoformat('$as_of')-d.timedelta(days=$back))")"

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from riskwarn.features import KeyFact
+from riskwarn.training._alarms import find_alarms
 from riskwarn.training._baselines import ChecklistBaseline, LogisticBaseline
 from riskwarn.training._calibrate import Calibrator, choose_calibrator
 from riskwarn.training._config import (
@@ -20,15 +21,30 @@ from riskwarn.training._config import (
     load_config,
     parse_config,
 )
+from riskwarn.training._drift import (
+    chi_square,
+    feature_drift,
+    ks,
+    missing_share,
+    psi_levels,
+    psi_numbers,
+)
+from riskwarn.training._estimate import expected_performance
 from riskwarn.training._experiment import ExperimentRun, comparison, run_experiments
 from riskwarn.training._fit import TrainingData, TrainResult, fit_evaluate
 from riskwarn.training._lgbm import TreeModel
 from riskwarn.training._linear import LinearModel
 from riskwarn.training._matrix import FeatureLayout, to_matrix
-from riskwarn.training._metadata import SCHEMA_VERSION, ModelMetadata
+from riskwarn.training._metadata import SCHEMA_VERSION, ModelMetadata, RecalibrationInfo
 from riskwarn.training._metrics import ece, evaluate, top_flags
 from riskwarn.training._model import RiskModel, check_registry
+from riskwarn.training._monitor import monitor
+from riskwarn.training._monitor_report import print_monitor, render_html, write_report
+from riskwarn.training._monitor_result import Alarm, FeatureDrift, GroupResult, MonitorResult, Month
+from riskwarn.training._monitor_tracking import latest_monitor, log_monitor, run_monitor
 from riskwarn.training._promote import PromotionDecision, promote
+from riskwarn.training._realised import calibration_measures, realised_performance
+from riskwarn.training._recalibrate import Recalibration, recalibrate, recalibrate_model
 from riskwarn.training._score import score, score_open
 from riskwarn.training._scores import Reason, Scores, apply_floors
 from riskwarn.training._split import Split, time_split
@@ -38,19 +54,26 @@ from riskwarn.training._tracking import LoggedRun, load_model
 from riskwarn.training._train import SnapshotTable, build_table, train, training_data
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
+    "Alarm",
     "Calibrator",
     "ChecklistBaseline",
     "DEFAULT_GRID",
     "ExperimentRun",
+    "FeatureDrift",
     "FeatureLayout",
+    "GroupResult",
     "KeyFact",
     "LGBMConfig",
     "LinearModel",
     "LoggedRun",
     "LogisticBaseline",
     "ModelMetadata",
+    "MonitorResult",
+    "Month",
     "PromotionDecision",
     "Reason",
+    "Recalibration",
+    "RecalibrationInfo",
     "RiskModel",
     "SCHEMA_VERSION",
     "Scores",
@@ -66,18 +89,36 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "apply_floors",
     "assign_tiers",
     "build_table",
+    "calibration_measures",
     "check_registry",
+    "chi_square",
     "choose_calibrator",
     "comparison",
     "ece",
     "evaluate",
+    "expected_performance",
+    "feature_drift",
+    "find_alarms",
     "fit_evaluate",
+    "ks",
+    "latest_monitor",
     "load_config",
     "load_model",
+    "log_monitor",
+    "missing_share",
+    "monitor",
     "parse_config",
+    "print_monitor",
     "promote",
+    "psi_levels",
+    "psi_numbers",
     "read_table",
+    "realised_performance",
+    "recalibrate",
+    "recalibrate_model",
+    "render_html",
     "run_experiments",
+    "run_monitor",
     "score",
     "score_open",
     "table_data",
@@ -88,4 +129,5 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "train",
     "train_table",
     "training_data",
+    "write_report",
 ]

@@ -1,10 +1,13 @@
-"""Training commands: ``train``, ``train-table``, ``promote``, ``score`` and ``experiment run``.
+"""Training commands: ``train``, ``train-table``, ``promote``, ``score``, ``experiment run``
+and ``recalibrate`` (``monitor`` is declared by the serving stage, which may read the
+service's store; its work is :func:`riskwarn.training._monitor.monitor`).
 
 riskwarn train DIR [--config experiments/full.toml] [--train-until 2024-06-30] [--features F]
 riskwarn train-table FILE --label y --time as_of [--id case] [--drop c] [--group g]
 riskwarn promote [--force]
 riskwarn score DIR --as-of 2024-06-30 --out nightly.csv [--model models:/riskwarn@champion]
 riskwarn experiment run experiments/*.toml --data DIR [--features F]
+riskwarn recalibrate [--model models:/riskwarn@champion] DIR
 """
 
 from __future__ import annotations
@@ -368,3 +371,99 @@ def experiment_run(
             else ""
         )
         console.print(f"{r.config.name}: runs:/{run.run_id}/model{registered}")
+
+
+@commands.command()
+def recalibrate(
+    directory: Path = typer.Argument(..., help="Contract dataset directory."),
+    model: str = typer.Option(
+        "models:/riskwarn@champion", "--model", help="The model to recalibrate (URI)."
+    ),
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="Read only data dated on or before this (YYYY-MM-DD: the end of that day); "
+        "default the data's last record.",
+    ),
+    window: int = typer.Option(
+        180, "--window", help="Days of matured snapshot dates to fit on.", min=30
+    ),
+    validation: int = typer.Option(
+        30, "--validation", help="Newest days of matured snapshot dates to judge on.", min=1
+    ),
+    every: int = typer.Option(30, "--every", help="Days between snapshot dates.", min=1),
+    tracking_uri: str | None = _TRACKING,
+) -> None:
+    """Fit intercept-only, logistic and (with enough events) isotonic recalibrations on the
+    latest matured window, judge them on the newest matured days, and register the best as
+    alias 'challenger' when it beats the current model on log loss and worsens no group's
+    calibration. Never promotes: `riskwarn promote` decides."""
+    from riskwarn._progress import progress_bar
+    from riskwarn.training._recalibrate import recalibrate as run
+
+    with progress_bar("recalibrate") as progress:
+        outcome = run(
+            directory,
+            model_uri=model,
+            tracking_uri=tracking_uri,
+            as_of=as_of,
+            window_days=window,
+            validation_days=validation,
+            every_days=every,
+            progress=progress,
+        )
+    console = _console()
+    console.print(recalibration_table(outcome))
+    for method, why in outcome.skipped.items():
+        console.print(f"{method}: skipped ({why})")
+    worse = [g for g in outcome.groups if g.worse]
+    for g in worse:
+        console.print(
+            f"group {g.group}={g.level}: observed/expected {g.candidate:.2f} after, "
+            f"{g.current['value']:.2f} [{g.current['lo']:.2f}, {g.current['hi']:.2f}] before"
+        )
+    if outcome.registered:
+        console.print(
+            f"registered version {outcome.version} as 'challenger' ({outcome.reason}); "
+            "champion unchanged"
+        )
+    else:
+        console.print(f"nothing registered: {outcome.reason}")
+    console.print(f"next: {outcome.next_step}")
+
+
+def recalibration_table(outcome):  # type: ignore[no-untyped-def]
+    """Each candidate beside the current model on the validation window."""
+    from rich.table import Table
+
+    fit, val = outcome.fit_window, outcome.validation_window
+    table = Table(
+        title=f"Recalibration of {outcome.model_version or outcome.model_uri}: fitted on "
+        f"{fit.start:%Y-%m-%d} to {fit.end:%Y-%m-%d} ({fit.rows} snapshots, {fit.events} "
+        f"events), judged on {val.start:%Y-%m-%d} to {val.end:%Y-%m-%d} ({val.rows}, "
+        f"{val.events} events)"
+    )
+    for col in ("candidate", "log loss", "observed/expected", "calibration slope", "chosen"):
+        table.add_column(col, justify="left" if col == "candidate" else "right")
+
+    def iv(d: dict) -> str:
+        return f"{d['value']:.2f} [{d['lo']:.2f}, {d['hi']:.2f}]"
+
+    cur = outcome.current_validation
+    table.add_row(
+        "current model",
+        f"{outcome.current_logloss:.5f}",
+        iv(cur["observed_expected"]),
+        iv(cur["calibration_slope"]),
+        "",
+    )
+    for c in outcome.candidates:
+        chosen = outcome.chosen is not None and c.method == outcome.chosen.method
+        table.add_row(
+            c.method,
+            f"{c.validation_logloss:.5f}",
+            iv(c.validation["observed_expected"]),
+            iv(c.validation["calibration_slope"]),
+            "best" if chosen else "",
+        )
+    return table

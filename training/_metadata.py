@@ -147,6 +147,27 @@ class RefitInfo(BaseModel):
     note: str = Field("", description="Why the refit was skipped, when it was.")
 
 
+class RecalibrationInfo(BaseModel):
+    """How a registered model's risks were recalibrated on newer matured labels
+    (``riskwarn recalibrate``): the estimator is its parent's, the calibrator is not."""
+
+    model_config = _STRICT
+
+    parent_version: str = Field(description="The model version it was recalibrated from.")
+    method: Literal["intercept", "logistic", "isotonic"] = Field(
+        description="Intercept only, logistic (slope and intercept) or isotonic."
+    )
+    parameters: dict[str, float] = Field(
+        default_factory=dict, description="Intercept a and slope b on the logit of the risk."
+    )
+    fit_window: Window = Field(description="The matured snapshots it was fitted on.")
+    validation_window: Window = Field(description="The newest matured snapshots it was judged on.")
+    validation_logloss: dict[str, float] = Field(
+        description="Log loss on the validation window: the parent's and each candidate's."
+    )
+    as_of: dt.datetime = Field(description="Nothing dated after this was read.")
+
+
 class ModelMetadata(BaseModel):
     """Everything known about a fitted model besides its numbers (schema 2)."""
 
@@ -197,6 +218,9 @@ class ModelMetadata(BaseModel):
     dataset: str = Field("", description="Where the training data came from.")
     dataset_digest: str = Field("", description="Digest of the training data.")
     model_card: str = Field("", description="The model card (Markdown).")
+    recalibration: RecalibrationInfo | None = Field(
+        None, description="Set on a version made by `riskwarn recalibrate`."
+    )
 
     def with_(self, **changes: Any) -> ModelMetadata:
         """A copy with ``changes``, validated like the original."""
