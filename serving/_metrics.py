@@ -5,7 +5,11 @@
 - ``riskwarn_store_newest_record_seconds``: the newest record the store holds (Unix time),
   so an alert can say when the history stops growing;
 - ``riskwarn_request_seconds{endpoint}``: latency of each endpoint, a histogram;
-- ``riskwarn_errors_total{endpoint, status}``: error answers by status.
+- ``riskwarn_errors_total{endpoint, status}``: error answers by status;
+- ``riskwarn_monitor_alarms{kind}``: alarms of the latest ``riskwarn monitor`` run on the
+  served model, by kind (observed_expected, calibration_slope, auc_below_training,
+  feature_psi), and ``riskwarn_monitor_observed_expected``: its latest matured O/E ratio,
+  so a drift alarm reaches the same alerting as the service's own.
 
 The series are made on first use, in the worker: BentoML sets up Prometheus' multiprocess
 mode when a worker starts, after this module is imported, and ``prometheus_client`` must
@@ -51,6 +55,17 @@ def _series() -> dict[str, Any]:
         "errors": prom.Counter(
             "riskwarn_errors", "Error answers, by endpoint and status.", ["endpoint", "status"]
         ),
+        "alarms": prom.Gauge(
+            "riskwarn_monitor_alarms",
+            "Alarms of the latest monitor run on the served model, by kind.",
+            ["kind"],
+            multiprocess_mode="max",
+        ),
+        "observed_expected": prom.Gauge(
+            "riskwarn_monitor_observed_expected",
+            "Observed/expected incidents in the latest matured month of the latest monitor run.",
+            multiprocess_mode="max",
+        ),
     }
 
 
@@ -82,3 +97,16 @@ def model_served(version: str, registry_version: str, uri: str) -> None:
 def store_newest(unix_seconds: float | None) -> None:
     if unix_seconds is not None:
         _series()["newest"].set(unix_seconds)
+
+
+def monitored(summary: dict[str, Any] | None) -> None:
+    """Publish the latest monitor run's alarms (``MonitorResult.summary()``); None: the
+    served model was never monitored, every kind reads 0."""
+    from riskwarn.training import ALARM_KINDS
+
+    alarms = (summary or {}).get("alarms") or {}
+    for kind in ALARM_KINDS:
+        _series()["alarms"].labels(kind=kind).set(float(alarms.get(kind, 0)))
+    ratio = (summary or {}).get("observed_expected")
+    if ratio is not None:
+        _series()["observed_expected"].set(float(ratio))

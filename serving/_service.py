@@ -81,7 +81,7 @@ from riskwarn.serving._schemas import (
 from riskwarn.serving._scorer import Scorer, Target
 from riskwarn.serving._store import Store
 from riskwarn.serving._workbench import make_workbench
-from riskwarn.training import Scores, load_model
+from riskwarn.training import Scores, latest_monitor, load_model
 from riskwarn.vocab import ROLES, roles_at_least
 
 logger = logging.getLogger("riskwarn.serving")
@@ -180,6 +180,8 @@ with _bentoml_quiet():  # the service is built while this module loads
             model = load_model(self.model_uri, tracking_uri=self.settings.tracking_uri)
             self.served = Served.of(Scorer(model, self.store.read_dataset()))
             self._ready = True
+            self.monitor: dict[str, Any] | None = None
+            self.monitored_version: str | None = None
             self._published()
             if self.settings.watch_parent:
                 watch_parent()
@@ -209,6 +211,28 @@ with _bentoml_quiet():  # the service is built while this module loads
             _metrics.model_served(str(m.version), str(m.registry_version), str(m.uri))
             if facts.newest is not None:
                 _metrics.store_newest(get_clock().to_utc(facts.newest).timestamp())
+            if self.monitored_version != str(m.version):
+                self.monitor = self._latest_monitor(str(m.version))
+                self.monitored_version = str(m.version)
+                _metrics.monitored(self.monitor)
+
+        def _latest_monitor(self, version: str) -> dict[str, Any] | None:
+            """The latest ``riskwarn monitor`` run's summary for the served model, read once
+            per model (MLflow holds it); None when it was never monitored or MLflow cannot
+            say, which the log tells."""
+            from mlflow.exceptions import MlflowException
+
+            try:
+                result = latest_monitor(version, tracking_uri=self.settings.tracking_uri)
+            except (MlflowException, OSError, ValueError) as exc:  # a missing or unreadable run
+                logger.warning("no monitor result for model %s: %s", version, exc)
+                return None
+            if result is None:
+                return None
+            summary = result.summary()
+            for message in summary["alarm_messages"]:
+                logger.warning("monitor alarm (model %s): %s", version, message)
+            return summary
 
         # access --------------------------------------------------------------------------
 

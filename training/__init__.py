@@ -40,7 +40,14 @@ from riskwarn.training._metrics import ece, evaluate, top_flags
 from riskwarn.training._model import RiskModel, check_registry
 from riskwarn.training._monitor import monitor
 from riskwarn.training._monitor_report import print_monitor, render_html, write_report
-from riskwarn.training._monitor_result import Alarm, FeatureDrift, GroupResult, MonitorResult, Month
+from riskwarn.training._monitor_result import (
+    ALARM_KINDS,
+    Alarm,
+    FeatureDrift,
+    GroupResult,
+    MonitorResult,
+    Month,
+)
 from riskwarn.training._monitor_tracking import latest_monitor, log_monitor, run_monitor
 from riskwarn.training._promote import PromotionDecision, promote
 from riskwarn.training._realised import calibration_measures, realised_performance
@@ -54,6 +61,7 @@ from riskwarn.training._tracking import LoggedRun, load_model
 from riskwarn.training._train import SnapshotTable, build_table, train, training_data
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
+    "ALARM_KINDS",
     "Alarm",
     "Calibrator",
     "ChecklistBaseline",

@@ -86,6 +86,7 @@ def test_serve_answers_over_http(server: tuple[str, dict[str, str]], served: Ser
     for series in (
         'riskwarn_scores_total{endpoint="score",tier="',
         "riskwarn_model_info{",
+        "riskwarn_monitor_alarms{kind=",
         "riskwarn_store_newest_record_seconds ",
         'riskwarn_request_seconds_bucket{endpoint="score"',
     ):

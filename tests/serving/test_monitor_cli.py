@@ -10,7 +10,7 @@ from riskwarn.cli import main
 from riskwarn.serving import Store
 from riskwarn.training import latest_monitor
 
-from .conftest import Served
+from .conftest import Served, Serving, fresh_store, serve_env
 
 
 def test_monitor_reads_the_service_store_without_a_directory(  # type: ignore[no-untyped-def]
@@ -40,3 +40,26 @@ def test_monitor_without_a_model_says_what_to_do(tmp_path: Path, monkeypatch, ca
     Store(url).create()
     assert main(["monitor", "--db", url]) == 1
     assert "riskwarn: error:" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_service_publishes_the_latest_monitor_alarms(  # type: ignore[no-untyped-def]
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The served model's latest monitor run reaches /metrics, alarm counts by kind."""
+    import httpx
+
+    monkeypatch.setenv("RISKWARN_HOME", str(served.home))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", served.tracking_uri)
+    assert main(["monitor", str(served.data), "--as-of", "2024-12-31"]) == 0
+    found = latest_monitor("1", served.tracking_uri)
+    assert found is not None
+    db = tmp_path / "service.db"
+    _, keys = fresh_store(served, db)
+    service = Serving(serve_env(served, db))
+    try:
+        text = httpx.get(f"{service.url}/metrics", headers=keys.header("scorer")).text
+    finally:
+        service.stop()
+    for kind, count in found.summary()["alarms"].items():
+        assert f'riskwarn_monitor_alarms{{kind="{kind}"}} {float(count)}' in text, kind
