@@ -10,7 +10,8 @@
     └── RequestError (ValueError)         a service request is malformed (HTTP 4xx)
         ├── AuthenticationError           missing or wrong key (401)
         ├── PermissionDeniedError         key of the wrong role (403)
-        └── UnknownRecordError (LookupError)  the store does not know an id (404)
+        ├── UnknownRecordError (LookupError)  the store does not know an id (404)
+        └── WarningStateError                 a warning cannot take that step now (409)
 
 Every message says what was expected, what came, and what to do. Errors that reach HTTP
 carry their status in one place: :meth:`RiskwarnError.http_status_code`.
@@ -87,3 +88,9 @@ class UnknownRecordError(RequestError, LookupError):
     """The store does not know the dispute (or other record) a request names."""
 
     status_code = 404
+
+
+class WarningStateError(RequestError):
+    """A warning cannot take that step in its state (e.g. closed before a return visit)."""
+
+    status_code = 409
