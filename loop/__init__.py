@@ -13,9 +13,12 @@ only way a warning changes.
 
 from __future__ import annotations
 
+from ._estimate import Estimate, discontinuity, naive_comparison, stepped_rollout
+from ._evaluate import CAUTION, Evaluation, evaluate_rounds, process_measures
 from ._issue import DEFAULT_MIN_TIER, ScoredCase, escalations, issue_warnings
 from ._policy import STEPS, RoutingPolicy, TierRoute, load_policy, parse_policy
 from ._roster import MEMBER_ROLES, Member, Roster
+from ._rounds import evaluate_warnings, model_rounds, truth_rounds
 from ._warnings import (
     EVENT_KINDS,
     OPEN_STATES,
@@ -27,8 +30,11 @@ from ._warnings import (
 )
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
+    "CAUTION",
     "DEFAULT_MIN_TIER",
     "EVENT_KINDS",
+    "Estimate",
+    "Evaluation",
     "MEMBER_ROLES",
     "Member",
     "OPEN_STATES",
@@ -40,10 +46,18 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "Warning",
     "WarningEvent",
     "apply_event",
+    "discontinuity",
     "escalations",
+    "evaluate_rounds",
+    "evaluate_warnings",
     "issue_warnings",
     "level_above",
     "load_policy",
+    "model_rounds",
+    "naive_comparison",
     "parse_policy",
+    "process_measures",
+    "stepped_rollout",
+    "truth_rounds",
     "warning_id",
 ]
