@@ -22,6 +22,7 @@ from riskwarn.training._config import (
 )
 from riskwarn.training._experiment import ExperimentRun, comparison, run_experiments
 from riskwarn.training._fit import TrainingData, TrainResult, fit_evaluate
+from riskwarn.training._interventions import INTERVENTION_FEATURES, intervention_columns
 from riskwarn.training._lgbm import TreeModel
 from riskwarn.training._linear import LinearModel
 from riskwarn.training._matrix import FeatureLayout, to_matrix
@@ -43,6 +44,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "DEFAULT_GRID",
     "ExperimentRun",
     "FeatureLayout",
+    "INTERVENTION_FEATURES",
     "KeyFact",
     "LGBMConfig",
     "LinearModel",
@@ -72,6 +74,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "ece",
     "evaluate",
     "fit_evaluate",
+    "intervention_columns",
     "load_config",
     "load_model",
     "parse_config",
