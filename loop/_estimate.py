@@ -112,27 +112,27 @@ def stepped_rollout(
     )
     cells = frame.groupby(["town", "period", "started"], as_index=False).sum()
 
-    def one(c: pd.DataFrame) -> tuple[float, float, float]:
-        beta = poisson_fe(
-            c["y"].to_numpy(), c["n"].to_numpy(), c["started"].to_numpy(),
-            c["town"].to_numpy(), c["period"].to_numpy(),
-        )  # fmt: skip
-        on = c["started"].to_numpy(bool)
-        share = c.loc[on, "treated"].sum() / max(c.loc[on, "n"].sum(), 1.0)
+    c_y, c_n = cells["y"].to_numpy(float), cells["n"].to_numpy(float)
+    c_on, c_t = cells["started"].to_numpy(bool), cells["treated"].to_numpy(float)
+    c_period = cells["period"].to_numpy()
+    towns, c_town = np.unique(cells["town"].to_numpy(), return_inverse=True)
+    rows_of = [np.flatnonzero(c_town == k) for k in range(towns.size)]
+
+    def one(idx: np.ndarray, town_of: np.ndarray) -> tuple[float, float, float]:
+        on = c_on[idx]
+        beta = poisson_fe(c_y[idx], c_n[idx], on, town_of, c_period[idx])
+        share = c_t[idx][on].sum() / max(c_n[idx][on].sum(), 1.0)
         return beta, share, (1 - np.exp(beta)) / max(share, 1e-9)
 
-    beta, share, effect = one(cells)
+    beta, share, effect = one(np.arange(len(cells)), c_town)
     rng = np.random.default_rng(seed)
-    towns = np.unique(cells["town"])
-    by_town = {t: c for t, c in cells.groupby("town")}
     draws = []
-    for _ in range(bootstrap):
-        pick = rng.choice(towns, towns.size)
-        sample = pd.concat(
-            [by_town[t].assign(town=f"{t}#{i}") for i, t in enumerate(pick)], ignore_index=True
-        )
-        if sample["started"].nunique() == 2:
-            draws.append(one(sample)[2])
+    for _ in range(bootstrap):  # townships drawn with replacement, each draw its own cluster
+        pick = rng.integers(0, towns.size, towns.size)
+        idx = np.concatenate([rows_of[k] for k in pick])
+        town_of = np.repeat(np.arange(pick.size), [rows_of[k].size for k in pick])
+        if 0 < c_on[idx].sum() < idx.size:
+            draws.append(one(idx, town_of)[2])
     low, high = np.percentile(draws, [2.5, 97.5])
     detail = {
         "itt_rate_ratio": float(np.exp(beta)),
