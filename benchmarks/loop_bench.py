@@ -82,6 +82,11 @@ def training(out: Path, cutoff: str, holdout_end: str) -> None:
     hold = ((as_of >= cut) & (as_of <= pd.Timestamp(holdout_end))).to_numpy()
     acted = table.interventions["intervention_in_horizon"].to_numpy(bool)
     unhandled = hold & ~acted
+    # of those, the cases the loop had warned by then (the ones a naive retrain under-rates)
+    truth = pd.read_parquet(out / "_truth" / "warnings.parquet")
+    first_warned = truth[truth["warned"]].groupby("dispute_id")["as_of"].min()
+    warned_at = table.snapshots["dispute_id"].map(first_warned)
+    warned = (warned_at <= as_of).fillna(False).to_numpy(bool)
 
     def part(mask: np.ndarray) -> SnapshotTable:
         def rows(f: pd.DataFrame) -> pd.DataFrame:
@@ -95,14 +100,18 @@ def training(out: Path, cutoff: str, holdout_end: str) -> None:
 
     train, test = part(train_rows), part(unhandled)
     y = test.snapshots["label"].to_numpy(int)
+    was_warned = warned[unhandled]
     print(f"\n== Calibration on unhandled cases (snapshots {cutoff} .. {holdout_end}) ==")
     n_train, n_acted = int(train_rows.sum()), int((train_rows & acted).sum())
     print(
         f"table {built:.0f} s: {n_train:,} training snapshots ({n_acted:,} acted on in their "
         f"horizon); {int(unhandled.sum()):,} unhandled holdout snapshots, {int(y.sum())} events"
     )
+    print(f"({int(was_warned.sum()):,} of them warned and not handled, "
+          f"{int(y[was_warned].sum())} events)")  # fmt: skip
     print(f"{'policy':>8} {'ECE':>7} {'mean risk':>10} {'observed':>9} "
-          f"{'top-5% risk':>12} {'top-5% obs':>11} {'fit s':>6}")  # fmt: skip
+          f"{'top-5% risk':>12} {'top-5% obs':>11} {'warned risk':>12} {'warned obs':>11} "
+          f"{'fit s':>6}")  # fmt: skip
     for policy in ("feature", "exclude", "ignore"):
         t1 = time.perf_counter()
         cfg = TrainConfig(
@@ -118,7 +127,8 @@ def training(out: Path, cutoff: str, holdout_end: str) -> None:
         took = time.perf_counter() - t1
         print(
             f"{policy:>8} {ece(y, risk):7.4f} {risk.mean():10.4f} {y.mean():9.4f} "
-            f"{risk[top].mean():12.4f} {y[top].mean():11.4f} {took:6.0f}"
+            f"{risk[top].mean():12.4f} {y[top].mean():11.4f} {risk[was_warned].mean():12.4f} "
+            f"{y[was_warned].mean():11.4f} {took:6.0f}"
         )
 
 

@@ -7,7 +7,7 @@ deadlines, handled, visited again, closed, and evaluated against what happened.
     >>> warning = apply_event(None, events[0], policy)                    # doctest: +SKIP
 
 Everything here is pure: records in, records out. The service's store persists
-:class:`Warning` rows and their :class:`WarningEvent` audit trail; :func:`apply_event` is the
+:class:`WarningRecord` rows and their :class:`WarningEvent` audit trail; :func:`apply_event` is the
 only way a warning changes.
 """
 
@@ -22,8 +22,8 @@ from ._rounds import evaluate_warnings, model_rounds, truth_rounds
 from ._warnings import (
     EVENT_KINDS,
     OPEN_STATES,
-    Warning,
     WarningEvent,
+    WarningRecord,
     apply_event,
     level_above,
     warning_id,
@@ -43,8 +43,8 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "STEPS",
     "ScoredCase",
     "TierRoute",
-    "Warning",
     "WarningEvent",
+    "WarningRecord",
     "apply_event",
     "discontinuity",
     "escalations",

@@ -149,8 +149,11 @@ def _jump(x: np.ndarray, v: np.ndarray, above: np.ndarray) -> tuple[float, float
     out = []
     for side in (~above, above):
         xs, vs = x[side], v[side]
+        if xs.size == 0:
+            out.append(np.nan)
+            continue
         if xs.size < 3 or np.ptp(xs) == 0:
-            out.append(float(vs.mean()) if vs.size else np.nan)
+            out.append(float(vs.mean()))
             continue
         _, intercept = np.polyfit(xs, vs, 1)
         out.append(float(intercept))
@@ -187,7 +190,7 @@ def discontinuity(
         xs, a = x[idx], above[idx]
         y0, y1 = _jump(xs, y[idx], a)
         t0, t1 = _jump(xs, t[idx], a)
-        if t1 - t0 <= 0.05 or y0 <= 0:
+        if not (t1 - t0 > 0.05 and y0 > 0):  # also NaN: a side without rows
             return np.nan
         return -(y1 - y0) / (t1 - t0) / y0
 
@@ -214,11 +217,13 @@ def naive_comparison(rows: pd.DataFrame, *, bootstrap: int = BOOTSTRAP, seed: in
 
     def one(idx: np.ndarray) -> float:
         yy, tt = y[idx], t[idx]
+        if tt.all() or not tt.any():
+            return np.nan
         return 1 - yy[tt].mean() / max(yy[~tt].mean(), 1e-12)
 
     rng = np.random.default_rng(seed)
-    draws = [one(rng.integers(0, y.size, y.size)) for _ in range(bootstrap)]
-    low, high = np.percentile(draws, [2.5, 97.5])
+    draws = np.array([one(rng.integers(0, y.size, y.size)) for _ in range(bootstrap)])
+    low, high = np.percentile(draws[np.isfinite(draws)], [2.5, 97.5])
     detail = {"rate_handled": float(y[t].mean()), "rate_unhandled": float(y[~t].mean())}
     return Estimate(
         method, one(np.arange(y.size)), float(low), float(high), len(y), int(y.sum()), detail

@@ -24,6 +24,7 @@ from riskwarn._dataset import Dataset
 from riskwarn.vocab import TIERS, tier_rank
 
 from ._estimate import Estimate, discontinuity, naive_comparison, stepped_rollout
+from ._policy import RoutingPolicy, load_policy
 
 CAUTION = (
     "Caution: handled and unhandled cases differ by more than the handling: warnings are "
@@ -286,14 +287,12 @@ def _process_from(warned: pd.DataFrame) -> pd.DataFrame | None:
     return out.reset_index()
 
 
-def process_measures(warnings: pd.DataFrame) -> pd.DataFrame:
-    """From the store's warning records (``Warning.model_dump()`` rows), by township and
+def process_measures(warnings: pd.DataFrame, policy: RoutingPolicy | None = None) -> pd.DataFrame:
+    """From the store's warning records (``WarningRecord.model_dump()`` rows), by township and
     tier: warnings, median hours to acknowledge and to first action, the share acknowledged
     and first acted on in time, and the revisit rate (resolved warnings with a return
-    visit)."""
-    from ._policy import load_policy
-
-    policy = load_policy()
+    visit); on time by ``policy``'s deadlines (default: the shipped one)."""
+    policy = policy or load_policy()
     w = warnings.copy()
     for col in ("issued_at", "acknowledged_at", "first_action_at", "resolved_at", "revisit_at"):
         w[col] = pd.to_datetime(w[col])

@@ -17,7 +17,7 @@ from riskwarn.vocab import OWNER_LEVELS, TIERS, tier_rank
 
 from ._policy import RoutingPolicy
 from ._roster import Roster
-from ._warnings import Tier, Warning, WarningEvent, level_above, warning_id
+from ._warnings import Tier, WarningEvent, WarningRecord, level_above, warning_id
 
 DEFAULT_MIN_TIER = "orange"
 
@@ -40,7 +40,7 @@ class ScoredCase(BaseModel):
 
 def issue_warnings(
     scores: Iterable[ScoredCase],
-    open_warnings: Mapping[str, Warning],
+    open_warnings: Mapping[str, WarningRecord],
     policy: RoutingPolicy,
     roster: Roster,
     *,
@@ -98,7 +98,7 @@ def issue_warnings(
 
 
 def escalations(
-    warnings: Iterable[Warning],
+    warnings: Iterable[WarningRecord],
     policy: RoutingPolicy,
     roster: Roster,
     *,
@@ -134,7 +134,7 @@ def escalations(
     return events
 
 
-def _why_escalate(w: Warning, policy: RoutingPolicy, now: dt.datetime) -> str | None:
+def _why_escalate(w: WarningRecord, policy: RoutingPolicy, now: dt.datetime) -> str | None:
     if not w.is_open:
         return None
     if w.overdue(now) and w.escalated_due_at != w.due_at:

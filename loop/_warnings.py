@@ -6,7 +6,7 @@ warning through its states.
                                            +------------- reopen ----------+
 
 A store keeps both records as rows: :class:`WarningEvent` is the audit trail (every
-change is an event), :class:`Warning` the current state, always
+change is an event), :class:`WarningRecord` the current state, always
 ``apply_event(previous, event, policy)``. No state is skipped; a warning is closed only
 after a return visit (回访) recorded after its resolution; a closed warning can be
 reopened. Times are UTC without a zone (``riskwarn.clock``).
@@ -126,7 +126,7 @@ class WarningEvent(BaseModel):
         return self
 
 
-class Warning(BaseModel):
+class WarningRecord(BaseModel):
     """A warning as it stands now (the store's row), the result of its events."""
 
     model_config = _RECORD
@@ -184,13 +184,15 @@ def level_above(level: str) -> str:
     return OWNER_LEVELS[min(i + 1, len(OWNER_LEVELS) - 1)]
 
 
-def _refuse(warning: Warning | None, event: WarningEvent, why: str) -> WarningStateError:
+def _refuse(warning: WarningRecord | None, event: WarningEvent, why: str) -> WarningStateError:
     where = f"warning {event.warning_id}"
     state = f" is {warning.state}" if warning is not None else ""
     return WarningStateError(f"cannot {event.kind} {where}:{state}; {why}")
 
 
-def apply_event(warning: Warning | None, event: WarningEvent, policy: RoutingPolicy) -> Warning:
+def apply_event(
+    warning: WarningRecord | None, event: WarningEvent, policy: RoutingPolicy
+) -> WarningRecord:
     """The warning after ``event``, or :class:`~riskwarn.errors.WarningStateError` saying
     why the event cannot happen now and what to do first. ``warning`` is ``None`` only
     for an ``issue`` event."""
@@ -218,9 +220,9 @@ def apply_event(warning: Warning | None, event: WarningEvent, policy: RoutingPol
     return warning.model_copy(update={"updated_at": max(warning.updated_at, event.at), **changes})
 
 
-def _issue(event: WarningEvent, policy: RoutingPolicy) -> Warning:
+def _issue(event: WarningEvent, policy: RoutingPolicy) -> WarningRecord:
     route = policy.route(event.tier)  # type: ignore[arg-type]
-    return Warning(
+    return WarningRecord(
         warning_id=event.warning_id,
         dispute_id=event.dispute_id,  # type: ignore[arg-type]
         county=event.county,
@@ -242,7 +244,7 @@ def _issue(event: WarningEvent, policy: RoutingPolicy) -> Warning:
     )
 
 
-def _rescore(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
+def _rescore(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
     """New risk and model; a higher tier escalates (never lowered: a person closes it)."""
     tier = higher_tier(w.tier, e.tier)
     out: dict = {"risk": e.risk, "model_version": e.model_version, "key_facts": e.key_facts}
@@ -262,7 +264,7 @@ def _rescore(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
     return out
 
 
-def _acknowledge(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
+def _acknowledge(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
     route = policy.route(w.tier)
     return {
         "state": "acknowledged",
@@ -272,7 +274,7 @@ def _acknowledge(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
     }
 
 
-def _assign(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
+def _assign(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
     out: dict = {"owner": e.owner, "assigned_at": e.at}
     if e.owner_level is not None:
         out["owner_level"] = e.owner_level
@@ -281,7 +283,7 @@ def _assign(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
     return out
 
 
-def _act(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
+def _act(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
     route = policy.route(w.tier)
     if e.channel is not None and e.channel not in route.channels:
         raise _refuse(
@@ -299,7 +301,7 @@ def _act(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
     return out
 
 
-def _resolve(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
+def _resolve(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
     if w.last_action_at is not None and e.at < w.last_action_at:
         raise _refuse(w, e, f"its last action was at {w.last_action_at}; resolve after it")
     route = policy.route(w.tier)
@@ -312,7 +314,7 @@ def _resolve(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
     }
 
 
-def _revisit(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
+def _revisit(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
     if w.resolved_at is not None and e.at <= w.resolved_at:
         raise _refuse(
             w, e, f"a return visit comes after the resolution at {w.resolved_at}; fix its time"
@@ -320,13 +322,13 @@ def _revisit(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
     return {"revisit_at": e.at, "due_step": None, "due_at": None}
 
 
-def _close(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
+def _close(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
     if w.revisit_at is None or (w.resolved_at is not None and w.revisit_at <= w.resolved_at):
         raise _refuse(w, e, "record a return visit (回访) after the resolution first")
     return {"state": "closed", "closed_at": e.at, "due_step": None, "due_at": None}
 
 
-def _reopen(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
+def _reopen(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
     route = policy.route(w.tier)
     return {
         "state": "assigned" if w.owner else "acknowledged",
@@ -339,7 +341,7 @@ def _reopen(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
     }
 
 
-def _escalate(w: Warning, e: WarningEvent, policy: RoutingPolicy) -> dict:
+def _escalate(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
     """One level up with a fresh window for the pending step; at the county the deadline
     stays (still overdue, shown on the overview) and is not escalated again."""
     route = policy.route(w.tier)

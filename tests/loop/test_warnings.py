@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from riskwarn.errors import WarningStateError
-from riskwarn.loop import Warning, WarningEvent, apply_event, load_policy, warning_id
+from riskwarn.loop import WarningEvent, WarningRecord, apply_event, load_policy, warning_id
 
 T0 = dt.datetime(2025, 3, 1, 8, 0)
 POLICY = load_policy()
@@ -22,7 +22,7 @@ def event(kind: str, hours: float, **fields) -> WarningEvent:
     return WarningEvent(warning_id="W1", kind=kind, at=at(hours), **fields)
 
 
-def issued(tier: str = "orange") -> Warning:
+def issued(tier: str = "orange") -> WarningRecord:
     return apply_event(
         None,
         event(
@@ -33,7 +33,7 @@ def issued(tier: str = "orange") -> Warning:
     )  # fmt: skip
 
 
-def walk(w: Warning, *steps: WarningEvent) -> Warning:
+def walk(w: WarningRecord, *steps: WarningEvent) -> WarningRecord:
     for step in steps:
         w = apply_event(w, step, POLICY)
     return w
@@ -151,5 +151,5 @@ def test_events_are_checked_against_their_warning_and_time():
 def test_warning_ids_are_stable_and_records_round_trip_as_plain_rows():
     assert warning_id("D1", T0) == warning_id("D1", T0) != warning_id("D2", T0)
     w = walk(issued(), ACK, ASSIGN, VISIT)
-    assert Warning.model_validate(w.model_dump()) == w
+    assert WarningRecord.model_validate(w.model_dump()) == w
     assert WarningEvent.model_validate_json(VISIT.model_dump_json()) == VISIT
