@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ._estimate import Estimate, discontinuity, naive_comparison, stepped_rollout
 from ._evaluate import CAUTION, Evaluation, evaluate_rounds, process_measures
-from ._issue import DEFAULT_MIN_TIER, ScoredCase, escalations, issue_warnings
+from ._issue import DEFAULT_MIN_TIER, ScoredCase, escalations, issue_warnings, scored_cases
 from ._policy import STEPS, RoutingPolicy, TierRoute, load_policy, parse_policy
 from ._roster import MEMBER_ROLES, Member, Roster
 from ._rounds import evaluate_warnings, model_rounds, truth_rounds
@@ -57,6 +57,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "naive_comparison",
     "parse_policy",
     "process_measures",
+    "scored_cases",
     "stepped_rollout",
     "truth_rounds",
     "warning_id",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from riskwarn.clock import Clock, get_clock
@@ -36,6 +37,43 @@ class ScoredCase(BaseModel):
     county: str | None = None
     township: str | None = None
     grid: str | None = None
+
+
+def scored_cases(
+    scores: pd.DataFrame,
+    places: pd.DataFrame,
+    *,
+    tier_policy_version: str | None = None,
+) -> list[ScoredCase]:
+    """A scoring round (``riskwarn score``'s frame: ``dispute_id``, ``risk``, ``tier``,
+    ``model_version``, ``key_fact_codes`` joined by ``;``) as :class:`ScoredCase` rows,
+    placed by ``places`` (``dispute_id`` with ``county``, ``township``, ``grid_id``)."""
+    where = places.assign(dispute_id=places["dispute_id"].astype(str)).set_index("dispute_id")
+    out = []
+    for row in scores.itertuples(index=False):
+        d = str(row.dispute_id)
+        at = where.loc[d] if d in where.index else None
+        codes = str(getattr(row, "key_fact_codes", "") or "")
+        out.append(
+            ScoredCase(
+                dispute_id=d,
+                risk=float(row.risk),
+                tier=row.tier,
+                model_version=str(row.model_version),
+                tier_policy_version=tier_policy_version,
+                key_facts=tuple(c for c in codes.split(";") if c),
+                county=_text(at, "county"),
+                township=_text(at, "township"),
+                grid=_text(at, "grid_id"),
+            )
+        )
+    return out
+
+
+def _text(row: pd.Series | None, column: str) -> str | None:
+    if row is None or column not in row.index or pd.isna(row[column]):
+        return None
+    return str(row[column])
 
 
 def issue_warnings(

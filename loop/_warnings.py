@@ -76,7 +76,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "issue": ("dispute_id", "tier", "risk", "model_version", "owner_level"),
     "rescore": ("tier", "risk", "model_version"),
     "assign": ("owner",),
-    "act": ("action", "result"),
+    "act": ("action",),
     "reopen": ("note",),
     "escalate": ("owner_level", "note"),
 }

@@ -17,6 +17,7 @@ from riskwarn.loop import (
     escalations,
     issue_warnings,
     load_policy,
+    scored_cases,
 )
 
 POLICY = load_policy()
@@ -158,3 +159,20 @@ def test_an_owned_or_closed_warning_does_not_escalate_for_want_of_an_owner():
     )
     clock.advance(hours=23)
     assert escalations([w], POLICY, ROSTER, clock=clock) == []
+
+
+def test_a_nightly_scoring_frame_becomes_placed_cases():
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"dispute_id": ["D1", "D2"], "risk": [0.4, 0.01], "tier": ["red", "blue"],
+         "model_version": ["7", "7"], "key_fact_codes": ["recent_threat;pair_homicide", ""]}
+    )  # fmt: skip
+    places = pd.DataFrame({"dispute_id": ["D1"], "county": ["城关区"], "township": ["东关"],
+                           "grid_id": ["G1"]})  # fmt: skip
+    cases = scored_cases(frame, places, tier_policy_version="capacity")
+    assert cases[0].key_facts == ("recent_threat", "pair_homicide")
+    assert (cases[0].township, cases[0].grid, cases[0].county) == ("东关", "G1", "城关区")
+    assert cases[1].township is None and cases[1].key_facts == ()
+    [e] = issue_warnings(cases, {}, POLICY, ROSTER, clock=FixedClock(T0))
+    assert (e.dispute_id, e.owner, e.tier_policy_version) == ("D1", "县领导戊", "capacity")
