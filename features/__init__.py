@@ -18,7 +18,7 @@ from ._facts import FACT_CODES, FACTS, FactSpec, KeyFact, fact_spec
 from ._file import FeatureFile, read_features, write_features
 from ._groups import snapshot_groups
 from ._registry import REGISTRY, REGISTRY_VERSION, FeatureRegistry, write_feature_docs
-from ._snapshots import build_snapshots, open_disputes
+from ._snapshots import build_snapshots, label_cases, open_disputes
 from ._specs import FeatureSpec
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
@@ -36,6 +36,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "build_features",
     "build_snapshots",
     "fact_spec",
+    "label_cases",
     "open_disputes",
     "read_features",
     "snapshot_groups",

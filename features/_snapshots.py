@@ -124,3 +124,30 @@ def build_snapshots(
             "label_known": known,
         }
     )
+
+
+def label_cases(
+    dataset: Dataset, dispute_ids: object, as_of: object, horizon: int = 90
+) -> pd.DataFrame:
+    """The contract's label of any ``(dispute_id, as_of)`` pairs (e.g. warnings at their
+    issue): ``label`` 1 when a linked incident falls in ``(as_of, as_of + horizon]`` (Int8,
+    <NA> when the horizon runs past the data) and ``label_known``. Rows keep the input's
+    order; an unknown dispute id is an error naming it."""
+    if horizon < 1:
+        raise ConfigError(f"expected horizon >= 1 day, got {horizon}; pass a positive number")
+    ids = pd.Series(dispute_ids, dtype="str").reset_index(drop=True)
+    t = pd.to_datetime(pd.Series(as_of)).astype("datetime64[ns]").reset_index(drop=True)
+    if len(ids) != len(t):
+        raise ConfigError(f"expected one as_of per dispute id, got {len(t)} for {len(ids)}")
+    index = Index.of(dataset)
+    position = pd.Series(np.arange(len(index.dispute_ids)), index=index.dispute_ids.astype(str))
+    d = position.reindex(ids.to_numpy())
+    if d.isna().any():
+        missing = ids[d.isna().to_numpy()].iloc[0]
+        raise ConfigError(f"dispute {missing!r} is not in the dataset; label only its disputes")
+    stamps = t.to_numpy().astype(np.int64)
+    end_ns = dataset.end.value if pd.notna(dataset.end) else np.iinfo(np.int64).min
+    known = stamps + horizon * NS_DAY <= end_ns
+    label = pd.array(_labels(index, d.to_numpy(np.int64), stamps, horizon), dtype="Int8")
+    label[~known] = pd.NA
+    return pd.DataFrame({"dispute_id": ids, "as_of": t, "label": label, "label_known": known})

@@ -29,6 +29,7 @@ STAGE_OF_COMMAND = {
     "serve": "riskwarn.serving._cli",
     "keys": "riskwarn.serving._cli",
     "history": "riskwarn.serving._cli",
+    "evaluate-warnings": "riskwarn.loop._cli",
 }
 
 app = typer.Typer(

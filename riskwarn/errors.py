@@ -16,7 +16,8 @@
         ├── UnknownRouteError (LookupError)   no endpoint at this path (404)
         ├── MethodNotAllowedError         the path exists, the method does not (405)
         ├── PayloadTooLargeError          the body is over the size limit (413)
-        └── UnsupportedMediaTypeError     the body is not JSON (415)
+        ├── UnsupportedMediaTypeError     the body is not JSON (415)
+        └── WarningStateError             a warning cannot take that step now (409)
 
 Every message says what was expected, what came, and what to do. Errors that reach HTTP
 carry their status in one place, :meth:`RiskwarnError.http_status_code`, and the service
@@ -137,3 +138,7 @@ class UnsupportedMediaTypeError(RequestError):
     """The body is not sent as ``Content-Type: application/json``."""
 
     status_code = 415
+class WarningStateError(RequestError):
+    """A warning cannot take that step in its state (e.g. closed before a return visit)."""
+
+    status_code = 409

@@ -43,6 +43,21 @@ TIER_ORDER = tuple(reversed(TIERS))
 ROLES = ("scorer", "supervisor", "admin")
 """Key roles, ranked: each may do what the roles before it may."""
 
+OWNER_LEVELS = ("grid", "township", "county")
+"""Who owns a warning (issue 14), lowest first: an escalation moves one step right."""
+WARNING_STATES = ("issued", "acknowledged", "assigned", "in_hand", "resolved", "closed")
+"""A warning's states in the order the loop walks them (预警 → 推送 → 处置 → 回访 → 结案)."""
+ACTION_RESULTS = (
+    "agreement",
+    "partial",
+    "no_agreement",
+    "not_reached",
+    "referred",
+    "measure_in_place",
+    "follow_up",
+)
+"""The short structured result of an action on a warning."""
+
 # name: {value: (zh, en)}. Contract enums first, in the contract's order of values.
 _LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "gender": {"male": ("男", "Male"), "female": ("女", "Female"), "unknown": ("未知", "Unknown")},
@@ -165,6 +180,28 @@ _LABELS: dict[str, dict[str, tuple[str, str]]] = {
             "Hidden risk: grid workers follow up and revisit",
         ),
     },
+    "owner_level": {
+        "grid": ("网格", "Grid"),
+        "township": ("乡镇（街道）", "Township"),
+        "county": ("县级", "County"),
+    },
+    "warning_state": {
+        "issued": ("已预警", "Issued"),
+        "acknowledged": ("已签收", "Acknowledged"),
+        "assigned": ("已指派", "Assigned"),
+        "in_hand": ("处置中", "In hand"),
+        "resolved": ("已化解", "Resolved"),
+        "closed": ("已结案", "Closed"),
+    },
+    "action_result": {
+        "agreement": ("达成协议", "Agreement reached"),
+        "partial": ("部分化解", "Partly resolved"),
+        "no_agreement": ("未达成协议", "No agreement"),
+        "not_reached": ("未见到当事人", "Parties not reached"),
+        "referred": ("已转介", "Referred on"),
+        "measure_in_place": ("措施已落实", "Measure in place"),
+        "follow_up": ("继续跟进", "Follow-up needed"),
+    },
     "role": {
         "scorer": ("评分接口", "Scorer"),
         "supervisor": ("督导", "Supervisor"),
@@ -206,6 +243,9 @@ _VALUES: dict[str, tuple[str, ...]] = {
     "intervention_channel": INTERVENTION_CHANNELS,
     "tier": TIERS,
     "tier_meaning": TIERS,
+    "owner_level": OWNER_LEVELS,
+    "warning_state": WARNING_STATES,
+    "action_result": ACTION_RESULTS,
     "role": ROLES,
 }
 

@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-PACKAGES = ["riskwarn", "riskwarn.features", "riskwarn.training"]
+PACKAGES = ["riskwarn", "riskwarn.features", "riskwarn.training", "riskwarn.loop"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -32,6 +32,7 @@ from riskwarn.training._drift import (
 from riskwarn.training._estimate import expected_performance
 from riskwarn.training._experiment import ExperimentRun, comparison, run_experiments
 from riskwarn.training._fit import TrainingData, TrainResult, fit_evaluate
+from riskwarn.training._interventions import INTERVENTION_FEATURES, intervention_columns
 from riskwarn.training._lgbm import TreeModel
 from riskwarn.training._linear import LinearModel
 from riskwarn.training._matrix import FeatureLayout, to_matrix
@@ -70,6 +71,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "FeatureDrift",
     "FeatureLayout",
     "GroupResult",
+    "INTERVENTION_FEATURES",
     "KeyFact",
     "LGBMConfig",
     "LinearModel",
@@ -108,6 +110,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "feature_drift",
     "find_alarms",
     "fit_evaluate",
+    "intervention_columns",
     "ks",
     "latest_monitor",
     "load_config",

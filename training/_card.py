@@ -324,6 +324,8 @@ Every label the evaluated model was fitted, early-stopped, calibrated and tiered
 **{deployed_end}**, and `riskwarn promote` compares it with a challenger only on snapshots
 dated from then on.
 
+{interventions_markdown(meta.interventions)}
+
 Event rate: train {base["train"]:.4f}, test {base["test"]:.4f}.
 
 ## Model
@@ -395,3 +397,18 @@ labels end. Loading it needs {requirement_note()}
 - Scores describe a dispute at a date, not a person's character; re-validate and watch
   for drift (tier shares over time) before and during use.
 """
+
+
+_INTERVENTIONS = {
+    "exclude": "snapshots of disputes acted on (the interventions table) by the end of their "
+    "horizon were left out, so every label is of a course nobody intervened in",
+    "feature": "snapshots of disputes acted on were kept, with the interventions known at the "
+    "snapshot as inputs (intervention_count, intervention_days_since)",
+    "ignore": "snapshots of disputes acted on were kept as if nothing had been done: the model "
+    "may under-rate cases like those that were handled",
+}
+
+
+def interventions_markdown(policy: str) -> str:
+    """The card's sentence on the intervention policy (issue 14)."""
+    return f'Interventions (`interventions = "{policy}"`): {_INTERVENTIONS[policy]}.'

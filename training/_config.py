@@ -206,6 +206,13 @@ class TrainConfig(BaseModel):
         description="After evaluating on the time split, refit the registered model on every "
         "labelled snapshot, calibrated on out-of-time folds (`--no-refit` turns it off).",
     )
+    interventions: Literal["exclude", "feature", "ignore"] = Field(
+        "exclude",
+        description="Snapshots touched by an intervention (the interventions table): "
+        "'exclude' drops those acted on by their horizon's end, 'feature' keeps them with "
+        "the interventions known at the snapshot as inputs, 'ignore' trains on them as if "
+        "nothing had been done (under-rates cases like those that were handled).",
+    )
     refit_folds: int = Field(
         5,
         ge=2,

@@ -65,6 +65,8 @@ class TrainingData:
     topk_by_time: bool = True
     require_signal: bool = False
     """Refuse (rather than warn about) a model no better than chance on validation."""
+    interventions: str = "ignore"
+    """The intervention policy the rows were chosen by (``TrainConfig.interventions``)."""
 
 
 @dataclass
@@ -292,6 +294,7 @@ def fit_evaluate(
         categories=dict(layout.categories),
         directions={n: d for n, d in zip(layout.names, monotone, strict=True) if d},
         tier_policy=config.tiers,
+        interventions=data.interventions,
         horizon_days=config.horizon_days,
         config_name=config.name,
         evaluation_labels_end=eval_labels_end.to_pydatetime(),

@@ -186,6 +186,11 @@ class ModelMetadata(BaseModel):
     )
     thresholds: dict[str, float] = Field(description="Minimum calibrated risk of each tier.")
     tier_policy: TierConfig = Field(description="How the tiers were cut, and the floors.")
+    interventions: Literal["exclude", "feature", "ignore"] = Field(
+        "ignore",
+        description="What training did with snapshots touched by an intervention (models "
+        "saved before the policy existed: 'ignore').",
+    )
     horizon_days: int | None = Field(description="The label horizon in days.")
     config_name: str = Field("", description="The experiment config's name.")
     train_until: dt.datetime | None = Field(None, description="--train-until, if given.")
@@ -303,6 +308,7 @@ def mlmodel_metadata(meta: ModelMetadata, requires: str) -> dict[str, Any]:
         "tier_floors": dict(meta.tier_policy.floors),
         "tier_shares": meta.tier_shares,
         "horizon_days": meta.horizon_days,
+        "interventions": meta.interventions,
         "labels_end": meta.labels_end.isoformat() if meta.labels_end else None,
         "train_until": meta.train_until.isoformat() if meta.train_until else None,
         "refit": meta.refit.refit,

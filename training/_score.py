@@ -16,6 +16,7 @@ import pandas as pd
 from riskwarn._dataset import Dataset
 from riskwarn._progress import Progress, report
 from riskwarn.training._config import parse_date
+from riskwarn.training._interventions import INTERVENTION_FEATURES, intervention_columns
 from riskwarn.training._model import RiskModel, check_registry
 
 COLUMNS = [
@@ -66,6 +67,9 @@ def score_open(
     )
     builder = FeatureBuilder(known)
     feats = builder.transform(snaps, progress=progress)
+    if model.metadata.interventions == "feature":  # the model reads what was done so far
+        acted = intervention_columns(known, snaps, model.metadata.horizon_days or 90)
+        feats = pd.concat([feats, acted[list(INTERVENTION_FEATURES)]], axis=1)
     report(progress, 0, 1, "scoring")
     scores = model.score(feats, builder.facts(snaps), top_k=3)
     out = pd.DataFrame(

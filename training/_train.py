@@ -21,6 +21,11 @@ from riskwarn.clock import parse_date
 from riskwarn.errors import ConfigError
 from riskwarn.training._config import TrainConfig
 from riskwarn.training._fit import TrainingData, fit_evaluate
+from riskwarn.training._interventions import (
+    INTERVENTION_FEATURES,
+    intervention_columns,
+    keep_mask,
+)
 from riskwarn.training._table import TrainOutcome
 from riskwarn.training._tracking import EXPERIMENT, log_training
 
@@ -37,6 +42,9 @@ class SnapshotTable:
     registry_version: str
     digest: str
     train_until: pd.Timestamp | None
+    interventions: pd.DataFrame | None = None
+    """Per snapshot: interventions known then, and whether one falls in its horizon
+    (``training._interventions``); None for tables built without the dataset."""
 
 
 def build_table(
@@ -86,6 +94,7 @@ def build_table(
         registry_version=REGISTRY_VERSION,
         digest=ds.digest(),
         train_until=until,
+        interventions=intervention_columns(ds, snaps, horizon_days),
     )
 
 
@@ -149,6 +158,7 @@ def _table_from_file(
         registry_version=info.registry_version,
         digest=ds.digest(),
         train_until=until,
+        interventions=intervention_columns(ds, table[KEYS], horizon_days),
     )
 
 
@@ -177,18 +187,47 @@ def select_features(table: SnapshotTable, config: TrainConfig) -> list[str]:
 
 
 def training_data(table: SnapshotTable, config: TrainConfig) -> TrainingData:
-    """The pipeline's input for one config: its features; all features kept for re-scoring."""
+    """The pipeline's input for one config: its features, and its intervention policy
+    applied (``exclude`` drops snapshots acted on by their horizon's end, ``feature`` adds
+    the interventions known at the snapshot as inputs); all features kept for re-scoring."""
     names = select_features(table, config)
+    features = table.features
+    if config.interventions == "feature":
+        extra = _intervention_inputs(table)
+        features = pd.concat([features, extra], axis=1)
+        names = [*names, *extra.columns]
+    keep = keep_mask(table.interventions, config.interventions)
+    rows = slice(None) if keep is None else keep
+
+    def cut(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.loc[rows].reset_index(drop=True)
+
+    snaps = cut(table.snapshots)
+    if snaps.empty:
+        raise ConfigError(
+            f"{config.name}: interventions = 'exclude' leaves no snapshot (every one was acted "
+            "on within its horizon); use 'feature' or more data"
+        )
     return TrainingData(
-        features=table.features[names],
-        label=table.snapshots["label"].to_numpy(dtype=np.int64),
-        time=table.snapshots["as_of"].to_numpy(),
-        ids=table.snapshots["dispute_id"].astype(str).to_numpy(),
-        groups=table.groups,
+        features=cut(features[names]),
+        label=snaps["label"].to_numpy(dtype=np.int64),
+        time=snaps["as_of"].to_numpy(),
+        ids=snaps["dispute_id"].astype(str).to_numpy(),
+        groups=cut(table.groups),
         registry_version=table.registry_version,
-        extra=pd.concat([table.snapshots[KEYS], table.features], axis=1),
+        extra=cut(pd.concat([table.snapshots[KEYS], features], axis=1)),
         topk_by_time=True,
+        interventions=config.interventions,
     )
+
+
+def _intervention_inputs(table: SnapshotTable) -> pd.DataFrame:
+    if table.interventions is None:
+        raise ConfigError(
+            "interventions = 'feature' needs the table built from the dataset (build_table); "
+            "this table has no intervention columns"
+        )
+    return table.interventions[list(INTERVENTION_FEATURES)].reset_index(drop=True)
 
 
 def load(path: str | Path) -> Dataset:

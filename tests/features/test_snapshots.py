@@ -11,6 +11,7 @@ from riskwarn.features import (
     REGISTRY,
     build_features,
     build_snapshots,
+    label_cases,
     open_disputes,
     snapshot_groups,
 )
@@ -115,6 +116,23 @@ def test_label_is_unknown_when_the_horizon_runs_past_the_data() -> None:
     assert (snaps["label_known"] == known).all()
     assert snaps.loc[~known, "label"].isna().all()
     assert snaps.loc[known, "label"].notna().all()
+
+
+def test_any_case_and_moment_is_labelled_as_its_snapshot_would_be() -> None:
+    ds = dataset(
+        events=[("D1", day(400), "visit")],
+        incidents=[("I1", day(60) + pd.Timedelta(days=90), "D2"), ("I2", day(120, 1), None)],
+        incident_persons=[("I2", "A", "victim")],
+    )
+    snaps = build_snapshots(ds, start=day(0), every=30, horizon=90)
+    # the same pairs, shuffled and at moments off the grid too
+    pairs = snaps.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    got = label_cases(ds, pairs["dispute_id"], pairs["as_of"], 90)
+    pd.testing.assert_frame_equal(got, pairs[["dispute_id", "as_of", "label", "label_known"]])
+    off = label_cases(ds, ["D2", "D2"], [day(60, 5), day(150)], 90)
+    assert off["label"].tolist() == [1, 0]
+    with pytest.raises(ConfigError, match="'D9' is not in the dataset"):
+        label_cases(ds, ["D9"], [day(60)], 90)
 
 
 def test_closed_cases_leave_and_reopened_cases_come_back() -> None:

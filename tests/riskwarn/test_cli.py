@@ -28,6 +28,7 @@ def test_help_lists_the_commands() -> None:
         "experiment",
         "serve",
         "keys",
+        "evaluate-warnings",
         "history",
     ):
         assert command in result.stdout
