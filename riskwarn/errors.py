@@ -138,6 +138,8 @@ class UnsupportedMediaTypeError(RequestError):
     """The body is not sent as ``Content-Type: application/json``."""
 
     status_code = 415
+
+
 class WarningStateError(RequestError):
     """A warning cannot take that step in its state (e.g. closed before a return visit)."""
 
