@@ -20,7 +20,13 @@ from riskwarn import Dataset
 from riskwarn.errors import RequestError, UnknownRecordError
 from riskwarn.features import FeatureBuilder, KeyFact, open_disputes
 from riskwarn.serving._schemas import CaseIn, ExplainRequest, ScoreRequest
-from riskwarn.training import RiskModel, Scores, check_registry
+from riskwarn.training import (
+    INTERVENTION_FEATURES,
+    RiskModel,
+    Scores,
+    check_registry,
+    intervention_columns,
+)
 
 
 @dataclass(frozen=True)
@@ -138,8 +144,19 @@ class Scorer:
         return resolve(request, self.reported_, self.grids_, now, where)
 
     def features(self, cases: list[Target]) -> list[dict[str, Any]]:
-        """Each case's feature values (registry names) at its ``as_of``."""
-        return [self._one(case, "features") for case in cases]
+        """Each case's feature values (registry names) at its ``as_of``; for a model trained
+        with the ``feature`` intervention policy, also what was done on the case so far,
+        as ``riskwarn score`` adds it."""
+        rows = [self._one(case, "features") for case in cases]
+        if self.model.metadata.interventions == "feature" and cases:
+            snaps = pd.DataFrame(
+                {"dispute_id": [c.dispute_id for c in cases], "as_of": [c.as_of for c in cases]}
+            )
+            horizon = self.model.metadata.horizon_days or 90
+            acted = intervention_columns(self.dataset, snaps, horizon)
+            for row, (_, done) in zip(rows, acted.iterrows(), strict=True):
+                row.update({name: done[name] for name in INTERVENTION_FEATURES})
+        return rows
 
     def facts(self, cases: list[Target]) -> list[list[KeyFact]]:
         """Each case's key facts at its ``as_of`` (features.FACTS)."""

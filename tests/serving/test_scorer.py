@@ -75,3 +75,43 @@ def test_a_new_persons_grid_counts_in_a_residents_based_population(served, good)
     assert pd.Series(served_row).astype(str).equals(pd.Series(offline).astype(str))
     changed = [n for n in offline if str(offline[n]) != str(without[n])]
     assert changed and all("grid" in n or "township" in n or "area" in n for n in changed), changed
+
+
+def test_a_model_reading_interventions_scores_as_offline() -> None:
+    """A model trained with the ``feature`` intervention policy reads what was done on each
+    case so far: the service adds it as ``riskwarn score`` does, and the risks agree."""
+    from riskwarn import WarningLoop, simulate_with_truth
+    from riskwarn.training import (
+        INTERVENTION_FEATURES,
+        build_table,
+        fit_evaluate,
+        parse_config,
+        score_open,
+        training_data,
+    )
+
+    loop = WarningLoop(handled_share=0.8, effect=0.5, rollout="all", rollout_start="2022-07-01")
+    looped = simulate_with_truth(20000, 3, 11, interventions=loop, oracle=False).dataset
+    cfg = parse_config(
+        {
+            "bootstrap": 0,
+            "baselines": False,
+            "lgbm": {"n_estimators": 60},
+            "search": {"grid": {}},
+            "interventions": "feature",
+        }
+    )
+    model = fit_evaluate(
+        training_data(build_table(looped, train_until="2024-09-30"), cfg), cfg
+    ).model
+    assert set(INTERVENTION_FEATURES) <= set(model.feature_names)
+    as_of = pd.Timestamp("2024-10-31 23:59:59")
+    offline = score_open(looped, as_of, model).set_index("dispute_id")
+    known = looped.cut(as_of)
+    ids = list(offline.index[:40])
+    scorer = Scorer(model, known)
+    now = pd.Timestamp.now().to_pydatetime()
+    cases = [scorer.resolve(ScoreRequest(dispute_id=d, as_of=as_of.isoformat()), now) for d in ids]
+    scores = scorer.score(cases)
+    np.testing.assert_allclose(scores.risk, offline.loc[ids, "risk"].to_numpy(), atol=1e-12)
+    assert any(row["intervention_count"] > 0 for row in scorer.features(cases))
