@@ -183,20 +183,26 @@ def briefing_pdf(b: dict[str, Any], lang: str) -> bytes:
     pdf.set_creator("riskwarn")
     pdf.add_page()
     pdf.set_font("noto", size=16)
-    pdf.multi_cell(0, 9, briefing_title(b, lang))
+    pdf.multi_cell(0, 9, briefing_title(b, lang), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("noto", size=9)
-    pdf.multi_cell(0, 5, label("briefing_sub", lang, month=b["month"], as_of=_day(b["as_of"])))
+    pdf.multi_cell(
+        0,
+        5,
+        label("briefing_sub", lang, month=b["month"], as_of=_day(b["as_of"])),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(2)
 
     def heading(key: str) -> None:
         pdf.ln(2)
         pdf.set_font("noto", size=12)
-        pdf.multi_cell(0, 7, label(key, lang))
+        pdf.multi_cell(0, 7, label(key, lang), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("noto", size=9)
 
     def table(head: list[str], rows: list[list[str]]) -> None:
         if not rows:
-            pdf.multi_cell(0, 5, label("none_in_month", lang))
+            pdf.multi_cell(0, 5, label("none_in_month", lang), new_x="LMARGIN", new_y="NEXT")
             return
         with pdf.table(
             headings_style=FontFace(fill_color=(236, 239, 241)), line_height=5, padding=1
@@ -208,7 +214,7 @@ def briefing_pdf(b: dict[str, Any], lang: str) -> bytes:
 
     for key, text in summary_lines(b, lang):
         heading(key)
-        pdf.multi_cell(0, 5, text)
+        pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
     heading("new_warnings")
     table(
         [label("dispute", lang), label("tier", lang), label("risk", lang), label("as_of", lang)],
@@ -267,7 +273,7 @@ def briefing_pdf(b: dict[str, Any], lang: str) -> bytes:
     )
     pdf.ln(3)
     pdf.set_font("noto", size=8)
-    pdf.multi_cell(0, 4, label("briefing_foot", lang))
+    pdf.multi_cell(0, 4, label("briefing_foot", lang), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

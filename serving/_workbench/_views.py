@@ -298,6 +298,13 @@ def _fact_description(code: str, lang: str) -> str:
     return spec.description_zh if lang == "zh" else spec.description_en
 
 
+def _drift(scorer: Scorer, history: list[dict[str, Any]], horizon: int) -> list[dict[str, Any]]:
+    ds = getattr(scorer, "dataset", None)  # a model without its history has no drift to show
+    if ds is None or not history:
+        return []
+    return monthly_drift(history, incidents_by_dispute(ds), ds.end, horizon)
+
+
 def model_view(
     scorer: Scorer, lang: str, history: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -335,11 +342,6 @@ def model_view(
         "card": shown_card(meta),
         "sections": card(meta, lang),
         "model_names": [model_name(k, lang) for k in models],
-        "drift": monthly_drift(
-            history or [],
-            incidents_by_dispute(scorer.dataset),
-            scorer.dataset.end,
-            meta.horizon_days or 90,
-        ),
+        "drift": _drift(scorer, history or [], meta.horizon_days or 90),
         "base_rate": dict(meta.base_rate),
     }

@@ -188,7 +188,8 @@ def test_the_overview_exports_to_excel_with_its_filter_and_is_audited(
     for grid, row in exported.items():
         assert row[0] == town
         in_grid = mine.loc[mine["grid_id"] == grid]
-        assert list(row[2:6]) == [shown(int((in_grid["tier"] == t).sum())) for t in TIERS]
+        by_tier = [shown(int((in_grid["tier"] == t).sum())) for t in reversed(TIERS)]
+        assert list(row[2:6]) == by_tier  # red, orange, yellow, blue
     about = {row[0]: row[1] for row in wb["导出说明"].iter_rows(min_row=2, values_only=True)}
     assert about["导出人"] == "county-centre" and town in about.values()
     audit = county.store.audit_entries(limit=5)

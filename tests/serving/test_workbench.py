@@ -530,7 +530,10 @@ def test_the_case_marks_recent_incidents_among_ties_and_flags_people(
     people = html.split('id="people"', 1)[1].split("</table>", 1)[0]
     row = re.search(rf'<td class="mono">{flagged}</td>(.*?)</tr>', people, re.S)
     assert row and '<span class="tag flag">严重精神障碍患者 · 危险等级3（最高5级）</span>' in row[1]
-    assert "Severe mental disorder · 3" in english and f"{stranger} (recent incident)" in english
+    assert (
+        "Severe mental disorder · danger level 3 (highest 5)" in english
+        and f"{stranger} (recent incident)" in english
+    )
 
 
 def test_viewing_a_case_is_audited(bench: Bench, supervisor: Any) -> None:
