@@ -14,6 +14,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pandas as pd
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from riskwarn import vocab
+from riskwarn.clock import get_clock
 from riskwarn.config import Settings
 from riskwarn.errors import AuthenticationError, RiskwarnError
 from riskwarn.serving._http import request_id_of
@@ -31,7 +33,7 @@ from riskwarn.serving._queue import PER_PAGE, QueueFilter
 from . import _session
 from ._actions import KINDS, ActionRefused, check_action, check_listed
 from ._card import FEW_EVENTS
-from ._case import dispute_facts
+from ._case import dispute_facts, status
 from ._county import CountyPages
 from ._i18n import LABELS, label, pick_lang
 from ._views import case_json, case_view, model_view, tiers_of
@@ -266,8 +268,8 @@ class Workbench(CountyPages):
     async def queue(self, ctx: Ctx) -> Response:
         f = QueueFilter.from_params(ctx.request.query_params)
         page = await run_in_threadpool(ctx.backend.store.queue, f, self.per_page)
-        cuts = ctx.backend.scorer.model.thresholds
-        red_cut = float(cuts.get("red") or 1.0) or 1.0  # a full bar: the red threshold reached
+        # bars scaled to the data: the riskiest case on the page fills its bar
+        red_cut = max((float(r["risk"]) for r in page.rows), default=0.0) or 1.0
         grids = ctx.backend.scorer.dataset.grids
         township_grids = set(grids.loc[grids["township"] == f.township, "grid_id"].astype(str))
         return self.render(
@@ -363,6 +365,12 @@ class Workbench(CountyPages):
         if kind == "raise_tier":
             current = await run_in_threadpool(self._current_tier, b, dispute_id)
             known = current is not None
+            now = pd.Timestamp(get_clock().local_now())
+            if known and status(b.scorer.dataset, dispute_id, now)["closed"]:
+                refused = ActionRefused(
+                    label("closed_no_raise", "zh"), label("closed_no_raise", "en")
+                )
+                return await self.case(ctx, error=refused)
         else:
             current = None
             facts = await run_in_threadpool(dispute_facts, b.scorer.dataset, dispute_id)

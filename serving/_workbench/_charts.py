@@ -20,9 +20,9 @@ UP, DOWN, NEUTRAL = "#c62828", "#1e6fb8", "#607d8b"
 TIE_COLOURS = {
     "spouse": "#8e24aa",
     "former_spouse": "#d81b60",
-    "partner": "#8e24aa",
+    "partner": "#ec407a",
     "parent_child": "#6d4c41",
-    "sibling": "#6d4c41",
+    "sibling": "#a1887f",
     "relative": "#8d6e63",
     "neighbor": "#2e7d32",
     "colleague": "#00838f",

@@ -38,7 +38,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "category": ("类别", "Category"),
     "days_open": ("在办天数", "Days open"),
     "change": ("较上次", "Change"),
-    "bar_note": ("条长：风险相对红色阈值", "Bar: risk against the red threshold"),
+    "bar_note": ("条长：风险相对本页最高风险", "Bar: risk against the highest on the page"),
     "change_note": (
         "与上一次快照相比的风险变化（百分点）；“新”表示上次快照时尚未在办",
         "Change in risk since the previous snapshot, in percentage points; "

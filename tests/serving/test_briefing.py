@@ -72,7 +72,8 @@ def new_warnings(county: SimpleNamespace, township: str | None) -> dict[str, int
 
 def pdf_text(content: bytes) -> str:
     reader = PdfReader(io.BytesIO(content))
-    return re.sub(r"\s+", "", "".join(p.extract_text() for p in reader.pages))
+    # pypdf reads fpdf2's two-byte Identity codes with a NUL before each character
+    return re.sub(r"[\s\x00]+", "", "".join(p.extract_text() for p in reader.pages))
 
 
 def embedded_fonts(content: bytes) -> list[str]:

@@ -640,6 +640,13 @@ def test_the_case_page_tells_the_story(bench: Bench, supervisor: Any) -> None:
     page = html_lib.unescape(supervisor.get(f"/ui/case?id={closed}").text)
     assert re.search(r'id="case-status">已结案（\d{4}-\d\d-\d\d）<', page)
     assert 'id="closed-no-raise"' in page and 'id="raise-tier"' not in page
+    token = csrf_of(page)
+    r = supervisor.post(
+        f"/ui/case/actions/raise_tier?id={closed}",
+        data={"csrf": token, "tier": "red", "reason": "复查"},
+    )
+    assert r.status_code == 409 and "已结案" in error_of(r.text)
+    assert not [a for a in bench.store.actions_for(closed) if a["kind"] == "raise_tier"]
 
 
 # actions ------------------------------------------------------------------------------

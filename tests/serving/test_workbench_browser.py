@@ -13,6 +13,7 @@ temporary folder.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -473,23 +474,26 @@ def test_exports_download_as_excel_and_the_briefing_as_a_pdf(
         page.select_option("#f-tier", "blue")
     with page.expect_download() as got:
         page.click("#export-queue")
-    path = got.value.path()
-    sheet = load_workbook(path)["风险队列"]
+    # Playwright keeps a download under a name without its extension, which openpyxl
+    # refuses: read it from its bytes
+    sheet = load_workbook(io.BytesIO(got.value.path().read_bytes()))["风险队列"]
     exported = list(sheet.iter_rows(min_row=2, values_only=True))
     total = page.request.get(f"{site.url}/api/queue", params={"tier": "blue"}).json()["total"]
     assert len(exported) == total > 0 and {r[2] for r in exported} == {"蓝色"}
     page.goto(site.url + "/overview")
     with page.expect_download() as got:
         page.click("#export-overview")
-    assert "各网格" in load_workbook(got.value.path()).sheetnames
+    assert got.value.suggested_filename.endswith(".xlsx")
+    assert "各网格" in load_workbook(io.BytesIO(got.value.path().read_bytes())).sheetnames
     page.click("#nav-briefing")
     page.wait_for_selector("#briefing-title")
     assert "研判报告" in page.inner_text("#briefing-title")
     shoot(page, shots / "briefing.png")
     with page.expect_download() as got:
         page.click("#briefing-pdf")
+    assert got.value.suggested_filename.endswith(".pdf")
     text = "".join(p.extract_text() for p in PdfReader(got.value.path()).pages)
-    text = re.sub(r"\s+", "", text)
+    text = re.sub(r"[\s\x00]+", "", text)  # pypdf: a NUL before each two-byte code
     assert "矛盾纠纷风险研判报告" in text and "本月新增红色预警" in text
     actions = {e["action"] for e in site.store.audit_entries(limit=50)}
     assert {"export:queue.xlsx", "export:overview.xlsx", "export:briefing.pdf"} <= actions
