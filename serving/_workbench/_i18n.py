@@ -334,6 +334,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "The case is closed; reopen it before raising its tier.",
     ),
     "colon": ("：", ": "),
+    "paren_open": ("（", " ("),
+    "paren_close": ("）", ")"),
     "older_entries": ("更早的 {n} 条记录", "{n} earlier entries"),
     "danger_level": ("危险等级{n}（最高5级）", "danger level {n} (highest 5)"),
     "drift": ("预测与实际发生率（按月）", "Predicted against observed, by month"),

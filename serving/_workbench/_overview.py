@@ -37,10 +37,14 @@ def shown(n: int) -> str:
     return "<5" if 0 < n < SMALL else str(n)
 
 
-def heat(value: float, top: float) -> int:
-    """A colour step 0..HEAT_STEPS for ``value`` against the table's largest ``top``."""
+def heat(value: float, top: float, count: int | None = None) -> int:
+    """A colour step 0..HEAT_STEPS for ``value`` against the table's largest ``top``; a
+    suppressed ``count`` (1 to 4) gets the lightest step, so its colour tells no more than
+    its "<5"."""
     if value <= 0 or top <= 0:
         return 0
+    if count is not None and 0 < count < SMALL:
+        return 1
     return max(1, min(HEAT_STEPS, round(HEAT_STEPS * value / top)))
 
 
@@ -130,7 +134,7 @@ def area_rows(
     tops = {t: max((r.counts[t] for r in ordered), default=0) for t in TIERS}
     top_rate = max((r.rate or 0.0 for r in ordered), default=0.0)
     for r in ordered:
-        r.heat = {t: heat(r.counts[t], tops[t]) for t in TIERS}
+        r.heat = {t: heat(r.counts[t], tops[t], r.counts[t]) for t in TIERS}
         r.heat["rate"] = heat(r.rate or 0.0, top_rate)
     return ordered
 
