@@ -2,7 +2,7 @@
 workbench's assignee list); a mediator taken off the list keeps its row, with when and by
 whom, so earlier assignments still name a known person.
 
-Revision ID: 0003
+Revision ID: 0003_mediators (other branches add their own 0003; chain them when merging)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
+revision = "0003_mediators"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
