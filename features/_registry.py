@@ -17,6 +17,7 @@ from riskwarn import vocab
 from riskwarn._contract import CATEGORIES
 
 from ._facts import FACTS
+from ._phrases import phrase
 from ._specs import DTYPES, GROUPS, FeatureSpec, all_specs
 
 DEFINITIONS_VERSION = "features-2"
@@ -74,7 +75,9 @@ class FeatureRegistry:
             ) from None
 
     def reason(self, name: str, value: object, lang: str = "zh") -> str:
-        """``value`` of feature ``name`` phrased as a reason, e.g. "近30天调解失败3次"."""
+        """``value`` of feature ``name`` phrased as a reason a supervisor reads aloud, e.g.
+        "近30天调解失败3次", "18小时前有威胁", "涉及金额约1.6万元". A zero count or an absent
+        flag reads as an absence ("尚无威胁记录"), never as a count of nothing."""
         if lang not in LANGS:
             raise ValueError(f"expected lang 'zh' or 'en', got {lang!r}")
         spec = self.get(name)
@@ -83,25 +86,46 @@ class FeatureRegistry:
             text = spec.reason_missing_zh if zh else spec.reason_missing_en
             if text:
                 return text
-            return f"{spec.description_zh}：未知" if zh else f"{spec.description_en}: unknown"
+            return f"{spec.description_zh}未知" if zh else f"{spec.description_en}: unknown"
         if spec.dtype == "bool":
             if bool(value):
                 return spec.reason_zh if zh else spec.reason_en
-            text = spec.reason_false_zh if zh else spec.reason_false_en
-            return text or (f"{spec.description_zh}：否" if zh else f"{spec.description_en}: no")
+            return _absence(spec, zh)
         label = ""
         if spec.dtype == "category":
             label = _category_label(spec, str(value), zh)
+            number = str(value)
+        elif self.absent(name, value) and (spec.reason_false_en or spec.dtype == "int"):
+            return _absence(spec, zh)
         elif spec.labels_en:
             i = int(value)  # type: ignore[call-overload]
-            if i == 0 and (spec.reason_false_en or spec.reason_false_zh):
-                return spec.reason_false_zh if zh else spec.reason_false_en
             labels = spec.labels_zh if zh else spec.labels_en
             label = labels[i] if 0 <= i < len(labels) else str(i)
-        number = _format_number(value) if spec.dtype != "category" else str(value)
+            number = str(i)
+        elif spec.unit:
+            number, label = phrase(spec.unit, float(value), zh)  # type: ignore[arg-type]
+        else:
+            number = _format_number(value)
         plural = "" if number == "1" else "s"
         template = spec.reason_zh if zh else spec.reason_en
-        return template.format(value=number, s=plural, label=label)
+        return template.format(
+            value=number, s=plural, label=label, parties="party" if number == "1" else "parties"
+        )
+
+    def absent(self, name: str, value: object) -> bool:
+        """Whether ``value`` says that nothing of the kind is there (unknown, a zero count,
+        a false flag, no incident within reach). Such a value may explain a lower risk but
+        is never offered as a reason for a higher one."""
+        spec = self.get(name)
+        if _missing(value):
+            return True
+        if spec.dtype == "bool":
+            return not bool(value)
+        if spec.dtype == "category":
+            return False
+        if spec.absent_at is not None:
+            return float(value) == spec.absent_at  # type: ignore[arg-type]
+        return spec.dtype == "int" and float(value) == 0  # type: ignore[arg-type]
 
     def to_markdown(self) -> str:
         """The registry as the Markdown of docs/features.md."""
@@ -154,6 +178,11 @@ def _missing(value: object) -> bool:
         return bool(value != value)  # NaN, pd.NA compare unequal / raise
     except (TypeError, ValueError):
         return True
+
+
+def _absence(spec: FeatureSpec, zh: bool) -> str:
+    text = spec.reason_false_zh if zh else spec.reason_false_en
+    return text or (f"无{spec.description_zh}" if zh else f"no {spec.description_en.lower()}")
 
 
 def _format_number(value: object) -> str:

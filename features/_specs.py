@@ -19,6 +19,18 @@ DTYPES = ("bool", "int", "float", "category")
 EXPOSURE_WINDOWS = (30, 90, 180)
 HOPS_CAP = 4
 """``ego_incident_hops_180d`` is capped here: 4 means none within three hops."""
+HOPS_EN = (
+    "a party was in an extreme incident in the last 180 days",
+    "someone a party is tied to was in an extreme incident in the last 180 days",
+    "someone two steps from a party was in an extreme incident in the last 180 days",
+    "someone three steps from a party was in an extreme incident in the last 180 days",
+)
+HOPS_ZH = (
+    "当事人本人近180天涉及极端事件",
+    "当事人的直接关系人近180天涉及极端事件",
+    "当事人的二度关系人（关系人的关系人）近180天涉及极端事件",
+    "当事人的三度关系人近180天涉及极端事件",
+)
 
 GRAPH_PREFIXES = {"all": "graph", "ties": "graph_ties", "co": "graph_co"}
 """Name prefix of the position features (component, core, PageRank) of each graph."""
@@ -67,6 +79,26 @@ _FLAG_EN = {
     "key_youth": "key youth",
     "other": "another special population",
 }
+_FLAG_REASON_EN = {  # (a party is ..., no party is ...)
+    "severe_mental_disorder": (
+        "a party with a severe mental disorder is under management",
+        "no party is under management for a severe mental disorder",
+    ),
+    "community_correction": (
+        "a party is under community correction",
+        "no party is under community correction",
+    ),
+    "released_prisoner": (
+        "a party released from prison is under management",
+        "no party is under management after release from prison",
+    ),
+    "drug_user": ("a party is a drug user under management", "no party is a drug user"),
+    "key_youth": ("a party is a key youth under care", "no party is a key youth under care"),
+    "other": (
+        "a party is in another special population",
+        "no party is in another special population",
+    ),
+}
 _TIE_EN = {
     "spouse": "spouse",
     "former_spouse": "former spouse",
@@ -110,6 +142,13 @@ class FeatureSpec:
     categories: tuple[str, ...] = ()
     labels_en: tuple[str, ...] = ()
     labels_zh: tuple[str, ...] = ()
+    unit: str = ""
+    """How ``{value}``/``{label}`` are said (``_phrases.UNITS``): "duration" (days as
+    hours, days or months), "amount" (log(1 + 元) as 元), "male_share", "centrality",
+    "core" and "trend" (words in ``{label}``), "whole" (a whole number); "" as it is."""
+    absent_at: float | None = None
+    """The value that means "nothing of the kind" when not 0 (int) or False (bool), e.g.
+    the hops cap; 0.0 for a float whose zero is an absence."""
     direction: int = 0
     """What the field knows of the feature's effect on risk: +1 risk may only rise with it,
     -1 only fall, 0 either (see :data:`RISING` and :data:`FALLING`). Training passes it to
@@ -196,9 +235,10 @@ def _case_specs() -> list[FeatureSpec]:
             None,
             "float",
             "Money at stake, log(1 + CNY)",
-            "涉及金额（对数）",
-            "money at stake: log(1 + CNY) = {value}",
-            "涉及金额对数值{value}",
+            "涉及金额（取对数）",
+            "money at stake: {value}",
+            "涉及金额{value}",
+            unit="amount",
             reason_missing_en="no amount recorded",
             reason_missing_zh="未记录涉及金额",
         ),
@@ -209,8 +249,9 @@ def _case_specs() -> list[FeatureSpec]:
             "float",
             "Days since registration",
             "立案以来天数",
-            "registered {value} days ago",
-            "立案已{value}天",
+            "registered {value} ago",
+            "立案已{value}",
+            unit="duration",
         ),
         _spec(
             "case_parties",
@@ -219,7 +260,7 @@ def _case_specs() -> list[FeatureSpec]:
             "int",
             "Parties of the dispute",
             "当事人数",
-            "{value} parties",
+            "{value} {parties}",
             "当事人{value}人",
         ),
         _spec(
@@ -249,7 +290,7 @@ def _case_specs() -> list[FeatureSpec]:
             "int",
             "Parties in another role",
             "其他当事人数",
-            "{value} other part{s}",
+            "{value} other {parties}",
             "其他当事人{value}人",
         ),
     ]
@@ -272,6 +313,8 @@ def _history_specs() -> list[FeatureSpec]:
                 f"累计{zh}次数",
                 f"{{value}} {en}{{s}} so far",
                 f"累计{zh}{{value}}次",
+                reason_false_en=f"no {en} so far",
+                reason_false_zh=f"尚无{zh}记录",
             ),
             _spec(
                 f"events_{kind}_30d",
@@ -282,6 +325,8 @@ def _history_specs() -> list[FeatureSpec]:
                 f"近30天{zh}次数",
                 f"{{value}} {en}{{s}} in the last 30 days",
                 f"近30天{zh}{{value}}次",
+                reason_false_en=f"no {en} in the last 30 days",
+                reason_false_zh=f"近30天无{zh}",
             ),
             _spec(
                 f"events_{kind}_days_since",
@@ -290,8 +335,9 @@ def _history_specs() -> list[FeatureSpec]:
                 "float",
                 f"Days since the last {en}",
                 f"距上次{zh}天数",
-                f"{{value}} days since the last {en}",
-                f"距上次{zh}{{value}}天",
+                f"the last {en} was {{value}} ago",
+                f"{{value}}前有{zh}",
+                unit="duration",
                 reason_missing_en=f"no {en} so far",
                 reason_missing_zh=f"尚无{zh}记录",
             ),
@@ -306,6 +352,8 @@ def _history_specs() -> list[FeatureSpec]:
             "近30天各类事件数",
             "{value} event{s} in the last 30 days",
             "近30天事件{value}起",
+            reason_false_en="no event in the last 30 days",
+            reason_false_zh="近30天无任何事件",
         ),
         _spec(
             "events_trend_30d",
@@ -314,8 +362,11 @@ def _history_specs() -> list[FeatureSpec]:
             "int",
             "Events in the last 30 days minus events in the 30 days before",
             "近30天事件数减去前30天事件数",
-            "{value} more events than in the 30 days before",
-            "事件数较前30天增加{value}起",
+            "{value} {label} events than in the 30 days before",
+            "近30天事件较前30天{label}{value}起",
+            reason_false_en="as many events as in the 30 days before",
+            reason_false_zh="近30天事件数与前30天持平",
+            unit="trend",
         ),
         _spec(
             "events_alarm_30d",
@@ -327,6 +378,8 @@ def _history_specs() -> list[FeatureSpec]:
             "{value} alarm event{s} (failed mediation, escalation, threat, police call) "
             "in the last 30 days",
             "近30天出现调解失败、升级、威胁或报警{value}次",
+            reason_false_en="no failed mediation, escalation, threat or police call in 30 days",
+            reason_false_zh="近30天无调解失败、升级、威胁或报警",
         ),
         _spec(
             "events_alarm_trend_30d",
@@ -335,8 +388,11 @@ def _history_specs() -> list[FeatureSpec]:
             "int",
             "Alarm events in the last 30 days minus those in the 30 days before",
             "近30天警示事件数减去前30天",
-            "{value} more alarm events than in the 30 days before",
-            "警示事件较前30天增加{value}次",
+            "{value} {label} alarm events than in the 30 days before",
+            "警示事件较前30天{label}{value}次",
+            reason_false_en="as many alarm events as in the 30 days before",
+            reason_false_zh="警示事件与前30天持平",
+            unit="trend",
         ),
         _spec(
             "events_alarm_days_since",
@@ -345,8 +401,9 @@ def _history_specs() -> list[FeatureSpec]:
             "float",
             "Days since the last alarm event",
             "距上次警示事件天数",
-            "{value} days since the last alarm event",
-            "距上次警示事件{value}天",
+            "the last alarm event was {value} ago",
+            "{value}前有警示事件",
+            unit="duration",
             reason_missing_en="no alarm event so far",
             reason_missing_zh="尚无警示事件",
         ),
@@ -357,8 +414,9 @@ def _history_specs() -> list[FeatureSpec]:
             "float",
             "Days since the last event of any kind",
             "距上次事件天数",
-            "{value} days since the last event",
-            "距上次事件{value}天",
+            "the last event was {value} ago",
+            "最近一次事件在{value}前",
+            unit="duration",
             reason_missing_en="no event since registration",
             reason_missing_zh="立案后尚无事件",
         ),
@@ -371,6 +429,8 @@ def _history_specs() -> list[FeatureSpec]:
             "连续调解失败次数（自上次调解成功以来）",
             "{value} failed mediation{s} in a row",
             "连续调解失败{value}次",
+            reason_false_en="the last mediation did not fail",
+            reason_false_zh="最近一次调解未失败",
         ),
     ]
     return specs
@@ -381,7 +441,7 @@ def _petition_specs() -> list[FeatureSpec]:
     specs: list[FeatureSpec] = []
     for who, en_who, zh_who in (
         ("case", "about this dispute", "本纠纷"),
-        ("party", "by the parties on any matter", "当事人（任何事项）"),
+        ("party", "by the parties on any matter", "当事人"),
     ):
         agg = "_sum" if who == "party" else ""
         specs += [
@@ -394,6 +454,8 @@ def _petition_specs() -> list[FeatureSpec]:
                 f"{zh_who}信访次数",
                 f"{{value}} petition{{s}} {en_who}",
                 f"{zh_who}信访{{value}}次",
+                reason_false_en=f"no petition {en_who}",
+                reason_false_zh=f"{zh_who}无信访记录",
             ),
             _spec(
                 f"petitions_{who}_365d{agg}",
@@ -404,6 +466,8 @@ def _petition_specs() -> list[FeatureSpec]:
                 f"近365天{zh_who}信访次数",
                 f"{{value}} petition{{s}} {en_who} in the last year",
                 f"近一年{zh_who}信访{{value}}次",
+                reason_false_en=f"no petition {en_who} in the last year",
+                reason_false_zh=f"近一年{zh_who}无信访",
             ),
             _spec(
                 f"petitions_{who}_level_max",
@@ -439,6 +503,8 @@ def _petition_specs() -> list[FeatureSpec]:
                 f"{zh_who}重复信访次数",
                 f"{{value}} repeat petition{{s}} {en_who}",
                 f"{zh_who}重复信访{{value}}次",
+                reason_false_en=f"no repeat petition {en_who}",
+                reason_false_zh=f"{zh_who}无重复信访",
             ),
             _spec(
                 f"petitions_{who}_collective{agg}",
@@ -449,6 +515,8 @@ def _petition_specs() -> list[FeatureSpec]:
                 f"{zh_who}集体访次数",
                 f"{{value}} collective petition{{s}} {en_who}",
                 f"{zh_who}集体访{{value}}次",
+                reason_false_en=f"no collective petition {en_who}",
+                reason_false_zh=f"{zh_who}无集体访",
             ),
             _spec(
                 f"petitions_{who}_days_since",
@@ -457,8 +525,9 @@ def _petition_specs() -> list[FeatureSpec]:
                 "float",
                 f"Days since the last petition {en_who}",
                 f"距{zh_who}上次信访天数",
-                f"{{value}} days since the last petition {en_who}",
-                f"距{zh_who}上次信访{{value}}天",
+                f"the last petition {en_who} was {{value}} ago",
+                f"{zh_who}最近一次信访在{{value}}前",
+                unit="duration",
                 reason_missing_en=f"no petition {en_who}",
                 reason_missing_zh=f"{zh_who}无信访记录",
             ),
@@ -474,6 +543,8 @@ def _petition_specs() -> list[FeatureSpec]:
             "信访最多的当事人信访次数",
             "one party has petitioned {value} time{s}",
             "有当事人信访{value}次",
+            reason_false_en="no party has petitioned",
+            reason_false_zh="当事人均无信访记录",
         ),
     )
     return specs
@@ -488,8 +559,9 @@ def _party_specs() -> list[FeatureSpec]:
             "float",
             "Age of the youngest party",
             "最年轻当事人年龄",
-            "youngest party is {value}",
-            "最年轻当事人{value}岁",
+            "the youngest party is {value}",
+            "最年轻的当事人{value}岁",
+            unit="whole",
         ),
         _spec(
             "party_age_max",
@@ -498,8 +570,9 @@ def _party_specs() -> list[FeatureSpec]:
             "float",
             "Age of the oldest party",
             "最年长当事人年龄",
-            "oldest party is {value}",
-            "最年长当事人{value}岁",
+            "the oldest party is {value}",
+            "最年长的当事人{value}岁",
+            unit="whole",
         ),
         _spec(
             "party_male_share",
@@ -508,8 +581,9 @@ def _party_specs() -> list[FeatureSpec]:
             "float",
             "Share of men among parties of known gender",
             "已知性别当事人中男性比例",
-            "share of men among the parties: {value}",
-            "当事人男性比例{value}",
+            "{label}",
+            "{label}",
+            unit="male_share",
         ),
         _spec(
             "party_same_household",
@@ -532,6 +606,8 @@ def _party_specs() -> list[FeatureSpec]:
             "当事人在管重点人群记录数",
             "{value} active special-population record{s} among the parties",
             "当事人中有{value}条在管重点人群记录",
+            reason_false_en="no party is under special-population management",
+            reason_false_zh="当事人均不在重点人群管理名单中",
         ),
         _spec(
             "party_flag_level_max",
@@ -540,8 +616,12 @@ def _party_specs() -> list[FeatureSpec]:
             "float",
             "Highest danger level among the parties' active special-population records",
             "当事人在管重点人群最高危险等级",
-            "a party is under management at danger level {value}",
-            "有当事人在管危险等级为{value}级",
+            "a party under management has danger level {value} (the highest is 5)",
+            "有在管当事人危险等级{value}（最高5级）",
+            reason_false_en="no party under management has a danger level above 0",
+            reason_false_zh="在管当事人危险等级均为0",
+            unit="whole",
+            absent_at=0.0,
             reason_missing_en="no graded special-population record",
             reason_missing_zh="无分级重点人群记录",
         ),
@@ -556,9 +636,9 @@ def _party_specs() -> list[FeatureSpec]:
                 "bool",
                 f"A party is under management for {en}",
                 f"有当事人为{zh}（在管）",
-                f"a party is under management for {en}",
+                _FLAG_REASON_EN[flag][0],
                 f"有当事人为在管{zh}",
-                reason_false_en=f"no party under management for {en}",
+                reason_false_en=_FLAG_REASON_EN[flag][1],
                 reason_false_zh=f"当事人中无在管{zh}",
             )
         )
@@ -574,6 +654,8 @@ def _party_specs() -> list[FeatureSpec]:
                 f"{zh_w}涉及其他纠纷最多的当事人的纠纷数",
                 f"one party has had {{value}} other dispute{{s}} {en_w}",
                 f"有当事人{zh_w}涉及其他纠纷{{value}}起",
+                reason_false_en=f"no party had another dispute {en_w}",
+                reason_false_zh=f"当事人{zh_w}均无其他纠纷",
             ),
             _spec(
                 f"party_disputes_{tag}_sum",
@@ -584,6 +666,8 @@ def _party_specs() -> list[FeatureSpec]:
                 f"{zh_w}当事人涉及其他纠纷数之和",
                 f"the parties have had {{value}} other dispute{{s}} {en_w}",
                 f"当事人{zh_w}共涉及其他纠纷{{value}}起",
+                reason_false_en=f"no party had another dispute {en_w}",
+                reason_false_zh=f"当事人{zh_w}均无其他纠纷",
             ),
             _spec(
                 f"party_pair_disputes_{tag}",
@@ -594,6 +678,8 @@ def _party_specs() -> list[FeatureSpec]:
                 f"{zh_w}同一对当事人之间的其他纠纷数",
                 f"{{value}} earlier dispute{{s}} between the same people {en_w}",
                 f"同一对当事人{zh_w}另有纠纷{{value}}起",
+                reason_false_en=f"no earlier dispute between the same people {en_w}",
+                reason_false_zh=f"同一对当事人{zh_w}无其他纠纷",
             ),
         ]
     roles = (("perpetrator", "as perpetrator", "作为加害人"), ("victim", "as victim", "作为受害人"))
@@ -612,6 +698,8 @@ def _party_specs() -> list[FeatureSpec]:
                     f"当事人{zh_w}{zh}涉及极端事件数",
                     f"{{value}} extreme incident{{s}} with a party {en} {en_w}",
                     f"当事人{zh_w}{zh}涉及极端事件{{value}}起",
+                    reason_false_en=f"no extreme incident with a party {en} {en_w}",
+                    reason_false_zh=f"当事人{zh_w}无{zh}涉及的极端事件",
                 )
             )
     specs.append(
@@ -622,8 +710,9 @@ def _party_specs() -> list[FeatureSpec]:
             "float",
             "Days since a party was last involved in an extreme incident",
             "距当事人上次涉及极端事件天数",
-            "{value} days since a party was involved in an extreme incident",
-            "距当事人上次涉及极端事件{value}天",
+            "a party was involved in an extreme incident {value} ago",
+            "当事人{value}前涉及极端事件",
+            unit="duration",
             reason_missing_en="no party involved in an extreme incident",
             reason_missing_zh="当事人无极端事件记录",
         )
@@ -638,6 +727,8 @@ def _party_specs() -> list[FeatureSpec]:
             "同一对当事人共同涉及的极端事件数（双方此前发生过暴力）",
             "{value} extreme incident{s} already involved two of these parties",
             "当事人之间已发生极端事件{value}起",
+            reason_false_en="no extreme incident between these parties so far",
+            reason_false_zh="当事人之间未发生过极端事件",
         ),
         _spec(
             "party_self_harm_ever",
@@ -648,6 +739,8 @@ def _party_specs() -> list[FeatureSpec]:
             "当事人涉及的自伤事件数",
             "{value} self-harm incident{s} involving a party",
             "当事人涉及自伤事件{value}起",
+            reason_false_en="no self-harm incident involving a party",
+            reason_false_zh="当事人无自伤记录",
         ),
     ]
     return specs
@@ -665,8 +758,10 @@ def _graph_specs() -> list[FeatureSpec]:
                 "int",
                 f"Active {en} ties of the parties",
                 f"当事人现有{zh}关系数",
-                f"the parties have {{value}} {en} tie{{s}}",
-                f"当事人有{zh}关系{{value}}个",
+                f"the parties have {{value}} {en} tie{{s}} in all",
+                f"当事人共有{{value}}段{zh}关系",
+                reason_false_en=f"no party has a {en} tie",
+                reason_false_zh=f"当事人均无{zh}关系",
             )
         )
     for kind in TIE_KINDS:
@@ -694,7 +789,9 @@ def _graph_specs() -> list[FeatureSpec]:
             "Ties of the parties that ended in the last 365 days (divorce, moving away)",
             "近一年当事人结束的关系数（离婚、搬离）",
             "{value} tie{s} of the parties ended in the last year",
-            "近一年当事人有{value}个关系结束",
+            "近一年当事人有{value}段关系结束",
+            reason_false_en="no tie of the parties ended in the last year",
+            reason_false_zh="近一年当事人没有关系结束",
         ),
         _spec(
             "ties_between_ended_365d",
@@ -716,7 +813,9 @@ def _graph_specs() -> list[FeatureSpec]:
             "Distinct people tied or co-involved with the parties (counterparties)",
             "与当事人有关系或共涉纠纷的不同人数",
             "the parties are linked to {value} other people",
-            "当事人关联{value}人",
+            "当事人与{value}人有关系或共涉纠纷",
+            reason_false_en="the parties are linked to no one else",
+            reason_false_zh="当事人与他人无关系记录",
         ),
         _spec(
             "graph_ties_neighbors",
@@ -726,7 +825,9 @@ def _graph_specs() -> list[FeatureSpec]:
             "Distinct people with an active relationship tie to the parties",
             "与当事人有现存社会关系的不同人数",
             "the parties have ties to {value} other people",
-            "当事人有社会关系{value}人",
+            "当事人与{value}人有社会关系",
+            reason_false_en="the parties have no recorded ties",
+            reason_false_zh="当事人无社会关系记录",
         ),
         _spec(
             "graph_co_parties",
@@ -737,6 +838,8 @@ def _graph_specs() -> list[FeatureSpec]:
             "在其他纠纷中与当事人同为当事人的不同人数",
             "{value} people shared other disputes with the parties",
             "{value}人曾与当事人共涉其他纠纷",
+            reason_false_en="no one shared another dispute with the parties",
+            reason_false_zh="无人与当事人共涉其他纠纷",
         ),
     ]
     for graph, prefix in GRAPH_PREFIXES.items():
@@ -750,7 +853,9 @@ def _graph_specs() -> list[FeatureSpec]:
                 f"People in the connected part of the {en_g} the parties belong to",
                 f"当事人所在{zh_g}连通部分的人数",
                 f"the parties' {en_r} reaches {{value}} people",
-                f"当事人所在{zh_r}共{{value}}人",
+                f"当事人所在的{zh_r}连起来共{{value}}人",
+                reason_false_en=f"the parties are not in the {en_r} yet",
+                reason_false_zh=f"当事人尚未进入{zh_r}",
             ),
             _spec(
                 f"{prefix}_core_max",
@@ -758,9 +863,12 @@ def _graph_specs() -> list[FeatureSpec]:
                 None,
                 "int",
                 f"Highest k-core number among the parties in the {en_g}",
-                f"当事人在{zh_g}中的最高核数（k-core）",
-                f"a party sits in a {{value}}-core of the {en_r}",
-                f"有当事人处于{zh_r}{{value}}核",
+                f"当事人在{zh_g}中所处人群的最高紧密程度（核数）",
+                f"in the {en_r}, a party {{label}}",
+                f"有当事人在{zh_r}中{{label}}",
+                reason_false_en=f"no party has links in the {en_r}",
+                reason_false_zh=f"当事人在{zh_r}中没有联系人",
+                unit="core",
             ),
             _spec(
                 f"{prefix}_pagerank_max",
@@ -768,12 +876,16 @@ def _graph_specs() -> list[FeatureSpec]:
                 None,
                 "float",
                 f"Highest PageRank among the parties in the {en_g}; 1 = the average linked person",
-                f"当事人在{zh_g}中的最高PageRank，1为平均水平",
-                f"a party's centrality in the {en_r} is {{value}} times the average",
-                f"有当事人在{zh_r}中的中心度为平均的{{value}}倍",
+                f"当事人在{zh_g}中的最高中心度（平均为1）",
+                f"in the {en_r}, a party {{label}}",
+                f"有当事人在{zh_r}中{{label}}",
+                reason_false_en=f"no party has links in the {en_r}",
+                reason_false_zh=f"当事人在{zh_r}中没有联系人",
+                unit="centrality",
+                absent_at=0.0,
             ),
         ]
-    for hops, en_h, zh_h in ((1, "one hop", "一度"), (2, "two hops", "二度")):
+    for hops, en_h, zh_h in ((1, "one hop", "直接关系人"), (2, "two hops", "二度关系人")):
         for window in EXPOSURE_WINDOWS:
             specs.append(
                 _spec(
@@ -782,10 +894,13 @@ def _graph_specs() -> list[FeatureSpec]:
                     window,
                     "int",
                     f"Extreme incidents among people {en_h} from the parties, last {window} days",
-                    f"近{window}天当事人{zh_h}关联人中的极端事件数",
+                    f"近{window}天当事人的{zh_h}中的极端事件数",
                     f"{{value}} extreme incident{{s}} among people {en_h} away "
                     f"in the last {window} days",
-                    f"近{window}天当事人{zh_h}关联人发生极端事件{{value}}起",
+                    f"近{window}天当事人的{zh_h}涉及极端事件{{value}}起",
+                    reason_false_en=f"no extreme incident among people {en_h} away "
+                    f"in the last {window} days",
+                    reason_false_zh=f"近{window}天当事人的{zh_h}未涉及极端事件",
                 )
             )
     specs += [
@@ -798,8 +913,14 @@ def _graph_specs() -> list[FeatureSpec]:
             f"(0 a party, {HOPS_CAP} none within {HOPS_CAP - 1})",
             f"距近180天涉极端事件者的最短关系步数"
             f"（0为当事人本人，{HOPS_CAP}为{HOPS_CAP - 1}步内无）",
-            "someone {value} hop{s} away was in an extreme incident in the last 180 days",
-            "近180天{value}步关系内有人涉极端事件",
+            "{label}",
+            "{label}",
+            reason_false_en=f"no one within {HOPS_CAP - 1} hops was in an extreme incident "
+            "in the last 180 days",
+            reason_false_zh="近180天当事人三度关系内无人涉及极端事件",
+            labels_en=HOPS_EN,
+            labels_zh=HOPS_ZH,
+            absent_at=float(HOPS_CAP),
         ),
         _spec(
             "ego_open_disputes_1hop",
@@ -809,7 +930,9 @@ def _graph_specs() -> list[FeatureSpec]:
             "Other open disputes of the parties and the people one hop away",
             "当事人及其一度关联人的其他未结纠纷数",
             "{value} other open dispute{s} among the parties and their ties",
-            "当事人及关联人另有未结纠纷{value}起",
+            "当事人及其直接关系人另有未结纠纷{value}起",
+            reason_false_en="no other open dispute among the parties and their ties",
+            reason_false_zh="当事人及其直接关系人无其他未结纠纷",
         ),
     ]
     return specs
@@ -831,6 +954,9 @@ def _area_specs() -> list[FeatureSpec]:
                     f"近365天所在{zh_a}每千人{zh_w}数（向全县收缩）",
                     f"{{value}} {en_w} per 1,000 residents in this {en_a} in the last year",
                     f"近一年本{zh_a}每千人{zh_w}{{value}}起",
+                    reason_false_en=f"no {en_w} in this {en_a} in the last year",
+                    reason_false_zh=f"近一年本{zh_a}无{zh_w}",
+                    absent_at=0.0,
                     reason_missing_en=f"{en_a} rate unknown",
                     reason_missing_zh=f"{zh_a}发生率未知",
                 )

@@ -67,7 +67,9 @@ The scoring service is running (Ctrl-C stops it).
                 -d '{"dispute_id": "${dispute}", "as_of": "${as_of}"}'
   MLflow UI:  .venv/bin/mlflow ui --backend-store-uri sqlite:///${RISKWARN_HOME}/mlflow.db --port 5000
 
-The supervisor queue: http://127.0.0.1:${port}/ui/queue
+The county overview: http://127.0.0.1:${port}/ui/overview
+  the queue:         http://127.0.0.1:${port}/ui/queue
+  monthly briefing:  http://127.0.0.1:${port}/ui/briefing (PDF: /ui/briefing.pdf)
   supervisor key: ${supervisor}
 INFO
 wait "$server"

@@ -34,6 +34,12 @@ class QueueFilter:
     category: str = ""
     q: str = ""
     page: int = 1
+    sort: str = "tier"
+    """"tier": the final tier (after raises and floors), then risk; "risk": risk alone."""
+    unacked: bool = False
+    """Only cases nobody has acknowledged."""
+    unassigned: bool = False
+    """Only cases with no mediator assigned."""
 
     @classmethod
     def from_params(cls, params: Any) -> QueueFilter:
@@ -54,6 +60,9 @@ class QueueFilter:
             category=text("category"),
             q=text("q"),
             page=page,
+            sort="risk" if text("sort") == "risk" else "tier",
+            unacked=text("unacked") == "1",
+            unassigned=text("unassigned") == "1",
         )
 
     def params(self, **change: object) -> dict[str, str]:
@@ -65,9 +74,13 @@ class QueueFilter:
             "category": self.category,
             "q": self.q,
             "page": str(self.page),
+            "sort": self.sort,
+            "unacked": "1" if self.unacked else "",
+            "unassigned": "1" if self.unassigned else "",
             **{k: str(v) for k, v in change.items()},
         }
-        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+        defaults = {"page": "1", "sort": "tier"}
+        return {k: v for k, v in values.items() if v and defaults.get(k) != v}
 
 
 @dataclass
@@ -158,10 +171,21 @@ def _where(q: sa.Subquery, f: QueueFilter) -> list[Any]:
         conds.append(q.c.grid_id == f.grid)
     if f.category:
         conds.append(q.c.category == f.category)
+    if f.unacked:
+        acked = sa.select(actions.c.dispute_id).where(actions.c.kind == "acknowledge")
+        conds.append(q.c.dispute_id.not_in(acked))
+    if f.unassigned:
+        assigned = sa.select(actions.c.dispute_id).where(actions.c.kind == "assign")
+        conds.append(q.c.dispute_id.not_in(assigned))
     if f.q:
         escaped = f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conds.append(q.c.dispute_id.ilike(f"%{escaped}%", escape="\\"))
     return conds
+
+
+def _order(q: sa.Subquery, f: QueueFilter) -> list[Any]:
+    by_risk = [q.c.risk.desc(), q.c.dispute_id]
+    return by_risk if f.sort == "risk" else [q.c.tier_rank.desc(), *by_risk]
 
 
 def _latest_actions(conn: sa.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -209,7 +233,7 @@ def queue_page(conn: sa.Connection, f: QueueFilter, per_page: int = PER_PAGE) ->
         for r in conn.execute(
             sa.select(q)
             .where(*conds)
-            .order_by(q.c.risk.desc(), q.c.dispute_id)
+            .order_by(*_order(q, f))
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).mappings()

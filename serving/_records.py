@@ -41,6 +41,13 @@ AUDIT_ACTIONS = frozenset(
         "ui:signin",
         "ui:signin_refused",
         "ui:signout",
+        # the workbench's exports (each one audited) and its list of mediators
+        "export:queue.xlsx",
+        "export:overview.xlsx",
+        "export:briefing",
+        "export:briefing.pdf",
+        "mediator:add",
+        "mediator:remove",
         *(f"action:{k}" for k in ACTION_KINDS),
         *(f"ui:refused:{k}" for k in ACTION_KINDS),
     }

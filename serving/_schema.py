@@ -117,6 +117,18 @@ signouts = sa.Table(
     sa.Column("at", sa.DateTime(), nullable=False, index=True, comment="UTC"),
 )
 
+mediators = sa.Table(
+    "mediators",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("township", sa.String(128), nullable=False, index=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("added_at", sa.DateTime(), nullable=False, comment="UTC"),
+    sa.Column("added_by", sa.String(128), nullable=False),
+    sa.Column("removed_at", sa.DateTime(), nullable=True, comment="UTC; null while listed"),
+    sa.Column("removed_by", sa.String(128), nullable=True),
+)
+
 # Tables every riskwarn store has had since its first version: how a store made before
 # migrations is recognised (and a database holding none of them is not riskwarn's).
 SERVICE_TABLES = ("api_keys", "audit_log", "score_snapshots", "actions")

@@ -60,6 +60,7 @@ from riskwarn.serving._schema import (
     api_keys,
     audit_log,
     contract_columns,
+    mediators,
     score_snapshots,
     signouts,
 )
@@ -735,6 +736,115 @@ class Store:
                 sa.select(signouts.c.session_id).where(signouts.c.session_id == session_id)
             ).first()
         return found is not None
+
+    # workbench: mediators, the county overview ----------------------------------------
+
+    def add_mediator(self, township: str, name: str, *, by: str, request_id: str) -> dict:
+        """Put ``name`` on ``township``'s list of mediators (audited); the row. Listing a
+        name already listed there returns the listed row and writes nothing."""
+        township, name = township.strip(), name.strip()
+        for field, value in (("township", township), ("name", name)):
+            if not value:
+                raise RequestError(f"{field}: expected a mediator's {field}, got nothing")
+            check_text(field, value, 128)
+        at = _now()
+        with self._writing() as conn:
+            held = (
+                conn.execute(
+                    sa.select(mediators).where(
+                        mediators.c.township == township,
+                        mediators.c.name == name,
+                        mediators.c.removed_at.is_(None),
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if held is not None:
+                return dict(held)
+            row = {"township": township, "name": name, "added_at": at, "added_by": by}
+            new_id = conn.execute(mediators.insert().values(**row)).inserted_primary_key[0]
+            entry = {
+                "key_name": by,
+                "action": "mediator:add",
+                "request_id": request_id,
+                "detail": {"mediator_id": new_id},
+            }
+            conn.execute(audit_log.insert(), [audit_row(entry, at)])
+        return {**row, "id": new_id, "removed_at": None, "removed_by": None}
+
+    def remove_mediator(self, mediator_id: int, *, by: str, request_id: str) -> bool:
+        """Take a mediator off its township's list (the row stays, with who and when);
+        False when no listed mediator has that id."""
+        at = _now()
+        with self._writing() as conn:
+            done = conn.execute(
+                mediators.update()
+                .where(mediators.c.id == mediator_id, mediators.c.removed_at.is_(None))
+                .values(removed_at=at, removed_by=by)
+            ).rowcount
+            if done:
+                entry = {
+                    "key_name": by,
+                    "action": "mediator:remove",
+                    "request_id": request_id,
+                    "detail": {"mediator_id": mediator_id},
+                }
+                conn.execute(audit_log.insert(), [audit_row(entry, at)])
+        return bool(done)
+
+    def mediators(self, township: str | None = None) -> list[dict[str, Any]]:
+        """Listed mediators (of one township when given), by township and name."""
+        query = (
+            sa.select(mediators)
+            .where(mediators.c.removed_at.is_(None))
+            .order_by(mediators.c.township, mediators.c.name)
+        )
+        if township is not None:
+            query = query.where(mediators.c.township == township)
+        with self._reading() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def latest_cases(self) -> list[dict[str, Any]]:
+        """Every case of the latest snapshot run with its final tier (raises applied),
+        place, category and first acknowledgement and assignment: the overview's rows."""
+        with self._reading() as conn:
+            as_of = _queue.latest_as_of(conn)
+            if as_of is None:
+                return []
+            q = _queue._current(as_of)
+            rows = [dict(r) for r in conn.execute(sa.select(q)).mappings()]
+            firsts = conn.execute(
+                sa.select(actions.c.dispute_id, actions.c.kind, sa.func.min(actions.c.at))
+                .where(actions.c.kind.in_(("acknowledge", "assign")))
+                .group_by(actions.c.dispute_id, actions.c.kind)
+            ).all()
+        first = {(d, k): at for d, k, at in firsts}
+        for r in rows:
+            r["tier"] = TIER_ORDER[r["tier_rank"]] if 0 <= r["tier_rank"] < 4 else r["model_tier"]
+            r["acknowledged_at"] = first.get((r["dispute_id"], "acknowledge"))
+            r["assigned_at"] = first.get((r["dispute_id"], "assign"))
+        return rows
+
+    def tier_history(self, runs: int = 12) -> list[dict[str, Any]]:
+        """The model's tiers of the last ``runs`` snapshot runs, one row per case and run:
+        ``as_of``, ``dispute_id``, ``tier``, ``scored_at`` (oldest run first)."""
+        s = score_snapshots
+        with self._reading() as conn:
+            latest = [
+                r
+                for (r,) in conn.execute(
+                    sa.select(s.c.as_of).distinct().order_by(s.c.as_of.desc()).limit(runs)
+                )
+            ]
+            if not latest:
+                return []
+            query = (
+                sa.select(s.c.as_of, s.c.dispute_id, s.c.tier, s.c.scored_at, s.c.risk)
+                .where(s.c.as_of.in_(latest))
+                .order_by(s.c.as_of, s.c.id)
+            )
+            return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def _now() -> dt.datetime:

@@ -88,6 +88,26 @@ def check_action(kind: str, form: Mapping[str, Any], current_tier: str | None) -
     return {"kind": kind, "tier": tier, "reason": reason}
 
 
+def check_listed(name: str, listed: list[str]) -> str:
+    """``name`` when it is on the township's list of mediators; refused otherwise."""
+    name = name.strip()
+    if not listed:
+        raise ActionRefused(
+            "本乡镇还没有调解员名单，请管理员先在“调解员名单”页添加。",
+            "this township has no mediators listed yet; an admin adds them on the Mediators "
+            "page first",
+            status=400,
+        )
+    if name not in listed:
+        raise ActionRefused(
+            f"请从本乡镇的调解员名单中选择（收到的是 {_quoted(name)}）。",
+            f"expected a mediator on the township's list ({', '.join(listed)}), got "
+            f"{_quoted(name)}",
+            status=400,
+        )
+    return name
+
+
 def check_raise(wanted: str, current: str | None) -> str:
     """``wanted`` when it is above ``current``; a lower or equal tier is refused."""
     if wanted not in TIER_ORDER:

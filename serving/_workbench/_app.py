@@ -14,6 +14,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pandas as pd
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from riskwarn import vocab
+from riskwarn.clock import get_clock
 from riskwarn.config import Settings
 from riskwarn.errors import AuthenticationError, RiskwarnError
 from riskwarn.serving._http import request_id_of
@@ -29,8 +31,10 @@ from riskwarn.serving._keys import _key_id, authenticate, hash_key
 from riskwarn.serving._queue import PER_PAGE, QueueFilter
 
 from . import _session
-from ._actions import KINDS, ActionRefused, check_action
-from ._case import dispute_facts
+from ._actions import KINDS, ActionRefused, check_action, check_listed
+from ._card import FEW_EVENTS
+from ._case import dispute_facts, status
+from ._county import CountyPages
 from ._i18n import LABELS, label, pick_lang
 from ._views import case_json, case_view, model_view, tiers_of
 from ._web import HERE, Backend, Ctx, environment, markdown, secure_headers, set_cookies
@@ -38,7 +42,7 @@ from ._web import HERE, Backend, Ctx, environment, markdown, secure_headers, set
 ROLES = vocab.roles_at_least("supervisor")
 
 
-class Workbench:
+class Workbench(CountyPages):
     """Routes and the state they share (templates, session signer, signed-out sessions).
 
     Everything that reads the store or scores a case runs in a worker thread: the event
@@ -264,9 +268,13 @@ class Workbench:
     async def queue(self, ctx: Ctx) -> Response:
         f = QueueFilter.from_params(ctx.request.query_params)
         page = await run_in_threadpool(ctx.backend.store.queue, f, self.per_page)
-        cuts = ctx.backend.scorer.model.thresholds
-        red_cut = float(cuts.get("red") or 1.0) or 1.0  # a full bar: the red threshold reached
-        return self.render(ctx, "queue.html", page=page, f=f, red_cut=red_cut)
+        # bars scaled to the data: the riskiest case on the page fills its bar
+        red_cut = max((float(r["risk"]) for r in page.rows), default=0.0) or 1.0
+        grids = ctx.backend.scorer.dataset.grids
+        township_grids = set(grids.loc[grids["township"] == f.township, "grid_id"].astype(str))
+        return self.render(
+            ctx, "queue.html", page=page, f=f, red_cut=red_cut, township_grids=township_grids
+        )
 
     async def queue_json(self, ctx: Ctx) -> Response:
         f = QueueFilter.from_params(ctx.request.query_params)
@@ -323,7 +331,12 @@ class Workbench:
             return self.render(ctx, "error.html", status=404, message=message)
         status = error.status_code if error else 200
         return self.render(
-            ctx, "case.html", status=status, c=view, error=error.text(ctx.lang) if error else None
+            ctx,
+            "case.html",
+            status=status,
+            c=view,
+            error=error.text(ctx.lang) if error else None,
+            explain_view=ctx.request.query_params.get("view") == "explain",
         )
 
     async def case_data(self, ctx: Ctx) -> Response:
@@ -335,8 +348,11 @@ class Workbench:
         return self.finish(ctx, JSONResponse(case_json(view)))
 
     async def model(self, ctx: Ctx) -> Response:
-        view = model_view(ctx.backend.scorer, ctx.lang)
-        return self.render(ctx, "model.html", m=view, card=self.md.render(view["card"]))
+        history = await run_in_threadpool(ctx.backend.store.tier_history, 400)
+        view = await run_in_threadpool(model_view, ctx.backend.scorer, ctx.lang, history)
+        return self.render(
+            ctx, "model.html", m=view, card=self.md.render(view["card"]), FEW=FEW_EVENTS
+        )
 
     async def action(self, ctx: Ctx) -> Response:
         values = await self.form(ctx)
@@ -349,14 +365,30 @@ class Workbench:
         if kind == "raise_tier":
             current = await run_in_threadpool(self._current_tier, b, dispute_id)
             known = current is not None
+            now = pd.Timestamp(get_clock().local_now())
+            if known and status(b.scorer.dataset, dispute_id, now)["closed"]:
+                refused = ActionRefused(
+                    label("closed_no_raise", "zh"), label("closed_no_raise", "en")
+                )
+                return await self.case(ctx, error=refused)
         else:
             current = None
-            known = await run_in_threadpool(dispute_facts, b.scorer.dataset, dispute_id) is not None
+            facts = await run_in_threadpool(dispute_facts, b.scorer.dataset, dispute_id)
+            known = facts is not None
         if not known:
             message = label("not_found", ctx.lang) + f": {dispute_id}"
             return self.render(ctx, "error.html", status=404, message=message)
+        if kind == "acknowledge":
+            held = await run_in_threadpool(b.store.actions_for, dispute_id)
+            if any(a["kind"] == "acknowledge" for a in held):  # once is enough: no duplicate
+                ctx.flash("done_acknowledge_again")
+                return self.finish(ctx, RedirectResponse(ctx.case_url(dispute_id), 303))
         try:
             action = check_action(kind, values, current)
+            if kind == "assign":
+                town = facts["township"] if facts else None
+                listed = await run_in_threadpool(b.store.mediators, town) if town else []
+                check_listed(action["assignee"], [m["name"] for m in listed])
         except ActionRefused as refused:
             # The kind comes from the URL and the tier from the form: the audit log's
             # columns take only the known values, whatever was sent.
@@ -403,6 +435,13 @@ class Workbench:
             Route("/case", g(self.case), name="case"),
             Route("/case/actions/{kind}", g(self.action), methods=["POST"], name="action"),
             Route("/model", g(self.model), name="model"),
+            Route("/overview", g(self.overview), name="overview"),
+            Route("/export/queue.xlsx", g(self.export_queue), name="export_queue"),
+            Route("/export/overview.xlsx", g(self.export_overview), name="export_overview"),
+            Route("/briefing", g(self.briefing), name="briefing"),
+            Route("/briefing.pdf", g(self.briefing_pdf), name="briefing_pdf"),
+            Route("/mediators", g(self.mediators), methods=["GET"], name="mediators"),
+            Route("/mediators", g(self.mediators_change), methods=["POST"], name="mediators_post"),
             Route("/api/queue", g(self.queue_json, data=True), name="api_queue"),
             Route("/api/case", g(self.case_data, data=True), name="api_case"),
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),

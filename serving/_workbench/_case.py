@@ -1,8 +1,9 @@
 """What a case page shows about a dispute, read from the history as known at ``as_of``.
 
 Pure functions over a :class:`riskwarn.Dataset`. About people they return pseudonymous
-ids, roles, an age band, gender and special-population flags, nothing else; free text
-(summaries, event notes) is left out because it may name people.
+ids, roles, an age band, gender and special-population flags, nothing else. The dispute's
+summary and its event notes are shown to the supervisors who work the case (signed in,
+every view audited): they are what happened, and a page without them hides the story.
 """
 
 from __future__ import annotations
@@ -44,7 +45,24 @@ def dispute_facts(ds: Dataset, dispute_id: str) -> dict[str, Any] | None:
         "violence": bool(d["violence_reported"]),
         "weapon": bool(d["weapon_mentioned"]),
         "amount": None if pd.isna(amount) else float(amount),
+        "summary": None if pd.isna(d.get("summary")) else str(d.get("summary")),
     }
+
+
+def status(ds: Dataset, dispute_id: str, as_of: pd.Timestamp) -> dict[str, Any]:
+    """Open or closed at ``as_of``, and since when: the latest closing or reopening event
+    (else the registration)."""
+    ev = ds.dispute_events
+    ev = ev.loc[
+        (ev["dispute_id"] == dispute_id)
+        & (ev["at"] <= as_of)
+        & ev["kind"].isin(["closed", "reopened"])
+    ].sort_values("at", kind="stable")
+    if ev.empty:
+        facts = dispute_facts(ds, dispute_id)
+        return {"closed": False, "since": facts["reported_at"] if facts else None}
+    last = ev.iloc[-1]
+    return {"closed": last["kind"] == "closed", "since": pd.Timestamp(last["at"])}
 
 
 def parties(ds: Dataset, dispute_id: str) -> list[tuple[str, str]]:
@@ -133,9 +151,16 @@ def timeline(ds: Dataset, dispute_id: str, as_of: pd.Timestamp) -> list[dict[str
     ]
     ev = ds.dispute_events
     ev = ev.loc[(ev["dispute_id"] == dispute_id) & (ev["at"] <= as_of)]
+    notes = ev["note"] if "note" in ev.columns else pd.Series([None] * len(ev), index=ev.index)
     out += [
-        {"at": pd.Timestamp(r.at), "kind": "event", "what": str(r.kind), "who": None}
-        for r in ev.itertuples(index=False)
+        {
+            "at": pd.Timestamp(at),
+            "kind": "event",
+            "what": str(kind),
+            "who": None,
+            "note": None if pd.isna(note) else str(note),
+        }
+        for at, kind, note in zip(ev["at"], ev["kind"], notes, strict=True)
     ]
     pt = ds.petitions
     pt = pt.loc[
@@ -175,6 +200,31 @@ def timeline(ds: Dataset, dispute_id: str, as_of: pd.Timestamp) -> list[dict[str
         )
     order = {"registration": 0, "event": 1, "petition": 2, "incident": 3}
     return sorted(out, key=lambda e: (e["at"], order[e["kind"]]))
+
+
+FOLD_AFTER = 20
+"""The timeline shows the latest 20 entries open; older ones fold away, by month."""
+
+
+def by_month(entries: list[dict[str, Any]], shown: int = FOLD_AFTER) -> dict[str, list]:
+    """The timeline newest first, grouped by month: ``{"open": [(month, entries)],
+    "folded": [(month, entries)], "folded_count": n}``; the latest ``shown`` entries open."""
+    newest = list(reversed(entries))
+
+    def months(part: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+        out: list[tuple[str, list[dict[str, Any]]]] = []
+        for e in part:
+            key = f"{e['at']:%Y-%m}"
+            if not out or out[-1][0] != key:
+                out.append((key, []))
+            out[-1][1].append(e)
+        return out
+
+    return {
+        "open": months(newest[:shown]),
+        "folded": months(newest[shown:]),
+        "folded_count": max(0, len(newest) - shown),
+    }
 
 
 @dataclass

@@ -20,9 +20,9 @@ UP, DOWN, NEUTRAL = "#c62828", "#1e6fb8", "#607d8b"
 TIE_COLOURS = {
     "spouse": "#8e24aa",
     "former_spouse": "#d81b60",
-    "partner": "#8e24aa",
+    "partner": "#ec407a",
     "parent_child": "#6d4c41",
-    "sibling": "#6d4c41",
+    "sibling": "#a1887f",
     "relative": "#8d6e63",
     "neighbor": "#2e7d32",
     "colleague": "#00838f",
@@ -380,3 +380,55 @@ def calibration(
             )
         )
     return _svg(size, size + 10, body, label, "chart calibration")
+
+
+def tier_trend(
+    runs: Sequence[tuple[str, dict[str, int]]],
+    words: dict[str, str],
+    label: str,
+    width: float = 640,
+    height: float = 200,
+) -> Markup:
+    """Tier counts per snapshot run as stacked bars, oldest first, scaled to the largest
+    run; ``words`` names each tier (the legend) and ``cases`` (the axis unit)."""
+    left, right, top_pad, bottom = 44, 8, 26, 30
+    w, h = width - left - right, height - top_pad - bottom
+    top = max((sum(c.values()) for _, c in runs), default=0) or 1
+    n = max(1, len(runs))
+    slot = w / n
+    bar = max(4.0, slot * 0.62)
+    body: list[str] = []
+    for v in (0, top):
+        y = top_pad + h - v / top * h
+        body.append(el("line", x1=float(left), y1=y, x2=float(width - right), y2=y, class_="zero"))
+        body.append(text(left - 4, y + 4, f"{v}", text_anchor="end", class_="axis"))
+    body.append(text(left - 4, top_pad - 10, words["cases"], text_anchor="end", class_="axis"))
+    for i, (day, counts) in enumerate(runs):
+        x = left + i * slot + (slot - bar) / 2
+        base = top_pad + h
+        for tier in TIER_ORDER[::-1]:  # red at the bottom, where the eye starts
+            k = counts.get(tier, 0)
+            if not k:
+                continue
+            bh = k / top * h
+            base -= bh
+            body.append(
+                el(
+                    "rect",
+                    title(f"{day} · {words[tier]}: {k}"),
+                    x=x,
+                    y=base,
+                    width=bar,
+                    height=bh,
+                    fill=TIER_COLOURS[tier],
+                    class_=f"trend-{tier}",
+                )
+            )
+        if n <= 6 or i % 2 == (n - 1) % 2:
+            body.append(text(x + bar / 2, height - 12, day, text_anchor="middle", class_="axis"))
+    lx = float(left)
+    for tier in TIER_ORDER[::-1]:
+        body.append(el("rect", x=lx, y=4.0, width=10.0, height=10.0, fill=TIER_COLOURS[tier]))
+        body.append(text(lx + 14, 13, words[tier], class_="axis"))
+        lx += 14 + 12 * max(2, len(words[tier])) + 8
+    return _svg(width, height, body, label, "chart trend")

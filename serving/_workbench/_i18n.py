@@ -38,7 +38,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "category": ("类别", "Category"),
     "days_open": ("在办天数", "Days open"),
     "change": ("较上次", "Change"),
-    "bar_note": ("条长：风险相对红色阈值", "Bar: risk against the red threshold"),
+    "bar_note": ("条长：风险相对本页最高风险", "Bar: risk against the highest on the page"),
     "change_note": (
         "与上一次快照相比的风险变化（百分点）；“新”表示上次快照时尚未在办",
         "Change in risk since the previous snapshot, in percentage points; "
@@ -67,7 +67,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "model_kind": ("模型类型", "Model kind"),
     "floor_by": ("关键事实设定的最低等级", "raised to the floor a key fact sets"),
     "no_reasons": ("没有推高风险的因素。", "Nothing pushes this risk up."),
-    "waterfall": ("各因素贡献（SHAP，对数几率）", "Contributions (SHAP, log-odds)"),
+    "waterfall": ("各因素贡献（数据分析用：SHAP值，对数几率）", "Contributions (SHAP, log-odds)"),
     "waterfall_note": (
         "从基准值出发，逐项加上各因素的贡献，得到模型原始得分；再经校准得到风险。",
         "From the base value, each factor's contribution is added to reach the raw model "
@@ -185,6 +185,184 @@ LABELS: dict[str, tuple[str, str]] = {
     "did_note": ("备注", "Note"),
     "did_raise_tier": ("调高等级", "Tier raised"),
     "raise_reason": ("调高理由（必填）", "Why (required)"),
+    # overview
+    "overview": ("全县概览", "County overview"),
+    "overview_note": (
+        "最新一次快照的在办纠纷，按最终等级（含人工调高）统计；1至4件显示为“<5”，不显示其发生率。",
+        "Open cases of the latest snapshot by final tier (raises included); counts of 1 to 4 "
+        "read “<5” and their rate is not shown.",
+    ),
+    "by_township": ("各乡镇/街道", "By township"),
+    "by_grid": ("各网格", "By grid"),
+    "hot_grids": ("重点网格", "Hot grids"),
+    "grids_shown": (
+        "显示红橙最多的 {n} 个网格（共 {total} 个）",
+        "The {n} grids with most red and orange ({total} in all)",
+    ),
+    "total": ("合计", "Total"),
+    "residents": ("常住人口", "Residents"),
+    "rate": ("每千人在办纠纷", "Open cases per 1,000 residents"),
+    "trend": ("近12次快照各等级数量", "Tiers over the last 12 snapshots"),
+    "cases": ("件", "cases"),
+    "overdue": ("超时未签收的红橙预警", "Red and orange warnings not acknowledged in time"),
+    "overdue_note": (
+        "从首次推送为红色或橙色起计时，至今无人标记已阅。",
+        "Counted from the first time the case was pushed as red or orange; nobody has "
+        "acknowledged it since.",
+    ),
+    "not_acked_within": ("超过{h}小时未签收", "not acknowledged within {h} h"),
+    "categories": ("主要纠纷类别", "Top categories"),
+    "red_orange": ("红橙预警", "Red and orange"),
+    "open_queue": ("在队列中查看", "Open in the queue"),
+    "heat_by": ("颜色深浅按", "Colour by"),
+    "heat_count": ("件数", "count"),
+    "heat_rate": ("每千人比率", "rate per 1,000"),
+    "export_xlsx": ("导出 Excel", "Export to Excel"),
+    "briefing": ("研判报告", "Monthly briefing"),
+    # exports
+    "risk_pct": ("风险（%）", "Risk (%)"),
+    "change_pp": ("较上次（百分点）", "Change (percentage points)"),
+    "acknowledged_by": ("签收人", "Acknowledged by"),
+    "acknowledged_at": ("签收时间", "Acknowledged at"),
+    "export_about": ("导出说明", "About this export"),
+    "export_what": ("内容", "Content"),
+    "export_at": ("导出时间", "Exported at"),
+    "export_by": ("导出人", "Exported by"),
+    "export_filter": ("筛选条件", "Filter"),
+    "export_note": (
+        "含个案信息，仅限工作使用；导出已记入审计日志。",
+        "Holds case information for work use only; the export is written to the audit log.",
+    ),
+    "field": ("项目", "Field"),
+    # briefing
+    "county": ("全县", "the county"),
+    "briefing_title": (
+        "{where}矛盾纠纷风险研判报告（{month}）",
+        "Dispute risk briefing: {where}, {month}",
+    ),
+    "briefing_sub": (
+        "统计月份：{month}；数据截至：{as_of}。风险分值为辅助研判的参考，处置由人决定。",
+        "Month: {month}; data as of {as_of}. Risks inform people's judgement; people decide.",
+    ),
+    "briefing_warnings": (
+        "一、本月新增红橙预警及处置",
+        "1. New red and orange warnings and how they were handled",
+    ),
+    "briefing_warnings_text": (
+        "本月新增红色预警{red}件、橙色预警{orange}件；其中已签收{acked}件，已指派调解员{assigned}件，已结案{closed}件；从推送到签收的中位时间为{wait}小时。",
+        "{red} new red and {orange} new orange warnings this month; {acked} acknowledged, "
+        "{assigned} assigned to a mediator, {closed} closed; median time from warning to "
+        "acknowledgement {wait} hours.",
+    ),
+    "briefing_now": ("二、当前在办情况", "2. Open cases now"),
+    "briefing_now_text": (
+        "当前在办纠纷{total}件，其中红色{red}件、橙色{orange}件；超过24小时未签收的红色预警{red24}件，超过72小时未签收的橙色预警{orange72}件。",
+        "{total} open cases, {red} red and {orange} orange; {red24} red warnings not "
+        "acknowledged within 24 hours, {orange72} orange ones not within 72 hours.",
+    ),
+    "briefing_incidents": ("三、本月发生的极端事件", "3. Extreme incidents this month"),
+    "briefing_incidents_text": (
+        "本月发生极端事件{n}起，其中{warned}起所涉纠纷在事发前最近一次快照中已为红色或橙色预警。",
+        "{n} extreme incidents this month; for {warned} of them the dispute was red or orange "
+        "at the last snapshot before.",
+    ),
+    "new_warnings": (
+        "本月新增红橙预警（按等级与风险排序，至多30件）",
+        "New red and orange warnings (up to 30)",
+    ),
+    "incidents_month": ("本月极端事件及事前预警等级", "Incidents this month and the tier before"),
+    "tier_before": ("事发前等级", "Tier before"),
+    "not_scored": ("未评分", "not scored"),
+    "date": ("日期", "Date"),
+    "recent_calibration": (
+        "模型近期校准（预测风险与实际发生率）",
+        "Recent calibration (predicted against observed)",
+    ),
+    "no_followup": (
+        "近期快照尚未满90天观察期，暂无实际发生率；以下为模型检验期的校准。",
+        "No recent snapshot has completed its 90-day horizon yet; the model's test-period "
+        "calibration is shown instead.",
+    ),
+    "none_in_month": ("无。", "None."),
+    "briefing_foot": (
+        "本报告由 riskwarn 生成。件数1至4显示为“<5”。"
+        "页面只显示化名编号；生成与下载均记入审计日志。",
+        "Made by riskwarn. Counts of 1 to 4 read “<5”. Pseudonymous ids only; making and "
+        "downloading it are written to the audit log.",
+    ),
+    "download_pdf": ("下载PDF", "Download PDF"),
+    "print": ("打印", "Print"),
+    "month": ("月份", "Month"),
+    # queue
+    "sort": ("排序", "Sort"),
+    "sort_tier": ("按最终等级", "By final tier"),
+    "sort_risk": ("按风险", "By risk"),
+    "unacked": ("未签收", "Not acknowledged"),
+    "unassigned": ("未指派", "Not assigned"),
+    "pp": ("个百分点", " pp"),
+    # mediators
+    "mediators": ("调解员名单", "Mediators"),
+    "mediators_note": (
+        "各乡镇/街道的调解员名单由管理员维护；指派案件时只能从本乡镇名单中选择。",
+        "Admins keep each township's list of mediators; a case is assigned from its "
+        "township's list.",
+    ),
+    "add_mediator": ("添加调解员", "Add a mediator"),
+    "remove": ("移除", "Remove"),
+    "mediator_name": ("姓名", "Name"),
+    "no_mediators": (
+        "本乡镇还没有调解员名单，请管理员先在“调解员名单”页添加。",
+        "This township has no mediators listed yet; an admin adds them on the Mediators page.",
+    ),
+    "done_mediator_add": ("已添加调解员。", "Mediator added."),
+    "done_mediator_remove": ("已移除调解员。", "Mediator removed."),
+    "admins_only": ("只有管理员可以维护调解员名单。", "Only admins keep the list of mediators."),
+    "reasons_up": ("推高风险的主要因素", "What raises the risk"),
+    "reasons_down": ("降低风险的因素", "What lowers the risk"),
+    "raises": ("推高风险", "raises the risk"),
+    "lowers": ("降低风险", "lowers the risk"),
+    "factors_note": (
+        "条越长，对风险的影响越大。综合各因素并经校准，本案风险为{risk}。",
+        "The longer the bar, the larger the effect. All factors together, calibrated, give "
+        "a risk of {risk}.",
+    ),
+    "explain_view": ("数据分析视图（逐项贡献）", "Data scientist's view (contributions)"),
+    "status_open": ("在办（自{since}）", "Open since {since}"),
+    "status_closed": ("已结案（{since}）", "Closed on {since}"),
+    "closed_no_raise": (
+        "本案已结案，不能调高等级；如需重新关注，请先重新受理。",
+        "The case is closed; reopen it before raising its tier.",
+    ),
+    "colon": ("：", ": "),
+    "paren_open": ("（", " ("),
+    "paren_close": ("）", ")"),
+    "older_entries": ("更早的 {n} 条记录", "{n} earlier entries"),
+    "danger_level": ("危险等级{n}（最高5级）", "danger level {n} (highest 5)"),
+    "drift": ("预测与实际发生率（按月）", "Predicted against observed, by month"),
+    "gap": ("差值", "Gap"),
+    "no_drift_yet": (
+        "已存快照都还没满观察期（评分后须过完整的预测期才能知道是否发生事件），暂无按月对比。",
+        "No stored snapshot has completed its horizon yet, so there is no monthly comparison.",
+    ),
+    "mark_few": ("样本不足", "too few events"),
+    "mark_auc": ("区分能力明显偏离整体", "AUC far from the whole"),
+    "mark_calibration": ("校准明显偏离", "calibration far off"),
+    "groups_note": (
+        "事件少于{few}起的分组标为“样本不足”，其数字说明不了多少；"
+        "AUC与整体相差超过0.1、或平均预测风险与实际发生率相差一倍以上的分组另行标出。",
+        "Levels with fewer than {few} events are marked “too few events”; levels whose AUC is "
+        "more than 0.1 from the whole, or whose mean risk and observed rate differ more than "
+        "twofold, are marked too.",
+    ),
+    "card_full": (
+        "训练记录中的完整模型说明（英文，供数据分析人员）",
+        "The full model card logged with the run",
+    ),
+    "already_acknowledged": ("已由 {by} 于 {at} 签收", "Acknowledged by {by} at {at}"),
+    "done_acknowledge_again": (
+        "此前已签收，未重复记录。",
+        "Already acknowledged; nothing new recorded.",
+    ),
 }
 
 

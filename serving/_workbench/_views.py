@@ -16,13 +16,14 @@ import pandas as pd
 
 from riskwarn import vocab
 from riskwarn.clock import get_clock
-from riskwarn.features import fact_spec
+from riskwarn.features import REGISTRY, fact_spec
 from riskwarn.serving._scorer import Scorer, Target
 from riskwarn.serving._store import Store
 from riskwarn.training import ModelMetadata
 
 from ._actions import effective_tier
-from ._case import dispute_facts, ego_network, people, timeline
+from ._card import card, group_marks, incidents_by_dispute, level_name, model_name, monthly_drift
+from ._case import by_month, dispute_facts, ego_network, people, status, timeline
 from ._charts import calibration, network, sparkline, waterfall
 from ._i18n import label
 
@@ -62,6 +63,26 @@ def explain(scorer: Scorer, dispute_id: str, as_of: pd.Timestamp) -> dict[str, A
         "margin": float(scores.base_value[0] + contrib.sum()),
         "top": list(scores.reasons[0]),
         "all": scores.explain(0),
+    }
+
+
+UP_REASONS, DOWN_REASONS = 5, 3
+
+
+def _absent(r: Any) -> bool:
+    return r.feature in REGISTRY and REGISTRY.absent(r.feature, r.value)
+
+
+def factors(all_reasons: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """What raises and what lowers the risk, in words, for supervisors (no log-odds): the
+    largest contributions each way, each with a bar scaled to the largest shown. An absence
+    (a zero count, a flag not set) is never offered as raising the risk."""
+    up = [r for r in all_reasons if r.contribution > 0 and not _absent(r)][:UP_REASONS]
+    down = [r for r in all_reasons if r.contribution < 0][:DOWN_REASONS]
+    top = max((abs(r.contribution) for r in up + down), default=0.0) or 1.0
+    return {
+        side: [{"reason": r, "width": round(60 * abs(r.contribution) / top, 1)} for r in rows]
+        for side, rows in (("up", up), ("down", down))
     }
 
 
@@ -114,10 +135,19 @@ def case_view(store: Store, scorer: Scorer, dispute_id: str, lang: str) -> dict[
         "flagged": label("flags", lang),
     }
     points = [(f"{s['as_of']:%Y-%m-%d}", float(s["risk"]), str(s["tier"])) for s in snaps]
+    state = status(ds, dispute_id, as_of)
+    ack = next((a for a in recorded if a["kind"] == "acknowledge"), None)
     return {
         "facts": facts,
         "as_of": as_of,
         **ex,
+        "factors": factors(ex["all"]),
+        "status": state,
+        "ack": ack,
+        "mediators": [m["name"] for m in store.mediators(facts["township"])]
+        if facts and facts["township"]
+        else [],
+        "months": by_month(timeline(ds, dispute_id, as_of)),
         "model_tier": model_tier,
         "tier": tier,
         "raised": any(a["kind"] == "raise_tier" and a["tier"] == tier for a in recorded),
@@ -152,6 +182,14 @@ def case_json(view: dict[str, Any]) -> dict[str, Any]:
         json.dumps(
             {
                 "dispute_id": view["facts"]["dispute_id"],
+                "township": view["facts"]["township"],
+                "grid_id": view["facts"]["grid_id"],
+                "status": view["status"],
+                "acknowledged": view["ack"]
+                and {
+                    "by": view["ack"]["key_name"],
+                    "at": view["ack"]["at"],
+                },
                 "as_of": view["as_of"].isoformat(),
                 "risk": view["risk"],
                 "tier": view["tier"],
@@ -260,7 +298,16 @@ def _fact_description(code: str, lang: str) -> str:
     return spec.description_zh if lang == "zh" else spec.description_en
 
 
-def model_view(scorer: Scorer, lang: str) -> dict[str, Any]:
+def _drift(scorer: Scorer, history: list[dict[str, Any]], horizon: int) -> list[dict[str, Any]]:
+    ds = getattr(scorer, "dataset", None)  # a model without its history has no drift to show
+    if ds is None or not history:
+        return []
+    return monthly_drift(history, incidents_by_dispute(ds), ds.end, horizon)
+
+
+def model_view(
+    scorer: Scorer, lang: str, history: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The model page: version, kind, windows, thresholds and floors, metrics, calibration,
     groups, card."""
     m = scorer.model
@@ -288,7 +335,13 @@ def model_view(scorer: Scorer, lang: str) -> dict[str, Any]:
             {"x": label("predicted", lang), "y": label("observed", lang)},
             label("calibration", lang),
         ),
-        "groups": group_rows(plain["groups"], lang),
+        "groups": [
+            {**g, "level": level_name(str(g["level"]), lang)}
+            for g in group_rows(group_marks(meta), lang)
+        ],
         "card": shown_card(meta),
+        "sections": card(meta, lang),
+        "model_names": [model_name(k, lang) for k in models],
+        "drift": _drift(scorer, history or [], meta.horizon_days or 90),
         "base_rate": dict(meta.base_rate),
     }

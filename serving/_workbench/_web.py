@@ -92,6 +92,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["pct"] = pct
+    env.filters["money"] = money
     env.filters["day"] = lambda v: "" if v is None else f"{v:%Y-%m-%d}"
     env.filters["stamp"] = lambda v: "" if v is None else f"{v:%Y-%m-%d %H:%M}"
     # what the service recorded (in UTC) as a person reads it: the county's local time
@@ -100,6 +101,15 @@ def environment() -> Environment:
         TIER_ORDER=TIER_ORDER, TIER_COLOURS=TIER_COLOURS, tier_rank=tier_rank, label_keys=LABELS
     )
     return env
+
+
+def money(amount: float, lang: str) -> str:
+    """An amount of 元 as people write it: "1.6万元", "800元", "CNY 16,000"."""
+    if lang != "zh":
+        return f"CNY {amount:,.0f}"
+    if amount >= 1e4:
+        return f"{amount / 1e4:.1f}".rstrip("0").rstrip(".") + "万元"
+    return f"{amount:,.0f}".replace(",", "") + "元"
 
 
 def set_cookies(ctx: Ctx, response: Response, signed_session: str | None) -> None:

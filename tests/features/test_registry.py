@@ -80,7 +80,7 @@ def test_reasons_read_well_in_both_languages() -> None:
     )
     assert "尚无" in REGISTRY.reason("events_threat_days_since", float("nan"), lang="zh")
     assert REGISTRY.reason("events_threat_days_since", 12.0, lang="en") == (
-        "12 days since the last recorded threat"
+        "the last recorded threat was 12 days ago"
     )
     for spec in REGISTRY:
         for lang in ("en", "zh"):

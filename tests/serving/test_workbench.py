@@ -395,18 +395,28 @@ def test_the_case_page_explains_in_chinese_and_english(bench: Bench, supervisor:
     total = data["base_value"] + sum(c["contribution"] for c in data["contributions"])
     assert len(data["contributions"]) == len(bench.scorer.model.feature_names)
     html = html_lib.unescape(supervisor.get(f"/ui/case?id={dispute}").text)
-    for reason in data["reasons"]:
+    # supervisors read what raises and lowers the risk, in words and percent, no log-odds
+    up = [
+        c
+        for c in data["contributions"]
+        if c["contribution"] > 0 and not REGISTRY.absent(c["feature"], c["value"])
+    ][:5]
+    shown = re.findall(r'<li data-feature="([^"]+)" data-direction="up">', html)
+    assert shown == [c["feature"] for c in up]
+    for reason in up:
         assert reason["text_zh"] in html
-    assert 'class="chart waterfall"' in html and f"{total:.2f}".replace("-", "") in html
+    assert "推高风险" in html and 'class="chart waterfall"' not in html and "对数几率" not in html
+    explain = html_lib.unescape(supervisor.get(f"/ui/case?id={dispute}&view=explain").text)
+    assert 'class="chart waterfall"' in explain and f"{total:.2f}".replace("-", "") in explain
     assert 'class="chart sparkline"' in html and 'class="chart network"' in html
     assert "当事人关系网络" in html and "案件经过" in html
     english = supervisor.get("/ui/case", params={"id": dispute, "lang": "en"})
     assert "rw_lang=en" in english.headers["set-cookie"]
-    for reason in data["reasons"]:
+    for reason in up:
         assert reason["text_en"] in html_lib.unescape(english.text)
-    assert "Main reasons" in english.text
+    assert "What raises the risk" in english.text
     again = supervisor.get(f"/ui/case?id={dispute}")  # the cookie keeps the choice
-    assert "Main reasons" in again.text
+    assert "What raises the risk" in again.text
     supervisor.get("/ui/queue", params={"lang": "zh"})
 
 
@@ -419,10 +429,6 @@ def test_the_case_page_shows_only_pseudonymous_people(bench: Bench, supervisor: 
     for p in data["people"]:
         assert set(p) == {"person_id", "role", "age_band", "gender", "flags"}
     assert {n["person_id"] for n in data["network"]["nodes"] if n["party"]} == parties
-    summary = ds.disputes.loc[ds.disputes["dispute_id"] == dispute, "summary"].iloc[0]
-    html = supervisor.get(f"/ui/case?id={dispute}").text
-    if isinstance(summary, str) and summary:
-        assert summary not in html
     as_of = pd.Timestamp(data["as_of"])
     assert all(pd.Timestamp(e["at"]) <= as_of for e in data["timeline"])
     [registered] = [e for e in data["timeline"] if e["kind"] == "registration"]
@@ -523,8 +529,11 @@ def test_the_case_marks_recent_incidents_among_ties_and_flags_people(
 
     people = html.split('id="people"', 1)[1].split("</table>", 1)[0]
     row = re.search(rf'<td class="mono">{flagged}</td>(.*?)</tr>', people, re.S)
-    assert row and '<span class="tag flag">严重精神障碍患者 · 3</span>' in row[1]
-    assert "Severe mental disorder · 3" in english and f"{stranger} (recent incident)" in english
+    assert row and '<span class="tag flag">严重精神障碍患者 · 危险等级3（最高5级）</span>' in row[1]
+    assert (
+        "Severe mental disorder · danger level 3 (highest 5)" in english
+        and f"{stranger} (recent incident)" in english
+    )
 
 
 def test_viewing_a_case_is_audited(bench: Bench, supervisor: Any) -> None:
@@ -599,6 +608,47 @@ def test_the_model_card_is_rendered_without_running_its_html(served: Served, ben
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
 
 
+def test_the_case_page_tells_the_story(bench: Bench, supervisor: Any) -> None:
+    """Summary, amount, status since, event notes, the timeline by month folded beyond the
+    latest 20 entries; a closed case says so and offers no raise."""
+    ds = bench.scorer.dataset
+    ev = ds.dispute_events
+    open_ids = [s["dispute_id"] for s in _in_queue(bench)]
+    counts = ev.loc[ev["dispute_id"].isin(open_ids)].groupby("dispute_id").size()
+    dispute = str(counts.idxmax())
+    d = ds.disputes.loc[ds.disputes["dispute_id"] == dispute].iloc[0]
+    html = html_lib.unescape(supervisor.get(f"/ui/case?id={dispute}").text)
+    if isinstance(d["summary"], str) and d["summary"]:
+        assert f'id="case-summary">{d["summary"]}<' in html
+    if pd.notna(d["amount_involved"]):
+        assert 'id="case-amount">涉及金额：' in html and "元" in html
+    assert re.search(r'id="case-status">在办（自\d{4}-\d\d-\d\d）<', html)
+    data = supervisor.get(f"/ui/api/case?id={dispute}").json()
+    noted = [e for e in data["timeline"] if e.get("note")]
+    for e in noted[-3:]:
+        assert e["note"] in html
+    entries = len(data["timeline"])
+    opened = re.search(r'<table class="timeline" id="timeline">(.*?)</table>', html, re.S)[1]
+    assert len(re.findall(r'<tr class="tl-(?!month)', opened)) == min(20, entries)
+    assert re.search(r'<tr class="tl-month"><th colspan="2">\d{4}-\d\d</th>', opened)
+    if entries > 20:
+        assert f"更早的 {entries - 20} 条记录" in html
+    closed_ids = set(ev.loc[ev["kind"] == "closed", "dispute_id"]) - set(
+        ev.loc[ev["kind"] == "reopened", "dispute_id"]
+    )
+    closed = sorted(closed_ids - set(open_ids))[0]
+    page = html_lib.unescape(supervisor.get(f"/ui/case?id={closed}").text)
+    assert re.search(r'id="case-status">已结案（\d{4}-\d\d-\d\d）<', page)
+    assert 'id="closed-no-raise"' in page and 'id="raise-tier"' not in page
+    token = csrf_of(page)
+    r = supervisor.post(
+        f"/ui/case/actions/raise_tier?id={closed}",
+        data={"csrf": token, "tier": "red", "reason": "复查"},
+    )
+    assert r.status_code == 409 and "已结案" in error_of(r.text)
+    assert not [a for a in bench.store.actions_for(closed) if a["kind"] == "raise_tier"]
+
+
 # actions ------------------------------------------------------------------------------
 
 
@@ -608,7 +658,16 @@ def _case_form(client: Any, dispute: str) -> str:
 
 def test_actions_are_stored_shown_and_audited(bench: Bench, supervisor: Any) -> None:
     dispute = _first_open(bench)
+    town = supervisor.get(f"/ui/api/case?id={dispute}").json()["township"]
+    page = supervisor.get(f"/ui/case?id={dispute}").text
+    assert 'id="no-mediators"' in page  # nobody to assign to before an admin lists them
+    bench.store.add_mediator(town, "王调解员", by="ops", request_id="t")
+    bench.store.add_mediator(town, "李调解员", by="ops", request_id="t")
     token = _case_form(supervisor, dispute)
+    r = supervisor.post(
+        f"/ui/case/actions/assign?id={dispute}", data={"csrf": token, "assignee": "外乡镇某人"}
+    )
+    assert r.status_code == 400 and "调解员名单" in error_of(r.text)
     posts = [
         ("acknowledge", {}),
         ("assign", {"assignee": "王调解员"}),
@@ -628,6 +687,11 @@ def test_actions_are_stored_shown_and_audited(bench: Bench, supervisor: Any) -> 
     assert {"action:acknowledge", "action:assign", "action:note"} <= {e["action"] for e in audit}
     page = supervisor.get(f"/ui/case?id={dispute}").text
     assert "王调解员" in page and "已电话联系双方" in page
+    assert 'id="do-acknowledge"' not in page and "county-centre" in page  # who and when
+    again = supervisor.post(f"/ui/case/actions/acknowledge?id={dispute}", data={"csrf": token})
+    assert again.status_code == 200 and "未重复记录" in again.text
+    kinds = [a["kind"] for a in bench.store.actions_for(dispute)]
+    assert kinds.count("acknowledge") == 1  # idempotent: a second click logs nothing
     row = next(
         r
         for r in supervisor.get("/ui/api/queue", params={"q": dispute}).json()["rows"]
@@ -734,7 +798,9 @@ def test_case_work_stays_off_the_event_loop(bench: Bench) -> None:
     backend = SimpleNamespace(
         store=Watched(bench.store, calls), scorer=Watched(bench.scorer, calls)
     )
-    dispute = _first_open(bench)
+    dispute = next(
+        s["dispute_id"] for s in _in_queue(bench) if not bench.store.actions_for(s["dispute_id"])
+    )
     with make_client(mounted(backend, secret=SECRET)) as client:
         assert sign_in(client, bench.keys.supervisor).status_code == 303
         token = _case_form(client, dispute)

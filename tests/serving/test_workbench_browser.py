@@ -1,16 +1,21 @@
 """The workbench in a real browser: Debian's Chromium, headless, driven through Playwright,
 against the riskwarn service itself (uvicorn on loopback) with the workbench under /ui.
 
-A supervisor signs in, reads the queue in risk order with its tier colours, narrows it
-with a filter, opens a case to read its reasons in Chinese beside the waterfall chart,
-raises a tier that is still raised after a reload; a wrong key is refused. Screenshots go
+A supervisor signs in, reads the queue by final tier with its tier colours, narrows it
+with a filter, opens a case to read what raises and lowers its risk in Chinese (the
+waterfall on the data scientist's view), raises a tier that is still raised after a reload
+and sorts above the tier it left; the county overview, the Excel exports (opened with
+openpyxl), the briefing PDF (its text read back) and the queue as cards at 390 px; a wrong
+key is refused. Screenshots go
 to ``$RISKWARN_SCREENSHOTS`` when set (``docs/screenshots`` for the README), else to a
 temporary folder.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -27,6 +32,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from riskwarn.features import REGISTRY
 from riskwarn.serving import Store, service
 
 from .conftest import Keys, Served, fresh_store
@@ -207,7 +213,12 @@ def test_a_wrong_key_is_refused(page: Page, site: Site) -> None:
     assert "/ui/signin" in page.url
 
 
-def test_the_queue_lists_cases_in_risk_order_with_tier_colours(
+def by_final_tier(listed: list[dict[str, Any]]) -> bool:
+    keys = [(TIERS.index(r["tier"]), r["risk"]) for r in listed]
+    return keys == sorted(keys, reverse=True)
+
+
+def test_the_queue_lists_cases_by_final_tier_with_tier_colours(
     page: Page, site: Site, shots: Path
 ) -> None:
     sign_in(page, site, site.keys.supervisor)
@@ -215,8 +226,7 @@ def test_the_queue_lists_cases_in_risk_order_with_tier_colours(
     assert page.url.endswith("/ui/queue")
     listed = rows(page)
     assert listed, "the queue lists the open cases"
-    risks = [r["risk"] for r in listed]
-    assert risks == sorted(risks, reverse=True)
+    assert by_final_tier(listed)
     for r in listed:
         assert r["badge"] == TIER_RGB[r["tier"]] and r["edge"] == TIER_RGB[r["tier"]]
     assert "风险队列" in page.inner_text("h1")
@@ -245,7 +255,17 @@ def test_a_filter_narrows_the_queue(page: Page, site: Site) -> None:
     assert 0 < len(after) == min(narrowed, 50) and narrowed < everything
     assert len(after) >= counts[rare]  # at least the ones seen on the first page
     assert {r["category"] for r in after} == {rare}
-    assert [r["risk"] for r in after] == sorted((r["risk"] for r in after), reverse=True)
+    assert by_final_tier(after)
+
+
+def raising(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the case page offers as raising the risk: the largest positive contributions
+    that are not absences (a zero count, a flag not set)."""
+    return [
+        c
+        for c in data["contributions"]
+        if c["contribution"] > 0 and not REGISTRY.absent(c["feature"], c["value"])
+    ][:5]
 
 
 def test_a_case_shows_its_reasons_in_chinese_and_its_waterfall(
@@ -255,14 +275,24 @@ def test_a_case_shows_its_reasons_in_chinese_and_its_waterfall(
     page.wait_for_selector("#queue")
     first = rows(page)[0]["id"]
     page.click(f"#queue tr.row[data-dispute='{first}'] a.case-link")
-    page.wait_for_selector("#waterfall svg")
+    page.wait_for_selector("#reasons")
     assert page.inner_text("#case-id") == first
     data = page.request.get(f"{site.url}/api/case", params={"id": first}).json()
+    town = data["township"]
+    for name in ("李调解员", "王调解员"):
+        site.store.add_mediator(town, name, by="ops", request_id="browser-test")
+    up = raising(data)
     shown = page.eval_on_selector_all("#reasons li", "items => items.map(i => i.textContent)")
-    assert len(shown) == len(data["reasons"]) > 0
-    for text, reason in zip(shown, data["reasons"], strict=True):
-        assert text.strip().startswith(reason["text_zh"])
-        assert any("\u4e00" <= ch <= "\u9fff" for ch in reason["text_zh"])
+    assert len(shown) == len(up) > 0
+    for text, reason in zip(shown, up, strict=True):
+        assert text.strip().startswith(reason["text_zh"]) and "推高风险" in text
+        assert_reads_aloud(reason["text_zh"])
+    body = page.inner_text("main")
+    assert "对数几率" not in body and "模型得分" not in body  # log-odds: explain view only
+    assert "%" in page.inner_text("#case-risk")
+    with page.expect_navigation():
+        page.click("#explain-link")
+    page.wait_for_selector("#waterfall svg")
     bars = page.locator("#waterfall svg rect")
     assert bars.count() >= len(data["reasons"]) + 2  # base, the steps, the score
     box = page.locator("#waterfall svg").bounding_box()
@@ -270,9 +300,12 @@ def test_a_case_shows_its_reasons_in_chinese_and_its_waterfall(
     labels = page.eval_on_selector_all("#waterfall .wf-label", "ls => ls.map(l => l.textContent)")
     assert labels[0] == "基准值" and labels[-1] == "模型得分"
     assert page.locator("#network svg g.party").count() >= 1
+    page.goto(f"{site.url}/case?id={first}")
     with page.expect_navigation():
         page.click("#do-acknowledge")
-    page.fill("#assignee", "李调解员")
+    assert "county-centre" in page.inner_text("#acked")  # who and when, no second button
+    assert page.locator("#do-acknowledge").count() == 0
+    page.select_option("#assignee", "李调解员")
     with page.expect_navigation():
         page.click("#do-assign")
     assert page.inner_text("#case-assignee") == "李调解员"
@@ -281,8 +314,9 @@ def test_a_case_shows_its_reasons_in_chinese_and_its_waterfall(
     with page.expect_navigation():
         page.click("#lang-en")
     english = page.eval_on_selector_all("#reasons li", "items => items.map(i => i.textContent)")
-    for text, reason in zip(english, data["reasons"], strict=True):
-        assert text.strip().startswith(reason["text_en"])
+    for text, reason in zip(english, up, strict=True):
+        assert text.strip().startswith(reason["text_en"]) and "raises the risk" in text
+    page.goto(f"{site.url}/case?id={first}&view=explain")
     assert page.text_content("#waterfall .wf-label >> nth=0") == "Base value"
     shoot(page, shots / "case_en.png")
     with page.expect_navigation():
@@ -308,7 +342,10 @@ def test_a_tier_raise_persists_after_reload(page: Page, site: Site, shots: Path)
     assert "人工调高" in page.inner_text(".verdict")
     with page.expect_navigation():
         page.click("#do-acknowledge")
-    page.fill("#assignee", "张调解员")
+    town = page.request.get(f"{site.url}/api/case", params={"id": target["id"]}).json()
+    site.store.add_mediator(town["township"], "张调解员", by="ops", request_id="browser-test")
+    page.reload()
+    page.select_option("#assignee", "张调解员")
     with page.expect_navigation():
         page.click("#do-assign")
     page.fill("#note", "已上门走访，双方情绪激动，建议周内联合调解")
@@ -316,8 +353,9 @@ def test_a_tier_raise_persists_after_reload(page: Page, site: Site, shots: Path)
         page.click("#do-note")
     options = page.eval_on_selector_all("#raise-tier option", "os => os.map(o => o.value)")
     assert current not in options and higher not in options  # nothing lower is offered
-    page.goto(site.url + "/queue")
-    row = next(r for r in rows(page) if r["id"] == target["id"])
+    page.goto(f"{site.url}/queue?tier={higher}")
+    listed = rows(page)
+    row = next(r for r in listed if r["id"] == target["id"])
     assert row["tier"] == higher and row["badge"] == TIER_RGB[higher]
     shown = page.locator(f"#queue tr.row[data-dispute='{target['id']}']")
     assert "人工调高" in shown.inner_text()
@@ -325,7 +363,158 @@ def test_a_tier_raise_persists_after_reload(page: Page, site: Site, shots: Path)
     assert shown.locator(".ack .check").count() == 1
     assert shown.locator(".notes .note-count").inner_text() == "✎ 1"
     assert "建议周内联合调解" in (shown.locator(".note-count").get_attribute("title") or "")
+    page.goto(site.url + "/queue")
     shoot(page, shots / "queue.png")
     stored = [a for a in site.store.actions_for(target["id"]) if a["kind"] == "raise_tier"]
     assert stored[-1]["tier"] == higher and stored[-1]["key_name"] == "county-centre"
     assert stored[-1]["reason"] == "当事人扬言报复，需提级关注"
+
+
+LATIN = re.compile(r"[A-Za-z]")
+HALF_WIDTH = re.compile(r"[,:;()!?]")
+
+
+def assert_reads_aloud(text: str) -> None:
+    """A Chinese reason as a supervisor reads it: no Latin words, no log, full-width
+    punctuation (a decimal point and % are numbers, not punctuation)."""
+    assert not LATIN.search(text), text
+    assert "对数" not in text and not HALF_WIDTH.search(text), text
+    assert "." not in re.sub(r"\d\.\d", "", text), text
+
+
+def test_reasons_on_the_first_cases_follow_the_wording_rules(page: Page, site: Site) -> None:
+    sign_in(page, site, site.keys.supervisor)
+    page.wait_for_selector("#queue")
+    for r in rows(page)[:6]:
+        page.goto(f"{site.url}/case?id={r['id']}")
+        items = page.eval_on_selector_all(
+            "#reasons li, #reasons-down li",
+            "items => items.map(i => [i.dataset.direction, i.firstChild.textContent.trim()])",
+        )
+        data = page.request.get(f"{site.url}/api/case", params={"id": r["id"]}).json()
+        values = {c["feature"]: c["value"] for c in data["contributions"]}
+        features = page.eval_on_selector_all(
+            "#reasons li", "items => items.map(i => i.dataset.feature)"
+        )
+        for feature in features:  # an absence is never offered as raising the risk
+            assert not REGISTRY.absent(feature, values[feature]), feature
+        for _, text in items:
+            assert_reads_aloud(text)
+
+
+def test_a_raised_case_sorts_above_the_tier_it_left(page: Page, site: Site) -> None:
+    sign_in(page, site, site.keys.supervisor)
+    page.wait_for_selector("#queue")
+    listed = page.request.get(f"{site.url}/api/queue", params={"tier": "orange"}).json()["rows"]
+    if not listed:
+        listed = page.request.get(f"{site.url}/api/queue", params={"tier": "yellow"}).json()["rows"]
+    target = listed[-1]  # the lowest risk of its tier
+    page.goto(f"{site.url}/case?id={target['dispute_id']}")
+    page.select_option("#raise-tier", "red")
+    page.fill("#raise-reason", "一方扬言报复，调高为红色")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.click("#do-raise")
+    page.goto(site.url + "/queue")
+    order = rows(page)
+    at = next(i for i, r in enumerate(order) if r["id"] == target["dispute_id"])
+    assert order[at]["tier"] == "red"
+    assert all(r["tier"] == "red" for r in order[:at])  # no orange case above it
+    assert by_final_tier(order)
+    with page.expect_navigation():
+        page.select_option("#f-sort", "risk")
+    risks = [r["risk"] for r in rows(page)]
+    assert risks == sorted(risks, reverse=True)
+    with page.expect_navigation():
+        page.check("#f-unacked")
+    assert "unacked=1" in page.url
+    acked = {a["dispute_id"] for a in site.store.actions_for() if a["kind"] == "acknowledge"}
+    assert rows(page) and not acked & {r["id"] for r in rows(page)}
+
+
+def test_the_county_overview_clicks_through_to_the_queue(
+    page: Page, site: Site, shots: Path
+) -> None:
+    sign_in(page, site, site.keys.supervisor)
+    page.wait_for_selector("#queue")
+    page.click("#nav-overview")
+    page.wait_for_selector("#heat-township")
+    assert "全县概览" in page.inner_text("h1")
+    assert page.locator("#trend svg rect").count() >= 4
+    cells = page.eval_on_selector_all(
+        "#heat-township td[data-tier] a", "as => as.map(a => a.textContent.trim())"
+    )
+    assert cells and all(c == "<5" or c == "0" or int(c) >= 5 for c in cells)
+    shoot(page, shots / "overview.png")
+    town = page.get_attribute("#heat-township tbody tr >> nth=0", "data-township")
+    with page.expect_navigation():
+        page.select_option("#ov-f-township", town)
+    assert page.inner_text("#ov-township") == town
+    grids = page.eval_on_selector_all(
+        "#heat-grid tbody tr", "rs => rs.map(r => r.dataset.township)"
+    )
+    assert grids and set(grids) == {town}
+    with page.expect_navigation():
+        page.click("#heat-grid tbody tr >> nth=0 >> td:nth-child(2) a")
+    assert "/ui/queue" in page.url and "grid=" in page.url
+    listed = rows(page)
+    total = page.request.get(f"{site.url}/api/queue?{page.url.split('?')[1]}").json()["total"]
+    assert len(listed) == min(total, 50)
+
+
+def test_exports_download_as_excel_and_the_briefing_as_a_pdf(
+    page: Page, site: Site, shots: Path
+) -> None:
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    sign_in(page, site, site.keys.supervisor)
+    page.wait_for_selector("#queue")
+    with page.expect_navigation():
+        page.select_option("#f-tier", "blue")
+    with page.expect_download() as got:
+        page.click("#export-queue")
+    # Playwright keeps a download under a name without its extension, which openpyxl
+    # refuses: read it from its bytes
+    sheet = load_workbook(io.BytesIO(got.value.path().read_bytes()))["风险队列"]
+    exported = list(sheet.iter_rows(min_row=2, values_only=True))
+    total = page.request.get(f"{site.url}/api/queue", params={"tier": "blue"}).json()["total"]
+    assert len(exported) == total > 0 and {r[2] for r in exported} == {"蓝色"}
+    page.goto(site.url + "/overview")
+    with page.expect_download() as got:
+        page.click("#export-overview")
+    assert got.value.suggested_filename.endswith(".xlsx")
+    assert "各网格" in load_workbook(io.BytesIO(got.value.path().read_bytes())).sheetnames
+    page.click("#nav-briefing")
+    page.wait_for_selector("#briefing-title")
+    assert "研判报告" in page.inner_text("#briefing-title")
+    shoot(page, shots / "briefing.png")
+    with page.expect_download() as got:
+        page.click("#briefing-pdf")
+    assert got.value.suggested_filename.endswith(".pdf")
+    text = "".join(p.extract_text() for p in PdfReader(got.value.path()).pages)
+    text = re.sub(r"[\s\x00]+", "", text)  # pypdf: a NUL before each two-byte code
+    assert "矛盾纠纷风险研判报告" in text and "本月新增红色预警" in text
+    actions = {e["action"] for e in site.store.audit_entries(limit=50)}
+    assert {"export:queue.xlsx", "export:overview.xlsx", "export:briefing.pdf"} <= actions
+
+
+def test_at_390_px_the_queue_is_cards_and_the_header_reads(
+    browser: Browser, site: Site, shots: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    phone = context.new_page()
+    sign_in(phone, site, site.keys.supervisor)
+    phone.wait_for_selector("#queue")
+    first = phone.locator("#queue tr.row").first
+    assert first.evaluate("r => getComputedStyle(r).display") == "grid"
+    assert phone.locator("#queue thead").evaluate("h => getComputedStyle(h).display") == "none"
+    width = phone.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= 392, f"the page scrolls sideways at 390 px ({width} px wide)"
+    for link in phone.locator(".main-nav a").all():
+        box = link.bounding_box()
+        assert box is not None and box["height"] < 40 and box["width"] > 30  # not one 字 a line
+    shoot(phone, shots / "queue_390.png")
+    phone.goto(site.url + "/overview")
+    assert phone.evaluate("document.scrollingElement.scrollWidth") <= 392
+    context.close()

@@ -2,7 +2,7 @@
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
   // Filters apply as soon as a choice changes.
-  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+  for (const select of document.querySelectorAll("select[data-autosubmit], input[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.requestSubmit());
   }
   // A tier raise cannot be undone: ask once.
