@@ -54,7 +54,7 @@ from riskwarn.training._promote import PromotionDecision, promote
 from riskwarn.training._realised import calibration_measures, realised_performance
 from riskwarn.training._recalibrate import Recalibration, recalibrate, recalibrate_model
 from riskwarn.training._score import score, score_open
-from riskwarn.training._scores import Reason, Scores, apply_floors
+from riskwarn.training._scores import Reason, Scores, apply_floors, reasons_of
 from riskwarn.training._split import Split, time_split
 from riskwarn.training._table import TrainOutcome, read_table, table_data, train_table
 from riskwarn.training._tiers import assign_tiers, tier_thresholds
@@ -125,6 +125,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "psi_numbers",
     "read_table",
     "realised_performance",
+    "reasons_of",
     "recalibrate",
     "recalibrate_model",
     "render_html",

@@ -101,16 +101,30 @@ def reasons_of(
     k: int | None,
 ) -> list[Reason]:
     """The features of one case as reasons. ``k``: the top ``k`` pushing risk up (only
-    positive contributions); None: every feature, largest absolute contribution first."""
+    positive contributions, and never an absence: a zero count, a false flag or a missing
+    value is not offered as a reason for higher risk, ``REGISTRY.absent``); None: every
+    feature, largest absolute contribution first."""
     if k is None:
         order = list(np.argsort(-np.abs(contrib), kind="stable"))
     else:
-        order = [i for i in np.argsort(-contrib, kind="stable")[:k] if contrib[i] > 0]
+        rising = [
+            i
+            for i in np.argsort(-contrib, kind="stable")
+            if contrib[i] > 0 and not _absent(names[i], values[i])
+        ]
+        order = rising[:k]
     out = []
     for i in order:
         zh, en = reason_texts(names[i], values[i])
         out.append(Reason(names[i], values[i], float(contrib[i]), zh, en))
     return out
+
+
+def _absent(name: str, value: object) -> bool:
+    """An absence by the registry's rule; a column the registry does not know is not one."""
+    from riskwarn.features import REGISTRY
+
+    return name in REGISTRY and REGISTRY.absent(name, value)
 
 
 def apply_floors(

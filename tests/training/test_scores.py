@@ -78,3 +78,16 @@ def test_score_is_the_one_way_from_features_and_facts_to_answers(table: pd.DataF
         assert other.reasons == scores.reasons
     with pytest.raises(ValueError, match="one list of key facts per row"):
         model.score(rows, facts[:3])
+
+
+def test_an_absence_is_never_a_reason_for_higher_risk() -> None:
+    """A false flag or a zero count pushing the risk up is left out of the top reasons (it
+    may still explain a lower risk, and every feature stays in the full explanation)."""
+    from riskwarn.training import reasons_of
+
+    names = ("case_threat_reported", "case_violence_reported", "case_parties", "other_column")
+    values = [0.0, 1.0, 0.0, 3.0]
+    contrib = np.array([0.9, 0.5, 0.4, 0.3])
+    top = reasons_of(names, values, contrib, 3)
+    assert [r.feature for r in top] == ["case_violence_reported", "other_column"]
+    assert len(reasons_of(names, values, contrib, None)) == 4
