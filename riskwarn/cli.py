@@ -27,6 +27,7 @@ STAGE_OF_COMMAND = {
     "serve": "riskwarn.serving._cli",
     "keys": "riskwarn.serving._cli",
     "history": "riskwarn.serving._cli",
+    "records": "riskwarn.serving._cli",
 }
 
 app = typer.Typer(
