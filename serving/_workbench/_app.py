@@ -32,6 +32,7 @@ from . import _session
 from ._actions import KINDS, ActionRefused, check_action
 from ._case import dispute_facts
 from ._i18n import LABELS, label, pick_lang
+from ._person import person_routes
 from ._views import case_json, case_view, model_view, tiers_of
 from ._web import HERE, Backend, Ctx, environment, markdown, secure_headers, set_cookies
 
@@ -405,6 +406,7 @@ class Workbench:
             Route("/model", g(self.model), name="model"),
             Route("/api/queue", g(self.queue_json, data=True), name="api_queue"),
             Route("/api/case", g(self.case_data, data=True), name="api_case"),
+            *person_routes(self),
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
         ]
         app = Starlette(routes=routes, exception_handlers={RiskwarnError: self.failed})
