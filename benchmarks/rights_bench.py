@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             request_id="bench",
             model=model,
             now=day,
+            history=scorer.dataset,
         )
         seconds = time.perf_counter() - began
         assert done.recomputed is not None
@@ -131,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             f"(level -> {level}): {len(found.own)} own disputes, {len(found.nearby)} within "
             f"two links, {len(found.scores)} stored scores influenced"
         )
+        steps = ", ".join(f"{k} {v:.2f} s" for k, v in done.seconds.items())
+        print(f"steps: {steps}")
         print(
             f"recomputed {len(done.recomputed.rows)} current scores: correction + lineage + "
             f"recompute {seconds:.2f} s (target < {TARGET_SECONDS:g} s; scoring alone "
@@ -172,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             correct_and_recompute_seconds=round(seconds, 3),
             recompute_scoring_seconds=round(done.recomputed.seconds, 3),
             full_snapshot_seconds=round(full, 3),
+            steps=done.seconds,
             past_identical=same,
             past_checked=len(cases),
             past_changed_by_correction=changed,

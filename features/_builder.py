@@ -89,6 +89,13 @@ class FeatureBuilder:
         self._row_names = [n for n in self._names if n not in by_day]
 
     # per-day state ---------------------------------------------------------------------
+    def open_disputes(self, as_of: object) -> list[str]:
+        """Ids of the disputes open at ``as_of`` (sorted), from this builder's index (as
+        :func:`riskwarn.features.open_disputes`, without indexing the dataset again)."""
+        t = pd.Timestamp(as_of)  # type: ignore[arg-type]
+        mask = self._index.open_mask(int(t.value))
+        return sorted(str(x) for x in self._index.dispute_ids[mask])
+
     def _day(self, day: int) -> Day:
         cached = self._days.get(day)
         if cached is not None:

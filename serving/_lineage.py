@@ -24,7 +24,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from riskwarn import Dataset
-from riskwarn.features import open_disputes
 from riskwarn.serving import _rights
 from riskwarn.serving._scorer import Scorer, Target
 from riskwarn.serving._store import Store
@@ -135,12 +134,12 @@ class Recomputed:
 
 
 def current_disputes(
-    store: Store, dataset: Dataset, disputes: Iterable[str], now: pd.Timestamp
+    store: Store, scorer: Scorer, disputes: Iterable[str], now: pd.Timestamp
 ) -> list[str]:
-    """Of ``disputes``, those open at ``now`` that have a stored score (a current score)."""
+    """Of ``disputes``, those open at ``now`` (in ``scorer``'s history) that have a stored
+    score: the current scores."""
     scored = {s["dispute_id"] for s in store.snapshots_of(disputes)}
-    open_now = set(open_disputes(dataset, now))
-    return sorted(scored & open_now)
+    return sorted(scored & set(scorer.builder_.open_disputes(now)))
 
 
 def recompute(
@@ -157,7 +156,7 @@ def recompute(
     (over the history as it is now) and store the scores with ``reason``."""
     began = time.perf_counter()
     as_of = pd.Timestamp(now).floor("s")
-    ids = current_disputes(store, scorer.dataset, disputes, as_of)
+    ids = current_disputes(store, scorer, disputes, as_of)
     targets = [Target(d, as_of, "dispute_id") for d in ids]
     rows: list[dict[str, Any]] = []
     version = str(scorer.model.version)
@@ -195,6 +194,8 @@ class Corrected:
     recomputed: Recomputed | None
     scorer: Scorer | None
     """A scorer over the corrected history (None without a model)."""
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Wall time of each step: correct, history, lineage, scorer, recompute."""
 
 
 def correct_and_recompute(
@@ -208,16 +209,26 @@ def correct_and_recompute(
     request_id: str,
     model: RiskModel | None,
     now: pd.Timestamp,
+    history: Dataset | None = None,
 ) -> Corrected:
     """Correct one record (:meth:`Store.correct`), list the scores its old and new rows
     influenced, and, given a ``model``, score the current ones again over the corrected
-    history (the returned scorer holds it)."""
+    history (the returned scorer holds it). ``history``: the history before the correction
+    as a worker holds it, corrected in memory instead of read from the store again."""
+    clock = _Stopwatch()
     done = store.correct(table, key, changes, reason=reason, by=by, request_id=request_id)
-    dataset = store.read_dataset()
+    clock.lap("correct")
+    if history is None:
+        dataset = store.read_dataset()
+    else:
+        dataset = _rights.replaced(history, table, done["old"], done["new"])
+    clock.lap("history")
     found = lineage(store, dataset, table, key, [done["old"], done["new"]])
+    clock.lap("lineage")
     if model is None:
-        return Corrected(done, found, None, None)
+        return Corrected(done, found, None, None, clock.laps)
     fresh = Scorer(model, dataset)
+    clock.lap("scorer")
     again = recompute(
         store,
         fresh,
@@ -227,7 +238,19 @@ def correct_and_recompute(
         by=by,
         request_id=request_id,
     )
-    return Corrected(done, found, again, fresh)
+    clock.lap("recompute")
+    return Corrected(done, found, again, fresh, clock.laps)
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 3)
+        self.last = now
 
 
 # the admin API's request and answer ----------------------------------------------------
@@ -296,6 +319,7 @@ def correct_on_service(
         request_id=request_id,
         model=service.served.scorer.model,
         now=pd.Timestamp(get_clock().local_now()),
+        history=service.served.scorer.dataset,
     )
     assert done.scorer is not None and done.recomputed is not None
     service.served = Served.of(done.scorer)

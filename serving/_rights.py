@@ -12,6 +12,7 @@ person report and the lineage listing print it, so an admin can copy it into
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import functools
@@ -24,6 +25,7 @@ import pandas as pd
 
 from riskwarn import Dataset
 from riskwarn._contract import TABLES_BY_NAME, Table
+from riskwarn._dataset import coerce_table
 from riskwarn.errors import ContractError, RequestError
 
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
@@ -202,29 +204,57 @@ def record_people(table: str, row: Mapping[str, Any], dataset: Dataset) -> set[s
     return people
 
 
-def _neighbours(dataset: Dataset) -> dict[str, set[str]]:
-    """The people graph the graph features read: ties and shared disputes, undirected."""
-    out: dict[str, set[str]] = {}
-    ties = dataset.relationships
-    for a, b in zip(ties["person_a"].astype(str), ties["person_b"].astype(str), strict=True):
-        out.setdefault(a, set()).add(b)
-        out.setdefault(b, set()).add(a)
-    parties = dataset.dispute_parties
-    for _, group in parties.groupby(parties["dispute_id"].astype(str), sort=False):
-        people = set(group["person_id"].astype(str))
-        for p in people:
-            out.setdefault(p, set()).update(people - {p})
-    return out
-
-
 def within_hops(dataset: Dataset, people: set[str], hops: int = 2) -> set[str]:
-    """``people`` and everyone within ``hops`` links of them."""
-    graph = _neighbours(dataset)
-    seen, ring = set(people), set(people)
+    """``people`` and everyone within ``hops`` links of them in the people graph the graph
+    features read (ties, and shared disputes), walked with sparse matrices."""
+    from scipy import sparse
+
+    ties = dataset.relationships
+    parties = dataset.dispute_parties
+    ids, codes = _codes(
+        [ties["person_a"], ties["person_b"], parties["person_id"], pd.Series(sorted(people))]
+    )
+    n = len(ids)
+    a, b, who, start = codes
+    tie = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)).tocsr()
+    tie = tie + tie.T
+    case, disputes = pd.factorize(parties["dispute_id"].astype(str).to_numpy(dtype=object))
+    member = sparse.coo_matrix((np.ones(len(who)), (who, case)), shape=(n, len(disputes))).tocsr()
+    seen = np.zeros(n, dtype=bool)
+    seen[start] = True
+    ring = seen.astype(float)
     for _ in range(hops):
-        ring = {n for p in ring for n in graph.get(p, ())} - seen
-        seen |= ring
-    return seen
+        reached = (tie @ ring + member @ (member.T @ ring)) > 0
+        ring = (reached & ~seen).astype(float)
+        seen |= reached
+    return set(ids[seen].tolist())
+
+
+def _codes(columns: list[pd.Series]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One integer code per distinct id across ``columns``, and each column as codes."""
+    values = [c.astype(str).to_numpy(dtype=object) for c in columns]
+    inverse, ids = pd.factorize(np.concatenate(values))
+    out, at = [], 0
+    for v in values:
+        out.append(inverse[at : at + len(v)])
+        at += len(v)
+    return np.asarray(ids, dtype=object), out
+
+
+def replaced(
+    dataset: Dataset, table: str, old: Mapping[str, Any], new: Mapping[str, Any]
+) -> Dataset:
+    """``dataset`` with the row ``old`` of ``table`` replaced by ``new`` (what a correction
+    does to the history), without reading the store again."""
+    frame = dataset.table(table)
+    columns = key_columns(table)
+    same = (frame[columns[0]].astype(str) == _text(old.get(columns[0]))).to_numpy().copy()
+    rows = np.flatnonzero(same)
+    keys = frame_keys(table, frame.iloc[rows])
+    same[rows] = (keys == record_key(table, old)).to_numpy()
+    row = pd.DataFrame([{c: new.get(c) for c in frame.columns}])
+    kept = pd.concat([frame.loc[~same], row], ignore_index=True)
+    return dataclasses.replace(dataset, **{table: coerce_table(table, kept)})
 
 
 def influenced_disputes(

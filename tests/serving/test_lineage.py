@@ -58,7 +58,7 @@ def test_a_refused_correction_is_a_located_422_and_writes_nothing(app: App, flag
     r = app.client.post("/v1/records/correct", json=body, headers=app.keys.header("admin"))
     assert r.status_code == 422, r.text
     issue = r.json()["issues"][0]
-    assert (issue["table"], issue["column"]) == ("person_flags", "flag")
+    assert (issue["table"], issue["field"]) == ("person_flags", "flag")
     assert "drug_user" in r.text  # the suggestion
     assert app.store.read_dataset().digest() == before
     assert not [e for e in app.store.audit_entries() if e["action"] == "records:correct"]
