@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/model_quality.py                        # everything (~15 min)
     .venv/bin/python benchmarks/model_quality.py --persons 30000 --tables compas
     .venv/bin/python benchmarks/model_quality.py --mechanisms experiments/sim/other_mechanisms.toml
+    .venv/bin/python benchmarks/model_quality.py --ever --years 7.25 --tables   # bounded vs ever
 
 **Worlds.** A simulated county of ``--persons`` people from 2022-01-01 over 3 years and a
 quarter (the quarter only labels the last months of year 3), trained with
@@ -21,6 +22,13 @@ says which and how they are read), through ``riskwarn train-table``'s own functi
 default config (``model = "best"``, refit), on an embedded MLflow store in a temporary
 folder: test ROC-AUC of LightGBM, the logistic regression, the registered model, and the
 instrument in use where the table has one.
+
+**Bounded or "ever".** LightGBM trains on the bounded (last 5 years) twins of the "ever"
+counts by default (docs/rights.md). ``--ever`` adds the same model on the "ever" counts and
+prints what the bounded ones cost in ROC-AUC and ECE. On the default 3-year worlds no
+history is older than 5 years, so both see the same values; ``--years 7.25`` simulates
+worlds long enough for the window to bind (trained until the end of year 6, scored on
+year 7).
 
 Figures: ROC-AUC with a 95% bootstrap interval over disputes, ECE (10 equal-count bins),
 mean predicted risk against the observed rate. Timings are wall time on this machine.
@@ -65,14 +73,19 @@ VARIANTS = {
 }
 
 
-def world(persons: int, seed: int, mechanisms: str | None) -> tuple[str, object]:
+EVER = "LightGBM (refit, monotone), ever counts"
+
+
+def world(
+    persons: int, seed: int, mechanisms: str | None, years: float = 3.25
+) -> tuple[str, object]:
     """A simulated county, with other mechanism strengths when the simulator takes them."""
     kwargs: dict[str, object] = {}
     label = f"seed {seed}"
     if mechanisms and "mechanisms" in inspect.signature(simulate).parameters:
         kwargs["mechanisms"] = mechanisms
         label = f"seed {seed}, mechanisms {Path(mechanisms).name}"
-    return label, simulate(persons=persons, years=3.25, seed=seed, start=START, **kwargs)
+    return label, simulate(persons=persons, years=years, seed=seed, start=START, **kwargs)
 
 
 def _figures(y: np.ndarray, risk: np.ndarray, dates: np.ndarray, ids: np.ndarray) -> dict:
@@ -85,10 +98,17 @@ def _figures(y: np.ndarray, risk: np.ndarray, dates: np.ndarray, ids: np.ndarray
     }
 
 
-def county(ds, config_path: Path) -> tuple[dict[str, dict], dict]:  # type: ignore[no-untyped-def]
-    """Figures per model on every monthly snapshot of year 3, trained until the end of year 2."""
-    until = START + pd.DateOffset(years=2) - pd.Timedelta(seconds=1)
-    year3 = (until + pd.Timedelta(seconds=1), START + pd.DateOffset(years=3) - pd.Timedelta(days=1))
+def county(  # type: ignore[no-untyped-def]
+    ds, config_path: Path, years: float = 3.25, ever: bool = False
+) -> tuple[dict[str, dict], dict]:
+    """Figures per model on every monthly snapshot of the last whole year, trained until the
+    end of the year before (year 3 and year 2 for the default 3.25 years)."""
+    last = int(years - 0.25)
+    until = START + pd.DateOffset(years=last - 1) - pd.Timedelta(seconds=1)
+    year3 = (
+        until + pd.Timedelta(seconds=1),
+        START + pd.DateOffset(years=last) - pd.Timedelta(days=1),
+    )
     t0 = time.perf_counter()
     table = build_table(ds, train_until=until)
     snaps = build_snapshots(ds, start=year3[0], end=year3[1], every=30)
@@ -106,7 +126,11 @@ def county(ds, config_path: Path) -> tuple[dict[str, dict], dict]:  # type: igno
     base = load_config(config_path)
     out: dict[str, dict] = {}
     chosen = ""
-    for name, change in VARIANTS.items():
+    variants = {
+        **VARIANTS,
+        **({EVER: {"model": "lightgbm", "ever_features": True}} if ever else {}),
+    }
+    for name, change in variants.items():
         cfg = base.model_copy(update={"bootstrap": 0, **change})
         t0 = time.perf_counter()
         model = fit_evaluate(training_data(table, cfg), cfg).model
@@ -180,6 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=str(ROOT / "experiments" / "full.toml"))
     parser.add_argument("--tables", nargs="*", default=list(TABLES))
     parser.add_argument("--no-worlds", action="store_true")
+    parser.add_argument(
+        "--ever",
+        action="store_true",
+        help='also train on the "ever" counts and print what the bounded ones cost',
+    )
+    parser.add_argument(
+        "--years", type=float, default=3.25, help="world length (scored on its last whole year)"
+    )
     args = parser.parse_args(argv)
     print(f"model quality; {args.persons:,} persons per world; machine load {_load()}")
 
@@ -187,12 +219,13 @@ def main(argv: list[str] | None = None) -> int:
         worlds = {}
         for seed, mech in ((args.seed, None), (args.other_seed, args.mechanisms)):
             t0 = time.perf_counter()
-            label, ds = world(args.persons, seed, mech)
-            figures, info = county(ds, Path(args.config))
+            label, ds = world(args.persons, seed, mech, args.years)
+            figures, info = county(ds, Path(args.config), args.years, args.ever)
             info["total s"] = round(time.perf_counter() - t0, 1)
             worlds[label] = (figures, info)
         names = list(next(iter(worlds.values()))[0])
-        print("\nYear 3, every monthly snapshot, trained until the end of year 2:\n")
+        last = int(args.years - 0.25)
+        print(f"\nYear {last}, every monthly snapshot, trained until the end of year {last - 1}:\n")
         print("| model | " + " | ".join(worlds) + " |")
         print("|---|" + "---|" * len(worlds))
         for what in ("ROC-AUC", "ECE", "mean predicted / observed"):
@@ -212,6 +245,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"| {what}: {n} | " + " | ".join(cells) + " |")
         for key in next(iter(worlds.values()))[1]:
             print(f"| {key} | " + " | ".join(str(i[key]) for _, i in worlds.values()) + " |")
+        if args.ever:
+            print('\nThe cost of bounded (last 5 years) instead of "ever" counts, LightGBM:')
+            for label, (figures, _) in worlds.items():
+                b, e = figures["LightGBM (refit, monotone)"], figures[EVER]
+                print(
+                    f"- {label}: ROC-AUC bounded {_auc(b['auc'])} vs ever {_auc(e['auc'])} "
+                    f"({b['auc']['value'] - e['auc']['value']:+.4f}); ECE {b['ece']:.4f} vs "
+                    f"{e['ece']:.4f}"
+                )
         print("\nTargets (LightGBM refit, monotone):")
         for label, (figures, _) in worlds.items():
             lg = figures["LightGBM (refit, monotone)"]

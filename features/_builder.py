@@ -23,6 +23,7 @@ import pandas as pd
 from riskwarn._contract import CATEGORIES, EVENT_KINDS, GENDERS, PARTY_ROLES, SOURCES
 from riskwarn._dataset import Dataset
 from riskwarn._progress import Progress, report
+from riskwarn._retention import Expiry, RetentionPolicy, expiry
 from riskwarn.errors import RequestError, UnknownRecordError
 
 from ._area import area_day, incident_fallback_grids, rates
@@ -88,6 +89,13 @@ class FeatureBuilder:
         self._row_names = [n for n in self._names if n not in by_day]
 
     # per-day state ---------------------------------------------------------------------
+    def open_disputes(self, as_of: object) -> list[str]:
+        """Ids of the disputes open at ``as_of`` (sorted), from this builder's index (as
+        :func:`riskwarn.features.open_disputes`, without indexing the dataset again)."""
+        t = pd.Timestamp(as_of)  # type: ignore[arg-type]
+        mask = self._index.open_mask(int(t.value))
+        return sorted(str(x) for x in self._index.dispute_ids[mask])
+
     def _day(self, day: int) -> Day:
         cached = self._days.get(day)
         if cached is not None:
@@ -392,13 +400,80 @@ def column(name: str, values: list[object] | np.ndarray) -> pd.Series | pd.Categ
 
 
 def build_features(
-    dataset: Dataset, snapshots: pd.DataFrame, progress: Progress | None = None
+    dataset: Dataset,
+    snapshots: pd.DataFrame,
+    progress: Progress | None = None,
+    *,
+    retention: RetentionPolicy | None = None,
 ) -> pd.DataFrame:
     """One row per snapshot, in input order: ``dispute_id``, ``as_of``, then every feature
-    in registry order, computed only from what was known at ``as_of``."""
-    return FeatureBuilder(dataset).transform(snapshots, progress=progress)
+    in registry order, computed only from what was known at ``as_of``.
+
+    ``retention``: a policy (``riskwarn.load_retention``); each snapshot then reads only the
+    rows not yet expired at its ``as_of`` (a row expired on day E is seen by snapshots
+    dated before E and by none from E on)."""
+    if retention is None:
+        return FeatureBuilder(dataset).transform(snapshots, progress=progress)
+    parts = [
+        (rows, FeatureBuilder(ds).transform(snapshots.iloc[rows], progress=progress))
+        for rows, ds in _retained_views(dataset, snapshots, retention)
+    ]
+    return _in_order(parts, len(snapshots))
 
 
-def build_facts(dataset: Dataset, snapshots: pd.DataFrame) -> list[list[KeyFact]]:
-    """Key facts per snapshot, in input order, from what was known at each ``as_of``."""
-    return FeatureBuilder(dataset).facts(snapshots)
+def build_facts(
+    dataset: Dataset, snapshots: pd.DataFrame, *, retention: RetentionPolicy | None = None
+) -> list[list[KeyFact]]:
+    """Key facts per snapshot, in input order, from what was known at each ``as_of`` (and,
+    with ``retention``, not expired by then, as :func:`build_features`)."""
+    if retention is None:
+        return FeatureBuilder(dataset).facts(snapshots)
+    out: list[list[KeyFact]] = [[] for _ in range(len(snapshots))]
+    for rows, ds in _retained_views(dataset, snapshots, retention):
+        for r, found in zip(
+            rows.tolist(), FeatureBuilder(ds).facts(snapshots.iloc[rows]), strict=True
+        ):
+            out[r] = found
+    return out
+
+
+def _retained_views(
+    dataset: Dataset, snapshots: pd.DataFrame, retention: RetentionPolicy
+) -> list[tuple[np.ndarray, Dataset]]:
+    """The snapshots (row positions) grouped by the retained view they read: the view
+    changes only at expiry moments, so snapshot dates with no expiry between them share
+    one dataset (and one builder)."""
+    found = expiry(dataset, retention)
+    moments = found.moments().as_unit("ns").asi8
+    stamps = ns(snapshots["as_of"])
+    epoch = np.searchsorted(moments, stamps, side="right")  # expiry moments at or before
+    views = []
+    for e in np.unique(epoch).tolist():
+        rows = np.flatnonzero(epoch == e)
+        ds = dataset if e == 0 else found.retained(pd.Timestamp(moments[e - 1]))
+        _check_not_expired(ds, snapshots.iloc[rows], found)
+        views.append((rows, ds))
+    return views
+
+
+def _check_not_expired(ds: Dataset, snapshots: pd.DataFrame, found: Expiry) -> None:
+    held = set(ds.disputes["dispute_id"].astype("object"))
+    gone = [d for d in snapshots["dispute_id"].astype("object") if d not in held]
+    if not gone:
+        return
+    known = found.dataset.disputes["dispute_id"].astype("object")
+    at = found.dates["disputes"][known.isin(gone[:1]).to_numpy()]
+    when = f" on {at.iloc[0]:%Y-%m-%d}" if len(at) and pd.notna(at.iloc[0]) else ""
+    raise UnknownRecordError(
+        f"expected snapshots of disputes not expired at their as_of, got {gone[0]!r}, which "
+        f"expired{when} under the retention policy; leave out snapshots dated on or after a "
+        "dispute's expiry"
+    )
+
+
+def _in_order(parts: list[tuple[np.ndarray, pd.DataFrame]], n: int) -> pd.DataFrame:
+    frame = pd.concat([f for _, f in parts], ignore_index=True)
+    order = np.argsort(np.concatenate([rows for rows, _ in parts]), kind="stable")
+    out = frame.iloc[order].reset_index(drop=True)
+    assert len(out) == n
+    return out

@@ -24,6 +24,12 @@ def features(
         help="Use only data dated on or before this date (YYYY-MM-DD: the end of that day), "
         "as `riskwarn train --train-until` does.",
     ),
+    retention: str | None = typer.Option(
+        None,
+        "--retention",
+        help="Honour a retention policy: 'default' (riskwarn/retention.toml) or a TOML file. "
+        "Each snapshot reads only the rows not expired at its as_of.",
+    ),
 ) -> None:
     """Write one row per open dispute and snapshot date: label and every feature, with
     the dataset's digest and the feature registry version in the file's metadata (so
@@ -32,20 +38,22 @@ def features(
 
     from riskwarn import load_dataset
     from riskwarn._progress import progress_bar
+    from riskwarn._retention import retention_option
     from riskwarn.clock import parse_date
 
-    from ._builder import FeatureBuilder
+    from ._builder import build_features
     from ._file import FeatureFile, write_features
     from ._registry import REGISTRY_VERSION
     from ._snapshots import build_snapshots
 
     began = time.perf_counter()
+    policy = retention_option(retention)
     dataset = load_dataset(directory)
     until = parse_date(train_until, "--train-until") if train_until is not None else None
     ds = dataset.cut(until) if until is not None else dataset
     snapshots = build_snapshots(ds, start=start, end=end, every=every, horizon=horizon)
     with progress_bar("features") as progress:
-        table = FeatureBuilder(ds).transform(snapshots, progress=progress)
+        table = build_features(ds, snapshots, progress, retention=policy)
     frame = pd.concat(
         [snapshots.reset_index(drop=True), table.drop(columns=["dispute_id", "as_of"])], axis=1
     )
@@ -57,6 +65,7 @@ def features(
         start=None if start is None else pd.Timestamp(start).isoformat(),
         end=None if end is None else pd.Timestamp(end).isoformat(),
         train_until=None if until is None else until.isoformat(),
+        retention=None if policy is None else policy.digest(),
     )
     write_features(frame, out, info)
     positives = int(snapshots["label"].fillna(0).sum())

@@ -32,7 +32,7 @@ from riskwarn._contract import (
 from ._area import AreaDay
 from ._graph import GraphDay, gather, in_sorted, spans, unique
 from ._index import NS_DAY, Index
-from ._specs import ALARM_KINDS, EXPOSURE_WINDOWS, GRAPH_PREFIXES, HOPS_CAP
+from ._specs import ALARM_KINDS, BOUNDED_DAYS, EXPOSURE_WINDOWS, GRAPH_PREFIXES, HOPS_CAP
 
 NAN = math.nan
 _ALARM = frozenset(EVENT_KINDS.index(k) for k in ALARM_KINDS)
@@ -41,6 +41,7 @@ _FAILURE = EVENT_KINDS.index("mediation_failure")
 _MALE, _FEMALE = 0, 1
 _PERPETRATOR, _VICTIM = 0, 1
 _SELF_HARM = INCIDENT_KINDS.index("self_harm")
+_BOUNDED = f"{BOUNDED_DAYS}d"  # the name tag of the bounded alternatives to "ever" counts
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,13 @@ def history_values(case: Case, t: int) -> dict[str, object]:
     k = bisect.bisect_right(case.event_time, t)
     times, kinds = case.event_time[:k], case.event_kind[:k]
     n = len(EVENT_KINDS)
-    ever, recent, last = [0] * n, [0] * n, [None] * n
-    lo30, lo60 = t - 30 * NS_DAY, t - 60 * NS_DAY
+    ever, bounded, recent, last = [0] * n, [0] * n, [0] * n, [None] * n
+    lo30, lo60, lo_b = t - 30 * NS_DAY, t - 60 * NS_DAY, t - BOUNDED_DAYS * NS_DAY
     all30 = prev30 = alarm30 = alarm_prev = 0
     last_alarm = None
     for time, kind in zip(times, kinds, strict=True):
         ever[kind] += 1
+        bounded[kind] += time > lo_b
         last[kind] = time
         alarm = kind in _ALARM
         if alarm:
@@ -162,6 +164,7 @@ def history_values(case: Case, t: int) -> dict[str, object]:
     out: dict[str, object] = {}
     for i, name in enumerate(EVENT_KINDS):
         out[f"events_{name}_ever"] = ever[i]
+        out[f"events_{name}_{_BOUNDED}"] = bounded[i]
         out[f"events_{name}_30d"] = recent[i]
         out[f"events_{name}_days_since"] = _days(t, last[i]) if last[i] is not None else NAN
     out["events_all_30d"] = all30
@@ -176,11 +179,12 @@ def history_values(case: Case, t: int) -> dict[str, object]:
 
 # petitions ------------------------------------------------------------------------------
 _PET_COLS = ("time", "level", "repeat", "collective")
-_NO_PETITIONS = (0, 0, 0, False, 0, 0, NAN)
+_NO_PETITIONS = (0, 0, 0, False, 0, 0, NAN, 0)
 
 
-def _petition_summary(csr, k: int, t: int) -> tuple[int, int, int, bool, int, int, float]:
-    """(ever, 365d, highest level, climbed, repeat, collective, days since) up to ``t``.
+def _petition_summary(csr, k: int, t: int) -> tuple[int, int, int, bool, int, int, float, int]:
+    """(ever, 365d, highest level, climbed, repeat, collective, days since, within the
+    bounded window) up to ``t``.
 
     "Climbed": some petition went to a higher level than one filed strictly earlier.
     """
@@ -192,11 +196,11 @@ def _petition_summary(csr, k: int, t: int) -> tuple[int, int, int, bool, int, in
     if end == a:
         return _NO_PETITIONS
     levels, repeat, collective = (csr.lists[c] for c in _PET_COLS[1:])
-    lo = t - 365 * NS_DAY
+    lo, lo_b = t - 365 * NS_DAY, t - BOUNDED_DAYS * NS_DAY
     climbed = False
     lowest_before = None  # lowest level among petitions strictly earlier
     lowest_now, now = None, None
-    recent = top = n_repeat = n_collective = 0
+    recent = top = n_repeat = n_collective = n_bounded = 0
     for i in range(a, end):
         level = levels[i]
         if times[i] != now:
@@ -210,10 +214,12 @@ def _petition_summary(csr, k: int, t: int) -> tuple[int, int, int, bool, int, in
         if lowest_before is not None and level > lowest_before:
             climbed = True
         recent += times[i] > lo
+        n_bounded += times[i] > lo_b
         top = max(top, level)
         n_repeat += repeat[i]
         n_collective += collective[i]
-    return end - a, recent, top, climbed, n_repeat, n_collective, _days(t, times[end - 1])
+    days = _days(t, times[end - 1])
+    return end - a, recent, top, climbed, n_repeat, n_collective, days, n_bounded
 
 
 def petition_values(index: Index, case: Case, t: int) -> dict[str, object]:
@@ -224,6 +230,7 @@ def petition_values(index: Index, case: Case, t: int) -> dict[str, object]:
     since = [x[6] for x in per if x[6] == x[6]]
     return {
         "petitions_case_ever": own[0],
+        f"petitions_case_{_BOUNDED}": own[7],
         "petitions_case_365d": own[1],
         "petitions_case_level_max": own[2],
         "petitions_case_level_climbed": own[3],
@@ -232,6 +239,8 @@ def petition_values(index: Index, case: Case, t: int) -> dict[str, object]:
         "petitions_case_days_since": own[6],
         "petitions_party_ever_sum": sum(x[0] for x in per),
         "petitions_party_ever_max": max(x[0] for x in per),
+        f"petitions_party_{_BOUNDED}_sum": sum(x[7] for x in per),
+        f"petitions_party_{_BOUNDED}_max": max(x[7] for x in per),
         "petitions_party_365d_sum": sum(x[1] for x in per),
         "petitions_party_level_max": max(x[2] for x in per),
         "petitions_party_level_climbed": any(x[3] for x in per),
@@ -285,26 +294,31 @@ def _flag_values(index: Index, case: Case, t: int) -> dict[str, object]:
 
 
 def _dispute_history(index: Index, case: Case, t: int) -> dict[str, object]:
-    lo = t - 365 * NS_DAY
-    ever, year = [0], [0]
+    lo, lo_b = t - 365 * NS_DAY, t - BOUNDED_DAYS * NS_DAY
+    ever, year, bounded = [0], [0], [0]
     pairs_ever: Counter[int] = Counter()
     pairs_year: Counter[int] = Counter()
+    pairs_bounded: Counter[int] = Counter()
     times, ids = index.person_disputes.lists["time"], index.person_disputes.lists["dispute"]
     for p in case.parties:
         a, b = index.person_disputes.rows(p.node)
         end = bisect.bisect_right(times, t, a, b)
-        e = y = 0
+        e = y = b5 = 0
         for i in range(a, end):
             d = ids[i]
             if d == case.held:
                 continue
             e += 1
             pairs_ever[d] += 1
+            if times[i] > lo_b:
+                b5 += 1
+                pairs_bounded[d] += 1
             if times[i] > lo:
                 y += 1
                 pairs_year[d] += 1
         ever.append(e)
         year.append(y)
+        bounded.append(b5)
     return {
         "party_disputes_365d_max": max(year),
         "party_disputes_365d_sum": sum(year),
@@ -312,38 +326,46 @@ def _dispute_history(index: Index, case: Case, t: int) -> dict[str, object]:
         "party_disputes_ever_max": max(ever),
         "party_disputes_ever_sum": sum(ever),
         "party_pair_disputes_ever": sum(1 for c in pairs_ever.values() if c >= 2),
+        f"party_disputes_{_BOUNDED}_max": max(bounded),
+        f"party_disputes_{_BOUNDED}_sum": sum(bounded),
+        f"party_pair_disputes_{_BOUNDED}": sum(1 for c in pairs_bounded.values() if c >= 2),
     }
 
 
 def _incident_history(index: Index, case: Case, t: int) -> dict[str, object]:
-    lo = t - 365 * NS_DAY
-    sets: dict[tuple[int, bool], set[int]] = {
-        (r, y): set() for r in (_PERPETRATOR, _VICTIM) for y in (False, True)
+    # windows: "ever", the last 365 days, the bounded window
+    lows = {"ever": None, "365d": t - 365 * NS_DAY, _BOUNDED: t - BOUNDED_DAYS * NS_DAY}
+    sets: dict[tuple[int, str], set[int]] = {
+        (r, w): set() for r in (_PERPETRATOR, _VICTIM) for w in lows
     }
     last = None
     pi = index.person_incidents
     times, roles, incidents = pi.lists["time"], pi.lists["role"], pi.lists["incident"]
     people_in: dict[int, set[int]] = {}  # incident: parties involved
+    when: dict[int, int] = {}
     for p in case.parties:
         a, b = pi.rows(p.node)
         end = bisect.bisect_right(times, t, a, b)
         for i in range(a, end):
             people_in.setdefault(incidents[i], set()).add(p.node)
+            when[incidents[i]] = times[i]
             last = times[i] if last is None else max(last, times[i])
             role = roles[i]
             if role in (_PERPETRATOR, _VICTIM):
-                sets[(role, False)].add(incidents[i])
-                if times[i] > lo:
-                    sets[(role, True)].add(incidents[i])
-    return {
-        "party_incidents_perpetrator_365d": len(sets[(_PERPETRATOR, True)]),
-        "party_incidents_perpetrator_ever": len(sets[(_PERPETRATOR, False)]),
-        "party_incidents_victim_365d": len(sets[(_VICTIM, True)]),
-        "party_incidents_victim_ever": len(sets[(_VICTIM, False)]),
-        "party_incidents_days_since": _days(t, last) if last is not None else NAN,
-        "party_pair_incidents_ever": sum(1 for people in people_in.values() if len(people) >= 2),
-        "party_self_harm_ever": sum(1 for i in people_in if index.incident_kind[i] == _SELF_HARM),
-    }
+                for w, lo in lows.items():
+                    if lo is None or times[i] > lo:
+                        sets[(role, w)].add(incidents[i])
+    out: dict[str, object] = {"party_incidents_days_since": NAN if last is None else _days(t, last)}
+    for w, lo in lows.items():
+        recent = [i for i in people_in if lo is None or when[i] > lo]
+        for role, name in ((_PERPETRATOR, "perpetrator"), (_VICTIM, "victim")):
+            out[f"party_incidents_{name}_{w}"] = len(sets[(role, w)])
+        if w != "365d":
+            out[f"party_pair_incidents_{w}"] = sum(1 for i in recent if len(people_in[i]) >= 2)
+            out[f"party_self_harm_{w}"] = sum(
+                1 for i in recent if index.incident_kind[i] == _SELF_HARM
+            )
+    return out
 
 
 # graph ----------------------------------------------------------------------------------

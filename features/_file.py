@@ -38,6 +38,7 @@ class FeatureFile:
     start: str | None = None  # the --start given, ISO; None: the first dispute's day
     end: str | None = None  # the --end given, ISO; None: the end of the data
     train_until: str | None = None  # the --train-until cut, ISO; None: all the data
+    retention: str | None = None  # the --retention policy's digest; None: no policy
     rows: int = 0
 
     @property

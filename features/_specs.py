@@ -17,6 +17,10 @@ GROUPS = ("case", "history", "petitions", "parties", "graph", "area")
 DTYPES = ("bool", "int", "float", "category")
 
 EXPOSURE_WINDOWS = (30, 90, 180)
+BOUNDED_DAYS = 1826
+"""The window of the bounded alternative of every "ever" count: 5 years (1,826 days), the
+term after which credit-reporting law deletes adverse records. An "ever" feature marks a
+person for life; its ``*_1826d`` twin forgets what is older (docs/rights.md)."""
 HOPS_CAP = 4
 """``ego_incident_hops_180d`` is capped here: 4 means none within three hops."""
 HOPS_EN = (
@@ -149,6 +153,14 @@ class FeatureSpec:
     absent_at: float | None = None
     """The value that means "nothing of the kind" when not 0 (int) or False (bool), e.g.
     the hops cap; 0.0 for a float whose zero is an absence."""
+    bounded: str = ""
+    """For an "ever" count (over the whole history): the name of its bounded alternative,
+    the same count over the last :data:`BOUNDED_DAYS` days, which training uses by default
+    (``TrainConfig.ever_features``). Empty for every other feature."""
+    association: bool = False
+    """The feature reads other people's records (the parties' neighbours in the people
+    graph, the area's incidents), not the case's own or its parties': what an audit calls
+    risk by association. The person report says how much of a score comes from these."""
     direction: int = 0
     """What the field knows of the feature's effect on risk: +1 risk may only rise with it,
     -1 only fall, 0 either (see :data:`RISING` and :data:`FALLING`). Training passes it to
@@ -1021,17 +1033,72 @@ def _with_directions(specs: list[FeatureSpec]) -> list[FeatureSpec]:
     if unknown or both:
         raise ValueError(f"directions name unknown {unknown} or conflicting {both} features")
     sign = {**dict.fromkeys(RISING, 1), **dict.fromkeys(FALLING, -1)}
-    return [replace(s, direction=sign.get(s.name, 0)) for s in specs]
+    twins = {s.bounded: s.name for s in specs if s.bounded}  # a bounded count: its ever's
+    return [replace(s, direction=sign.get(twins.get(s.name, s.name), 0)) for s in specs]
+
+
+def _within_5y(text: str, zh: bool) -> str:
+    """An "ever" phrase said of the last 5 years instead."""
+    if zh:
+        for word in ("历史上", "累计", "历史"):
+            if word in text:
+                return text.replace(word, "近5年", 1)
+        return "近5年" + text
+    for word in (", ever", " so far", " ever"):
+        if word in text:
+            return text.replace(
+                word, ", in the last 5 years" if word[0] == "," else " in the last 5 years", 1
+            )
+    return f"{text} in the last 5 years"
+
+
+def _with_bounded(specs: list[FeatureSpec]) -> list[FeatureSpec]:
+    """Every "ever" count followed by its bounded alternative (``_ever`` -> ``_1826d``)."""
+    out: list[FeatureSpec] = []
+    for s in specs:
+        if "_ever" not in s.name:
+            out.append(s)
+            continue
+        name = s.name.replace("_ever", f"_{BOUNDED_DAYS}d")
+        out.append(replace(s, bounded=name))
+        out.append(
+            replace(
+                s,
+                name=name,
+                window=BOUNDED_DAYS,
+                description_en=_within_5y(s.description_en, zh=False),
+                description_zh=_within_5y(s.description_zh, zh=True),
+                reason_en=_within_5y(s.reason_en, zh=False),
+                reason_zh=_within_5y(s.reason_zh, zh=True),
+            )
+        )
+    return out
+
+
+ASSOCIATION_PREFIXES = ("ego_", "graph_")
+"""Graph features about the people around the parties (exposure, neighbours, components);
+``ties_*`` count the parties' own ties and are not association."""
+
+
+def _with_association(specs: list[FeatureSpec]) -> list[FeatureSpec]:
+    return [
+        replace(s, association=s.group == "area" or s.name.startswith(ASSOCIATION_PREFIXES))
+        for s in specs
+    ]
 
 
 def all_specs() -> list[FeatureSpec]:
-    return _with_directions(
-        [
-            *_case_specs(),
-            *_history_specs(),
-            *_petition_specs(),
-            *_party_specs(),
-            *_graph_specs(),
-            *_area_specs(),
-        ]
+    return _with_association(
+        _with_directions(
+            _with_bounded(
+                [
+                    *_case_specs(),
+                    *_history_specs(),
+                    *_petition_specs(),
+                    *_party_specs(),
+                    *_graph_specs(),
+                    *_area_specs(),
+                ]
+            )
+        )
     )

@@ -14,6 +14,14 @@ from riskwarn._contract import CONTRACT_VERSION
 from riskwarn._contract import TABLES_BY_NAME as CONTRACT_TABLES
 from riskwarn._dataset import Dataset, empty_table
 from riskwarn._io import write_dataset
+from riskwarn._retention import (
+    Expiry,
+    RetentionPolicy,
+    TableRetention,
+    default_retention_file,
+    expiry,
+    load_retention,
+)
 from riskwarn._sim_loop import WarningLoop
 from riskwarn._sim_mechanisms import Mechanisms, load_mechanisms
 from riskwarn._simulate import Simulation, simulate, simulate_with_truth
@@ -33,15 +41,21 @@ __all__ = [
     "CONTRACT_VERSION",
     "ContractWarning",
     "Dataset",
+    "Expiry",
     "Issue",
     "Mechanisms",
+    "RetentionPolicy",
     "Simulation",
+    "TableRetention",
     "ValidationReport",
     "WarningLoop",
     "__version__",
+    "default_retention_file",
     "empty_table",
+    "expiry",
     "load_dataset",
     "load_mechanisms",
+    "load_retention",
     "parse_records",
     "simulate",
     "simulate_with_truth",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -170,6 +171,45 @@ class Dataset:
             dispute_id=inc["dispute_id"].where(known_dispute.to_numpy(), None)
         )
         return replace(self, **out)
+
+    def without(self, drop: Mapping[str, np.ndarray]) -> Dataset:
+        """This dataset without the rows ``drop`` marks (a boolean mask per table name), and
+        without what cannot stand alone: a dropped dispute's parties, events and
+        interventions, a dropped incident's people; petitions and incidents that named a
+        dropped dispute keep their own rows, with ``dispute_id`` blanked (as :meth:`cut`
+        does for a dispute not yet known)."""
+        unknown = set(drop) - set(TABLES_BY_NAME)
+        if unknown:
+            raise ContractError(f"unknown contract tables {sorted(unknown)} in rows to drop")
+        out: dict[str, pd.DataFrame] = {}
+        for name, frame in self.tables().items():
+            mask = drop.get(name)
+            if mask is not None and len(mask) and np.asarray(mask, dtype=bool).any():
+                frame = frame.loc[~np.asarray(mask, dtype=bool)].reset_index(drop=True)
+            out[name] = frame
+        if len(out["disputes"]) < len(self.disputes):
+            kept = out["disputes"]["dispute_id"]
+            for name in ("dispute_parties", "dispute_events", "interventions"):
+                frame = out[name]
+                out[name] = frame[frame["dispute_id"].isin(kept)].reset_index(drop=True)
+            for name in ("petitions", "incidents"):
+                frame = out[name]
+                known = frame["dispute_id"].isna() | frame["dispute_id"].isin(kept)
+                out[name] = frame.assign(
+                    dispute_id=frame["dispute_id"].where(known.to_numpy(), None)
+                )
+        if len(out["incidents"]) < len(self.incidents):
+            ip = out["incident_persons"]
+            keep = ip["incident_id"].isin(out["incidents"]["incident_id"])
+            out["incident_persons"] = ip[keep].reset_index(drop=True)
+        return replace(self, **out)
+
+    def retained(self, policy: object, at: object) -> Dataset:
+        """What may still be used at ``at`` under retention ``policy`` (a
+        :class:`riskwarn.RetentionPolicy`): rows expired by then dropped (:meth:`without`)."""
+        from riskwarn._retention import expiry
+
+        return expiry(self, policy).retained(at)  # type: ignore[arg-type]
 
     def digest(self) -> str:
         """A content hash of the dataset (row order insensitive), for experiment tracking.

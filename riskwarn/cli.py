@@ -30,6 +30,7 @@ STAGE_OF_COMMAND = {
     "keys": "riskwarn.serving._cli",
     "history": "riskwarn.serving._cli",
     "evaluate-warnings": "riskwarn.loop._cli",
+    "records": "riskwarn.serving._cli",
 }
 
 app = typer.Typer(

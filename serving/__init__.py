@@ -17,6 +17,7 @@ import importlib as _importlib
 from riskwarn.serving._ingest import check_records, extend
 from riskwarn.serving._keys import Caller, authenticate, authorize, bearer_key, create_key
 from riskwarn.serving._records import ACTION_KINDS
+from riskwarn.serving._rights import influenced_disputes, record_key
 from riskwarn.serving._schemas import (
     MAX_BATCH,
     BatchItem,
@@ -48,6 +49,11 @@ _LAZY = {
     "service": ("riskwarn.serving._service", "RiskService"),
     "take_snapshot": ("riskwarn.serving._service", "take_snapshot"),
     "Scorer": ("riskwarn.serving._scorer", "Scorer"),
+    "CorrectionRequest": ("riskwarn.serving._lineage", "CorrectionRequest"),
+    "CorrectionResponse": ("riskwarn.serving._lineage", "CorrectionResponse"),
+    "correct_and_recompute": ("riskwarn.serving._lineage", "correct_and_recompute"),
+    "lineage": ("riskwarn.serving._lineage", "lineage"),
+    "recompute": ("riskwarn.serving._lineage", "recompute"),
 }
 
 
@@ -68,6 +74,8 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "Caller",
     "CaseIn",
     "CaseStatus",
+    "CorrectionRequest",
+    "CorrectionResponse",
     "ErrorResponse",
     "ExplainRequest",
     "ExplainResponse",
@@ -90,8 +98,13 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "authorize",
     "bearer_key",
     "check_records",
+    "correct_and_recompute",
     "create_key",
     "extend",
+    "influenced_disputes",
+    "lineage",
+    "recompute",
+    "record_key",
     "service",
     "take_snapshot",
 ]

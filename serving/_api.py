@@ -58,6 +58,8 @@ from riskwarn.serving._http import (
     translate,
 )
 from riskwarn.serving._keys import Caller
+from riskwarn.serving._lineage import CorrectionRequest, CorrectionResponse, correct_on_service
+from riskwarn.serving._report import PersonReport, audited_report
 from riskwarn.serving._schemas import (
     BatchRequest,
     BatchResponse,
@@ -284,6 +286,46 @@ def reload(request: ReloadRequest, call: Called) -> ReloadResponse:
 def snapshot(request: SnapshotRequest, call: Called) -> SnapshotResponse:
     """Score every dispute open at ``as_of`` and store the scores (the queue reads them)."""
     return call.service.snapshot(request, call.caller, call.request_id)
+
+
+# people's data rights (docs/rights.md) -------------------------------------------------
+
+
+@endpoint(
+    "/v1/records/correct",
+    role="admin",
+    tag="administration",
+    errors=[ContractError, UnknownRecordError],
+)
+def correct_record(request: CorrectionRequest, call: Called) -> CorrectionResponse:
+    """Correct one record by supersession, then recompute the scores it influenced.
+
+    The corrected row replaces the record in the history; the old row is kept, marked
+    superseded by the new one, with who, when and why. Checked by the contract's rules like
+    ingest: a refused correction is a 422 whose ``issues`` name the table, record and field,
+    and writes nothing. The answer lists the disputes whose scores the record influenced
+    (its own, and those within two links in the people graph) and the current scores
+    recomputed today.
+    """
+    return correct_on_service(call.service, request, call.caller.name, call.request_id)
+
+
+@endpoint(
+    "/v1/records/person/{person_id}",
+    method="GET",
+    role="admin",
+    tag="administration",
+    errors=[UnknownRecordError],
+)
+def person_report(person_id: str, call: Called) -> PersonReport:
+    """What riskwarn holds about one person, for the person concerned (audited).
+
+    Records by table (with their keys, for corrections), flags, the disputes and their
+    current tiers, and each score's main reasons with the share that comes from other
+    people's records (association) rather than the case's own. The workbench prints it
+    as a Chinese page at ``/ui/person/{person_id}``.
+    """
+    return audited_report(call.service, person_id, call.caller.name, call.request_id)
 
 
 @api.get("/", include_in_schema=False)

@@ -1,5 +1,6 @@
 """Commands of the serving stage: ``serve``, ``keys`` (create, list, revoke), ``history`` (load,
-snapshot). The lead merges ``commands`` into ``riskwarn``.
+snapshot), ``records`` (correct, expire, history, lineage). The lead merges ``commands``
+into ``riskwarn``.
 
 Every write these commands make is audited in the store under the name ``cli``.
 """
@@ -13,6 +14,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import pandas as pd
 import typer
 
 from riskwarn import config
@@ -23,7 +25,13 @@ commands = typer.Typer(no_args_is_help=True)
 keys = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 history = typer.Typer(help="The service's history store: load a dataset, take snapshots.")
 commands.add_typer(keys, name="keys")
+records = typer.Typer(
+    help="People's data rights on the store: correct or expire records, and see the scores "
+    "a record influenced (docs/rights.md).",
+    no_args_is_help=True,
+)
 commands.add_typer(history, name="history")
+commands.add_typer(records, name="records")
 
 _DB = typer.Option(None, "--db", help="Store URL; default RISKWARN_DB_URL or the home folder.")
 _MODEL = typer.Option(DEFAULT_MODEL_URI, "--model", help="Registered model URI to serve.")
@@ -89,6 +97,195 @@ def history_snapshot(
     scorer = Scorer(load_model(model, tracking_uri=config.tracking_uri()), store.read_dataset())
     stamp, stored = take_snapshot(scorer, store, when, by=CLI, request_id=_request_id())
     typer.echo(f"stored {stored} scores as of {stamp:%Y-%m-%dT%H:%M:%S}")
+
+
+def _model_or_none(model: str, recompute: bool):  # type: ignore[no-untyped-def]
+    from riskwarn.training import load_model
+
+    return load_model(model, tracking_uri=config.tracking_uri()) if recompute else None
+
+
+_RECOMPUTE = typer.Option(
+    True,
+    "--recompute/--no-recompute",
+    help="Score again, today, the open disputes whose current score the record influenced "
+    "(needs the model); --no-recompute only lists them.",
+)
+
+
+def _echo_recomputed(recomputed, before: dict) -> None:  # type: ignore[no-untyped-def]
+    if recomputed is None:
+        typer.echo("not recomputed (--no-recompute)")
+        return
+    changes = recomputed.changes(before)
+    typer.echo(f"recomputed {len(changes)} current scores in {recomputed.seconds:.2f} s")
+    for c in changes:
+        was = "-" if c["risk_before"] is None else f"{c['risk_before']:.4f} {c['tier_before']}"
+        typer.echo(f"  {c['dispute_id']}\t{was} -> {c['risk']:.4f} {c['tier']}")
+
+
+@records.command("correct")
+def records_correct(
+    table: str = typer.Argument(..., help="Contract table, e.g. persons or person_flags."),
+    key: str = typer.Option(
+        ...,
+        "--id",
+        help="The record's id, or its natural key joined by | (person_flags: "
+        "person_id|flag|start_date); `riskwarn records lineage` and the person report show it.",
+    ),
+    set_: list[str] = typer.Option(
+        ..., "--set", help="COLUMN=VALUE as a CSV cell would hold it (repeatable)."
+    ),
+    reason: str = typer.Option(..., "--reason", help="Why; kept with the superseded record."),
+    db: str | None = _DB,
+    model: str = _MODEL,
+    recompute: bool = _RECOMPUTE,
+) -> None:
+    """Supersede one record: the corrected row replaces it, the old one is kept with who,
+    when and why; then list and recompute the scores it influenced."""
+    from riskwarn.clock import get_clock
+    from riskwarn.serving._lineage import correct_and_recompute
+    from riskwarn.serving._rights import parse_assignments
+
+    changes = parse_assignments(set_)
+    store = _store(db)
+    chosen = _model_or_none(model, recompute)
+    before = {s["dispute_id"]: s for s in store.latest_snapshots()}
+    done = correct_and_recompute(
+        store,
+        table,
+        key,
+        changes,
+        reason=reason,
+        by=CLI,
+        request_id=_request_id(),
+        model=chosen,
+        now=pd.Timestamp(get_clock().local_now()),
+    )
+    c = done.correction
+    after = f", superseding correction #{c['supersedes']}" if c["supersedes"] else ""
+    typer.echo(
+        f"correction #{c['version']} of {table} {key!r} -> {c['new_key']!r} "
+        f"({', '.join(c['columns'])}){after}"
+    )
+    found = done.lineage
+    typer.echo(
+        f"influenced: {len(found.own)} own disputes, {len(found.nearby)} within two links, "
+        f"{len(found.scores)} stored scores"
+    )
+    _echo_recomputed(done.recomputed, before)
+
+
+@records.command("expire")
+def records_expire(
+    apply: bool = typer.Option(
+        False, "--apply", help="Delete the expired records; without it, only report them."
+    ),
+    retention: str = typer.Option(
+        "default",
+        "--retention",
+        help="'default' (riskwarn/retention.toml) or a retention policy TOML file.",
+    ),
+    at: str | None = typer.Option(
+        None, "--at", help="Expire as of this day (YYYY-MM-DD, its end); default now."
+    ),
+    db: str | None = _DB,
+    model: str = _MODEL,
+    recompute: bool = _RECOMPUTE,
+) -> None:
+    """Apply the retention policy to the store: list the records expired by now (a dry run
+    that writes nothing), or with --apply delete them (a tombstone each, one audit row),
+    then recompute the current scores they influenced. Running it again changes nothing."""
+    from riskwarn import expiry
+    from riskwarn._retention import retention_option
+    from riskwarn.clock import get_clock, parse_date
+    from riskwarn.serving._lineage import EXPIRY_REASON, influenced_by
+    from riskwarn.serving._lineage import recompute as again
+    from riskwarn.serving._scorer import Scorer
+
+    policy = retention_option(retention)
+    assert policy is not None
+    when = parse_date(at, "--at") if at else pd.Timestamp(get_clock().local_now())
+    store = _store(db)
+    dataset = store.read_dataset()
+    expired = expiry(dataset, policy).rows(when)
+    label = retention if retention != "default" else "default"
+    counts = store.expire(
+        expired,
+        policy=f"{label} ({policy.digest()})",
+        apply=apply,
+        by=CLI,
+        request_id=_request_id(),
+    )
+    shown = ", ".join(f"{n} {t}" for t, n in counts.items()) or "nothing"
+    if not apply:
+        typer.echo(
+            f"dry run: expired by {when:%Y-%m-%d %H:%M:%S}: {shown}; nothing written "
+            "(pass --apply to delete them)"
+        )
+        return
+    typer.echo(f"expired and deleted: {shown}")
+    if not counts:
+        return
+    own, near = influenced_by(dataset, expired)
+    chosen = _model_or_none(model, recompute)
+    typer.echo(f"influenced: {len(own)} own disputes, {len(near)} within two links")
+    if chosen is None:
+        _echo_recomputed(None, {})
+        return
+    before = {s["dispute_id"]: s for s in store.latest_snapshots()}
+    done = again(
+        store,
+        Scorer(chosen, store.read_dataset()),
+        own | near,
+        now=pd.Timestamp(get_clock().local_now()),
+        reason=EXPIRY_REASON,
+        by=CLI,
+        request_id=_request_id(),
+    )
+    _echo_recomputed(done, before)
+
+
+@records.command("history")
+def records_history(
+    table: str | None = typer.Argument(None, help="Contract table; default all."),
+    key: str | None = typer.Option(None, "--id", help="One record's chain of corrections."),
+    db: str | None = _DB,
+) -> None:
+    """Corrections and expiries, oldest first: number, when, who, table, key, what it
+    became, the correction it supersedes, why."""
+    for v in _store(db).record_versions(table, key):
+        after = f" -> {v['new_key']}" if v["new_key"] else ""
+        chain = f" (supersedes #{v['supersedes']})" if v["supersedes"] else ""
+        typer.echo(
+            f"#{v['id']}\t{v['at']:%Y-%m-%d %H:%M:%S}\t{v['key_name']}\t{v['kind']}\t"
+            f"{v['table_name']} {v['record_key']}{after}{chain}\t{v['reason']}"
+        )
+
+
+@records.command("lineage")
+def records_lineage(
+    table: str = typer.Argument(..., help="Contract table."),
+    key: str = typer.Option(..., "--id", help="The record's key."),
+    db: str | None = _DB,
+) -> None:
+    """The scores a record influenced: its own disputes' and those within two links'."""
+    from riskwarn.errors import UnknownRecordError
+    from riskwarn.serving._lineage import lineage
+
+    store = _store(db)
+    rows = store.find_records(table, key)
+    if not rows:
+        raise UnknownRecordError(f"{table}: expected a record with key {key!r}, found none")
+    found = lineage(store, store.read_dataset(), table, key, rows)
+    typer.echo(f"own disputes: {', '.join(sorted(found.own)) or '-'}")
+    typer.echo(f"within two links: {', '.join(sorted(found.nearby)) or '-'}")
+    for s in found.scores:
+        mark = "own" if s["dispute_id"] in found.own else "near"
+        typer.echo(
+            f"{s['dispute_id']}\t{s['as_of']:%Y-%m-%dT%H:%M:%S}\t{s['risk']:.4f}\t{s['tier']}"
+            f"\t{s['model_version']}\t{mark}"
+        )
 
 
 @keys.command("create")

@@ -94,6 +94,9 @@ score_snapshots = sa.Table(
     sa.Column("risk", sa.Float(), nullable=False),
     sa.Column("tier", sa.String(16), nullable=False),
     sa.Column("reasons", sa.Text(), nullable=True),  # JSON list of the top reasons
+    sa.Column(
+        "recomputed_reason", sa.Text(), nullable=True, comment="why this score was recomputed"
+    ),
 )
 
 actions = sa.Table(
@@ -109,6 +112,25 @@ actions = sa.Table(
     sa.Column("tier", sa.String(16), nullable=True),
     sa.Column("reason", sa.Text(), nullable=True, comment="why a tier was raised"),
 )
+
+record_versions = sa.Table(
+    "record_versions",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("table_name", sa.String(64), nullable=False),
+    sa.Column("record_key", sa.String(1024), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False, comment="correction or expiry"),
+    sa.Column("at", sa.DateTime(), nullable=False, comment="UTC"),
+    sa.Column("key_name", sa.String(128), nullable=False, comment="who"),
+    sa.Column("reason", sa.Text(), nullable=False, comment="why"),
+    sa.Column("old_row", sa.Text(), nullable=True, comment="JSON; None for an expiry"),
+    sa.Column("new_key", sa.String(1024), nullable=True, index=True),
+    sa.Column("new_row", sa.Text(), nullable=True, comment="JSON"),
+    sa.Column("supersedes", sa.Integer(), nullable=True, comment="the correction corrected"),
+    sa.Column("expired_on", sa.DateTime(), nullable=True, comment="local time"),
+)
+"""Superseded and expired records: a correction keeps the old row here, marked superseded
+by the new one (``new_key``), with who, when and why; an expiry keeps only a tombstone."""
 
 signouts = sa.Table(
     "workbench_signouts",

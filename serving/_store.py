@@ -36,10 +36,16 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from riskwarn import Dataset, Issue
-from riskwarn._contract import TABLES
+from riskwarn._contract import TABLES, TABLES_BY_NAME
 from riskwarn.clock import get_clock
-from riskwarn.errors import ConfigError, ContractError, RequestError, StoreUnavailableError
-from riskwarn.serving import _queue
+from riskwarn.errors import (
+    ConfigError,
+    ContractError,
+    RequestError,
+    StoreUnavailableError,
+    UnknownRecordError,
+)
+from riskwarn.serving import _queue, _rights
 from riskwarn.serving._records import (
     ACTION_KINDS,
     CANNOT_KEEP,
@@ -47,6 +53,7 @@ from riskwarn.serving._records import (
     audit_row,
     check_text,
     frame_records,
+    plain,
     refusal,
     refuse,
     taken_ids,
@@ -61,6 +68,7 @@ from riskwarn.serving._schema import (
     audit_log,
     contract_columns,
     mediators,
+    record_versions,
     score_snapshots,
     signouts,
 )
@@ -457,6 +465,310 @@ class Store:
                 )
                 for t in TABLES
             }
+
+    # records: corrections, expiry, lineage (people's data rights, docs/rights.md) --------
+
+    def find_records(self, table: str, key: str) -> list[dict[str, Any]]:
+        """The rows of contract ``table`` whose record key is ``key`` (see ``_rights``)."""
+        with self._reading() as conn:
+            return _find(conn, table, key)
+
+    def correct(
+        self,
+        table: str,
+        key: str,
+        changes: Mapping[str, str],
+        *,
+        reason: str,
+        by: str = "cli",
+        request_id: str = "-",
+    ) -> dict[str, Any]:
+        """Supersede one record: its corrected row replaces it in the history, and the old
+        row is kept in ``record_versions``, marked superseded by the new one, with who,
+        when and why (a correction of a correction points at the one it corrects), all with
+        the audit row in one transaction.
+
+        The new row is checked by the contract rules like ingest (``parse_records`` against
+        the rows it points to); a refused correction raises a ContractError naming the
+        table, column and value, and writes nothing. UnknownRecordError (404) when no row
+        has ``key``; RequestError for an unknown column, an id, or no reason.
+        """
+        if not str(reason or "").strip():
+            raise RequestError("--reason: expected why the record is corrected, got nothing")
+        check_text("reason", reason, None)
+        try:
+            with self._writing() as conn:
+                return self._correct(conn, table, key, changes, reason.strip(), by, request_id)
+        except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
+            raise ContractError(
+                f"the store refused the corrected {table} record ({_first_line(exc)}); nothing "
+                "was written"
+            ) from exc
+
+    def _correct(
+        self,
+        conn: sa.Connection,
+        table: str,
+        key: str,
+        changes: Mapping[str, str],
+        reason: str,
+        by: str,
+        request_id: str,
+    ) -> dict[str, Any]:
+        from riskwarn import parse_records
+
+        found = _find(conn, table, key)
+        if not found:
+            raise UnknownRecordError(
+                f"{table}: expected a record with key {key!r}, found none; the person report "
+                f"or `riskwarn records history {table}` lists the keys"
+            )
+        if len(found) > 1:
+            raise ContractError(
+                f"{table}: {len(found)} records share the key {key!r}; correct a record whose "
+                "key names it alone"
+            )
+        old = found[0]
+        text = _rights.corrected_row(table, old, changes)
+        try:
+            frames = parse_records({table: [text]}, against=_against(conn, table, text))
+        except ContractError as exc:
+            raise ContractError(
+                f"correction of {table} {key!r} refused, nothing written: {exc}", exc.issues
+            ) from exc
+        refuse(value_issues(frames), CANNOT_KEEP)
+        new = _rights.db_row(
+            table, frame_records(frames[table][list(_rights.table_of(table).column_names)])[0]
+        )
+        new_key = _rights.record_key(table, new)
+        if new_key != key and _find(conn, table, new_key):
+            raise ContractError(
+                f"correction of {table} {key!r} refused, nothing written: the corrected record "
+                f"would have the key {new_key!r} of another record"
+            )
+        history = HISTORY[table]
+        conn.execute(history.delete().where(_same_row(history, old)))
+        conn.execute(history.insert(), [new])
+        previous = conn.execute(
+            sa.select(record_versions.c.id)
+            .where(
+                record_versions.c.table_name == table,
+                record_versions.c.new_key == key,
+                record_versions.c.kind == "correction",
+            )
+            .order_by(record_versions.c.id.desc())
+            .limit(1)
+        ).scalar()
+        at = _now()
+        version = conn.execute(
+            record_versions.insert().values(
+                table_name=table,
+                record_key=key,
+                kind="correction",
+                at=at,
+                key_name=by,
+                reason=reason,
+                old_row=json.dumps(old, default=_json_value, ensure_ascii=False),
+                new_key=new_key,
+                new_row=json.dumps(new, default=_json_value, ensure_ascii=False),
+                supersedes=previous,
+            )
+        ).inserted_primary_key[0]
+        changed = sorted(c for c in new if _json_value(new[c]) != _json_value(old[c]))
+        entry = {
+            "key_name": by,
+            "action": "records:correct",
+            "request_id": request_id,
+            "dispute_id": new.get("dispute_id") if table != "persons" else None,
+            "detail": {
+                "table": table,
+                "key": key,
+                "new_key": new_key,
+                "columns": changed,
+                "version": version,
+            },
+        }
+        conn.execute(audit_log.insert(), [audit_row(entry, at)])
+        return {
+            "version": version,
+            "table": table,
+            "key": key,
+            "new_key": new_key,
+            "old": old,
+            "new": new,
+            "supersedes": previous,
+            "at": at,
+            "columns": changed,
+        }
+
+    def record_versions(
+        self, table: str | None = None, key: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Corrections and expiries, oldest first; with ``key``, the chain of that record
+        (every version whose old or new key it is)."""
+        query = sa.select(record_versions).order_by(record_versions.c.id)
+        if table is not None:
+            query = query.where(record_versions.c.table_name == table)
+        if key is not None:
+            query = query.where(
+                sa.or_(record_versions.c.record_key == key, record_versions.c.new_key == key)
+            )
+        with self._reading() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def read_dataset_known_at(self, at: dt.datetime) -> Dataset:
+        """The history as it was recorded at ``at`` (UTC): every correction made after it
+        undone, so a score taken then can be taken again from what was known then."""
+        with self._reading() as conn:
+            corrections = [
+                dict(r)
+                for r in conn.execute(
+                    sa.select(record_versions).where(
+                        record_versions.c.kind == "correction", record_versions.c.at > at
+                    )
+                ).mappings()
+            ]
+        return _rights.as_known_at(self.read_dataset(), corrections, at)
+
+    def expire(
+        self,
+        expired: Mapping[str, pd.DataFrame],
+        *,
+        policy: str,
+        apply: bool,
+        by: str = "cli",
+        request_id: str = "-",
+    ) -> dict[str, int]:
+        """Delete the rows ``expired`` lists (table -> rows with ``expires_at``, as
+        :meth:`riskwarn.Expiry.rows` gives them) with a tombstone each (table, key, expiry
+        date; not the content) and the audit row, in one transaction; rows of a dispute or
+        incident go with it, and petitions and incidents that named an expired dispute keep
+        their row with the dispute blanked. ``apply=False`` writes nothing. Returns the
+        count per table."""
+        counts = {name: len(frame) for name, frame in expired.items() if len(frame)}
+        if not apply or not counts:
+            return counts
+        at = _now()
+        with self._writing() as conn:
+            tombstones = []
+            gone_disputes = [
+                str(d)
+                for d in expired.get("disputes", pd.DataFrame(columns=["dispute_id"]))["dispute_id"]
+            ]
+            for name, frame in expired.items():
+                history = HISTORY[name]
+                keys = _rights.frame_keys(name, frame).tolist()
+                rows = [
+                    _rights.db_row(name, r)
+                    for r in frame_records(frame[list(_rights.table_of(name).column_names)])
+                ]
+                for row in rows:
+                    conn.execute(history.delete().where(_same_row(history, row)))
+                tombstones += [
+                    {
+                        "table_name": name,
+                        "record_key": k,
+                        "kind": "expiry",
+                        "at": at,
+                        "key_name": by,
+                        "reason": f"retention policy {policy}",
+                        "expired_on": plain(e),
+                    }
+                    for k, e in zip(keys, frame["expires_at"], strict=True)
+                ]
+            for start in range(0, len(gone_disputes), 500):
+                chunk = gone_disputes[start : start + 500]
+                for name in ("dispute_parties", "dispute_events", "interventions"):
+                    conn.execute(
+                        HISTORY[name].delete().where(HISTORY[name].c.dispute_id.in_(chunk))
+                    )
+                for name in ("petitions", "incidents"):
+                    conn.execute(
+                        HISTORY[name]
+                        .update()
+                        .where(HISTORY[name].c.dispute_id.in_(chunk))
+                        .values(dispute_id=None)
+                    )
+            gone_incidents = [
+                str(i)
+                for i in expired.get("incidents", pd.DataFrame(columns=["incident_id"]))[
+                    "incident_id"
+                ]
+            ]
+            ip = HISTORY["incident_persons"]
+            for start in range(0, len(gone_incidents), 500):
+                conn.execute(
+                    ip.delete().where(ip.c.incident_id.in_(gone_incidents[start : start + 500]))
+                )
+            if tombstones:
+                conn.execute(record_versions.insert(), tombstones)
+            entry = {
+                "key_name": by,
+                "action": "records:expire",
+                "request_id": request_id,
+                "detail": {"policy": policy, "expired": counts},
+            }
+            conn.execute(audit_log.insert(), [audit_row(entry, at)])
+        return counts
+
+    def add_recomputed(
+        self,
+        snapshots: Sequence[Mapping[str, Any]],
+        *,
+        reason: str,
+        by: str = "cli",
+        request_id: str = "-",
+    ) -> int:
+        """Store recomputed scores, each with ``reason`` on its row, and one audit row per
+        recomputed dispute (its old and new risk in the detail), in one transaction."""
+        at = _now()
+        rows = [
+            {
+                **s,
+                "scored_at": at,
+                "recomputed_reason": reason,
+                "reasons": json.dumps(s.get("reasons") or [], ensure_ascii=False),
+            }
+            for s in snapshots
+        ]
+        audits = [
+            audit_row(
+                {
+                    "key_name": by,
+                    "action": "records:recompute",
+                    "request_id": request_id,
+                    "dispute_id": s["dispute_id"],
+                    "as_of": s["as_of"],
+                    "model_version": s["model_version"],
+                    "risk": s["risk"],
+                    "tier": s["tier"],
+                    "detail": {"reason": reason},
+                },
+                at,
+            )
+            for s in snapshots
+        ]
+        with self._writing() as conn:
+            if rows:
+                conn.execute(score_snapshots.insert(), rows)
+                conn.execute(audit_log.insert(), audits)
+        return len(rows)
+
+    def snapshots_of(
+        self, dispute_ids: Iterable[str], since: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Stored scores of ``dispute_ids`` (as_of at or after ``since``), oldest first."""
+        ids = sorted(set(dispute_ids))
+        out: list[dict[str, Any]] = []
+        with self._reading() as conn:
+            for start in range(0, len(ids), 500):
+                query = sa.select(score_snapshots).where(
+                    score_snapshots.c.dispute_id.in_(ids[start : start + 500])
+                )
+                if since is not None:
+                    query = query.where(score_snapshots.c.as_of >= since)
+                out += [_snapshot(r) for r in conn.execute(query).mappings()]
+        return sorted(out, key=lambda s: (s["as_of"], s["id"]))
 
     # keys ------------------------------------------------------------------------------
 
@@ -886,6 +1198,53 @@ def _raises(conn: sa.Connection, dispute_ids: Sequence[str], until: dt.datetime)
                 "reason": r["reason"],
             }
     return out
+
+
+def _find(conn: sa.Connection, table: str, key: str) -> list[dict[str, Any]]:
+    """Rows of ``table`` whose record key is ``key`` (asked by the first key column)."""
+    history = HISTORY[_rights.table_of(table).name]
+    first = history.c[_rights.key_columns(table)[0]]
+    query = sa.select(history).where(first.in_(_rights.key_prefixes(key)))
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    return [r for r in rows if _rights.record_key(table, r) == key]
+
+
+def _same_row(history: sa.Table, row: Mapping[str, Any]) -> sa.ColumnElement[bool]:
+    """The one row holding exactly ``row``'s values (tables without an id have no key)."""
+    return sa.and_(
+        *(history.c[c].is_(None) if v is None else history.c[c] == v for c, v in row.items())
+    )
+
+
+def _against(conn: sa.Connection, table: str, row: Mapping[str, Any]) -> Dataset:
+    """The rows a record points to, for checking its references: per referenced table, the
+    row it names, or any one row when it names none (so the missing id is reported)."""
+    frames: dict[str, pd.DataFrame] = {}
+    t = _rights.table_of(table)
+    wanted = [(r.table, r.key, row.get(r.column)) for r in t.references]
+    if t.requires:
+        wanted.append((t.requires, None, None))
+    if table == "dispute_events":  # the early-event warning reads the registration
+        wanted.append(("disputes", "dispute_id", row.get("dispute_id")))
+    for ref_table, ref_key, value in wanted:
+        history = HISTORY[ref_table]
+        query = sa.select(history).limit(1)
+        if ref_key is not None and value is not None:
+            query = sa.select(history).where(history.c[ref_key] == value)
+        found = conn.execute(query).mappings().all()
+        if not found and ref_key is not None:
+            found = conn.execute(sa.select(history).limit(1)).mappings().all()
+        columns = list(TABLES_BY_NAME[ref_table].column_names)
+        frame = pd.DataFrame([dict(r) for r in found], columns=columns)
+        frames[ref_table] = pd.concat([frames[ref_table], frame]) if ref_table in frames else frame
+    return Dataset.from_frames(**frames)
+
+
+def _json_value(value: Any) -> Any:
+    """A history cell as JSON keeps it (dates and times as ISO text)."""
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
 
 
 def _first_line(exc: sa.exc.DBAPIError) -> str:

@@ -43,6 +43,12 @@ _FEATURES = typer.Option(
     help="Features file of this dataset written by `riskwarn features` (checked against the "
     "dataset's digest and the feature registry version): read instead of building features.",
 )
+_RETENTION = typer.Option(
+    None,
+    "--retention",
+    help="Honour a retention policy: 'default' (riskwarn/retention.toml) or a TOML file; "
+    "rows are left out of features from the day they expire.",
+)
 _UNTIL = typer.Option(
     None,
     "--train-until",
@@ -167,14 +173,17 @@ def train(
     tracking_uri: str | None = _TRACKING,
     no_refit: bool = _NO_REFIT,
     features: Path | None = _FEATURES,
+    retention: str | None = _RETENTION,
 ) -> None:
     """Build features (or read them, --features), train LightGBM and the logistic
     regression, choose, calibrate, evaluate against baselines, refit, log to MLflow and
     register the model as 'riskwarn' with alias 'challenger'."""
     from riskwarn._progress import progress_bar
+    from riskwarn._retention import retention_option
     from riskwarn.training._config import load_config
     from riskwarn.training._train import train as run
 
+    policy = retention_option(retention)
     cfg = load_config(config)
     if no_refit:
         cfg = cfg.model_copy(update={"refit": False})
@@ -186,6 +195,7 @@ def train(
             tracking_uri=tracking_uri,
             progress=progress,
             features=features,
+            retention=policy,
         )
     _report(outcome)
 
@@ -296,11 +306,14 @@ def score(
     ),
     tracking_uri: str | None = _TRACKING,
     lang: str = typer.Option("zh", "--lang", help="Language of the reasons: zh or en."),
+    retention: str | None = _RETENTION,
 ) -> None:
     """Score every dispute open at a date from what was known that day; write the list as CSV."""
     from riskwarn._progress import progress_bar
+    from riskwarn._retention import retention_option
     from riskwarn.training._score import score as run
 
+    policy = retention_option(retention)
     with progress_bar("score") as progress:
         frame = run(
             directory,
@@ -310,6 +323,7 @@ def score(
             tracking_uri=tracking_uri,
             lang=lang,
             progress=progress,
+            retention=policy,
         )
     counts = frame["tier"].value_counts().to_dict() if len(frame) else {}
     version = frame["model_version"].iloc[0] if len(frame) else "?"

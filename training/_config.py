@@ -170,6 +170,12 @@ class TrainConfig(BaseModel):
     drop_features: list[str] = Field(
         default_factory=list, description="Feature names left out (ablations)."
     )
+    ever_features: bool = Field(
+        False,
+        description="Use the registry's \"ever\" counts (over a person's whole history) "
+        "instead of their bounded alternatives (the last 5 years, `*_1826d`); off by default "
+        "so no record marks a person for life (docs/rights.md).",
+    )
     horizon_days: int = Field(90, ge=1, description="Label horizon, also the gap between windows.")
     every_days: int = Field(30, ge=1, description="Days between snapshots of an open dispute.")
     validation_share: float = Field(0.2, gt=0, lt=1, description="Share of rows in validation.")

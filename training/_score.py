@@ -15,6 +15,7 @@ import pandas as pd
 
 from riskwarn._dataset import Dataset
 from riskwarn._progress import Progress, report
+from riskwarn._retention import RetentionPolicy, expiry
 from riskwarn.training._config import parse_date
 from riskwarn.training._interventions import INTERVENTION_FEATURES, intervention_columns
 from riskwarn.training._model import RiskModel, check_registry
@@ -45,9 +46,11 @@ def score_open(
     *,
     lang: str = "zh",
     progress: Progress | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> pd.DataFrame:
     """Risk, tier and reasons for every dispute open at ``as_of``, using ``dataset.cut(as_of)``
-    only, so rows dated later (whatever the directory holds) change nothing.
+    only, so rows dated later (whatever the directory holds) change nothing; with
+    ``retention``, without the rows expired by ``as_of`` either.
 
     A bare date (``"2024-06-30"``) means the end of that day (23:59:59): rows dated during
     it count; a timestamp is taken as the exact moment."""
@@ -56,6 +59,8 @@ def score_open(
     check_registry(model)
     t = parse_date(as_of, "--as-of")
     known = dataset.cut(t)
+    if retention is not None:
+        known = expiry(known, retention).retained(t)
     ids = open_disputes(known, t)
     if not ids:
         return pd.DataFrame({c: pd.Series([], dtype="object") for c in COLUMNS})
@@ -109,13 +114,16 @@ def score(
     tracking_uri: str | None = None,
     lang: str = "zh",
     progress: Progress | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> pd.DataFrame:
     """Score the dataset in ``path`` at ``as_of`` with the model behind ``model_uri``; write CSV."""
     from riskwarn import load_dataset
     from riskwarn.training._tracking import load_model
 
     model = load_model(model_uri, tracking_uri)
-    frame = score_open(load_dataset(path), as_of, model, lang=lang, progress=progress)
+    frame = score_open(
+        load_dataset(path), as_of, model, lang=lang, progress=progress, retention=retention
+    )
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False, encoding="utf-8")
     return frame

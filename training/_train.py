@@ -17,6 +17,7 @@ import pandas as pd
 
 from riskwarn._dataset import Dataset
 from riskwarn._progress import Progress
+from riskwarn._retention import RetentionPolicy, expiry
 from riskwarn.clock import parse_date
 from riskwarn.errors import ConfigError
 from riskwarn.training._config import TrainConfig
@@ -55,9 +56,11 @@ def build_table(
     train_until: str | pd.Timestamp | None = None,
     progress: Progress | None = None,
     features: str | Path | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> SnapshotTable:
     """Labelled snapshots and their features, using only data dated on or before
-    ``train_until`` and only labels whose horizon ends by then.
+    ``train_until`` and only labels whose horizon ends by then; with ``retention``, each
+    snapshot's features read only the rows not expired at its as_of.
 
     ``features``: a features file of ``dataset`` written by ``riskwarn features``, read
     instead of building the features (the same table; see :func:`_table_from_file`)."""
@@ -70,6 +73,7 @@ def build_table(
             every_days=every_days,
             horizon_days=horizon_days,
             train_until=train_until,
+            retention=retention,
         )
 
     until = parse_date(train_until, "--train-until") if train_until is not None else None
@@ -78,13 +82,20 @@ def build_table(
     keep = snaps["label_known"].to_numpy(dtype=bool).copy()
     if until is not None:
         keep &= (snaps["as_of"] + pd.Timedelta(days=horizon_days) <= until).to_numpy()
+    if retention is not None:  # a dispute reopened after its term ran out stays expired
+        gone = expiry(ds, retention).dates["disputes"]
+        gone = pd.Series(gone.to_numpy(), index=ds.disputes["dispute_id"].astype("object"))
+        keep &= ~(
+            gone.reindex(snaps["dispute_id"].astype("object")).to_numpy()
+            <= snaps["as_of"].to_numpy()
+        )
     snaps = snaps.loc[keep].reset_index(drop=True)
     if snaps.empty:
         raise ConfigError(
             f"expected labelled snapshots, got none (data end {ds.end}, horizon {horizon_days} "
             "days); use a later --train-until, more data or a shorter horizon."
         )
-    feats = build_features(ds, snaps[KEYS], progress=progress)
+    feats = build_features(ds, snaps[KEYS], progress=progress, retention=retention)
     groups = snapshot_groups(ds, snaps[KEYS])
     groups = groups[[c for c in groups.columns if c not in KEYS]]
     return SnapshotTable(
@@ -105,6 +116,7 @@ def _table_from_file(
     every_days: int = 30,
     horizon_days: int = 90,
     train_until: str | pd.Timestamp | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> SnapshotTable:
     """The table :func:`build_table` builds, read from a features file written by
     ``riskwarn features`` from this ``dataset`` (checked: its digest, the feature registry
@@ -130,6 +142,19 @@ def _table_from_file(
             f"features file {features} covers as_of {info.start or 'from the start'} to "
             f"{info.end or 'the end'} only; training uses every snapshot date of the data, so "
             "rebuild the file without --start and --end"
+        )
+    wanted = None if retention is None else retention.digest()
+    if info.retention != wanted:
+        raise ConfigError(
+            f"features file {features} was built "
+            + (
+                "without a retention policy"
+                if info.retention is None
+                else f"under retention policy {info.retention}"
+            )
+            + "; this run asks for "
+            + ("none" if wanted is None else f"policy {wanted}")
+            + "; rebuild it with the same `--retention` as this run"
         )
     until = parse_date(train_until, "--train-until") if train_until is not None else None
     if info.until is not None and until != info.until:
@@ -180,10 +205,20 @@ def select_features(table: SnapshotTable, config: TrainConfig) -> list[str]:
             close = difflib.get_close_matches(d, REGISTRY.names(), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"{config.name}: drop_features names unknown feature {d!r}.{hint}")
-    names = [n for n in names if n not in set(config.drop_features) and n in table.features.columns]
+    left_out = set(config.drop_features) | unused_counts(config.ever_features)
+    names = [n for n in names if n not in left_out and n in table.features.columns]
     if not names:
         raise ConfigError(f"{config.name}: expected at least one feature, the config leaves none.")
     return names
+
+
+def unused_counts(ever: bool) -> set[str]:
+    """The "ever" counts (``ever=False``, the default) or their bounded alternatives
+    (``ever=True``): one of each pair is left out of training."""
+    from riskwarn.features import REGISTRY
+
+    pairs = [(s.name, s.bounded) for s in REGISTRY if s.bounded]
+    return {bounded if ever else name for name, bounded in pairs}
 
 
 def training_data(table: SnapshotTable, config: TrainConfig) -> TrainingData:
@@ -249,10 +284,12 @@ def train(
     dataset: Dataset | None = None,
     table: SnapshotTable | None = None,
     features: str | Path | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> TrainOutcome:
     """Snapshots -> features -> train, calibrate, evaluate -> MLflow run and registered model
     (alias ``challenger``). ``features``: a features file of this dataset (``riskwarn
-    features``) to read instead of building the features."""
+    features``) to read instead of building the features; ``retention``: a policy whose
+    expired rows no snapshot reads from their expiry on."""
     cfg = config or TrainConfig()
     if table is None:
         ds = dataset if dataset is not None else load(path)
@@ -263,6 +300,7 @@ def train(
             train_until=train_until,
             progress=progress,
             features=features,
+            retention=retention,
         )
     result = fit_evaluate(training_data(table, cfg), cfg, progress)
     if table.train_until is not None:

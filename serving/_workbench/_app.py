@@ -36,6 +36,7 @@ from ._card import FEW_EVENTS
 from ._case import dispute_facts, status
 from ._county import CountyPages
 from ._i18n import LABELS, label, pick_lang
+from ._person import person_routes
 from ._views import case_json, case_view, model_view, tiers_of
 from ._web import HERE, Backend, Ctx, environment, markdown, secure_headers, set_cookies
 
@@ -444,6 +445,7 @@ class Workbench(CountyPages):
             Route("/mediators", g(self.mediators_change), methods=["POST"], name="mediators_post"),
             Route("/api/queue", g(self.queue_json, data=True), name="api_queue"),
             Route("/api/case", g(self.case_data, data=True), name="api_case"),
+            *person_routes(self),
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
         ]
         app = Starlette(routes=routes, exception_handlers={RiskwarnError: self.failed})

@@ -47,6 +47,7 @@ def test_the_command_records_what_the_file_was_built_from(county, county_dir, tm
         "start": "2022-03-01T00:00:00",
         "end": None,
         "train_until": "2022-10-31T23:59:59",
+        "retention": None,
         "rows": pq.read_metadata(out).num_rows,
     }
     table, info = read_features(out)

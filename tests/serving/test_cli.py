@@ -192,3 +192,50 @@ def test_a_killed_master_takes_its_workers_and_the_port_with_it(
         time.sleep(0.2)
     again = Serving(_env(served, db), port=service.port)  # the port is free: a restart serves
     again.stop()
+
+
+# records: people's data rights ----------------------------------------------------------
+
+
+def _records_env(tmp_path: Path) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RISKWARN_")}
+    env["RISKWARN_HOME"] = str(tmp_path / "home")
+    return env
+
+
+def test_records_correct_history_lineage_and_a_refusal(good: Path, tmp_path: Path) -> None:
+    env, db = _records_env(tmp_path), f"sqlite:///{tmp_path / 'service.db'}"
+    assert run(env, "history", "load", str(good), "--db", db).returncode == 0
+    fix = ["records", "correct", "persons", "--id", "P1", "--db", db, "--no-recompute"]
+    first = run(env, *fix, "--set", "birth_year=1981", "--reason", "ID card checked")
+    assert first.returncode == 0, first.stderr
+    assert "correction #1 of persons 'P1'" in first.stdout and "birth_year" in first.stdout
+    assert "influenced: 2 own disputes" in first.stdout  # D1 and D3
+    second = run(env, *fix, "--set", "birth_year=1982", "--reason", "typo")
+    assert "superseding correction #1" in second.stdout, second.stderr
+    refused = run(env, *fix, "--set", "gender=mle", "--reason", "x")
+    assert refused.returncode == 1 and "gender" in refused.stderr and "male" in refused.stderr
+    chain = run(env, "records", "history", "persons", "--id", "P1", "--db", db).stdout
+    assert len(chain.strip().splitlines()) == 2 and "(supersedes #1)" in chain
+    assert Store(db).read_dataset().persons.set_index("person_id").loc["P1", "birth_year"] == 1982
+    lineage = run(env, "records", "lineage", "persons", "--id", "P1", "--db", db)
+    assert "own disputes: D1, D3" in lineage.stdout, lineage.stderr
+
+
+def test_records_expire_dry_run_then_apply_once(good: Path, tmp_path: Path) -> None:
+    env, db = _records_env(tmp_path), f"sqlite:///{tmp_path / 'service.db'}"
+    assert run(env, "history", "load", str(good), "--db", db).returncode == 0
+    expire = ["records", "expire", "--at", "2030-01-01", "--db", db, "--no-recompute"]
+    before = Store(db).read_dataset().digest()
+    dry = run(env, *expire)
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run" in dry.stdout and "2 petitions" in dry.stdout
+    assert Store(db).read_dataset().digest() == before
+    applied = run(env, *expire, "--apply")
+    assert "expired and deleted: 1 person_flags, 1 relationships, 2 petitions" in applied.stdout
+    again = run(env, *expire, "--apply")
+    assert "expired and deleted: nothing" in again.stdout, again.stderr
+    actions = [e["action"] for e in Store(db).audit_entries()]
+    assert actions.count("records:expire") == 1

@@ -64,7 +64,15 @@ def test_a_bad_date_is_a_clear_error(county_dir, capsys) -> None:  # type: ignor
 
 def test_config_selects_feature_groups(table) -> None:  # type: ignore[no-untyped-def]
     data = training_data(table, parse_config({"feature_groups": ["case", "history"]}))
-    assert list(data.features.columns) == REGISTRY.names(["case", "history"])
+    bounded = [s.name for s in REGISTRY if s.group in ("case", "history") and not s.bounded]
+    assert list(data.features.columns) == bounded  # the "ever" counts' bounded twins instead
+    ever_names = [n for n in REGISTRY.names(["case", "history"]) if "_ever" in n]
+    assert ever_names and all(n.replace("_ever", "_1826d") in bounded for n in ever_names)
+    ever = training_data(
+        table, parse_config({"feature_groups": ["history"], "ever_features": True})
+    )
+    assert "events_threat_ever" in ever.features.columns
+    assert "events_threat_1826d" not in ever.features.columns
     assert "gender" not in data.features.columns and set(data.groups.columns) >= {
         "gender",
         "age_band",
