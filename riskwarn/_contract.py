@@ -20,6 +20,9 @@ class Column:
     nullable: bool = False
     enum: tuple[str, ...] = ()
     unique: bool = False
+    minimum: float | None = None  # the least value a number may take (docs/contract.md)
+    maximum: float | None = None  # the greatest; numbers are finite in any case
+    max_length: int | None = None  # the most characters a string may have
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,11 @@ class Table:
                 return c
         raise KeyError(name)
 
+
+# Value ranges every entry point checks the same way (docs/contract.md, "Value ranges").
+ID_MAX_LENGTH = 128  # characters of an id; ids hold no control characters either
+TEXT_MAX_LENGTH = 10_000  # characters of free text (summaries, notes, place names)
+BIRTH_YEARS = (1900, 2100)
 
 GENDERS = ("male", "female", "unknown")
 FLAGS = (
@@ -138,7 +146,9 @@ TABLES: tuple[Table, ...] = (
         "persons",
         (
             Column("person_id", "id", unique=True),
-            Column("birth_year", "int", nullable=True),
+            Column(
+                "birth_year", "int", nullable=True, minimum=BIRTH_YEARS[0], maximum=BIRTH_YEARS[1]
+            ),
             Column("gender", "enum", enum=GENDERS),
             Column("grid_id", "id"),
             Column("household_id", "id", nullable=True),
@@ -150,9 +160,9 @@ TABLES: tuple[Table, ...] = (
         "grids",
         (
             Column("grid_id", "id", unique=True),
-            Column("township", "string", nullable=True),
-            Column("county", "string", nullable=True),
-            Column("population", "int", nullable=True),
+            Column("township", "string", nullable=True, max_length=TEXT_MAX_LENGTH),
+            Column("county", "string", nullable=True, max_length=TEXT_MAX_LENGTH),
+            Column("population", "int", nullable=True, minimum=0),
         ),
     ),
     Table(
@@ -191,8 +201,8 @@ TABLES: tuple[Table, ...] = (
             Column("threat_reported", "bool"),
             Column("violence_reported", "bool"),
             Column("weapon_mentioned", "bool"),
-            Column("amount_involved", "float", nullable=True),
-            Column("summary", "string", nullable=True),
+            Column("amount_involved", "float", nullable=True, minimum=0),
+            Column("summary", "string", nullable=True, max_length=TEXT_MAX_LENGTH),
         ),
         required=True,
         references=(Reference("grid_id", "grids", "grid_id"),),
@@ -216,7 +226,7 @@ TABLES: tuple[Table, ...] = (
             Column("dispute_id", "id"),
             Column("at", "datetime"),
             Column("kind", "enum", enum=EVENT_KINDS),
-            Column("note", "string", nullable=True),
+            Column("note", "string", nullable=True, max_length=TEXT_MAX_LENGTH),
         ),
         references=(Reference("dispute_id", "disputes", "dispute_id"),),
     ),

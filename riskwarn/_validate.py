@@ -10,6 +10,7 @@ found and what was expected; misspelt enum values and column names get a suggest
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import difflib
 import warnings
@@ -24,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from riskwarn._contract import TABLES, TABLES_BY_NAME, Column, Table
+from riskwarn._contract import ID_MAX_LENGTH, TABLES, TABLES_BY_NAME, TEXT_MAX_LENGTH, Column, Table
 from riskwarn._dataset import Dataset, column_dtype
 from riskwarn._progress import Progress
 from riskwarn._progress import report as report_progress
@@ -190,7 +191,10 @@ def _find_files(root: Path, report: ValidationReport) -> dict[str, Path]:
 def _read_csv(path: Path, bad_rows: list[str]) -> pa.Table:
     """Read every column as text; rows with the wrong number of fields go to ``bad_rows``."""
     with path.open("r", encoding="utf-8-sig", newline="") as fh:  # Excel writes a BOM
-        header = next(csv.reader([fh.readline()]), [])
+        try:
+            header = next(csv.reader([fh.readline()]), [])
+        except csv.Error as exc:
+            raise _LineError(1, exc) from exc
 
     def skip(row) -> str:
         bad_rows.append(row.text)
@@ -231,17 +235,29 @@ def _record_lines(path: Path, data: pa.Table, skipped: int) -> tuple[np.ndarray 
     width = data.num_columns
     with path.open("r", encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
-        next(reader, None)
-        line = reader.line_num
-        for row in reader:
-            if not row:
-                pass  # a blank line: pyarrow skips it too
-            elif len(row) != width:
-                broken.append((line + 1, len(row)))
-            else:
-                starts.append(line + 1)
+        line = 0
+        try:
+            next(reader, None)
             line = reader.line_num
+            for row in reader:
+                if not row:
+                    pass  # a blank line: pyarrow skips it too
+                elif len(row) != width:
+                    broken.append((line + 1, len(row)))
+                else:
+                    starts.append(line + 1)
+                line = reader.line_num
+        except csv.Error as exc:
+            raise _LineError(line + 1, exc) from exc
     return np.asarray(starts, dtype=np.int64), broken
+
+
+class _LineError(Exception):
+    """The csv module could not read a record; ``line`` is where it starts."""
+
+    def __init__(self, line: int, cause: csv.Error) -> None:
+        super().__init__(str(cause))
+        self.line = line
 
 
 def _first_bad_utf8(path: Path) -> tuple[int, bytes] | None:
@@ -288,6 +304,17 @@ def _read(table: Table, path: Path, report: ValidationReport) -> _RawTable | Non
                 )
             return _RawTable(table.name, path.name, data, 1, starts)
         return _RawTable(table.name, path.name, pq.read_table(path), 0)
+    except _LineError as exc:
+        report.issues.append(
+            _unreadable(
+                table,
+                path,
+                f"{exc}; no contract value is that long (free text holds at most "
+                f"{TEXT_MAX_LENGTH:,} characters): is it a CSV file with a header line?",
+                exc.line,
+            )
+        )
+        return None
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError, ValueError) as exc:
         located = _first_bad_utf8(path) if path.suffix == ".csv" else None
         if located is not None:
@@ -476,6 +503,137 @@ def _in_range(parsed: pa.ChunkedArray, col: Column, check: _Checker, shown) -> p
     return pc.cast(kept, pa.timestamp("ns"))
 
 
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+
+
+def value_rule(col: Column) -> str:
+    """The contract's value range of a column in words ("" when it has none), as the
+    validator, ingest and the service's request schemas state it."""
+    if col.type == "id":
+        return f"at most {ID_MAX_LENGTH} characters, no control characters"
+    if col.type == "string":
+        limit = f"at most {col.max_length:,} characters, " if col.max_length else ""
+        return f"{limit}no NUL character"
+    if col.type in ("int", "float"):
+        low, high = col.minimum, col.maximum
+        finite = "a finite number" if col.type == "float" else "a whole number"
+        if low is not None and high is not None:
+            return f"{finite} from {low:g} to {high:g}"
+        if low is not None:
+            return f"{finite} of at least {low:g}"
+        if high is not None:
+            return f"{finite} of at most {high:g}"
+        return finite
+    return ""
+
+
+def _check_range(col: Column, arr: pa.ChunkedArray, check: _Checker) -> pa.ChunkedArray:
+    """Flag (and blank) the parsed values outside the contract's range for ``col``."""
+    if col.type == "id" or col.type == "string":
+        length = ID_MAX_LENGTH if col.type == "id" else col.max_length
+        bad = pc.match_substring_regex(arr, _CONTROL if col.type == "id" else "\x00")
+        if length is not None:
+            bad = pc.or_(bad, pc.greater(pc.utf8_length(arr), length))
+    elif col.type in ("int", "float"):
+        number = pc.cast(arr, pa.float64())
+        bad = pc.invert(pc.is_finite(number))
+        if col.minimum is not None:
+            bad = pc.or_(bad, pc.less(number, col.minimum))
+        if col.maximum is not None:
+            bad = pc.or_(bad, pc.greater(number, col.maximum))
+    else:
+        return arr
+    mask = _mask(bad)
+    if not mask.any():
+        return arr
+    shown = arr
+    if col.type in ("id", "string"):  # a long text is shown by its start only
+        shown = pc.if_else(
+            pc.greater(pc.utf8_length(arr), 40),
+            pc.binary_join_element_wise(pc.utf8_slice_codeunits(arr, 0, 40), "...", ""),
+            arr,
+        )
+    check.flag(mask, col.name, shown, value_rule(col), "out of range")
+    return pc.if_else(pa.array(~mask), arr, pa.scalar(None, arr.type))
+
+
+def early_event_issue(
+    table: str,
+    file: str | None,
+    row: int | None,
+    dispute_id: str,
+    at: object,
+    reported_at: object,
+) -> Issue:
+    """The warning for an event dated before its dispute's registration.
+
+    Back-filled records exist (an event entered later with its real, earlier date), so
+    this is never an error; every entry point reports it with this one message.
+    """
+    registered = f"{pd.Timestamp(reported_at):%Y-%m-%dT%H:%M:%S}"
+    return Issue(
+        "warning",
+        table,
+        file,
+        row,
+        "at",
+        f"{pd.Timestamp(at):%Y-%m-%dT%H:%M:%S}",
+        f"a time at or after the dispute's registration ({registered})",
+        f"dated before dispute {dispute_id!r} was registered (back-filled? check the date)",
+    )
+
+
+def _check_event_order(
+    raws: dict[str, _RawTable],
+    typed: dict[str, dict[str, pa.ChunkedArray]],
+    report: ValidationReport,
+    against: Dataset | None,
+) -> None:
+    """Warn about events dated before their dispute's registration (listed a few at a time)."""
+    events = typed.get("dispute_events", {})
+    if "dispute_id" not in events or "at" not in events:
+        return
+    known: list[pd.Series] = []
+    disputes = typed.get("disputes", {})
+    if "dispute_id" in disputes and "reported_at" in disputes:
+        known.append(
+            pd.Series(
+                disputes["reported_at"].to_pandas().to_numpy(),
+                index=disputes["dispute_id"].to_pandas().to_numpy(),
+            )
+        )
+    if against is not None and len(against.disputes):
+        held = against.disputes
+        known.append(pd.Series(held["reported_at"].to_numpy(), index=held["dispute_id"].to_numpy()))
+    if not known:
+        return
+    reported = pd.concat(known)
+    reported = reported[~reported.index.duplicated(keep="first")]
+    ids = events["dispute_id"].to_pandas()
+    if ids.empty or reported.empty:
+        return
+    at = pd.Series(events["at"].to_pandas().to_numpy())
+    registered = pd.Series(pd.to_datetime(ids.map(reported)).to_numpy())
+    early = np.flatnonzero((at < registered).to_numpy(dtype=bool))
+    if not len(early):
+        return
+    raw = raws["dispute_events"]
+    check = _Checker(raw, report)
+    shown = early[:MAX_ROWS_PER_CHECK]
+    for k, i in enumerate(shown):
+        issue = early_event_issue(
+            raw.name,
+            raw.file,
+            check.row_number(i),
+            str(ids.iloc[i]),
+            at.iloc[i],
+            registered.iloc[i],
+        )
+        if k == len(shown) - 1 and len(early) > len(shown):
+            issue = dataclasses.replace(issue, count=len(early) - len(shown) + 1)
+        report.issues.append(issue)
+
+
 def _check_table(raw: _RawTable, report: ValidationReport) -> dict[str, pa.ChunkedArray]:
     """Check every column that is there; return them typed (missing ones left out)."""
     table = TABLES_BY_NAME[raw.name]
@@ -525,7 +683,7 @@ def _check_table(raw: _RawTable, report: ValidationReport) -> dict[str, pa.Chunk
                 else _EXPECTED.get(col.type, col.type),
                 "empty value in a column that must not be empty",
             )
-        typed[col.name] = _parse_column(col, arr, check)
+        typed[col.name] = _check_range(col, _parse_column(col, arr, check), check)
         if col.unique:
             values = typed[col.name]
             dup = pd.Series(values, dtype=pd.ArrowDtype(values.type)).duplicated(keep="first")
@@ -643,6 +801,7 @@ def _validate_raws(
         report.files[name] = raw.file
         typed[name] = _check_table(raw, report)
     _check_references(raws, typed, report, against, broken)
+    _check_event_order(raws, typed, report, against)
     if not report.ok or not frames:
         return None
     return {name: _to_frame(name, cols) for name, cols in typed.items()}
@@ -720,12 +879,16 @@ def _as_contract_text(value) -> str | None:
 def parse_records(
     records: Mapping[str, pd.DataFrame | list[dict]],
     against: Dataset | None = None,
+    *,
+    warnings: list[Issue] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Check new records (table name → frame or list of dicts) by the contract rules.
 
     References may point into ``records`` or into ``against`` (what a store already holds).
     Returns typed frames; raises :class:`~riskwarn.errors.ContractError` whose ``issues``
     name the table, the record (1-based position in its list), the column and the value.
+    Warnings (an event dated before its dispute's registration) go into ``warnings`` when
+    a list is given.
     """
     report = ValidationReport(source="records")
     raws: dict[str, _RawTable] = {}
@@ -748,5 +911,7 @@ def parse_records(
         raws[name] = _RawTable(name, name, data, 0)
     frames = _validate_raws(raws, report, against)
     report.raise_for_errors("Fix the records named and send the whole batch again.")
+    if warnings is not None:
+        warnings.extend(report.warnings)
     assert frames is not None
     return frames

@@ -6,11 +6,15 @@
     'orange'
 
 Answers are the service's JSON as dicts. Errors come back as riskwarn's own exceptions
-with the service's message, which names each field in error and what was expected:
-400/413/422 :class:`~riskwarn.errors.RequestError`, 401
-:class:`~riskwarn.errors.AuthenticationError`, 403
+with the service's message (which names each field in error and what was expected) and
+its request id: 400/405/413/415 :class:`~riskwarn.errors.RequestError` (or the subclass
+for the status), 401 :class:`~riskwarn.errors.AuthenticationError`, 403
 :class:`~riskwarn.errors.PermissionDeniedError`, 404
-:class:`~riskwarn.errors.UnknownRecordError`.
+:class:`~riskwarn.errors.UnknownRecordError`, 422 :class:`~riskwarn.errors.ContractError`
+(``issues`` as the service listed them), 503
+:class:`~riskwarn.errors.ServiceUnavailableError` (``retry_after`` from the answer).
+A generated client (``openapi-python-client`` on ``/docs.json``) works as well; this one
+is small and has no code generation step.
 """
 
 from __future__ import annotations
@@ -23,10 +27,15 @@ import httpx
 
 from riskwarn.errors import (
     AuthenticationError,
+    ContractError,
+    MethodNotAllowedError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     RequestError,
     RiskwarnError,
+    ServiceUnavailableError,
     UnknownRecordError,
+    UnsupportedMediaTypeError,
 )
 
 __all__ = ["BATCH_LIMIT", "RiskClient"]
@@ -37,6 +46,10 @@ _ERRORS: dict[int, type[RiskwarnError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: UnknownRecordError,
+    405: MethodNotAllowedError,
+    413: PayloadTooLargeError,
+    415: UnsupportedMediaTypeError,
+    422: ContractError,
 }
 
 When = str | dt.date | dt.datetime | None
@@ -50,29 +63,39 @@ def _when(value: When) -> str | None:
     return value.isoformat()
 
 
-def _message(response: httpx.Response) -> str:
+def _body(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:500] or response.reason_phrase
-    if not isinstance(body, dict):
-        return str(body)[:500]
-    text = str(body.get("error", ""))  # names each field: "cases[0].top_k: expected ..."
-    detail = body.get("detail")
-    if not text and isinstance(detail, list):  # a service from before errors named fields
-        text = "; ".join(
-            f"{'.'.join(str(p) for p in d.get('loc', ()))}: {d.get('msg', '')}"
-            for d in detail
-            if isinstance(d, dict)
-        )
-    return text or response.reason_phrase
+        return {"error": response.text[:500] or response.reason_phrase}
+    return body if isinstance(body, dict) else {"error": str(body)[:500]}
+
+
+def _error(method: str, path: str, response: httpx.Response) -> RiskwarnError:
+    """The service's error answer as the riskwarn error for its status."""
+    body = _body(response)
+    status = response.status_code
+    request_id = body.get("request_id") or response.headers.get("x-request-id")
+    text = f"{method} {path} -> {status}: {body.get('error') or response.reason_phrase}"
+    if request_id:
+        text += f" (request {request_id})"
+    if status == 422:
+        return ContractError(text, list(body.get("issues") or []))
+    if status == 503:
+        retry = response.headers.get("retry-after", "")
+        return ServiceUnavailableError(text, int(retry) if retry.isdigit() else 5)
+    if status >= 500:
+        return RiskwarnError(text)
+    return _ERRORS.get(status, RequestError)(text)
 
 
 class RiskClient:
     """Calls the riskwarn service at ``url`` with an API key.
 
     ``client`` lets a caller pass its own ``httpx.Client`` (e.g. a test client bound to the
-    app in process); otherwise one is made with ``timeout`` seconds.
+    app in process); otherwise one is made with ``timeout`` seconds. Every method takes a
+    ``request_id`` to send as ``X-Request-ID`` (the service records it in its audit log and
+    returns it); without one the service makes one.
     """
 
     def __init__(
@@ -96,15 +119,19 @@ class RiskClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
-        response = self._client.request(
-            method, f"{self.url}{path}", json=body, headers=self._headers
-        )
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> Any:
+        headers = dict(self._headers)
+        if request_id is not None:
+            headers["X-Request-ID"] = request_id
+        response = self._client.request(method, f"{self.url}{path}", json=body, headers=headers)
         if response.status_code >= 400:
-            error = _ERRORS.get(response.status_code, RequestError)
-            if response.status_code >= 500:
-                error = RiskwarnError
-            raise error(f"{method} {path} -> {response.status_code}: {_message(response)}")
+            raise _error(method, path, response)
         return response.json()
 
     @staticmethod
@@ -127,28 +154,35 @@ class RiskClient:
         *,
         case: Mapping[str, Any] | None = None,
         top_k: int = 5,
+        request_id: str | None = None,
     ) -> dict[str, Any]:
-        """Risk, tier, model version, request id and the top reasons of one case.
+        """Risk, the model's tier and the tier to act on (with a supervisor's ``override``),
+        the case's status, the store's ``data_as_of``, ``warnings`` and the top reasons.
 
         ``as_of`` is a date (the end of that day, as ``riskwarn score --as-of``), a datetime
         (that moment, local time) or their ISO text; None scores as of now.
         """
-        return self._call(
-            "POST", "/v1/score", {**self._case(dispute_id, as_of, case), "top_k": top_k}
-        )
+        body = {**self._case(dispute_id, as_of, case), "top_k": top_k}
+        return self._call("POST", "/v1/score", body, request_id)
 
-    def score_batch(self, cases: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Score many cases (dicts as for :meth:`score`), in calls of at most 1,000."""
+    def score_batch(
+        self, cases: Iterable[Mapping[str, Any]], *, request_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Score many cases (dicts as for :meth:`score`), in calls of at most 1,000.
+
+        One item per case, in order: ``{"index", "dispute_id", "result", "error"}``, with
+        ``result`` an answer as :meth:`score` gives it, or ``error`` (``status``, ``error``)
+        for a case that could not be scored; ``index`` counts across all calls.
+        """
         items = [
             {k: _when(v) if k == "as_of" else v for k, v in c.items() if v is not None}
             for c in cases
         ]
         results: list[dict[str, Any]] = []
         for start in range(0, len(items), BATCH_LIMIT):
-            answer = self._call(
-                "POST", "/v1/score_batch", {"cases": items[start : start + BATCH_LIMIT]}
-            )
-            results.extend(answer["results"])
+            chunk = {"cases": items[start : start + BATCH_LIMIT]}
+            answer = self._call("POST", "/v1/score_batch", chunk, request_id)
+            results.extend({**item, "index": start + item["index"]} for item in answer["results"])
         return results
 
     def explain(
@@ -157,14 +191,18 @@ class RiskClient:
         as_of: When = None,
         *,
         case: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
     ) -> dict[str, Any]:
         """Every feature's contribution and the base value (needs a supervisor key)."""
-        return self._call("POST", "/v1/explain", self._case(dispute_id, as_of, case))
+        return self._call("POST", "/v1/explain", self._case(dispute_id, as_of, case), request_id)
 
-    def model(self) -> dict[str, Any]:
+    def model(self, *, request_id: str | None = None) -> dict[str, Any]:
         """The served model: version, windows, metrics, tier thresholds, card."""
-        return self._call("GET", "/v1/model")
+        return self._call("GET", "/v1/model", None, request_id)
 
-    def ingest(self, records: Mapping[str, list[Mapping[str, Any]]]) -> dict[str, Any]:
+    def ingest(
+        self, records: Mapping[str, list[Mapping[str, Any]]], *, request_id: str | None = None
+    ) -> dict[str, Any]:
         """Append contract records (admin key); the whole batch or nothing."""
-        return self._call("POST", "/v1/ingest", {k: list(v) for k, v in records.items()})
+        body = {k: list(v) for k, v in records.items()}
+        return self._call("POST", "/v1/ingest", body, request_id)

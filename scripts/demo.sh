@@ -21,8 +21,8 @@ riskwarn summary "$out/county" | sed -n 1p
 step "4. point-in-time snapshots, labels and features"
 riskwarn features "$out/county" --out "$out/features.parquet"
 
-step "5. train LightGBM beside its baselines, calibrate, evaluate, log to MLflow, register"
-riskwarn train "$out/county" --config experiments/full.toml
+step "5. train LightGBM beside its baselines on those features, choose, calibrate, evaluate, refit, log to MLflow, register"
+riskwarn train "$out/county" --config experiments/full.toml --features "$out/features.parquet"
 
 step "6. promote the challenger when it beats the champion"
 riskwarn promote

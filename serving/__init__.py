@@ -2,7 +2,8 @@
 
 ``riskwarn serve`` runs :data:`service` (a BentoML 1.4 class-based service) over a
 :class:`Store` that holds the history of every dispute, the API keys (hashes only), the
-append-only audit log, score snapshots and supervisors' actions.
+append-only audit log, score snapshots and supervisors' actions, in a schema versioned with
+Alembic migrations.
 
     >>> from starlette.testclient import TestClient       # doctest: +SKIP
     >>> from riskwarn.serving import service               # doctest: +SKIP
@@ -15,23 +16,30 @@ import importlib as _importlib
 
 from riskwarn.serving._ingest import check_records, extend
 from riskwarn.serving._keys import Caller, authenticate, authorize, bearer_key, create_key
+from riskwarn.serving._records import ACTION_KINDS
 from riskwarn.serving._schemas import (
     MAX_BATCH,
+    BatchItem,
     BatchRequest,
     BatchResponse,
     CaseIn,
+    CaseStatus,
     ErrorResponse,
     ExplainRequest,
     ExplainResponse,
     IngestRequest,
     IngestResponse,
+    ItemError,
     ModelInfo,
+    Override,
     Reason,
+    RecordIssue,
     ScoreRequest,
     ScoreResponse,
     ScoreResult,
+    ScoreWarning,
 )
-from riskwarn.serving._store import ACTION_KINDS, ROLES, Store
+from riskwarn.serving._store import Store
 
 # The service and the scorer pull in BentoML, MLflow and the feature library (seconds to
 # import); they load on first use so that `riskwarn keys` and `history` start quickly.
@@ -40,8 +48,6 @@ _LAZY = {
     "service": ("riskwarn.serving._service", "RiskService"),
     "take_snapshot": ("riskwarn.serving._service", "take_snapshot"),
     "Scorer": ("riskwarn.serving._scorer", "Scorer"),
-    "TIER_ORDER": ("riskwarn.serving._scorer", "TIER_ORDER"),
-    "check_model": ("riskwarn.serving._scorer", "check_model"),
 }
 
 
@@ -56,30 +62,33 @@ def __getattr__(name: str) -> object:
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
     "ACTION_KINDS",
+    "BatchItem",
     "BatchRequest",
     "BatchResponse",
     "Caller",
     "CaseIn",
+    "CaseStatus",
     "ErrorResponse",
     "ExplainRequest",
     "ExplainResponse",
     "IngestRequest",
     "IngestResponse",
+    "ItemError",
     "MAX_BATCH",
     "ModelInfo",
-    "ROLES",
+    "Override",
     "Reason",
+    "RecordIssue",
     "RiskService",
     "ScoreRequest",
     "ScoreResponse",
     "ScoreResult",
+    "ScoreWarning",
     "Scorer",
     "Store",
-    "TIER_ORDER",
     "authenticate",
     "authorize",
     "bearer_key",
-    "check_model",
     "check_records",
     "create_key",
     "extend",

@@ -1,16 +1,22 @@
 """Commands of the serving stage: ``serve``, ``keys`` (create, list, revoke), ``history`` (load,
-snapshot). The lead merges ``commands`` into ``riskwarn``."""
+snapshot). The lead merges ``commands`` into ``riskwarn``.
+
+Every write these commands make is audited in the store under the name ``cli``.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import errno
 import os
+import socket
 import sys
+import uuid
 from pathlib import Path
 
 import typer
 
 from riskwarn import config
+from riskwarn.config import DEFAULT_MODEL_URI, Settings
 from riskwarn.errors import ConfigError
 
 commands = typer.Typer(no_args_is_help=True)
@@ -20,10 +26,16 @@ commands.add_typer(keys, name="keys")
 commands.add_typer(history, name="history")
 
 _DB = typer.Option(None, "--db", help="Store URL; default RISKWARN_DB_URL or the home folder.")
-_MODEL = typer.Option("models:/riskwarn@champion", "--model", help="Registered model URI to serve.")
+_MODEL = typer.Option(DEFAULT_MODEL_URI, "--model", help="Registered model URI to serve.")
+CLI = "cli"  # the audit log's name for what these commands write
+
+
+def _request_id() -> str:
+    return f"cli-{uuid.uuid4().hex[:12]}"
 
 
 def _store(db: str | None):  # type: ignore[no-untyped-def]
+    """The store at ``db``: made when there is none yet, upgraded in place when older."""
     from riskwarn.serving._store import Store
 
     return Store(config.store_url(db)).create()
@@ -41,9 +53,7 @@ def load_history(db: str | None, data: Path, replace: bool = False) -> dict[str,
             "pass --replace to load this dataset instead, or add records with POST /v1/ingest"
         )
     dataset = load_dataset(data)
-    if held:
-        store.clear_history()
-    return store.append_history(dataset.tables())
+    return store.replace_history(dataset.tables(), by=CLI, request_id=_request_id())
 
 
 @history.command("load")
@@ -68,15 +78,16 @@ def history_snapshot(
     db: str | None = _DB,
 ) -> None:
     """Score every dispute open at AS_OF and store the scores (the queue reads them)."""
+    from riskwarn.clock import get_clock
     from riskwarn.serving._schemas import parse_as_of
     from riskwarn.serving._scorer import Scorer
     from riskwarn.serving._service import take_snapshot
     from riskwarn.training import load_model
 
     store = _store(db)
-    when = parse_as_of(as_of) if as_of else dt.datetime.now()
+    when = parse_as_of(as_of) if as_of else get_clock().local_now()
     scorer = Scorer(load_model(model, tracking_uri=config.tracking_uri()), store.read_dataset())
-    stamp, stored = take_snapshot(scorer, store, when)
+    stamp, stored = take_snapshot(scorer, store, when, by=CLI, request_id=_request_id())
     typer.echo(f"stored {stored} scores as of {stamp:%Y-%m-%dT%H:%M:%S}")
 
 
@@ -89,7 +100,7 @@ def keys_create(
     """Make a key; prints its name, then the key itself as the last line (shown once)."""
     from riskwarn.serving._keys import create_key
 
-    key_name, key = create_key(_store(db), role, name)
+    key_name, key = create_key(_store(db), role, name, by=CLI, request_id=_request_id())
     typer.echo(f"created {role} key {key_name!r}; store it now, it is not shown again:")
     typer.echo(key)
 
@@ -105,36 +116,65 @@ def keys_list(db: str | None = _DB) -> None:
 @keys.command("revoke")
 def keys_revoke(name: str = typer.Argument(..., help="Key name."), db: str | None = _DB) -> None:
     """Revoke a key at once; requests with it get 401 from then on."""
-    if not _store(db).revoke_key(name):
+    if not _store(db).revoke_key(name, by=CLI, request_id=_request_id()):
         raise ConfigError(
             f"expected the name of a live key, got {name!r}; see `riskwarn keys list`"
         )
     typer.echo(f"revoked {name}")
 
 
-def serve_env(model: str, db: str | None) -> dict[str, str]:
-    """The environment the BentoML workers read their configuration from."""
-    return {
-        **os.environ,
-        "RISKWARN_MODEL_URI": model,
-        "RISKWARN_DB_URL": config.store_url(db),
-        "MLFLOW_TRACKING_URI": config.tracking_uri(),
-        "RISKWARN_HOME": str(config.home()),
-        "BENTOML_DO_NOT_TRACK": "True",
-    }
+def check_port(host: str, port: int) -> None:
+    """ConfigError in one line when ``host:port`` cannot be listened on (in use, or not an
+    address of this machine)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"port {port} on {host} is in use (another `riskwarn serve`? `ss -ltnp "
+                    f"'sport = :{port}'` shows the process); stop it or pass --port"
+                ) from exc
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); pass another --host or --port"
+            ) from exc
 
 
-def check_serve(model: str, db: str | None, data: Path | None) -> None:
-    """What ``serve`` does before it starts: make the store's tables and triggers once here,
-    so that workers starting together do not race to create them; load DATA when given;
-    check that the model exists and matches this code's feature registry."""
-    from riskwarn.serving._scorer import check_model
-    from riskwarn.training import load_model
+def check_store(settings: Settings) -> None:
+    """What ``serve`` refuses before any worker starts, each in one line: no store, a store
+    that is not riskwarn's (:meth:`Store.open`), and a store that holds no disputes or no
+    live key (a deleted or emptied store would otherwise come up 'ready' and refuse every
+    call). Upgrades the store's schema in place, once, before the workers open it."""
+    from riskwarn.serving._store import Store
 
-    _store(db).close()
+    store = Store.open(settings.store_url, wait=settings.store_wait)
+    try:
+        if not store.history_counts()["disputes"]:
+            raise ConfigError(
+                f"the store {settings.store_url} holds no disputes, so there is nothing to "
+                "score; load a dataset (`riskwarn history load DIR`, or serve with --data "
+                "DIR), or point --db at the service's store"
+            )
+        if not any(row["revoked_at"] is None for row in store.list_keys()):
+            raise ConfigError(
+                f"the store {settings.store_url} holds no live API key, so every call would "
+                "be refused; make one with `riskwarn keys create --role scorer`"
+            )
+    finally:
+        store.close()
+
+
+def check_serve(settings: Settings, data: Path | None) -> None:
+    """What ``serve`` checks before it starts: the model exists and matches this code's
+    feature registry; DATA, when given, is loaded; the store is there and serviceable."""
+    from riskwarn.training import check_registry, load_model
+
+    check_registry(load_model(settings.model_uri, tracking_uri=settings.tracking_uri))
     if data is not None:
-        load_history(db, data, replace=True)
-    check_model(load_model(model, tracking_uri=config.tracking_uri()))
+        load_history(settings.store_url, data, replace=True)
+    check_store(settings)
 
 
 @commands.command("serve")
@@ -156,8 +196,19 @@ def serve(
     ),
 ) -> None:
     """Serve risk scores, tiers and reasons over HTTP (BentoML) until stopped."""
-    check_serve(model, db, data)
-    env = {**serve_env(model, db), "RISKWARN_WORKERS": str(workers)}
+    config.home()
+    base = Settings.from_env()
+    settings = base.model_copy(
+        update={
+            "model_uri": model,
+            "store_url": config.store_url(db),
+            "workers": workers,
+            "watch_parent": True,
+        }
+    )
+    check_port(host, port)
+    check_serve(settings, data)
+    env = {**os.environ, **settings.environ(), "BENTOML_DO_NOT_TRACK": "True"}
     typer.echo(f"riskwarn: serving {model} on http://{host}:{port}", err=True)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -1,101 +1,151 @@
-"""The service's HTTP edge: who may call what, and what a refused request reads.
+"""The service's HTTP edge, in one place: riskwarn's errors as HTTP answers, request ids,
+and how a JSON body is read.
 
-:class:`KeyGuard` (ASGI middleware) checks the bearer key and its role before a request is
-read, refuses bodies over :data:`MAX_BODY` with 413, rewrites BentoML's own validation
-answers (``"1 validation error for ScoreRequestIODescriptor"``, the field only in
-``detail[].loc``) into one message naming each field path, what was expected and what came
-(``"cases[0].top_k: expected less than or equal to 50, got 99"``), and completes the
-OpenAPI document with the error bodies every endpoint may send (:func:`document_errors`).
+- :func:`error_response` turns any :class:`~riskwarn.errors.RiskwarnError` into the one
+  error body, ``{"error", "detail", "issues", "request_id"}`` (``ErrorResponse``), with
+  the status the error carries (:meth:`~riskwarn.errors.RiskwarnError.http_status_code`),
+  ``Retry-After`` on a 503 and ``Allow`` on a 405. :func:`translate` maps what the web
+  framework raises (a validation error, an unknown route, a wrong method) into riskwarn's
+  tree first, so every status is answered by the same code.
+- :class:`RequestIds` (ASGI middleware) honours an incoming ``X-Request-ID`` or makes one,
+  and returns it on every answer; error bodies and the audit log carry the same id.
+- :class:`JsonBody` reads a request body once, refusing at once what is not JSON (415),
+  too large (413) or nested too deep (400), before anything parses it.
 
-Roles are ranked: ``scorer`` < ``supervisor`` < ``admin``, and a key may use its own
-role's endpoints and those of the roles below it (:data:`ACCESS`).
+A presented key is never part of a message, an answer or a log line.
 """
 
 from __future__ import annotations
 
-import contextlib
+import difflib
 import json
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+import numpy as np
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from riskwarn.errors import ContractError, RiskwarnError
-from riskwarn.serving._ingest import issue_dicts
-from riskwarn.serving._schemas import (
-    ID_PATTERN,
-    TEXT_PATTERN,
-    BatchRequest,
-    ErrorResponse,
-    ExplainRequest,
-    IngestRequest,
-    ReloadRequest,
-    ScoreRequest,
-    SnapshotRequest,
+from riskwarn.errors import (
+    ContractError,
+    MethodNotAllowedError,
+    PayloadTooLargeError,
+    RequestError,
+    RiskwarnError,
+    ServiceUnavailableError,
+    UnknownRouteError,
+    UnsupportedMediaTypeError,
 )
-from riskwarn.serving._store import ROLES
+from riskwarn.serving._schemas import ID_PATTERN, ID_RULE, TEXT_PATTERN
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-MAX_BODY = 64 * 1024 * 1024  # bytes; a full batch of 1,000 cases is far below
-_ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}  # scorer < supervisor < admin
+logger = logging.getLogger("riskwarn.serving")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_KEY_PREFIX = "rwk_"
 
 
-def at_least(role: str) -> tuple[str, ...]:
-    """``role`` and every role above it."""
-    return tuple(r for r in ROLES if _ROLE_RANK[r] >= _ROLE_RANK[role])
+# errors ---------------------------------------------------------------------------------
 
 
-# The least role each endpoint needs. Every other path needs a key of any role (metrics,
-# the OpenAPI schema and docs) except liveness and readiness, and the workbench under /ui,
-# which signs its users in itself (supervisor and admin keys).
-ACCESS: dict[str, tuple[str, ...]] = {
-    "/v1/score": at_least("scorer"),
-    "/v1/score_batch": at_least("scorer"),
-    "/v1/model": at_least("scorer"),
-    "/v1/explain": at_least("supervisor"),
-    "/v1/ingest": at_least("admin"),
-    "/v1/reload": at_least("admin"),
-    "/v1/snapshot": at_least("admin"),
-}
-OPEN = frozenset({"/livez", "/readyz", "/healthz"})
+class MalformedRequest(RequestError):
+    """The request is malformed: ``detail`` names each field, what was expected and what
+    came."""
 
-# The request model of each endpoint that takes a body, for messages naming its fields.
-BODIES: dict[str, type[BaseModel]] = {
-    "/v1/score": ScoreRequest,
-    "/v1/score_batch": BatchRequest,
-    "/v1/explain": ExplainRequest,
-    "/v1/ingest": IngestRequest,
-    "/v1/reload": ReloadRequest,
-    "/v1/snapshot": SnapshotRequest,
-}
-_NOT_FOUND = {"/v1/score", "/v1/score_batch", "/v1/explain", "/v1/reload"}
+    def __init__(self, message: str, fields: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
-def required_roles(path: str) -> tuple[str, ...] | None:
-    """The roles that may call ``path``, or None when it needs no key."""
-    path = path.rstrip("/") or "/"
-    if path in OPEN or path == "/ui" or path.startswith("/ui/"):
-        return None
-    return ACCESS.get(path, ROLES)
+def request_id_of(scope: Scope) -> str:
+    """The request's id (set by :class:`RequestIds`; a fresh one outside it)."""
+    state = scope.setdefault("state", {})
+    if "request_id" not in state:
+        state["request_id"] = uuid.uuid4().hex
+    return state["request_id"]
 
 
-def error_response(exc: RiskwarnError) -> JSONResponse:
-    """A riskwarn error as the service's JSON error body, with its status."""
-    body: dict[str, Any] = {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
-    if isinstance(exc, ContractError):
-        body["issues"] = issue_dicts(exc)
-    return JSONResponse(body, status_code=exc.http_status_code())
+def error_body(exc: RiskwarnError, request_id: str) -> dict[str, Any]:
+    """The one error body for ``exc``."""
+    text = str(exc)
+    return {
+        "error": text.splitlines()[0] if text else type(exc).__name__,
+        "detail": list(getattr(exc, "fields", [])),
+        "issues": issue_dicts(exc) if isinstance(exc, ContractError) else [],
+        "request_id": request_id,
+    }
 
 
-# validation messages ---------------------------------------------------------------------
+class ErrorJSON(JSONResponse):
+    """JSON whose text may quote what a caller sent, lone surrogates included (JSON allows
+    ``\\ud800``; UTF-8 does not): those are written as JSON escapes, never a failed answer."""
 
-_MISSING = object()
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
+
+
+def error_response(exc: RiskwarnError, request_id: str) -> JSONResponse:
+    """``exc`` as the service answers it: the error body with the error's status."""
+    headers = {REQUEST_ID_HEADER: request_id}
+    if isinstance(exc, ServiceUnavailableError):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, MethodNotAllowedError) and exc.allow:
+        headers["Allow"] = ", ".join(exc.allow)
+    return ErrorJSON(
+        error_body(exc, request_id), status_code=exc.http_status_code(), headers=headers
+    )
+
+
+def issue_dicts(exc: ContractError) -> list[dict[str, Any]]:
+    """The issues of a contract error as JSON-ready dicts (``RecordIssue``)."""
+    return [issue_dict(i) for i in exc.issues]
+
+
+def issue_dict(i: Any) -> dict[str, Any]:
+    return {
+        "table": i.table,
+        "record": i.row,
+        "field": i.column,
+        "value": i.value,
+        "expected": i.expected,
+        "message": i.message,
+    }
+
+
+def translate(exc: Exception, request: Request) -> RiskwarnError:
+    """What the web framework raised, as an error of riskwarn's tree."""
+    if isinstance(exc, RiskwarnError):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        return malformed(list(exc.errors()))
+    if isinstance(exc, HTTPException):
+        what = f"{request.method} {request.url.path}"
+        if exc.status_code == 404:
+            return UnknownRouteError(
+                f"{what}: no such endpoint; the OpenAPI document at /docs.json lists them"
+            )
+        if exc.status_code == 405:
+            allow = tuple((exc.headers or {}).get("Allow", "").replace(" ", "").split(","))
+            return MethodNotAllowedError(f"{what}: expected one of {', '.join(allow)}", allow)
+        if exc.status_code == 413:
+            return PayloadTooLargeError(f"body: too large; {PayloadTooLargeError.__doc__}")
+        error = RequestError(f"{what}: {exc.detail}")
+        error.status_code = exc.status_code
+        return error
+    raise TypeError(f"not an error the service answers: {exc!r}")
+
+
+# validation messages ----------------------------------------------------------------------
 
 
 def field_path(loc: list[Any] | tuple[Any, ...]) -> str:
@@ -106,38 +156,77 @@ def field_path(loc: list[Any] | tuple[Any, ...]) -> str:
     return out or "body"
 
 
-def _value_at(body: Any, loc: list[Any]) -> Any:
-    for part in loc:
-        in_list = (
-            isinstance(part, int) and isinstance(body, list) and -len(body) <= part < len(body)
-        )
-        in_object = isinstance(part, str) and isinstance(body, dict) and part in body
-        if not (in_list or in_object):
-            return _MISSING
-        body = body[part]
-    return body
+_TYPES = {  # pydantic's error types, as what was expected
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "list_type": "a list",
+    "finite_number": "a finite number",
+    "datetime_type": "a date or datetime",
+    "int_from_float": "a whole number",
+    "none_required": "null",
+    "string_unicode": "valid Unicode text (no lone surrogates)",
+}
+_PATTERNS = {ID_PATTERN: ID_RULE, TEXT_PATTERN: "text without NUL characters"}
 
 
-def _fields_at(model: type[BaseModel] | None, loc: list[Any]) -> list[str]:
-    """The field names a request model allows at ``loc`` (for 'did you mean')."""
-    current: Any = model
+def _expected(kind: str, ctx: dict[str, Any], msg: str) -> str:
+    """What pydantic's error of type ``kind`` (with its ``ctx``) expected, in words."""
+    if kind in _TYPES:
+        return _TYPES[kind]
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        return _PATTERNS.get(pattern, f"a string matching {pattern}")
+    if kind in ("string_too_long", "too_long", "string_too_short", "too_short"):
+        limit = ctx.get("max_length" if kind.endswith("long") else "min_length")
+        unit = "character" if kind.startswith("string") else "item"
+        words = "at most" if kind.endswith("long") else "at least"
+        return f"{words} {limit} {unit}{'' if limit == 1 else 's'}"
+    if kind == "literal_error":
+        return f"one of {ctx.get('expected')}"
+    bounds = {
+        "less_than_equal": ("at most", "le"),
+        "greater_than_equal": ("at least", "ge"),
+        "less_than": ("less than", "lt"),
+        "greater_than": ("more than", "gt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        value = ctx.get(key)
+        return f"{words} {value:g}" if isinstance(value, float) else f"{words} {value}"
+    return msg
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str) and len(value) > 60:
+        return f"{len(value)} characters"
+    if isinstance(value, (list, dict)) and len(value) > 3:
+        return f"{len(value)} {'items' if isinstance(value, list) else 'fields'}"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fields_at(model: Any, loc: list[Any]) -> list[str]:
+    """The field names the request model allows at ``loc`` (for "did you mean")."""
+    current = model
     for part in loc:
         if isinstance(part, int):
             continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
             return []
-        field = current.model_fields.get(part)
-        if field is None:
-            return []
-        current = _model_in(field.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+        current = _model_in(fields[part].annotation)
+    return list(getattr(current, "model_fields", None) or [])
 
 
 def _model_in(annotation: Any) -> Any:
     """The pydantic model inside ``X``, ``X | None`` or ``list[X]``, if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
         return annotation
     for arg in getattr(annotation, "__args__", ()):
         found = _model_in(arg)
@@ -146,273 +235,169 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-_KNOWN_PATTERNS = {
-    ID_PATTERN: "an id: 1 to 128 characters, no control characters, no space at either end",
-    TEXT_PATTERN: "text without NUL characters",
-}
-_SIZE = re.compile(r"^(String|List|Dictionary) should have (at (?:most|least) \d+ \w+)")
-
-
-def _expected(kind: str, msg: str) -> str:
-    if kind == "string_pattern_mismatch":
-        pattern = msg.partition("pattern '")[2].removesuffix("'")
-        return _KNOWN_PATTERNS.get(pattern, f"a string matching {pattern}")
-    size = _SIZE.match(msg)
-    if size:
-        what = {"String": "a string", "List": "a list", "Dictionary": "an object"}[size[1]]
-        return f"{what} of {size[2]}"
-    if msg.startswith("Input should be "):
-        return msg.removeprefix("Input should be ")
-    return msg[:1].lower() + msg[1:]
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, str) and len(value) > 60:
-        return f"{len(value)} characters"
-    if isinstance(value, (list, dict)) and len(value) > 3:
-        return f"{len(value)} {'items' if isinstance(value, list) else 'fields'}"
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def explain_error(err: dict[str, Any], body: Any, model: type[BaseModel] | None) -> str:
-    """One pydantic error as ``path: expected ..., got ...``."""
-    loc = list(err.get("loc") or [])
+def explain_error(err: dict[str, Any], model: Any = None) -> str:
+    """One pydantic error as ``path: expected ..., got ...`` (``model``: the request's, for
+    naming the fields an unknown one may have meant)."""
+    loc = [part for part in err.get("loc") or () if part != "body"]
     kind, msg = str(err.get("type", "")), str(err.get("msg", ""))
+    ctx = dict(err.get("ctx") or {})
     path = field_path(loc)
     if kind == "json_invalid":
-        return f"body: expected a JSON object, got text that is not JSON ({msg})"
+        return f"body: expected JSON, got text that is not JSON ({ctx.get('error', msg)})"
     if kind == "missing":
         return f"{path}: expected a value (a required field), got none"
     if kind == "extra_forbidden":
-        import difflib
-
         allowed = _fields_at(model, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1) if loc else []
         hint = f"; did you mean {close[0]!r}?" if close else ""
         listed = f" ({', '.join(allowed)})" if allowed else ""
         return f"{path}: expected only known fields{listed}, got an unknown field{hint}"
-    if msg.startswith("Value error, "):  # our own validators say what and what came
-        return f"{path}: {msg.removeprefix('Value error, ')}"
-    value = _value_at(body, loc)
-    got = "" if value is _MISSING else f", got {_shown(value)}"
-    return f"{path}: expected {_expected(kind, msg)}{got}"
+    if kind == "value_error":  # our own validators say what and what came
+        return f"{path}: {ctx.get('error', msg)}"
+    got = f", got {_shown(err['input'])}" if "input" in err else ""
+    return f"{path}: expected {_expected(kind, ctx, msg)}{got}"
 
 
-def rewrite_validation(answer: Any, request_body: bytes, model: type[BaseModel] | None) -> Any:
-    """BentoML's validation answer as the service's error body; other answers unchanged."""
-    if isinstance(answer, list) and len(answer) == 1 and isinstance(answer[0], dict):
-        answer = answer[0]  # BentoML wraps some of its own errors in a one-item list
-    if not (
-        isinstance(answer, dict)
-        and isinstance(answer.get("detail"), list)
-        and re.match(r"^\d+ validation errors? for ", str(answer.get("error", "")))
-    ):
-        return answer
-    try:
-        body = json.loads(request_body) if request_body else _MISSING
-    except ValueError:
-        body = _MISSING
-    detail = []
-    for err in answer["detail"]:
-        if isinstance(err, dict):
-            loc = list(err.get("loc") or [])
-            detail.append(
-                {
-                    "field": field_path(loc),
-                    "loc": loc,
-                    "msg": explain_error(err, body, model),
-                    "type": str(err.get("type", "")),
-                }
-            )
-    listed = "; ".join(d["msg"] for d in detail[:5])
-    more = f" (and {len(detail) - 5} more)" if len(detail) > 5 else ""
-    return {"error": listed + more, "detail": detail}
+def malformed(errors: list[dict[str, Any]], model: Any = None) -> MalformedRequest:
+    """A validation failure as one error naming each field (the first five in its text)."""
+    fields = []
+    for err in errors:
+        loc = [p for p in err.get("loc") or () if p != "body"]
+        if err.get("type") == "json_invalid":
+            loc = []
+        fields.append(
+            {
+                "field": field_path(loc),
+                "loc": loc,
+                "msg": explain_error(err, model),
+                "type": err["type"],
+            }
+        )
+    listed = "; ".join(f["msg"] for f in fields[:5])
+    more = f" (and {len(fields) - 5} more)" if len(fields) > 5 else ""
+    return MalformedRequest(listed + more, fields)
 
 
-class QuietClientErrors(logging.Filter):
-    """BentoML logs every request that fails validation at ERROR with a traceback; a bad
-    request is the caller's error, answered with a 400: one INFO line, no traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, ValidationError):
-            record.levelno, record.levelname = logging.INFO, "INFO"
-            record.msg = f"client error 400 on %s [%s]: {exc.error_count()} invalid field(s)"
-            record.exc_info, record.exc_text = None, None
-        return True
+# request ids ------------------------------------------------------------------------------
 
 
-def quiet_client_errors() -> None:
-    logger = logging.getLogger("bentoml._internal.server.http_app")
-    if not any(isinstance(f, QuietClientErrors) for f in logger.filters):
-        logger.addFilter(QuietClientErrors())
-
-
-# OpenAPI ---------------------------------------------------------------------------------
-
-_STATUS_TEXT = {
-    400: "Malformed request: the message names each field, what was expected and what came.",
-    401: "No key, or a key the service does not know (or revoked).",
-    403: "The key's role may not use this endpoint.",
-    404: "The store does not hold the dispute (or grid, or model) the request names.",
-    413: f"The body is larger than {MAX_BODY // (1024 * 1024)} MiB.",
-    422: "Records break the data contract: 'issues' names the table, record and field.",
-    500: "An unexpected error; see the server log.",
-}
-
-
-def _statuses(path: str) -> list[int]:
-    out = [400, 401, 403, 413]
-    if path in _NOT_FOUND:
-        out.append(404)
-    if path == "/v1/ingest":
-        out.append(422)
-    if path == "/v1/model":
-        out = [401, 403]
-    return [*out, 500]
-
-
-def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document with the service's error bodies on every /v1 endpoint."""
-    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
-    error = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas.update(error.pop("$defs", {}))
-    schemas["ErrorResponse"] = error
-    for name in ("InvalidArgument", "NotFound", "InternalServerError"):
-        schemas.pop(name, None)
-    ref = {"$ref": "#/components/schemas/ErrorResponse"}
-    for path, item in spec.get("paths", {}).items():
-        if path not in ACCESS:
-            continue
-        for operation in item.values():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            responses = {k: v for k, v in operation["responses"].items() if str(k) < "400"}
-            for status in _statuses(path):
-                responses[str(status)] = {
-                    "description": _STATUS_TEXT[status],
-                    "content": {"application/json": {"schema": ref}},
-                }
-            operation["responses"] = responses
-    return spec
-
-
-# the middleware ----------------------------------------------------------------------------
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole request body, or None when it is larger than ``limit`` bytes."""
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
+def chosen_request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    """The caller's ``X-Request-ID`` when it is a plain token (and not a key sent by
+    mistake), else a fresh one."""
+    for name, value in headers:
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _REQUEST_ID.match(text) and not text.startswith(_KEY_PREFIX):
+                return text
             break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+    return uuid.uuid4().hex
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
+class RequestIds:
+    """ASGI middleware: every request gets an id (the caller's ``X-Request-ID`` when it
+    sent a usable one) in ``scope["state"]["request_id"]``, and every answer carries it
+    back in ``X-Request-ID``."""
 
-    async def again() -> MutableMapping[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
+    def __init__(self, app: Any) -> None:
+        self.app = app
 
-    return again
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = chosen_request_id(scope["headers"])
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (REQUEST_ID_HEADER.lower().encode(), request_id.encode())
+
+        async def send_with_id(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0] != header[0]]
+                message["headers"] = [*headers, header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
-def _too_large() -> JSONResponse:
-    return JSONResponse(
-        {
-            "error": f"body: expected at most {MAX_BODY} bytes, got more; send large batches "
-            "in several calls"
-        },
-        status_code=413,
+# bodies -----------------------------------------------------------------------------------
+
+_STRINGS = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_OPEN = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSE = np.frombuffer(b"]}", dtype=np.uint8)
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply ``body``'s arrays and objects nest, counted without parsing it (strings
+    are skipped, so brackets inside them do not count)."""
+    stripped = np.frombuffer(_STRINGS.sub(b'""', body), dtype=np.uint8)
+    if not len(stripped):
+        return 0
+    step = np.isin(stripped, _OPEN).astype(np.int32) - np.isin(stripped, _CLOSE).astype(np.int32)
+    return int(np.cumsum(step).max(initial=0))
+
+
+def is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (
+        kind.startswith("application/") and kind.endswith("+json")
     )
 
 
-def _rewriting(send: Send, transform: Callable[[Any], Any], when: Callable[[int], bool]) -> Send:
-    """``send`` that passes JSON answers whose status ``when`` accepts through ``transform``."""
-    start: MutableMapping[str, Any] | None = None
-    chunks: list[bytes] = []
+class JsonBody(Request):
+    """A request whose body is read once, within limits, before anything parses it (the
+    custom request class FastAPI documents for reading a body first).
 
-    async def rewritten(message: MutableMapping[str, Any]) -> None:
-        nonlocal start
-        if message["type"] == "http.response.start":
-            if when(int(message["status"])):
-                start = message
-                return
-            await send(message)
-            return
-        if start is None or message["type"] != "http.response.body":
-            await send(message)
-            return
-        chunks.append(message.get("body", b""))
-        if message.get("more_body", False):
-            return
-        raw = b"".join(chunks)
-        with contextlib.suppress(ValueError):  # not JSON: send as it came
-            raw = json.dumps(transform(json.loads(raw)), ensure_ascii=False).encode()
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(raw)).encode()))
-        await send({**start, "headers": headers})
-        await send({"type": "http.response.body", "body": raw, "more_body": False})
-
-    return rewritten
-
-
-class KeyGuard:
-    """ASGI middleware: checks the bearer key and its role before a request is read, so a
-    caller without the right key learns nothing, not even how its body would be judged;
-    then bounds the body, and rewrites validation answers and the OpenAPI document. The
-    caller goes into ``request.state.caller`` for the audit log.
-
-    ``authorize(header, roles, what)`` returns the caller or raises a riskwarn error.
+    Refused at once: a body that is not sent as JSON (415), larger than ``max_body`` bytes
+    by its ``Content-Length`` or as it streams in (413), not UTF-8, or nested deeper than
+    ``max_depth`` (400). FastAPI then parses the same bytes.
     """
 
-    def __init__(self, app: Any, authorize: Callable[[str | None, tuple, str], Any]) -> None:
-        self.app = app
-        self.authorize = authorize
+    def __init__(self, request: Request, max_body: int, max_depth: int) -> None:
+        super().__init__(request.scope, request.receive)
+        self.max_body, self.max_depth = max_body, max_depth
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        roles = required_roles(scope["path"]) if scope["type"] == "http" else None
-        if roles is None:
-            await self.app(scope, receive, send)
-            return
-        header = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
-        )
-        path = scope["path"].rstrip("/")
-        try:
-            caller = self.authorize(header, roles, f"{scope['method']} {scope['path']}")
-        except RiskwarnError as exc:
-            await error_response(exc)(scope, receive, send)
-            return
-        scope.setdefault("state", {})["caller"] = caller
-        if path == "/docs.json":
-            send = _rewriting(send, document_errors, lambda status: status == 200)
-        elif path in BODIES and scope["method"] == "POST":
-            length = next((v for k, v in scope["headers"] if k == b"content-length"), b"0")
-            too_long = not length.isdigit() or int(length) > MAX_BODY
-            body = None if too_long else await _read_body(receive, MAX_BODY)
-            if body is None:
-                await _too_large()(scope, receive, send)
-                return
-            receive = _replay(body, receive)
-            model = BODIES[path]
-            send = _rewriting(
-                send,
-                lambda answer: rewrite_validation(answer, body, model),
-                lambda status: 400 <= status < 500,
+    async def body(self) -> bytes:
+        if not hasattr(self, "_body"):
+            self._body = await self._read()
+        return self._body
+
+    async def _read(self) -> bytes:
+        length = self.headers.get("content-length")
+        kind = self.headers.get("content-type")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            raise self._too_large()
+        if length != "0" and not is_json(kind):
+            shown = (kind or "none").split(";", 1)[0][:60]
+            raise UnsupportedMediaTypeError(
+                f"body: expected Content-Type: application/json, got {shown}; send the "
+                "request as JSON"
             )
-        await self.app(scope, receive, send)
+        chunks, size = [], 0
+        async for chunk in self.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise self._too_large()
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedRequest(
+                f"body: expected JSON in UTF-8, got bytes that are not UTF-8 (at byte {exc.start})",
+                [],
+            ) from exc
+        depth = json_depth(body)
+        if depth > self.max_depth:
+            raise MalformedRequest(
+                f"body: expected JSON nested at most {self.max_depth} levels deep, got "
+                f"{depth}; no request of this service nests deeper",
+                [],
+            )
+        return body
+
+    def _too_large(self) -> PayloadTooLargeError:
+        return PayloadTooLargeError(
+            f"body: expected at most {self.max_body} bytes, got more; send large batches in "
+            "several calls"
+        )

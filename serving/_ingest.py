@@ -9,6 +9,7 @@ transaction, so a batch with one bad record leaves nothing behind.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,8 +19,7 @@ import pyarrow as pa
 from riskwarn import Dataset, Issue, parse_records
 from riskwarn._contract import TABLES, TABLES_BY_NAME
 from riskwarn.errors import ContractError, RequestError
-from riskwarn.serving._schemas import FIRST_YEAR, LAST_YEAR
-from riskwarn.serving._store import STRING_LENGTHS, string_problem, taken_ids
+from riskwarn.serving._records import taken_ids
 
 
 def _taken_ids(frames: Mapping[str, pd.DataFrame], current: Dataset) -> list[Issue]:
@@ -44,19 +44,14 @@ _JSON_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
-def _plausible_year(value: str) -> bool:
-    head = value[:4]
-    return not head.isdigit() or FIRST_YEAR <= int(head) <= LAST_YEAR  # else the contract says
-
-
 def _json_issues(name: str, rows: list[dict[str, Any]]) -> list[Issue]:
     """Fields a JSON record may not have, or values of the wrong JSON type, before the
-    contract's own checks (which read text, as from CSV)."""
+    contract's own checks (which read text, as from CSV, and check the value ranges)."""
     table = TABLES_BY_NAME[name]
     issues = []
     for i, row in enumerate(rows):
         for key, value in row.items():
-            if key not in table.column_names:
+            if key not in table.column_names or not _is_unicode(key):
                 close = difflib.get_close_matches(key, table.column_names, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 issues.append(
@@ -80,18 +75,23 @@ def _json_issues(name: str, rows: list[dict[str, Any]]) -> list[Issue]:
             wrong = not isinstance(value, types) or (bool not in types and isinstance(value, bool))
             if not wrong and kind == "int" and not _INT_MIN <= value <= _INT_MAX:
                 wrong, expected, problem = True, "a whole number that fits in 64 bits", "too large"
-            if not wrong and kind in ("date", "datetime") and not _plausible_year(value):
-                wrong, problem = True, "out of range"
-                expected = f"a date in the years {FIRST_YEAR} to {LAST_YEAR}"
-            found = string_problem(value, kind) if not wrong and kind in STRING_LENGTHS else None
-            if found is not None:
-                wrong, (expected, problem) = True, found
-                value = value[:40] + ("..." if len(value) > 40 else "")
+            if not wrong and kind == "float" and not math.isfinite(value):
+                wrong, expected, problem = True, "a finite number", "not finite"
+            if not wrong and isinstance(value, str) and not _is_unicode(value):
+                wrong, expected, problem = True, "valid Unicode text", "a lone surrogate"
             if wrong:
                 issues.append(
                     Issue("error", name, None, i + 1, key, repr(value)[:80], expected, problem)
                 )
     return issues
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _object_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -104,8 +104,14 @@ def _object_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
-def check_records(records: Mapping[str, list[dict[str, Any]]], current: Dataset) -> dict:
-    """Typed frames of the non-empty tables in ``records``, checked against ``current``."""
+def check_records(
+    records: Mapping[str, list[dict[str, Any]]],
+    current: Dataset,
+    warnings: list[Issue] | None = None,
+) -> dict:
+    """Typed frames of the non-empty tables in ``records``, checked against ``current`` by
+    the contract's rules (:func:`riskwarn.parse_records`, as ``riskwarn validate``);
+    warnings (an event dated before its dispute's registration) go into ``warnings``."""
     given = {name: rows for name, rows in records.items() if rows}
     if not given:
         raise RequestError(
@@ -121,7 +127,9 @@ def check_records(records: Mapping[str, list[dict[str, Any]]], current: Dataset)
             issues,
         )
     try:
-        frames = parse_records({name: _object_frame(rows) for name, rows in given.items()}, current)
+        frames = parse_records(
+            {name: _object_frame(rows) for name, rows in given.items()}, current, warnings=warnings
+        )
     except ContractError:
         raise
     except (ArithmeticError, ValueError, TypeError, pa.ArrowException) as exc:
@@ -150,18 +158,3 @@ def extend(current: Dataset, frames: Mapping[str, pd.DataFrame]) -> Dataset:
         else:
             merged[name] = new if frame.empty else pd.concat([frame, new], ignore_index=True)
     return Dataset.from_frames(**merged)
-
-
-def issue_dicts(exc: ContractError) -> list[dict[str, Any]]:
-    """The issues of a contract error as JSON-ready dicts (for the 422 response body)."""
-    return [
-        {
-            "table": i.table,
-            "record": i.row,
-            "field": i.column,
-            "value": i.value,
-            "expected": i.expected,
-            "message": i.message,
-        }
-        for i in exc.issues
-    ]

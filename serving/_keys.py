@@ -13,7 +13,9 @@ import secrets
 from dataclasses import dataclass
 
 from riskwarn.errors import AuthenticationError, PermissionDeniedError, RequestError
-from riskwarn.serving._store import ID_LENGTH, ROLES, Store
+from riskwarn.serving._schema import ID_LENGTH
+from riskwarn.serving._store import Store
+from riskwarn.vocab import ROLES
 
 _PREFIX = "rwk"
 # A hash nobody's key has, compared against when the key id is unknown, so that an unknown
@@ -39,8 +41,11 @@ def new_key() -> tuple[str, str]:
     return key_id, f"{_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
 
 
-def create_key(store: Store, role: str, name: str | None = None) -> tuple[str, str]:
-    """Make a key for ``role``, store its hash, and return ``(name, key)``.
+def create_key(
+    store: Store, role: str, name: str | None = None, *, by: str = "cli", request_id: str = "-"
+) -> tuple[str, str]:
+    """Make a key for ``role``, store its hash (audited as made ``by``), and return
+    ``(name, key)``.
 
     The key itself is returned once and never stored.
     """
@@ -57,7 +62,7 @@ def create_key(store: Store, role: str, name: str | None = None) -> tuple[str, s
         raise RequestError(
             f"a key named {name!r} exists already; choose another --name or revoke it first"
         )
-    store.add_key(key_id, name, role, hash_key(key))
+    store.add_key(key_id, name, role, hash_key(key), by=by, request_id=request_id)
     return name, key
 
 
@@ -69,7 +74,11 @@ def _key_id(key: str) -> str | None:
 
 
 def bearer_key(authorization: str | None) -> str:
-    """The key in an ``Authorization: Bearer KEY`` header, or AuthenticationError."""
+    """The key in an ``Authorization: Bearer KEY`` header, or AuthenticationError.
+
+    A refusal never quotes the header: whatever it holds may be a key, and messages end up
+    in client and proxy logs.
+    """
     if not authorization:
         raise AuthenticationError(
             "expected a header 'Authorization: Bearer KEY', got none; "
@@ -78,8 +87,8 @@ def bearer_key(authorization: str | None) -> str:
     scheme, _, key = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise AuthenticationError(
-            f"expected 'Authorization: Bearer KEY', got a {scheme!r} header; send the key "
-            "after 'Bearer '"
+            "expected 'Authorization: Bearer KEY', got an Authorization header of another "
+            "form; send the key after 'Bearer '"
         )
     return key.strip()
 

@@ -1,8 +1,9 @@
-"""From a request to a risk, a tier and reasons: the service's one way through.
+"""From a request to features and key facts, then through the model's one pipeline.
 
 A :class:`Scorer` holds what it learned at start (the model, the history, the feature
-builder over it) and turns resolved cases into answers. The functions around it are pure:
-they check a request against the history and shape results; the service adds HTTP.
+builder over it) and resolves requests into cases; :meth:`Scorer.score` builds each case's
+features and key facts point-in-time and hands them to :meth:`RiskModel.score`, the same
+call ``riskwarn score`` makes, so risk, tiers, floors, reasons and facts have one owner.
 """
 
 from __future__ import annotations
@@ -13,49 +14,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from riskwarn import Dataset
-from riskwarn.errors import ModelMismatchError, RequestError, UnknownRecordError
-from riskwarn.features import REGISTRY, REGISTRY_VERSION, FeatureBuilder, open_disputes
-from riskwarn.serving._schemas import CaseIn, ExplainRequest, Reason, ScoreRequest
-from riskwarn.serving._store import TIER_ORDER as TIER_ORDER  # lowest caution first
-from riskwarn.training import RiskModel
+from riskwarn.errors import RequestError, UnknownRecordError
+from riskwarn.features import FeatureBuilder, KeyFact, open_disputes
+from riskwarn.serving._schemas import CaseIn, ExplainRequest, ScoreRequest
+from riskwarn.training import RiskModel, Scores, check_registry
 
 
 @dataclass(frozen=True)
-class Case:
+class Target:
     """A request resolved against the history: what to score, and as of when."""
 
     dispute_id: str
     as_of: pd.Timestamp
     field: str  # where the request named it, for error messages ("cases[3].dispute_id")
     new_case: CaseIn | None = None
-
-
-@dataclass
-class Scores:
-    """Answers for a list of cases, row i for case i."""
-
-    cases: list[Case]
-    names: list[str]  # the model's features, in its order
-    values: list[list[Any]]  # raw feature values per case, in that order
-    matrix: np.ndarray  # what the booster reads
-    risk: np.ndarray
-    tiers: np.ndarray
-    contrib: np.ndarray
-    base: np.ndarray
-
-
-def check_model(model: RiskModel) -> None:
-    """ModelMismatchError unless the model was built on this code's feature registry."""
-    if str(model.registry_version) != str(REGISTRY_VERSION):
-        raise ModelMismatchError(
-            f"model {model.uri} (version {model.version}) was trained with feature registry "
-            f"version {model.registry_version}, this code has {REGISTRY_VERSION}; retrain "
-            "with `riskwarn train` or serve a model of this registry version"
-        )
 
 
 def _stamp(value: dt.datetime | None, now: dt.datetime) -> pd.Timestamp:
@@ -68,7 +43,7 @@ def resolve(
     grids: frozenset[str],
     now: dt.datetime,
     where: str = "",
-) -> Case:
+) -> Target:
     """Check one request against the history (``reported``: registration time of every
     stored dispute; ``grids``: the grids the store holds, empty when it has no grids table).
 
@@ -88,7 +63,7 @@ def resolve(
                 f"{where}as_of: expected a moment at or after the dispute was reported "
                 f"({stamp:%Y-%m-%dT%H:%M:%S}), got {as_of:%Y-%m-%dT%H:%M:%S}"
             )
-        return Case(request.dispute_id, as_of, f"{where}dispute_id")
+        return Target(request.dispute_id, as_of, f"{where}dispute_id")
     case = request.case
     assert case is not None
     named = [("case.dispute.grid_id", case.dispute.grid_id)] + [
@@ -108,35 +83,7 @@ def resolve(
             f"{where}as_of: expected a moment at or after case.dispute.reported_at "
             f"({stamp:%Y-%m-%dT%H:%M:%S}), got {as_of:%Y-%m-%dT%H:%M:%S}"
         )
-    return Case(case.dispute.dispute_id, as_of, f"{where}case", case)
-
-
-def feature_matrix(
-    rows: list[Mapping[str, Any]], names: list[str], categories: Mapping[str, list[str]]
-) -> np.ndarray:
-    """The booster's float matrix straight from feature dicts, as ``to_matrix`` makes it
-    from a frame (categories by their code in the layout, missing as NaN), without pandas:
-    a single case costs microseconds instead of milliseconds."""
-    codes = {name: {c: i for i, c in enumerate(cats)} for name, cats in categories.items()}
-    out = np.full((len(rows), len(names)), np.nan, dtype=np.float64)
-    for i, row in enumerate(rows):
-        for j, name in enumerate(names):
-            value = row.get(name)
-            if value is None or value is pd.NA or value is pd.NaT:
-                continue
-            lookup = codes.get(name)
-            if lookup is not None:
-                code = lookup.get(str(value))
-                if code is not None:
-                    out[i, j] = code
-            elif isinstance(value, str):
-                try:
-                    out[i, j] = float(value)
-                except ValueError:
-                    continue
-            else:
-                out[i, j] = float(value)  # NaN stays NaN
-    return out
+    return Target(case.dispute.dispute_id, as_of, f"{where}case", case)
 
 
 def _case_rows(case: CaseIn) -> tuple[dict[str, Any], list[dict], list[dict]]:
@@ -151,44 +98,6 @@ def _case_rows(case: CaseIn) -> tuple[dict[str, Any], list[dict], list[dict]]:
         for e in case.events
     ]
     return dispute, parties, events
-
-
-def plain(value: Any) -> float | str | None:
-    """A feature value as JSON shows it: a number, a category, or None when missing."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return float(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    return str(value)
-
-
-def reasons(
-    names: list[str], values: list[Any], contrib: np.ndarray, k: int | None
-) -> list[Reason]:
-    """The features of one case as reasons, strongest push towards risk first.
-
-    ``k=None`` gives every feature ordered by absolute contribution (for explanations).
-    """
-    if k is None:
-        order = np.argsort(-np.abs(contrib), kind="stable")
-    else:  # only features that push risk up, as the offline reasons are chosen
-        order = [i for i in np.argsort(-contrib, kind="stable")[:k] if contrib[i] > 0]
-    out = []
-    for i in order:
-        name, raw = names[i], values[i]
-        text_value = None if plain(raw) is None else raw
-        out.append(
-            Reason(
-                feature=name,
-                value=plain(raw),
-                contribution=float(contrib[i]),
-                text_zh=REGISTRY.reason(name, text_value, "zh"),
-                text_en=REGISTRY.reason(name, text_value, "en"),
-            )
-        )
-    return out
 
 
 @dataclass
@@ -210,7 +119,7 @@ class Scorer:
 
     def __post_init__(self) -> None:
         self.lock_ = threading.Lock()
-        check_model(self.model)
+        check_registry(self.model)
         self.builder_ = FeatureBuilder(self.dataset)
         d = self.dataset.disputes
         self.reported_ = dict(zip(d["dispute_id"], d["reported_at"], strict=True))
@@ -225,44 +134,36 @@ class Scorer:
 
     def resolve(
         self, request: ScoreRequest | ExplainRequest, now: dt.datetime, where: str = ""
-    ) -> Case:
+    ) -> Target:
         return resolve(request, self.reported_, self.grids_, now, where)
 
-    def features(self, cases: list[Case]) -> list[dict[str, Any]]:
-        """One dict of feature values per case (registry names; the model's are among them)."""
-        rows = []
-        for case in cases:
-            with self.lock_:
-                if case.new_case is None:
-                    row = self.builder_.features_for(case.dispute_id, case.as_of)
-                else:
-                    row = self.builder_.features_for_case(*_case_rows(case.new_case), case.as_of)
-            rows.append(row)
-        return rows
+    def features(self, cases: list[Target]) -> list[dict[str, Any]]:
+        """Each case's feature values (registry names) at its ``as_of``."""
+        return [self._one(case, "features") for case in cases]
 
-    def score(self, cases: list[Case]) -> Scores:
-        rows = self.features(cases)
-        layout = self.model.layout
-        m = feature_matrix(rows, layout.names, layout.categories)
-        risk = np.asarray(self.model.predict_risk(m), dtype=np.float64)
-        contrib, base = self.model.contributions(m)
-        names = self.feature_names
-        return Scores(
-            cases=cases,
-            names=names,
-            values=[[row.get(n) for n in names] for row in rows],
-            matrix=m,
-            risk=risk,
-            tiers=np.asarray(self.model.tiers(risk)).astype(str),
-            contrib=np.asarray(contrib),
-            base=np.asarray(base),
-        )
+    def facts(self, cases: list[Target]) -> list[list[KeyFact]]:
+        """Each case's key facts at its ``as_of`` (features.FACTS)."""
+        return [self._one(case, "facts") for case in cases]
 
-    def open_cases(self, as_of: pd.Timestamp) -> list[Case]:
+    def _one(self, case: Target, what: str) -> Any:
+        with self.lock_:
+            if case.new_case is None:
+                held = self.builder_.features_for if what == "features" else self.builder_.facts_for
+                return held(case.dispute_id, case.as_of)
+            given = _case_rows(case.new_case)
+            new = (
+                self.builder_.features_for_case
+                if what == "features"
+                else self.builder_.facts_for_case
+            )
+            return new(*given, case.as_of)
+
+    def score(self, cases: list[Target], top_k: int = 3) -> Scores:
+        """Risk, tiers (the model's and after the facts' floors), the ``top_k`` reasons and
+        the key facts of each case, row i for case i (:meth:`RiskModel.score`)."""
+        return self.model.score(self.features(cases), self.facts(cases), top_k=top_k)
+
+    def open_cases(self, as_of: pd.Timestamp) -> list[Target]:
         """Every dispute open at ``as_of``, as cases to score (for queue snapshots)."""
         ids = open_disputes(self.dataset, as_of)
-        return [Case(str(d), as_of, "dispute_id") for d in ids]
-
-
-def iso(ts: pd.Timestamp) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:%S")
+        return [Target(str(d), as_of, "dispute_id") for d in ids]

@@ -1,70 +1,72 @@
 """The riskwarn scoring service: a BentoML 1.4 class-based service.
 
-Configured from the environment, because BentoML builds the service object in its own
-worker processes (``riskwarn serve`` sets these):
+``riskwarn serve`` runs it with ``bentoml serve``; each worker process builds one
+:class:`RiskService` (the model, the store, the history in memory) from the settings it
+reads once (:class:`riskwarn.config.Settings`). The service mounts two ASGI apps with
+``@bentoml.asgi_app``: the public API (:mod:`~riskwarn.serving._api`, at ``/``: ``/v1/*``,
+``/docs.json``, and ``/`` sending a browser to the pages) and the supervisor workbench (at
+``/ui``). BentoML answers ``/livez``, ``/readyz`` (through :meth:`RiskService.__is_ready__`)
+and ``/metrics`` itself.
 
-- ``RISKWARN_MODEL_URI``: the model to serve (default ``models:/riskwarn@champion``);
-- ``MLFLOW_TRACKING_URI``: where that model is registered (default the embedded store);
-- ``RISKWARN_DB_URL``: the store of history, keys, audit, snapshots, actions.
+Everything that touches the store runs in a worker thread, never on the event loop, and
+waits for a busy store at most ``store_wait`` seconds (then 503 with ``Retry-After``).
 
-Every endpoint but liveness and readiness needs ``Authorization: Bearer KEY`` (the
-workbench under ``/ui`` signs its users in with the same keys). Roles are ranked, and each
-inherits the endpoints of the roles below it:
-
-- ``scorer`` (the case platform): ``/v1/score``, ``/v1/score_batch``, ``/v1/model``;
-- ``supervisor``: those, ``/v1/explain`` and the workbench pages;
-- ``admin``: all of them, ``/v1/ingest``, ``/v1/reload`` and ``/v1/snapshot``.
-
-Every score and explanation is written to the append-only audit log. Errors come back as
-``{"error": ..., "detail": [...], "issues": [...]}`` with their 4xx status; ``error`` names
-each field path, what was expected and what came (``cases[0].top_k: expected less than or
-equal to 50, got 99``), as the OpenAPI document at ``/docs.json`` describes.
-
-Workers: each worker process holds its own copy of the history (read from the store at
-start). With ``riskwarn serve --workers N`` (N > 1) scoring, explaining and snapshots are
-safe, but ``/v1/ingest`` and ``/v1/reload`` are refused: they would change one worker's
-copy only. Ingest through a single-worker service (or load with ``riskwarn history load``
-and restart). Ingest checks ids against the store, not only its own copy, so a record
-loaded behind the service's back is refused with a 422, never written twice; after
-``history load --replace`` while serving, POST /v1/reload so that scores read the new
-history.
+Workers: each worker holds its own copy of the history (read from the store at start).
+With ``riskwarn serve --workers N`` (N > 1) scoring, explaining and snapshots are safe, but
+``/v1/ingest`` and ``/v1/reload`` are refused: they would change one worker's copy only.
+Ingest checks ids against the store, not only its own copy, so a record loaded behind the
+service's back is refused with a 422, never written twice; after ``history load
+--replace`` while serving, POST /v1/reload so that scores read the new history. A worker
+exits when its master dies (``watch_parent``), so a killed master leaves no worker holding
+the port.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import functools
-import inspect
-import json
+import logging
 import os
-import uuid
+import signal
+import threading
+import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import bentoml
-from fastapi import FastAPI, Request
-from starlette.responses import JSONResponse
+import pandas as pd
+from starlette.concurrency import run_in_threadpool
 
-from riskwarn import config
+from riskwarn.clock import get_clock
+from riskwarn.config import Settings
 from riskwarn.errors import (
     ConfigError,
     ModelMismatchError,
     ModelNotFoundError,
     RequestError,
     RiskwarnError,
+    ServiceUnavailableError,
     UnknownRecordError,
 )
-from riskwarn.serving._http import KeyGuard, error_response, quiet_client_errors
+from riskwarn.serving import _metrics
+from riskwarn.serving._answers import Assessed, assess, audit_entries, top_reasons
+from riskwarn.serving._api import api
+from riskwarn.serving._facts import Facts
+from riskwarn.serving._http import (
+    RequestIds,
+    error_response,
+    issue_dict,
+    request_id_of,
+)
 from riskwarn.serving._ingest import check_records, extend
 from riskwarn.serving._keys import Caller, authenticate, authorize, bearer_key
 from riskwarn.serving._schemas import (
+    BatchItem,
     BatchRequest,
     BatchResponse,
     ExplainRequest,
     ExplainResponse,
-    IngestRequest,
     IngestResponse,
     ModelInfo,
     ReloadRequest,
@@ -74,11 +76,15 @@ from riskwarn.serving._schemas import (
     ScoreResult,
     SnapshotRequest,
     SnapshotResponse,
+    iso,
 )
-from riskwarn.serving._scorer import Scorer, Scores, iso, reasons
+from riskwarn.serving._scorer import Scorer, Target
 from riskwarn.serving._store import Store
 from riskwarn.serving._workbench import make_workbench
-from riskwarn.training import load_model
+from riskwarn.training import Scores, load_model
+from riskwarn.vocab import ROLES, roles_at_least
+
+logger = logging.getLogger("riskwarn.serving")
 
 
 @contextlib.contextmanager
@@ -96,263 +102,279 @@ with _bentoml_quiet():
     bentoml.service  # noqa: B018 - load the lazy SDK here
 
 
-DEFAULT_MODEL_URI = "models:/riskwarn@champion"
+@dataclass(frozen=True)
+class Served:
+    """The history a worker answers from: the scorer over it and the facts about it,
+    replaced together (ingest, reload) so a request sees one or the other, whole."""
+
+    scorer: Scorer
+    facts: Facts
+
+    @classmethod
+    def of(cls, scorer: Scorer) -> Served:
+        return cls(scorer, Facts.of(scorer.dataset))
 
 
-def _error(exc: RiskwarnError) -> JSONResponse:
-    return error_response(exc)
+def watch_parent(interval: float = 1.0) -> None:
+    """Stop this worker when its parent (the serving master) is gone, so that a killed
+    master does not leave a worker holding the port."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        logger.warning("the serving master (pid %s) is gone; this worker stops", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="riskwarn-watch-parent", daemon=True).start()
 
 
-def _answers(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn riskwarn's own errors into JSON answers with their 4xx status (sync or async)."""
-
-    def failed(exc: RiskwarnError, ctx: bentoml.Context) -> JSONResponse:
-        # BentoML sets the answer's status from the context after the method returns.
-        ctx.response.status_code = exc.http_status_code()
-        return _error(exc)
-
-    if inspect.iscoroutinefunction(method):
-
-        @functools.wraps(method)
-        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return await method(*args, **kwargs)
-            except RiskwarnError as exc:
-                return failed(exc, kwargs["ctx"])
-
-        return async_wrapper
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except RiskwarnError as exc:
-            return failed(exc, kwargs["ctx"])
-
-    return wrapper
-
-
-def _single_worker(what: str) -> None:
-    """ConfigError unless the service runs one worker (see the module's docstring)."""
-    workers = int(os.environ.get("RISKWARN_WORKERS", "1") or 1)
-    if workers > 1:
-        raise ConfigError(
-            f"{what}: expected a service with one worker, got {workers} (--workers "
-            f"{workers}); each worker holds its own copy of the history, so this would change "
-            "one of them only. Serve with --workers 1 to ingest or reload, or load with "
-            "`riskwarn history load` and restart the service"
-        )
-
-
-def _request_id() -> str:
-    return uuid.uuid4().hex
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now()
-
-
-def _results(scores: Scores, version: str, top_k: list[int]) -> list[ScoreResult]:
-    names, values = scores.names, scores.values
-    return [
-        ScoreResult(
-            dispute_id=case.dispute_id,
-            as_of=iso(case.as_of),
-            risk=float(scores.risk[i]),
-            tier=str(scores.tiers[i]),
-            model_version=version,
-            reasons=reasons(names, values[i], scores.contrib[i], top_k[i]),
-        )
-        for i, case in enumerate(scores.cases)
-    ]
-
-
-def _audit_rows(caller: Caller, action: str, request_id: str, results: list[Any]) -> list[dict]:
-    return [
-        {
-            "key_name": caller.name,
-            "action": action,
-            "request_id": request_id,
-            "dispute_id": r.dispute_id,
-            "as_of": dt.datetime.fromisoformat(r.as_of),
-            "model_version": r.model_version,
-            "risk": r.risk,
-            "tier": r.tier,
-        }
-        for r in results
-    ]
-
-
-model_app = FastAPI(title="riskwarn model", openapi_url=None, docs_url=None, redoc_url=None)
-
-
-@model_app.exception_handler(RiskwarnError)
-async def _model_app_error(_: Request, exc: RiskwarnError) -> JSONResponse:
-    return _error(exc)
-
-
-@model_app.get("/model", response_model=ModelInfo)
-def get_model(request: Request) -> ModelInfo:
-    """Model version, training windows, metrics, tier thresholds and the model card."""
-    svc = bentoml.get_current_service()
-    caller = request.state.caller
-    svc.store.audit([{"key_name": caller.name, "action": "model", "request_id": _request_id()}])
-    return svc.model_info()
+def take_snapshot(
+    scorer: Scorer, store: Store, when: Any, *, by: str = "cli", request_id: str = "-"
+) -> tuple[Any, int]:
+    """Score all disputes open at ``when`` and store one snapshot row each, with the
+    snapshot's audit row, in one transaction."""
+    as_of = pd.Timestamp(when).floor("s")
+    cases = scorer.open_cases(as_of)
+    version = str(scorer.model.version)
+    rows = []
+    for start in range(0, len(cases), 1000):
+        chunk = cases[start : start + 1000]
+        scores = scorer.score(chunk, top_k=3)
+        for i, case in enumerate(chunk):
+            rows.append(
+                {
+                    "dispute_id": case.dispute_id,
+                    "as_of": as_of.to_pydatetime(),
+                    "model_version": version,
+                    "risk": float(scores.risk[i]),
+                    "tier": str(scores.tier[i]),
+                    "reasons": [r.to_dict() for r in scores.reasons[i]],
+                }
+            )
+    stored = store.add_snapshots(
+        rows, by=by, request_id=request_id, as_of=as_of.to_pydatetime(), model_version=version
+    )
+    return as_of.to_pydatetime(), stored
 
 
 with _bentoml_quiet():  # the service is built while this module loads
 
     @bentoml.service(
         name="riskwarn",
-        workers=int(os.environ.get("RISKWARN_WORKERS", "1")),
+        workers=Settings.from_env().workers,
         traffic={"timeout": 120},
         logging={"access": {"enabled": False}},
     )
-    @bentoml.asgi_app(model_app, path="/v1", name="model")
+    @bentoml.asgi_app(api, path="/", name="api")
+    @bentoml.asgi_app(make_workbench(bentoml.get_current_service), path="/ui", name="workbench")
     class RiskService:
-        """riskwarn: risk, tier and reasons for disputes, for the case platform."""
+        """riskwarn: risk, tiers and reasons for open disputes, for the case platform."""
 
         def __init__(self) -> None:
-            self.model_uri = os.environ.get("RISKWARN_MODEL_URI", DEFAULT_MODEL_URI)
-            self.tracking_uri = config.tracking_uri()
-            self.store = Store(config.store_url()).create()
-            model = load_model(self.model_uri, tracking_uri=self.tracking_uri)
-            self.scorer = Scorer(model, self.store.read_dataset())
+            self.settings = Settings.from_env()
+            self.store = Store.open(self.settings.store_url, wait=self.settings.store_wait)
+            self.model_uri = self.settings.model_uri
+            model = load_model(self.model_uri, tracking_uri=self.settings.tracking_uri)
+            self.served = Served.of(Scorer(model, self.store.read_dataset()))
+            self._ready = True
+            self._published()
+            if self.settings.watch_parent:
+                watch_parent()
 
-        # access ------------------------------------------------------------------------------
+        # what the workbench and the probes read ------------------------------------------
 
-        def caller(self, authorization: str | None, roles: tuple[str, ...], what: str) -> Caller:
-            caller = authenticate(self.store, bearer_key(authorization))
-            authorize(caller, roles, what)
+        @property
+        def scorer(self) -> Scorer:
+            return self.served.scorer
+
+        def __is_ready__(self) -> bool:
+            """Ready when the model is loaded and the store answers within a second on the
+            file it opened (BentoML's readiness hook; it runs in a thread)."""
+            try:
+                self.store.check()
+                ready = self.served.scorer.model is not None
+                reason = ""
+            except ServiceUnavailableError as exc:
+                ready, reason = False, str(exc)
+            if ready != self._ready:
+                self._ready = ready
+                logger.warning("readiness: %s", "ready" if ready else f"not ready: {reason}")
+            return ready
+
+        def _published(self) -> None:
+            m, facts = self.served.scorer.model, self.served.facts
+            _metrics.model_served(str(m.version), str(m.registry_version), str(m.uri))
+            if facts.newest is not None:
+                _metrics.store_newest(get_clock().to_utc(facts.newest).timestamp())
+
+        # access --------------------------------------------------------------------------
+
+        def authorize(self, header: str | None, role: str | None, what: str) -> Caller:
+            """The caller behind the ``Authorization`` header, allowed ``role`` (None: any
+            role); AuthenticationError (401) or PermissionDeniedError (403) otherwise."""
+            caller = authenticate(self.store, bearer_key(header))
+            authorize(caller, roles_at_least(role) if role else ROLES, what)
             return caller
 
-        @staticmethod
-        def _caller(ctx: bentoml.Context) -> Caller:
-            return ctx.request.state.caller  # set by KeyGuard
+        def _single_worker(self, what: str) -> None:
+            workers = self.settings.workers
+            if workers > 1:
+                raise ConfigError(
+                    f"{what}: expected a service with one worker, got {workers} (--workers "
+                    f"{workers}); each worker holds its own copy of the history, so this would "
+                    "change one of them only. Serve with --workers 1 to ingest or reload, or "
+                    "load with `riskwarn history load` and restart the service"
+                )
 
-        def _current_history(self) -> Any:
-            """The history as the store holds it: this worker's copy, or the store's when it
-            changed behind the service's back (``history load --replace``)."""
-            held = self.scorer.dataset
-            mine = {name: len(frame) for name, frame in held.tables().items()}
-            if self.store.history_counts() != mine:
-                self.scorer = self.scorer.with_dataset(self.store.read_dataset())
-            return self.scorer.dataset
+        # scoring -------------------------------------------------------------------------
 
-        # scores ------------------------------------------------------------------------------
+        def _answer(
+            self,
+            served: Served,
+            cases: list[Target],
+            scores: Scores,
+            caller: Caller,
+            action: str,
+            request_id: str,
+            endpoint: str,
+        ) -> list[Assessed]:
+            """Each case's answer, recorded in the audit log with the tier it gives, in the
+            transaction that reads the supervisors' raises it rests on."""
+            version = str(served.scorer.model.version)
+            done: list[Assessed] = []
 
-        def model_info(self) -> ModelInfo:
-            m = self.scorer.model
-            meta = dict(m.metadata or {})
+            def entries(raised: dict[str, dict]) -> list[dict[str, Any]]:
+                done[:] = assess(
+                    cases, scores, raised, served.facts, version, self.settings.stale_days
+                )
+                return audit_entries(caller, action, request_id, done)
+
+            ids = [c.dispute_id for c in cases]
+            self.store.answered(ids, get_clock().utc_now(), entries)
+            _metrics.scored(
+                action if action != "score" else "score", [a.fields["tier"] for a in done]
+            )
+            return done
+
+        def score(self, request: ScoreRequest, caller: Caller, request_id: str) -> ScoreResponse:
+            served = self.served
+            case = served.scorer.resolve(request, get_clock().local_now())
+            scores = served.scorer.score([case], top_k=request.top_k)
+            [a] = self._answer(served, [case], scores, caller, "score", request_id, "score")
+            return ScoreResponse(
+                request_id=request_id, **a.fields, reasons=top_reasons(scores, a, request.top_k)
+            )
+
+        def score_batch(
+            self, request: BatchRequest, caller: Caller, request_id: str
+        ) -> BatchResponse:
+            served, now = self.served, get_clock().local_now()
+            items: list[BatchItem | None] = [None] * len(request.cases)
+            cases, where = [], []
+            for i, r in enumerate(request.cases):
+                try:
+                    cases.append(served.scorer.resolve(r, now, f"cases[{i}]."))
+                    where.append(i)
+                except RequestError as exc:
+                    items[i] = BatchItem(
+                        index=i,
+                        dispute_id=r.named,
+                        result=None,
+                        error={"status": exc.http_status_code(), "error": str(exc)},
+                    )
+            if cases:
+                top_k = max(request.cases[i].top_k for i in where)
+                scores = served.scorer.score(cases, top_k=top_k)
+                done = self._answer(
+                    served, cases, scores, caller, "score", request_id, "score_batch"
+                )
+                for i, a in zip(where, done, strict=True):
+                    k = request.cases[i].top_k
+                    result = ScoreResult(**a.fields, reasons=top_reasons(scores, a, k))
+                    items[i] = BatchItem(
+                        index=i, dispute_id=a.case.dispute_id, result=result, error=None
+                    )
+            return BatchResponse(
+                request_id=request_id,
+                model_version=str(served.scorer.model.version),
+                scored=len(cases),
+                failed=len(request.cases) - len(cases),
+                results=[item for item in items if item is not None],
+            )
+
+        def explain(
+            self, request: ExplainRequest, caller: Caller, request_id: str
+        ) -> ExplainResponse:
+            served = self.served
+            case = served.scorer.resolve(request, get_clock().local_now())
+            scores = served.scorer.score([case])
+            [a] = self._answer(served, [case], scores, caller, "explain", request_id, "explain")
+            return ExplainResponse(
+                request_id=request_id,
+                **a.fields,
+                base_value=float(scores.base_value[0]),
+                contributions=top_reasons(scores, a, None),
+            )
+
+        def model_info(self, caller: Caller, request_id: str) -> ModelInfo:
+            m = self.served.scorer.model
+            entry = {"key_name": caller.name, "action": "model", "request_id": request_id}
+            self.store.audit([entry])
+            meta = m.metadata
             return ModelInfo(
                 version=str(m.version),
                 uri=str(m.uri),
+                kind=meta.kind,
                 registry_version=str(m.registry_version),
                 feature_names=list(m.feature_names),
                 thresholds=dict(m.thresholds),
-                windows=dict(meta.get("windows") or {}),
-                metrics=dict(meta.get("metrics") or {}),
-                card=str(meta.get("model_card") or meta.get("card") or ""),
-                metadata=json.loads(json.dumps(meta, default=str)),
+                floors=dict(meta.tier_policy.floors),
+                windows={k: w.model_dump(mode="json") for k, w in meta.windows.items()},
+                metrics=meta.model_dump(mode="json")["metrics"],
+                card=meta.model_card,
+                metadata=meta.model_dump(mode="json"),
             )
 
-        @bentoml.api(route="/v1/score")
-        @_answers
-        async def score(self, request: ScoreRequest, /, ctx: bentoml.Context) -> ScoreResponse:
-            """Risk, tier and the top reasons for one case (stored dispute or full case).
+        # history and model ---------------------------------------------------------------
 
-            A few milliseconds of work, done on the event loop: no thread hand-off."""
-            caller, scorer = self._caller(ctx), self.scorer
-            case = scorer.resolve(request, _now())
-            scores = scorer.score([case])
-            version = str(scorer.model.version)
-            result = _results(scores, version, [request.top_k])[0]
-            request_id = _request_id()
-            self.store.audit(_audit_rows(caller, "score", request_id, [result]))
-            return ScoreResponse(request_id=request_id, **result.model_dump())
+        def _current(self) -> Served:
+            """The history as the store holds it: this worker's copy, or the store's when it
+            changed behind the service's back (``history load --replace``)."""
+            served = self.served
+            mine = {name: len(frame) for name, frame in served.scorer.dataset.tables().items()}
+            if self.store.history_counts() != mine:
+                served = Served.of(served.scorer.with_dataset(self.store.read_dataset()))
+                self.served = served
+            return served
 
-        @bentoml.api(route="/v1/score_batch")
-        @_answers
-        def score_batch(self, request: BatchRequest, /, ctx: bentoml.Context) -> BatchResponse:
-            """Up to 1,000 cases in one call; the same answers as /v1/score, in order.
-
-            Runs in BentoML's worker thread, not on the event loop, so a large batch does not
-            hold up single cases."""
-            caller = self._caller(ctx)
-            scorer, now = self.scorer, _now()
-            cases = [scorer.resolve(r, now, f"cases[{i}].") for i, r in enumerate(request.cases)]
-            scores = scorer.score(cases)
-            version = str(scorer.model.version)
-            results = _results(scores, version, [r.top_k for r in request.cases])
-            request_id = _request_id()
-            self.store.audit(_audit_rows(caller, "score", request_id, results))
-            return BatchResponse(request_id=request_id, model_version=version, results=results)
-
-        @bentoml.api(route="/v1/explain")
-        @_answers
-        async def explain(
-            self, request: ExplainRequest, /, ctx: bentoml.Context
-        ) -> ExplainResponse:
-            """Every feature's contribution and the base value (for the pages and audits)."""
-            caller, scorer = self._caller(ctx), self.scorer
-            case = scorer.resolve(request, _now())
-            scores = scorer.score([case])
-            version = str(scorer.model.version)
-            answer = ExplainResponse(
-                request_id=_request_id(),
-                dispute_id=case.dispute_id,
-                as_of=iso(case.as_of),
-                risk=float(scores.risk[0]),
-                tier=str(scores.tiers[0]),
-                model_version=version,
-                base_value=float(scores.base[0]),
-                contributions=reasons(scores.names, scores.values[0], scores.contrib[0], None),
+        def ingest(self, request: Any, caller: Caller, request_id: str) -> IngestResponse:
+            self._single_worker("POST /v1/ingest")
+            served = self._current()
+            warned: list[Any] = []
+            frames = check_records(request.model_dump(), served.scorer.dataset, warned)
+            added = self.store.append_history(frames, by=caller.name, request_id=request_id)
+            grown = served.scorer.with_dataset(extend(served.scorer.dataset, frames))
+            self.served = Served.of(grown)
+            self._published()
+            return IngestResponse(
+                request_id=request_id, added=added, warnings=[issue_dict(i) for i in warned]
             )
-            self.store.audit(_audit_rows(caller, "explain", answer.request_id, [answer]))
-            return answer
 
-        # history and model -------------------------------------------------------------------
-
-        @bentoml.api(route="/v1/ingest")
-        @_answers
-        def ingest(self, request: IngestRequest, /, ctx: bentoml.Context) -> IngestResponse:
-            """Append new records (contract tables); a bad record rejects the whole batch."""
-            caller = self._caller(ctx)
-            _single_worker("POST /v1/ingest")
-            current = self._current_history()
-            frames = check_records(request.model_dump(), current)
-            added = self.store.append_history(frames)  # checks the ids against the store
-            self.scorer = self.scorer.with_dataset(extend(current, frames))
-            request_id = _request_id()
-            self.store.audit(
-                [
-                    {
-                        "key_name": caller.name,
-                        "action": "ingest",
-                        "request_id": request_id,
-                        "detail": json.dumps(added),
-                    }
-                ]
-            )
-            return IngestResponse(request_id=request_id, added=added)
-
-        @bentoml.api(route="/v1/reload")
-        @_answers
-        def reload(self, request: ReloadRequest, /, ctx: bentoml.Context) -> ReloadResponse:
-            """Load the model again (the alias may point elsewhere now) and re-read the store."""
-            caller = self._caller(ctx)
-            _single_worker("POST /v1/reload")
+        def reload(self, request: ReloadRequest, caller: Caller, request_id: str) -> ReloadResponse:
+            self._single_worker("POST /v1/reload")
             uri = request.model or self.model_uri
             try:
-                scorer = Scorer(
-                    load_model(uri, tracking_uri=self.tracking_uri), self.store.read_dataset()
-                )
+                model = load_model(uri, tracking_uri=self.settings.tracking_uri)
+                scorer = Scorer(model, self.store.read_dataset())
             except ModelNotFoundError as exc:
                 raise UnknownRecordError(f"model: {exc}") from exc
             except ModelMismatchError as exc:
                 raise RequestError(f"model: {exc}") from exc
-            self.scorer, self.model_uri = scorer, uri
-            request_id = _request_id()
+            self.served, self.model_uri = Served.of(scorer), uri
+            self._published()
             version = str(scorer.model.version)
             self.store.audit(
                 [
@@ -372,63 +394,38 @@ with _bentoml_quiet():  # the service is built while this module loads
                 disputes=len(scorer.dataset.disputes),
             )
 
-        @bentoml.api(route="/v1/snapshot")
-        @_answers
-        def snapshot(self, request: SnapshotRequest, /, ctx: bentoml.Context) -> SnapshotResponse:
-            """Score every dispute open at ``as_of`` and store the scores (the queue's source)."""
-            caller = self._caller(ctx)
-            request_id = _request_id()
-            as_of, stored = take_snapshot(self.scorer, self.store, request.as_of or _now())
-            self.store.audit(
-                [
-                    {
-                        "key_name": caller.name,
-                        "action": "snapshot",
-                        "request_id": request_id,
-                        "as_of": as_of,
-                        "model_version": str(self.scorer.model.version),
-                        "detail": json.dumps({"stored": stored}),
-                    }
-                ]
+        def snapshot(
+            self, request: SnapshotRequest, caller: Caller, request_id: str
+        ) -> SnapshotResponse:
+            when = request.as_of or get_clock().local_now()
+            as_of, stored = take_snapshot(
+                self.served.scorer, self.store, when, by=caller.name, request_id=request_id
             )
             return SnapshotResponse(request_id=request_id, as_of=iso(as_of), stored=stored)
 
 
-def _authorize(header: str | None, roles: tuple[str, ...], what: str) -> Caller:
-    return bentoml.get_current_service().caller(header, roles, what)
+class KeyedInfra:
+    """ASGI middleware: BentoML's own routes that tell about the service (``/metrics``,
+    ``/schema.json``) need a key of any role; the probes and the API's document need none."""
+
+    PATHS = frozenset({"/metrics", "/schema.json"})
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].rstrip("/") in self.PATHS:
+            header = next(
+                (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
+            )
+            try:
+                svc = bentoml.get_current_service()
+                await run_in_threadpool(svc.authorize, header, None, f"GET {scope['path']}")
+            except RiskwarnError as exc:
+                await error_response(exc, request_id_of(scope))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
-RiskService.add_asgi_middleware(KeyGuard, authorize=_authorize)
-quiet_client_errors()
-# The supervisor workbench (issue 7) is served by the same process under /ui; it signs its
-# users in with supervisor or admin keys and reads this service's store and scorer.
-RiskService.mount_asgi_app(
-    make_workbench(bentoml.get_current_service), path="/ui", name="workbench"
-)
-
-
-def take_snapshot(
-    scorer: Scorer, store: Store, when: dt.datetime, chunk: int = 1000
-) -> tuple[Any, int]:
-    """Score all disputes open at ``when`` and store one snapshot row each."""
-    import pandas as pd
-
-    as_of = pd.Timestamp(when).floor("s")
-    cases = scorer.open_cases(as_of)
-    version = str(scorer.model.version)
-    stored = 0
-    for start in range(0, len(cases), chunk):
-        scores = scorer.score(cases[start : start + chunk])
-        results = _results(scores, version, [3] * len(scores.cases))
-        stored += store.add_snapshots(
-            {
-                "dispute_id": r.dispute_id,
-                "as_of": as_of.to_pydatetime(),
-                "model_version": r.model_version,
-                "risk": r.risk,
-                "tier": r.tier,
-                "reasons": [x.model_dump() for x in r.reasons],
-            }
-            for r in results
-        )
-    return as_of.to_pydatetime(), stored
+RiskService.add_asgi_middleware(RequestIds)
+RiskService.add_asgi_middleware(KeyedInfra)

@@ -1,30 +1,34 @@
-"""The service's store: history (the contract tables), keys, audit log, score snapshots, actions.
+"""The service's store: history (the contract tables), keys, audit log, score snapshots,
+actions and signed-out sessions, behind one object whose methods are the only way in.
 
 SQLAlchemy Core over an embedded SQLite file by default, PostgreSQL when given a
-``postgresql://`` URL (see :func:`riskwarn.config.store_url`). This module is the only
-place the service talks to its database; everything above it passes plain values.
+``postgresql://`` URL (see :class:`riskwarn.config.Settings`). Its schema is versioned:
+:meth:`Store.create` and :meth:`Store.open` bring a store to the newest Alembic revision
+in place (``_migrations``), including a store made before the schema was versioned.
 
-The audit log is append-only twice over: the code has no way to change or delete a row,
-and the database refuses to (a trigger on SQLite and on PostgreSQL, made by :meth:`Store.create`
-whether or not the table was there before). It holds pseudonymous ids, key names, model
-versions, risks and tiers, never free text about people: a supervisor's note or assignee
-stays in ``actions``.
+Every write and its audit row commit in one transaction: a crash leaves both or neither.
+The audit log is append-only twice over: the code has no way to change or delete a row, and
+the database refuses to (triggers on SQLite and PostgreSQL). It holds pseudonymous ids, key
+names, model versions, risks and tiers, never free text about people: a supervisor's note
+or assignee stays in ``actions``.
 
-Times: ``at``, ``created_at``, ``revoked_at`` and ``scored_at`` record when the service wrote
-a row, in UTC; ``as_of`` is the moment scored, in the county's local time like every time in
-the data contract (docs/contract.md). Both are stored without a zone.
-
-What SQLite would take but PostgreSQL refuses (a NUL character, an id longer than its
-column) is refused here on both, as a riskwarn error naming the table or field, never a 500.
+Waits are bounded: a store that is locked by another writer for longer than ``wait``
+seconds, whose file was deleted or replaced after it was opened, or that cannot be read
+answers :class:`~riskwarn.errors.StoreUnavailableError` (503 with ``Retry-After``), never a
+hang or a 500. What SQLite would take but PostgreSQL refuses (a NUL character, an id longer
+than its column) is refused on both, as a riskwarn error naming the table or field.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-import math
-import re
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -32,280 +36,419 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from riskwarn import Dataset, Issue
-from riskwarn._contract import TABLES, Column, Table
-from riskwarn.errors import ConfigError, ContractError, RequestError
+from riskwarn._contract import TABLES
+from riskwarn.clock import get_clock
+from riskwarn.errors import ConfigError, ContractError, RequestError, StoreUnavailableError
+from riskwarn.serving import _queue
+from riskwarn.serving._records import (
+    ACTION_KINDS,
+    CANNOT_KEEP,
+    TAKEN,
+    audit_row,
+    check_text,
+    frame_records,
+    refusal,
+    refuse,
+    taken_ids,
+    value_issues,
+)
+from riskwarn.serving._schema import (
+    HISTORY,
+    ID_LENGTH,
+    SERVICE_TABLES,
+    actions,
+    api_keys,
+    audit_log,
+    contract_columns,
+    score_snapshots,
+    signouts,
+)
+from riskwarn.vocab import TIER_ORDER, tier_rank
 
-ID_LENGTH = 128  # characters in an id column, and so in an id a request may carry
-ENUM_LENGTH = 64
-# The longest string each contract type may hold in the store (None: unbounded text).
-STRING_LENGTHS: dict[str, int | None] = {"id": ID_LENGTH, "enum": ENUM_LENGTH, "string": None}
+MIGRATIONS = Path(__file__).parent / "_migrations"
+VERSION_TABLE = "riskwarn_schema_version"
+_UPGRADE_LOCK = 7_265_722  # a PostgreSQL advisory lock: one worker upgrades at a time
 
-_SQL_TYPES: dict[str, Any] = {
-    "id": sa.String(ID_LENGTH),
-    "string": sa.Text(),
-    "enum": sa.String(ENUM_LENGTH),
-    "int": sa.BigInteger(),
-    "float": sa.Float(),
-    "bool": sa.Boolean(),
-    "date": sa.Date(),
-    "datetime": sa.DateTime(),
+# SQLite result codes (their low byte) and PostgreSQL SQLSTATEs meaning "not now": the
+# store is locked, busy, gone or unreadable, as opposed to a request it refuses.
+_SQLITE_UNAVAILABLE = {
+    5: "busy",
+    6: "locked",
+    10: "I/O error",
+    11: "corrupt",
+    14: "cannot open",
+    26: "not a database",
 }
-
-# Columns a lookup filters on: the history of everyone in a dispute is read by these.
-_INDEXED = {"dispute_id", "person_id", "person_a", "person_b", "incident_id"}
-
-ROLES = ("scorer", "supervisor", "admin")
-ACTION_KINDS = ("acknowledge", "assign", "note", "raise_tier")
-TIER_ORDER = ("blue", "yellow", "orange", "red")  # lowest caution first
-
-# What the audit log's ``action`` may say. The workbench's ``ui:`` entries name what a
-# signed-in supervisor did; a name outside this list keeps its known prefix and becomes
-# ``...:unknown`` (see :func:`audit_action`), so nothing a URL carries reaches the log as is.
-AUDIT_ACTIONS = frozenset(
-    {
-        "score",
-        "explain",
-        "model",
-        "ingest",
-        "reload",
-        "snapshot",
-        "ui:signin",
-        "ui:signin_refused",
-        "ui:signout",
-        *(f"action:{k}" for k in ACTION_KINDS),
-        *(f"ui:refused:{k}" for k in ACTION_KINDS),
-    }
-)
-_AUDIT_PREFIXES = ("ui:refused:", "action:", "ui:")
-
-metadata = sa.MetaData()
+_POSTGRES_UNAVAILABLE = ("55P03", "57014", "40P01", "57P01", "57P02", "57P03", "08")
+_BROKEN = {"I/O error", "corrupt", "cannot open", "not a database", "no connection"}
 
 
-def _contract_table(table: Any) -> sa.Table:
-    columns = [
-        sa.Column(
-            c.name,
-            _SQL_TYPES[c.type],
-            nullable=c.nullable,
-            primary_key=c.unique,
-            index=(c.name in _INDEXED and not c.unique),
-        )
-        for c in table.columns
-    ]
-    return sa.Table(table.name, metadata, *columns)
+def _unavailable_reason(exc: BaseException) -> str | None:
+    """Why ``exc`` means the store cannot answer now, or None when it is another error."""
+    if isinstance(exc, sa.exc.TimeoutError):
+        return "no free connection"
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        return _SQLITE_UNAVAILABLE.get(code & 0xFF) if code is not None else None
+    state = getattr(orig, "sqlstate", None)
+    if state is not None:
+        return state if state.startswith(_POSTGRES_UNAVAILABLE) else None
+    if isinstance(exc, sa.exc.OperationalError):  # no code: the server did not answer
+        return "no connection"
+    return None
 
 
-HISTORY: dict[str, sa.Table] = {t.name: _contract_table(t) for t in TABLES}
-
-api_keys = sa.Table(
-    "api_keys",
-    metadata,
-    sa.Column("key_id", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(128), nullable=False, unique=True),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("key_hash", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.DateTime(), nullable=False),
-    sa.Column("revoked_at", sa.DateTime(), nullable=True),
-)
-
-audit_log = sa.Table(
-    "audit_log",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(), nullable=False, comment="when written, UTC"),
-    sa.Column("key_name", sa.String(128), nullable=False),
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("request_id", sa.String(64), nullable=False),
-    sa.Column("dispute_id", sa.String(ID_LENGTH), nullable=True, index=True),
-    sa.Column("as_of", sa.DateTime(), nullable=True, comment="moment scored, local time"),
-    sa.Column("model_version", sa.String(64), nullable=True),
-    sa.Column("risk", sa.Float(), nullable=True),
-    sa.Column("tier", sa.String(16), nullable=True),
-    sa.Column("detail", sa.Text(), nullable=True),
-)
-
-score_snapshots = sa.Table(
-    "score_snapshots",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("dispute_id", sa.String(ID_LENGTH), nullable=False, index=True),
-    sa.Column("as_of", sa.DateTime(), nullable=False, index=True, comment="local time"),
-    sa.Column("scored_at", sa.DateTime(), nullable=False, comment="UTC"),
-    sa.Column("model_version", sa.String(64), nullable=False),
-    sa.Column("risk", sa.Float(), nullable=False),
-    sa.Column("tier", sa.String(16), nullable=False),
-    sa.Column("reasons", sa.Text(), nullable=True),  # JSON list of the top reasons
-)
-
-actions = sa.Table(
-    "actions",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("dispute_id", sa.String(ID_LENGTH), nullable=False, index=True),
-    sa.Column("at", sa.DateTime(), nullable=False, comment="UTC"),
-    sa.Column("key_name", sa.String(128), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("assignee", sa.String(128), nullable=True),
-    sa.Column("note", sa.Text(), nullable=True),
-    sa.Column("tier", sa.String(16), nullable=True),
-)
-
-_SQLITE_APPEND_ONLY = [
-    f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
-    for op in ("UPDATE", "DELETE")
-]
-# One statement, idempotent, and it touches nothing when the trigger is there already (so
-# workers starting together do not contend for the table's lock).
-_POSTGRES_APPEND_ONLY = [
-    """DO $do$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_trigger
-                 WHERE tgname = 'audit_log_append_only' AND tgrelid = 'audit_log'::regclass) THEN
-    CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $fn$
-      BEGIN RAISE EXCEPTION 'audit_log is append-only'; END; $fn$ LANGUAGE plpgsql;
-    CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
-      FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
-  END IF;
-END $do$"""
-]
-_APPEND_ONLY = {"sqlite": _SQLITE_APPEND_ONLY, "postgresql": _POSTGRES_APPEND_ONLY}
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def make_engine(url: str) -> sa.Engine:
-    """An engine for ``url``; SQLite files get WAL mode so readers never block the writer."""
+def make_engine(url: str, wait: float = 3.0, *, pooled: bool = True) -> sa.Engine:
+    """An engine for ``url`` whose waits end after ``wait`` seconds; SQLite files get WAL
+    mode (readers never block the writer) and write transactions that take the write lock
+    when they begin (``BEGIN IMMEDIATE``), so a busy store is found at once, not midway.
+    ``pooled=False`` opens a new connection each time (the readiness probe: it reads the
+    file as it is on disk now, not pages a pooled connection holds)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    pool: dict[str, Any] = {"pool_timeout": wait, "pool_pre_ping": True}
+    if not pooled:
+        pool = {"poolclass": sa.pool.NullPool}
     try:
-        engine = sa.create_engine(url)
+        if url.startswith("sqlite"):
+            # enough connections for the worker threads, so none is opened per request
+            sqlite_pool = pool if not pooled else {"pool_timeout": wait, "pool_size": 40}
+            engine = sa.create_engine(url, connect_args={"timeout": wait}, **sqlite_pool)
+        else:
+            ms = int(wait * 1000)
+            engine = sa.create_engine(
+                url,
+                connect_args={
+                    "connect_timeout": max(1, int(wait)),
+                    "options": f"-c lock_timeout={ms} -c idle_in_transaction_session_timeout="
+                    f"{max(ms * 20, 60000)}",
+                },
+                **({"pool_size": 16, "max_overflow": 32} if pooled else {}),
+                **pool,
+            )
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise ConfigError(
             f"expected a store URL like sqlite:///path/service.db or "
             f"postgresql://user@host/db, got {url!r}; set RISKWARN_DB_URL or pass --db"
         ) from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy_ms = int(wait * 1000)
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # transactions begin below, not in pysqlite
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: sa.Connection) -> None:
+            write = conn.get_execution_options().get("riskwarn_write")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
     return engine
 
 
-def _plain(value: Any) -> Any:
-    """A pandas/numpy cell as a value every database driver takes."""
-    if value is None or value is pd.NA or value is pd.NaT:
+def _sqlite_file(url: sa.URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of ``frame`` as dicts of plain Python values (None for missing)."""
-    columns = list(frame.columns)
-    return [
-        {c: _plain(v) for c, v in zip(columns, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return Path(url.database).resolve()
 
 
 class Store:
     """All the service's state behind one engine.
 
-    >>> store = Store("sqlite:///:memory:")   # doctest: +SKIP
-    >>> store.create()                        # doctest: +SKIP
+    >>> store = Store("sqlite:///service.db").create()      # doctest: +SKIP
+    >>> store.history_counts()["disputes"]                  # doctest: +SKIP
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, wait: float = 3.0) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.wait = wait
+        self.engine = make_engine(url, wait)
+        self._writer = self.engine.execution_options(riskwarn_write=True)
+        self._probe = make_engine(url, wait, pooled=False).execution_options(riskwarn_write=True)
+        self.file = _sqlite_file(self.engine.url)
+        self._identity: tuple[int, int] | None = None
+        # SQLite takes one writer at a time and makes the others sleep and retry: this
+        # process's writers queue here instead, woken at once (other processes' writers
+        # still meet SQLite's busy wait).
+        self._one_writer = threading.Lock() if self.file is not None else None
+
+    # opening -------------------------------------------------------------------------
 
     def create(self) -> Store:
-        """Create the tables that are missing and the audit log's append-only triggers
-        (idempotent, also for an audit log made before the triggers were), and return the
-        store."""
-        metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
-            for statement in _APPEND_ONLY.get(conn.dialect.name, []):
-                conn.exec_driver_sql(statement)
+        """Make the store in an empty database (or a new SQLite file), or bring a riskwarn
+        store to the newest schema in place; ConfigError for a database that is not
+        riskwarn's. Returns the store."""
+        if self.file is not None:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+        self._upgrade(allow_new=True)
         return self
+
+    @classmethod
+    def open(cls, url: str, *, wait: float = 3.0) -> Store:
+        """An existing riskwarn store, upgraded in place; ConfigError (one line saying what
+        to do) when there is none at ``url`` or the database is not riskwarn's."""
+        store = cls(url, wait=wait)
+        if store.file is not None and (not store.file.exists() or not store.file.stat().st_size):
+            raise ConfigError(
+                f"no store at {url}: the file is missing or empty; make one with `riskwarn "
+                "history load DIR` (or serve with --data DIR), or point --db / "
+                "RISKWARN_DB_URL at the service's store"
+            )
+        store._upgrade(allow_new=False)
+        return store
+
+    def revision(self) -> str | None:
+        """The schema revision the store is at (None before versioning or when empty)."""
+        with self._reading() as conn:
+            if not sa.inspect(conn).has_table(VERSION_TABLE):
+                return None
+            return conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar()
+
+    def _upgrade(self, allow_new: bool) -> None:
+        from riskwarn.serving import _migrate
+
+        with self._reading() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            current = (
+                conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar()
+                if VERSION_TABLE in tables
+                else None
+            )
+        known = _migrate.revisions()
+        legacy = current is None and set(SERVICE_TABLES) <= tables
+        if (current is not None and current not in known) or (
+            current is None and not legacy and (tables or not allow_new)
+        ):
+            shown = ", ".join(sorted(tables)[:6]) + (" ..." if len(tables) > 6 else "")
+            what = f"holds the tables {shown}" if tables else "holds no tables"
+            if current is not None:
+                what = f"is at schema revision {current!r}, which this riskwarn does not know"
+            raise ConfigError(
+                f"{self.url} is not a riskwarn store ({what}); point --db / RISKWARN_DB_URL "
+                "at the service's store, or at an empty database to make a new one"
+            )
+        if current != _migrate.head() or self._contract_missing(tables):
+            with self._writing() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_UPGRADE_LOCK})")
+                if legacy:
+                    _migrate.stamp(conn, "0001")
+                _migrate.upgrade(conn)
+                self._add_contract_tables(conn)
+        self._remember_file()
+
+    def _contract_missing(self, tables: set[str]) -> bool:
+        return not set(HISTORY) <= tables
+
+    def _add_contract_tables(self, conn: sa.Connection) -> None:
+        """Tables and (optional) columns the contract gained after the newest migration.
+
+        The contract grows only by optional tables and columns (docs/contract.md), so a
+        contract change needs no hand-written migration: the store adds what is missing.
+        """
+        from alembic.operations import Operations
+        from alembic.runtime.migration import MigrationContext
+
+        ops = Operations(MigrationContext.configure(conn))
+        inspector = sa.inspect(conn)
+        for t in TABLES:
+            if not inspector.has_table(t.name):
+                ops.create_table(t.name, *contract_columns(t))  # and the indexes it asks for
+                continue
+            held = {c["name"] for c in inspector.get_columns(t.name)}
+            for column in contract_columns(t):
+                if column.name not in held:
+                    column.primary_key, column.nullable = False, True
+                    ops.add_column(t.name, column)
+
+    def _remember_file(self) -> None:
+        if self.file is not None and self.file.exists():
+            st = self.file.stat()
+            self._identity = (st.st_dev, st.st_ino)
 
     def close(self) -> None:
         self.engine.dispose()
+        self._probe.dispose()
+
+    # transactions ----------------------------------------------------------------------
+
+    def _check_file(self) -> None:
+        """StoreUnavailableError when the store's file is not the one opened (deleted or
+        replaced while serving): writing on would go into a file nobody reads again."""
+        if self.file is None or self._identity is None:
+            return
+        try:
+            st = self.file.stat()
+            same = (st.st_dev, st.st_ino) == self._identity
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise StoreUnavailableError(
+                f"the store file {self.file} was deleted or replaced after the service opened "
+                "it; restore it and restart the service (it refuses to start on an empty "
+                "store)",
+                retry_after=60,
+            )
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except sa.exc.SQLAlchemyError as exc:
+            reason = _unavailable_reason(exc)
+            if reason is None:
+                raise
+            if reason in _BROKEN:  # let the next request open the file afresh
+                self.engine.dispose()
+            raise StoreUnavailableError(
+                f"the store did not answer within {self.wait:g} s ({reason}): another process "
+                "may hold its write lock, or the store is unreadable; try again shortly",
+                retry_after=max(1, round(self.wait)),
+            ) from exc
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sa.Connection]:
+        self._check_file()
+        with self._translated(), self.engine.connect() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sa.Connection]:
+        """One transaction that holds the write lock from its start: all of it or nothing."""
+        self._check_file()
+        if self._one_writer is None:
+            with self._translated(), self._writer.begin() as conn:
+                yield conn
+            return
+        started = time.monotonic()
+        if not self._one_writer.acquire(timeout=self.wait):
+            raise StoreUnavailableError(
+                f"the store did not answer within {self.wait:g} s (this worker's other writes "
+                "queued before it); try again shortly",
+                retry_after=max(1, round(self.wait)),
+            )
+        try:
+            with self._translated(), self._writer.connect() as conn:
+                # what is left of the wait goes to SQLite's own (another process may write)
+                left = max(0.05, self.wait - (time.monotonic() - started))
+                dbapi = conn.connection.dbapi_connection
+                dbapi.execute(f"PRAGMA busy_timeout={int(left * 1000)}")
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    dbapi.execute(f"PRAGMA busy_timeout={int(self.wait * 1000)}")
+        finally:
+            self._one_writer.release()
+
+    def check(self) -> None:
+        """Readiness: the file is the one opened, a new connection reads its schema, and the
+        write lock can be had within a second. StoreUnavailableError otherwise."""
+        self._check_file()
+        with self._translated(), self._probe.connect() as conn:
+            dbapi = conn.connection.dbapi_connection
+            if conn.dialect.name == "sqlite":
+                dbapi.execute("PRAGMA busy_timeout=1000")
+                try:
+                    conn.exec_driver_sql(f"SELECT count(*) FROM {VERSION_TABLE}").scalar()
+                    conn.rollback()
+                finally:
+                    dbapi.execute(f"PRAGMA busy_timeout={int(self.wait * 1000)}")
+            else:
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '1000ms'")
+                conn.exec_driver_sql("LOCK TABLE audit_log IN ROW EXCLUSIVE MODE")
+                conn.exec_driver_sql(f"SELECT count(*) FROM {VERSION_TABLE}").scalar()
+                conn.rollback()
 
     # history ---------------------------------------------------------------------------
 
-    def append_history(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
-        """Insert contract rows, all tables in one transaction: all of them or none.
+    def append_history(
+        self,
+        frames: Mapping[str, pd.DataFrame],
+        *,
+        by: str = "cli",
+        request_id: str = "-",
+        action: str = "ingest",
+    ) -> dict[str, int]:
+        """Insert contract rows and their audit row in one transaction: all or none.
 
         ContractError (422) naming the table, record and id when an id is held already
         (checked in the same transaction, whatever a worker's memory holds), or naming the
         table when the database refuses a value.
         """
-        counts: dict[str, int] = {}
-        table = ""
+        refuse(value_issues(frames), CANNOT_KEEP)
         try:
-            _refuse(_value_issues(frames), _CANNOT_KEEP)
-            with self.engine.begin() as conn:
-                _refuse(_taken_ids(conn, frames), _TAKEN)
-                for t in TABLES:  # contract order: referenced tables first
-                    frame = frames.get(t.name)
-                    if frame is None or frame.empty:
-                        continue
-                    table = t.name
-                    rows = frame_records(frame[list(t.column_names)])
-                    conn.execute(HISTORY[t.name].insert(), rows)
-                    counts[t.name] = len(rows)
+            with self._writing() as conn:
+                return self._insert_history(conn, frames, by, request_id, action)
         except sa.exc.IntegrityError as exc:  # another writer got there in between
-            with self.engine.connect() as conn:
+            with self._reading() as conn:
                 taken = _taken_ids(conn, frames)
             if taken:
-                raise _refusal(taken, _TAKEN) from exc
+                raise refusal(taken, TAKEN) from exc
             raise ContractError(
-                f"{table}: the store refused the records ({_first_line(exc)}); nothing was "
-                "added. Check the ids and required fields of this table and send the batch again."
+                f"the store refused the records ({_first_line(exc)}); nothing was added. "
+                "Check the ids and required fields and send the batch again."
             ) from exc
         except sa.exc.DataError as exc:
             raise ContractError(
-                f"{table}: the store refused a value ({_first_line(exc)}); nothing was added. "
+                f"the store refused a value ({_first_line(exc)}); nothing was added. "
                 f"Expected ids of at most {ID_LENGTH} characters and no NUL characters."
             ) from exc
+
+    def replace_history(
+        self, frames: Mapping[str, pd.DataFrame], *, by: str = "cli", request_id: str = "-"
+    ) -> dict[str, int]:
+        """Drop every history row and insert ``frames``, with the audit row, in one
+        transaction (keys, audit, snapshots and actions stay)."""
+        refuse(value_issues(frames), CANNOT_KEEP)
+        with self._writing() as conn:
+            for t in reversed(TABLES):
+                conn.execute(HISTORY[t.name].delete())
+            return self._insert_history(conn, frames, by, request_id, "history:load")
+
+    def _insert_history(
+        self,
+        conn: sa.Connection,
+        frames: Mapping[str, pd.DataFrame],
+        by: str,
+        request_id: str,
+        action: str,
+    ) -> dict[str, int]:
+        refuse(_taken_ids(conn, frames), TAKEN)
+        counts: dict[str, int] = {}
+        for t in TABLES:  # contract order: referenced tables first
+            frame = frames.get(t.name)
+            if frame is None or frame.empty:
+                continue
+            rows = frame_records(frame[list(t.column_names)])
+            conn.execute(HISTORY[t.name].insert(), rows)
+            counts[t.name] = len(rows)
+        entry = {"key_name": by, "action": action, "request_id": request_id, "detail": counts}
+        conn.execute(audit_log.insert(), [audit_row(entry, _now())])
         return counts
 
     def taken_ids(self, frames: Mapping[str, pd.DataFrame]) -> list[Issue]:
         """An issue for every id in ``frames`` that the store holds already."""
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return _taken_ids(conn, frames)
-
-    def clear_history(self) -> None:
-        """Delete every history row (keys, audit, snapshots and actions stay)."""
-        with self.engine.begin() as conn:
-            for t in reversed(TABLES):
-                conn.execute(HISTORY[t.name].delete())
 
     def read_dataset(self) -> Dataset:
         """The whole history as a typed :class:`riskwarn.Dataset`."""
         frames: dict[str, pd.DataFrame] = {}
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             for t in TABLES:
                 rows = conn.execute(sa.select(HISTORY[t.name])).all()
                 frames[t.name] = pd.DataFrame.from_records(rows, columns=list(t.column_names))
         return Dataset.from_frames(**frames)
 
     def history_counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return {
                 t.name: int(
                     conn.execute(sa.select(sa.func.count()).select_from(HISTORY[t.name])).scalar()
@@ -316,17 +459,35 @@ class Store:
 
     # keys ------------------------------------------------------------------------------
 
-    def add_key(self, key_id: str, name: str, role: str, key_hash: str) -> None:
-        with self.engine.begin() as conn:
+    def add_key(
+        self,
+        key_id: str,
+        name: str,
+        role: str,
+        key_hash: str,
+        *,
+        by: str = "cli",
+        request_id: str = "-",
+    ) -> None:
+        """Store a key's hash and the audit row of its making in one transaction."""
+        at = _now()
+        with self._writing() as conn:
             conn.execute(
                 api_keys.insert().values(
-                    key_id=key_id, name=name, role=role, key_hash=key_hash, created_at=_now()
+                    key_id=key_id, name=name, role=role, key_hash=key_hash, created_at=at
                 )
             )
+            entry = {
+                "key_name": by,
+                "action": "keys:create",
+                "request_id": request_id,
+                "detail": {"name": name, "role": role},
+            }
+            conn.execute(audit_log.insert(), [audit_row(entry, at)])
 
     def key_row(self, key_id: str) -> dict[str, Any] | None:
         """The live (not revoked) key with this id, or None."""
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             row = (
                 conn.execute(
                     sa.select(api_keys).where(
@@ -339,11 +500,11 @@ class Store:
         return dict(row) if row is not None else None
 
     def key_names(self) -> set[str]:
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return set(conn.execute(sa.select(api_keys.c.name)).scalars())
 
     def list_keys(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 sa.select(
                     api_keys.c.key_id,
@@ -355,32 +516,37 @@ class Store:
             ).mappings()
             return [dict(r) for r in rows]
 
-    def revoke_key(self, name: str) -> bool:
-        """Revoke the key called ``name``; False when there is no live key by that name."""
-        with self.engine.begin() as conn:
+    def revoke_key(self, name: str, *, by: str = "cli", request_id: str = "-") -> bool:
+        """Revoke the key called ``name`` (with its audit row); False when there is no live
+        key by that name."""
+        at = _now()
+        with self._writing() as conn:
             result = conn.execute(
                 api_keys.update()
                 .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=_now())
+                .values(revoked_at=at)
             )
+            if result.rowcount > 0:
+                entry = {
+                    "key_name": by,
+                    "action": "keys:revoke",
+                    "request_id": request_id,
+                    "detail": {"name": name},
+                }
+                conn.execute(audit_log.insert(), [audit_row(entry, at)])
         return result.rowcount > 0
 
     # audit -----------------------------------------------------------------------------
 
     def audit(self, entries: Sequence[Mapping[str, Any]]) -> None:
-        """Append audit entries (keys: key_name, action, request_id, and optionally
-        dispute_id, as_of, model_version, risk, tier, detail).
-
-        ``action`` outside :data:`AUDIT_ACTIONS` is recorded by its known prefix
-        (``ui:refused:unknown``), a ``tier`` outside :data:`TIER_ORDER` as empty; an id or
-        name too long or with control characters is a RequestError naming the field.
-        """
+        """Append audit entries for what wrote nothing else (scores, explanations, sign-ins);
+        see :func:`~riskwarn.serving._records.audit_row` for the fields."""
         if not entries:
             return
         at = _now()
-        rows = [_audit_row(e, at) for e in entries]
+        rows = [audit_row(e, at) for e in entries]
         try:
-            with self.engine.begin() as conn:
+            with self._writing() as conn:
                 conn.execute(audit_log.insert(), rows)
         except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
             raise RequestError(
@@ -388,18 +554,31 @@ class Store:
                 f"at most {ID_LENGTH} characters without control characters"
             ) from exc
 
-    def audit_entries(self, limit: int = 1000, dispute_id: str | None = None) -> list[dict]:
+    def audit_entries(
+        self, limit: int = 1000, dispute_id: str | None = None, request_id: str | None = None
+    ) -> list[dict]:
         """The latest audit entries, newest first."""
         query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
         if dispute_id is not None:
             query = query.where(audit_log.c.dispute_id == dispute_id)
-        with self.engine.connect() as conn:
+        if request_id is not None:
+            query = query.where(audit_log.c.request_id == request_id)
+        with self._reading() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
-    # score snapshots ---------------------------------------------------------------------
+    # score snapshots -------------------------------------------------------------------
 
-    def add_snapshots(self, snapshots: Iterable[Mapping[str, Any]]) -> int:
-        """Store scores (dispute_id, as_of, model_version, risk, tier, reasons)."""
+    def add_snapshots(
+        self,
+        snapshots: Iterable[Mapping[str, Any]],
+        *,
+        by: str = "cli",
+        request_id: str = "-",
+        as_of: dt.datetime | None = None,
+        model_version: str | None = None,
+    ) -> int:
+        """Store scores (dispute_id, as_of, model_version, risk, tier, reasons) and the
+        snapshot's audit row in one transaction; the number stored."""
         at = _now()
         rows = [
             {
@@ -409,9 +588,18 @@ class Store:
             }
             for s in snapshots
         ]
-        if rows:
-            with self.engine.begin() as conn:
+        entry = {
+            "key_name": by,
+            "action": "snapshot",
+            "request_id": request_id,
+            "as_of": as_of,
+            "model_version": model_version,
+            "detail": {"stored": len(rows)},
+        }
+        with self._writing() as conn:
+            if rows:
                 conn.execute(score_snapshots.insert(), rows)
+            conn.execute(audit_log.insert(), [audit_row(entry, at)])
         return len(rows)
 
     def snapshots_for(self, dispute_id: str) -> list[dict[str, Any]]:
@@ -421,14 +609,11 @@ class Store:
             .where(score_snapshots.c.dispute_id == dispute_id)
             .order_by(score_snapshots.c.as_of, score_snapshots.c.id)
         )
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return [_snapshot(r) for r in conn.execute(query).mappings()]
 
     def latest_snapshots(self) -> list[dict[str, Any]]:
-        """Per dispute, its latest snapshot with ``previous_risk`` from the one before.
-
-        The queue's source: rank by ``risk``, show ``risk - previous_risk`` as the change.
-        """
+        """Per dispute, its latest snapshot with ``previous_risk`` from the one before."""
         ranked = sa.select(
             score_snapshots,
             sa.func.row_number()
@@ -440,7 +625,7 @@ class Store:
         ).subquery()
         query = sa.select(ranked).where(ranked.c.rank <= 2).order_by(ranked.c.dispute_id)
         out: dict[str, dict[str, Any]] = {}
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             for r in conn.execute(query).mappings():
                 if r["rank"] == 1:
                     out[r["dispute_id"]] = {**_snapshot(r), "previous_risk": None}
@@ -448,41 +633,51 @@ class Store:
                     out[r["dispute_id"]]["previous_risk"] = r["risk"]
         return list(out.values())
 
+    def queue(self, f: _queue.QueueFilter, per_page: int = _queue.PER_PAGE) -> _queue.QueuePage:
+        """One page of the queue (the latest snapshot, ranked, filtered): see ``_queue``."""
+        with self._reading() as conn:
+            return _queue.queue_page(conn, f, per_page)
+
     # actions ---------------------------------------------------------------------------
 
     def add_action(self, action: Mapping[str, Any], request_id: str) -> dict[str, Any]:
         """Store a supervisor's action and its audit entry in one transaction.
 
-        The note and the assignee (free text about people) stay in ``actions``; the audit
-        entry holds the kind, the action's id, the key name, the time and the dispute id.
+        ``action``: dispute_id, key_name, kind, and assignee (assign), note (note), or tier
+        and reason (raise_tier: both required, the reason says why, for the answer's
+        ``override``). The note, assignee and reason (free text about people) stay in
+        ``actions``; the audit entry holds the kind, the action's id, the key name, the
+        time and the dispute id.
         """
         if action.get("kind") not in ACTION_KINDS:
             raise RequestError(
                 f"action kind must be one of {ACTION_KINDS}, got {action.get('kind')!r}"
             )
-        row = {"assignee": None, "note": None, "tier": None, **action, "at": _now()}
-        if row["tier"] is not None and row["tier"] not in TIER_ORDER:
-            raise RequestError(f"tier: expected one of {TIER_ORDER}, got {row['tier']!r}")
-        for name in ("dispute_id", "key_name", "assignee"):
-            _check_text(name, row[name], ID_LENGTH)
-        _check_text("note", row["note"], None)
-        with self.engine.begin() as conn:
-            new_id = conn.execute(actions.insert().values(**row)).inserted_primary_key[0]
-            conn.execute(
-                audit_log.insert().values(
-                    _audit_row(
-                        {
-                            "key_name": row["key_name"],
-                            "action": f"action:{row['kind']}",
-                            "request_id": request_id,
-                            "dispute_id": row["dispute_id"],
-                            "tier": row["tier"],
-                            "detail": json.dumps({"action_id": new_id}),
-                        },
-                        row["at"],
-                    )
+        row = {"assignee": None, "note": None, "tier": None, "reason": None, **action}
+        row["at"] = _now()
+        if row["kind"] == "raise_tier":
+            if row["tier"] not in TIER_ORDER:
+                raise RequestError(f"tier: expected one of {TIER_ORDER}, got {row['tier']!r}")
+            if not str(row["reason"] or "").strip():
+                raise RequestError(
+                    "reason: expected why the tier is raised (it travels with the answer the "
+                    "case platform reads), got none"
                 )
-            )
+        for name in ("dispute_id", "key_name", "assignee"):
+            check_text(name, row[name], ID_LENGTH)
+        check_text("note", row["note"], None)
+        check_text("reason", row["reason"], None)
+        with self._writing() as conn:
+            new_id = conn.execute(actions.insert().values(**row)).inserted_primary_key[0]
+            entry = {
+                "key_name": row["key_name"],
+                "action": f"action:{row['kind']}",
+                "request_id": request_id,
+                "dispute_id": row["dispute_id"],
+                "tier": row["tier"],
+                "detail": {"action_id": new_id},
+            }
+            conn.execute(audit_log.insert(), [audit_row(entry, row["at"])])
         return {**row, "id": new_id}
 
     def actions_for(self, dispute_id: str | None = None) -> list[dict[str, Any]]:
@@ -490,102 +685,60 @@ class Store:
         query = sa.select(actions).order_by(actions.c.at, actions.c.id)
         if dispute_id is not None:
             query = query.where(actions.c.dispute_id == dispute_id)
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
+    def raises(self, dispute_ids: Sequence[str], until: dt.datetime) -> dict[str, dict]:
+        """Per dispute, the highest tier a supervisor raised it to by ``until`` (UTC), with
+        who, when and why: ``{dispute_id: {tier, by, at, reason}}``."""
+        if not dispute_ids:
+            return {}
+        with self._reading() as conn:
+            return _raises(conn, dispute_ids, until)
 
-_AUDIT_BLANK: dict[str, Any] = {
-    "dispute_id": None,
-    "as_of": None,
-    "model_version": None,
-    "risk": None,
-    "tier": None,
-    "detail": None,
-}
+    def answered(
+        self,
+        dispute_ids: Sequence[str],
+        until: dt.datetime,
+        entries: Callable[[dict[str, dict]], Sequence[Mapping[str, Any]]],
+    ) -> dict[str, dict]:
+        """Read the raises in force for ``dispute_ids`` (as :meth:`raises`) and write the audit
+        entries ``entries(raises)`` makes, in one transaction: an answer is recorded with the
+        tier it gave. Returns the raises."""
+        at = _now()
+        with self._writing() as conn:
+            raised = _raises(conn, dispute_ids, until) if dispute_ids else {}
+            rows = [audit_row(e, at) for e in entries(raised)]
+            if rows:
+                conn.execute(audit_log.insert(), rows)
+        return raised
 
+    # workbench sessions ----------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_AUDIT_LENGTHS = {"key_name": 128, "request_id": 64, "dispute_id": ID_LENGTH, "model_version": 64}
+    def end_session(self, session_id: str, *, by: str, request_id: str, keep: dt.timedelta) -> None:
+        """Record that a workbench session was signed out, with its audit row; forget
+        sessions signed out longer than ``keep`` ago (they have expired anyway)."""
+        at = _now()
+        with self._writing() as conn:
+            conn.execute(signouts.delete().where(signouts.c.at < at - keep))
+            held = conn.execute(
+                sa.select(signouts.c.session_id).where(signouts.c.session_id == session_id)
+            ).first()
+            if held is None:  # signed out twice (two tabs): ended already
+                conn.execute(signouts.insert().values(session_id=session_id, at=at))
+            entry = {"key_name": by, "action": "ui:signout", "request_id": request_id}
+            conn.execute(audit_log.insert(), [audit_row(entry, at)])
 
-
-def _check_text(field: str, value: Any, length: int | None) -> None:
-    """RequestError unless ``value`` is None or a string the store keeps as it is."""
-    if value is None:
-        return
-    text = str(value)
-    bad = _CONTROL.search(text) if length is not None else ("\x00" in text)
-    if bad or (length is not None and len(text) > length):
-        what = (
-            f"at most {length} characters without control characters"
-            if length
-            else ("text without NUL characters")
-        )
-        raise RequestError(f"{field}: expected {what}, got {text[:40]!r}")
-
-
-def audit_action(action: str) -> str:
-    """``action`` when the audit log knows it, else its known prefix + ``unknown``."""
-    if action in AUDIT_ACTIONS:
-        return action
-    for prefix in _AUDIT_PREFIXES:
-        if action.startswith(prefix):
-            return f"{prefix}unknown"
-    raise ValueError(f"audit action must be one of {sorted(AUDIT_ACTIONS)}, got {action!r}")
-
-
-def _audit_row(entry: Mapping[str, Any], at: dt.datetime) -> dict[str, Any]:
-    unknown = set(entry) - set(_AUDIT_BLANK) - {"key_name", "action", "request_id"}
-    if unknown:
-        raise TypeError(f"audit entries have no field {sorted(unknown)}")
-    row = {"at": at, **_AUDIT_BLANK, **entry}
-    row["action"] = audit_action(str(row["action"]))
-    if row["tier"] not in TIER_ORDER:
-        row["tier"] = None
-    for name, length in _AUDIT_LENGTHS.items():
-        _check_text(name, row[name], length)
-    if row["detail"] is not None:
-        row["detail"] = str(row["detail"]).replace("\x00", "\ufffd")
-    return row
+    def session_ended(self, session_id: str) -> bool:
+        with self._reading() as conn:
+            found = conn.execute(
+                sa.select(signouts.c.session_id).where(signouts.c.session_id == session_id)
+            ).first()
+        return found is not None
 
 
-def _given_columns(
-    frames: Mapping[str, pd.DataFrame],
-) -> Iterator[tuple[Table, Column, pd.DataFrame]]:
-    """(table, column, frame) for every contract column of every non-empty frame given."""
-    for t in TABLES:
-        frame = frames.get(t.name)
-        if frame is not None and not frame.empty:
-            for col in t.columns:
-                yield t, col, frame
-
-
-def taken_ids(
-    frames: Mapping[str, pd.DataFrame], held: Callable[[str, str, list[str]], set[str]]
-) -> list[Issue]:
-    """An issue for every id in ``frames`` (each unique contract column) already held.
-
-    ``held(table, column, values)`` answers which of ``values`` the history holds: the
-    database here, a worker's in-memory dataset in :func:`~riskwarn.serving.check_records`.
-    """
-    issues = []
-    for t, col, frame in _given_columns(frames):
-        if col.unique:
-            found = held(t.name, col.name, [str(v) for v in frame[col.name].dropna().unique()])
-            issues.extend(
-                Issue(
-                    "error",
-                    t.name,
-                    None,
-                    i + 1,
-                    col.name,
-                    str(value),
-                    "an id the store does not hold yet",
-                    "duplicate id (the store already holds it)",
-                )
-                for i, value in enumerate(frame[col.name])
-                if str(value) in found
-            )
-    return issues
+def _now() -> dt.datetime:
+    return get_clock().utc_now()
 
 
 def _taken_ids(conn: sa.Connection, frames: Mapping[str, pd.DataFrame]) -> list[Issue]:
@@ -602,54 +755,27 @@ def _taken_ids(conn: sa.Connection, frames: Mapping[str, pd.DataFrame]) -> list[
     return taken_ids(frames, held)
 
 
-def string_problem(value: str, kind: str) -> tuple[str, str] | None:
-    """``(expected, problem)`` when the store cannot keep ``value`` in a column of contract
-    type ``kind`` as it is: a NUL character (PostgreSQL refuses it; SQLite would keep it)
-    or more characters than the column holds. None when it can."""
-    if "\x00" in value:
-        return "text without NUL characters", "contains a NUL character"
-    length = STRING_LENGTHS.get(kind)
-    if length is not None and len(value) > length:
-        return f"at most {length} characters", f"{len(value)} characters"
-    return None
-
-
-def _value_issues(frames: Mapping[str, pd.DataFrame]) -> list[Issue]:
-    """Issues for string cells the store cannot keep (see :func:`string_problem`)."""
-    issues = []
-    for t, col, frame in _given_columns(frames):
-        if col.type in STRING_LENGTHS and col.name in frame:
-            text = frame[col.name].astype("string")
-            length = STRING_LENGTHS[col.type]
-            bad = text.str.contains("\x00", regex=False).fillna(False)
-            if length is not None:
-                bad |= (text.str.len() > length).fillna(False)
-            for i in bad.to_numpy().nonzero()[0].tolist():
-                value = str(text.iloc[i])
-                found = string_problem(value, col.type)
-                expected, problem = found if found else ("a string", "refused")
-                shown = value[:40] + ("..." if len(value) > 40 else "")
-                issues.append(
-                    Issue("error", t.name, None, i + 1, col.name, shown, expected, problem)
-                )
-    return issues
-
-
-_TAKEN = "record(s) reuse ids the store already holds"
-_CANNOT_KEEP = "value(s) the store cannot keep"
-
-
-def _refusal(issues: list[Issue], what: str) -> ContractError:
-    listed = "; ".join(str(i) for i in issues[:5])
-    return ContractError(
-        f"{len(issues)} {what}: {listed}. Fix the records named and send the whole batch again.",
-        issues,
+def _raises(conn: sa.Connection, dispute_ids: Sequence[str], until: dt.datetime) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    query = (
+        sa.select(actions)
+        .where(
+            actions.c.kind == "raise_tier",
+            actions.c.dispute_id.in_(sorted(set(dispute_ids))),
+            actions.c.at <= until,
+        )
+        .order_by(actions.c.at, actions.c.id)
     )
-
-
-def _refuse(issues: list[Issue], what: str) -> None:
-    if issues:
-        raise _refusal(issues, what)
+    for r in conn.execute(query).mappings():
+        held = out.get(r["dispute_id"])
+        if held is None or tier_rank(r["tier"]) >= tier_rank(held["tier"]):
+            out[r["dispute_id"]] = {
+                "tier": r["tier"],
+                "by": r["key_name"],
+                "at": r["at"],
+                "reason": r["reason"],
+            }
+    return out
 
 
 def _first_line(exc: sa.exc.DBAPIError) -> str:

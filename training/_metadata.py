@@ -6,10 +6,7 @@ everywhere: the model card, promotion, the pyfunc, batch scoring, the service's 
 endpoint and the workbench's model page. ``schema_version`` says which layout a file
 follows; :meth:`ModelMetadata.from_saved` reads the current one and upgrades the untyped
 dict models were saved with before (schema 1, no ``schema_version`` key), so models already
-in a registry keep loading.
-
-For code written against the old dict, the object also reads as a read-only mapping of its
-JSON form (``meta["windows"]``, ``meta.get("model_card")``, ``dict(meta)``).
+in a registry keep loading. It is read by attribute; its JSON form is ``model_dump(mode="json")``.
 """
 
 from __future__ import annotations
@@ -209,24 +206,6 @@ class ModelMetadata(BaseModel):
     def with_(self, **changes: Any) -> ModelMetadata:
         """A copy with ``changes``, validated like the original."""
         return type(self).model_validate({**self.model_dump(), **changes})
-
-    # the old dict's way of reading, on the JSON form -------------------------------------
-    def _plain(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-    def keys(self) -> list[str]:
-        return list(type(self).model_fields)
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in type(self).model_fields:
-            raise KeyError(key)
-        return self._plain()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in type(self).model_fields else default
-
-    def __contains__(self, key: object) -> bool:
-        return key in type(self).model_fields
 
     @classmethod
     def from_saved(cls, data: dict[str, Any]) -> ModelMetadata:

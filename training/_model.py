@@ -62,16 +62,19 @@ class RiskModel:
         self.version = version
         self.uri = uri
 
-    # the metadata, typed; a plain dict is read through the schema ------------------------
+    # the metadata, typed ----------------------------------------------------------------
     @property
     def metadata(self) -> ModelMetadata:
         return self._metadata
 
     @metadata.setter
-    def metadata(self, value: ModelMetadata | Mapping[str, Any]) -> None:
-        self._metadata = (
-            value if isinstance(value, ModelMetadata) else ModelMetadata.from_saved(dict(value))
-        )
+    def metadata(self, value: ModelMetadata) -> None:
+        if not isinstance(value, ModelMetadata):
+            raise TypeError(
+                f"expected a ModelMetadata, got {type(value).__name__}; read a saved dict with "
+                "ModelMetadata.from_saved(...)"
+            )
+        self._metadata = value
         self.layout = FeatureLayout(list(self._metadata.features), dict(self._metadata.categories))
 
     @property

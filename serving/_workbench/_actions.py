@@ -1,8 +1,9 @@
 """Supervisors' actions on a case, checked before they are stored.
 
-A tier may only be raised: a person may add caution to the model, never remove it (as
-in VioGén, where officers may raise a level but not lower it). The effective tier of a
-case is the higher of the model's tier and every raise recorded for it.
+A tier may only be raised, and only with a reason: a person may add caution to the model,
+never remove it (as in VioGén, where officers may raise a level but not lower it), and the
+case platform reads who raised it and why (the answer's ``override``). The effective tier
+of a case is the higher of the model's tier and every raise recorded for it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from riskwarn.errors import RequestError
-
-from ._i18n import TIER_ORDER, enum_label, tier_rank
+from riskwarn.serving._records import ACTION_KINDS as KINDS
+from riskwarn.vocab import TIER_ORDER, label, tier_rank
 
 MAX_NAME = 64
 MAX_NOTE = 2000
-KINDS = ("acknowledge", "assign", "note", "raise_tier")
 SHOWN = 40  # how much of an unexpected value a message quotes
 
 
@@ -76,7 +76,16 @@ def check_action(kind: str, form: Mapping[str, Any], current_tier: str | None) -
                 status=400,
             )
         return {"kind": kind, "note": note}
-    return {"kind": kind, "tier": check_raise(str(form.get("tier") or ""), current_tier)}
+    tier = check_raise(str(form.get("tier") or ""), current_tier)
+    reason = str(form.get("reason") or "").strip()
+    if not reason or len(reason) > MAX_NOTE:
+        raise ActionRefused(
+            f"请写明调高等级的理由（1 至 {MAX_NOTE} 个字）：它会随评分结果告知案件平台。",
+            f"expected why the tier is raised (1 to {MAX_NOTE} characters; the case platform "
+            f"reads it with the score), got {len(reason)} characters",
+            status=400,
+        )
+    return {"kind": kind, "tier": tier, "reason": reason}
 
 
 def check_raise(wanted: str, current: str | None) -> str:
@@ -88,8 +97,8 @@ def check_raise(wanted: str, current: str | None) -> str:
             status=400,
         )
     if tier_rank(wanted) <= tier_rank(current):
-        now_zh, now_en = enum_label("tier", current, "zh"), enum_label("tier", current, "en")
-        to_zh, to_en = enum_label("tier", wanted, "zh"), enum_label("tier", wanted, "en")
+        now_zh, now_en = label("tier", current, "zh"), label("tier", current, "en")
+        to_zh, to_en = label("tier", wanted, "zh"), label("tier", wanted, "en")
         same = wanted == current
         raise ActionRefused(
             f"预警等级只能调高，不能调低：本案当前为{now_zh}，"

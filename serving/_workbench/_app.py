@@ -9,8 +9,8 @@ append-only audit log with the key's name.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,19 +21,21 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from riskwarn import vocab
+from riskwarn.config import Settings
 from riskwarn.errors import AuthenticationError, RiskwarnError
+from riskwarn.serving._http import request_id_of
 from riskwarn.serving._keys import _key_id, authenticate, hash_key
+from riskwarn.serving._queue import PER_PAGE, QueueFilter
 
 from . import _session
 from ._actions import KINDS, ActionRefused, check_action
 from ._case import dispute_facts
-from ._i18n import LABELS, TIER_ORDER, enum_label, label, pick_lang
-from ._queue import PER_PAGE, QueueFilter, queue_page
-from ._revoked import Signouts
+from ._i18n import LABELS, label, pick_lang
 from ._views import case_json, case_view, model_view, tiers_of
 from ._web import HERE, Backend, Ctx, environment, markdown, secure_headers, set_cookies
 
-ROLES = ("supervisor", "admin")
+ROLES = vocab.roles_at_least("supervisor")
 
 
 class Workbench:
@@ -51,7 +53,7 @@ class Workbench:
         self.per_page = per_page
         self._secret = secret
         self._sessions: _session.Sessions | None = None
-        self.signouts = Signouts(_session.MAX_AGE)
+        self._settings: Settings | None = None
         self.env = environment()
         self.md = markdown()
 
@@ -62,16 +64,25 @@ class Workbench:
         return b if hasattr(b, "store") else b()  # type: ignore[operator]
 
     @property
+    def settings(self) -> Settings:
+        """The service's settings (read once when its worker started), or the
+        environment's for a backend without them; read on first use, not at import."""
+        if self._settings is None:
+            self._settings = getattr(self.backend(), "settings", None) or Settings.from_env()
+        return self._settings
+
+    @property
     def sessions(self) -> _session.Sessions:
         if self._sessions is None:  # read the secret on first use, not at import
-            self._sessions = _session.Sessions(self._secret or _session.session_secret())
+            secret = self._secret or _session.session_secret(self.settings)
+            self._sessions = _session.Sessions(secret)
         return self._sessions
 
     def context(self, request: Request) -> Ctx:
         query_lang = request.query_params.get("lang")
         lang = pick_lang(query_lang, request.cookies.get(_session.LANG_COOKIE))
         session = self.sessions.load(request.cookies.get(_session.COOKIE))
-        ctx = Ctx(request, self.backend(), session, lang, self.router)
+        ctx = Ctx(request, self.backend(), session, lang, self.router, self.settings)
         if query_lang == lang:
             ctx.set_lang = lang
         return ctx
@@ -89,8 +100,9 @@ class Workbench:
         html = self.env.get_template(template).render(
             lang=lang,
             t=lambda key, **f: label(key, lang, **f),
-            en=lambda kind, value: enum_label(kind, value, lang),
+            en=lambda kind, value: vocab.label(kind, value, lang),
             url=ctx.url,
+            case_url=ctx.case_url,
             name=ctx.name,
             role=ctx.role,
             csrf=ctx.session.get("csrf", ""),
@@ -112,7 +124,7 @@ class Workbench:
                 {
                     "key_name": ctx.name or "-",
                     "action": action,
-                    "request_id": uuid.uuid4().hex,
+                    "request_id": request_id_of(ctx.request.scope),
                     **entry,
                 }
             ]
@@ -128,7 +140,7 @@ class Workbench:
         row = store.key_row(str(kid))
         if not _session.still_live(ctx.session, row) or row is None or row["role"] not in ROLES:
             return False
-        if self.signouts.ended(store.engine, str(sid)):
+        if store.session_ended(str(sid)):
             return False
         ctx.name, ctx.role = str(row["name"]), str(row["role"])
         return True
@@ -236,8 +248,13 @@ class Workbench:
         values = await self.form(ctx)
         if isinstance(values, Response):
             return values
-        await run_in_threadpool(self.signouts.end, ctx.backend.store.engine, ctx.session["sid"])
-        await run_in_threadpool(self.audit, ctx, "ui:signout")
+        await run_in_threadpool(
+            ctx.backend.store.end_session,
+            str(ctx.session["sid"]),
+            by=ctx.name or "-",
+            request_id=request_id_of(ctx.request.scope),
+            keep=dt.timedelta(seconds=_session.MAX_AGE),
+        )
         ctx.session = {"csrf": _session.new_token(), "flash": "signed_out"}
         ctx.dirty = True
         return self.finish(ctx, RedirectResponse(ctx.url("signin"), 303))
@@ -246,14 +263,14 @@ class Workbench:
 
     async def queue(self, ctx: Ctx) -> Response:
         f = QueueFilter.from_params(ctx.request.query_params)
-        page = await run_in_threadpool(queue_page, ctx.backend.store.engine, f, self.per_page)
+        page = await run_in_threadpool(ctx.backend.store.queue, f, self.per_page)
         cuts = ctx.backend.scorer.model.thresholds
         red_cut = float(cuts.get("red") or 1.0) or 1.0  # a full bar: the red threshold reached
         return self.render(ctx, "queue.html", page=page, f=f, red_cut=red_cut)
 
     async def queue_json(self, ctx: Ctx) -> Response:
         f = QueueFilter.from_params(ctx.request.query_params)
-        page = await run_in_threadpool(queue_page, ctx.backend.store.engine, f, self.per_page)
+        page = await run_in_threadpool(ctx.backend.store.queue, f, self.per_page)
         keep = (
             "position",
             "dispute_id",
@@ -299,7 +316,7 @@ class Workbench:
         return view
 
     async def case(self, ctx: Ctx, error: ActionRefused | None = None) -> Response:
-        dispute_id = ctx.request.path_params["dispute_id"]
+        dispute_id = case_id(ctx)
         view = await run_in_threadpool(self._case, ctx, dispute_id)
         if view is None:
             message = label("not_found", ctx.lang) + f": {dispute_id}"
@@ -310,7 +327,7 @@ class Workbench:
         )
 
     async def case_data(self, ctx: Ctx) -> Response:
-        dispute_id = ctx.request.path_params["dispute_id"]
+        dispute_id = case_id(ctx)
         view = await run_in_threadpool(self._case, ctx, dispute_id)
         if view is None:
             body = {"error": f"dispute_id: expected a dispute the store holds, got {dispute_id!r}"}
@@ -325,7 +342,7 @@ class Workbench:
         values = await self.form(ctx)
         if isinstance(values, Response):
             return values
-        dispute_id = ctx.request.path_params["dispute_id"]
+        dispute_id = case_id(ctx)
         kind = ctx.request.path_params["kind"]
         b = ctx.backend
         # Only a raise needs the current tier, and that means scoring the case.
@@ -349,14 +366,14 @@ class Workbench:
                 ctx,
                 f"ui:refused:{kind if kind in KINDS else 'unknown'}",
                 dispute_id=dispute_id,
-                tier=tier if tier in TIER_ORDER else None,
+                tier=tier if tier in vocab.TIER_ORDER else None,
                 detail=refused.en,
             )
             return await self.case(ctx, error=refused)
         row = {"dispute_id": dispute_id, "key_name": ctx.name, **action}
-        await run_in_threadpool(b.store.add_action, row, uuid.uuid4().hex)
+        await run_in_threadpool(b.store.add_action, row, request_id_of(ctx.request.scope))
         ctx.flash(f"done_{kind}")
-        return self.finish(ctx, RedirectResponse(ctx.url("case", dispute_id=dispute_id), 303))
+        return self.finish(ctx, RedirectResponse(ctx.case_url(dispute_id), 303))
 
     def _current_tier(self, b: Backend, dispute_id: str) -> str | None:
         """The tier a raise must beat: model (live and last snapshot) and earlier raises."""
@@ -383,21 +400,22 @@ class Workbench:
             Route("/signin", self.signin, methods=["POST"], name="signin_post"),
             Route("/signout", g(self.signout), methods=["POST"], name="signout"),
             Route("/queue", g(self.queue), name="queue"),
-            Route("/cases/{dispute_id}", g(self.case), name="case"),
-            Route(
-                "/cases/{dispute_id}/actions/{kind}",
-                g(self.action),
-                methods=["POST"],
-                name="action",
-            ),
+            Route("/case", g(self.case), name="case"),
+            Route("/case/actions/{kind}", g(self.action), methods=["POST"], name="action"),
             Route("/model", g(self.model), name="model"),
             Route("/api/queue", g(self.queue_json, data=True), name="api_queue"),
-            Route("/api/cases/{dispute_id}", g(self.case_data, data=True), name="api_case"),
+            Route("/api/case", g(self.case_data, data=True), name="api_case"),
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
         ]
         app = Starlette(routes=routes, exception_handlers={RiskwarnError: self.failed})
         self.router = app.router
         return app
+
+
+def case_id(ctx: Ctx) -> str:
+    """The dispute a case page, its data or an action is about: the ``id`` query parameter
+    (any id the contract allows travels there encoded, slashes and dots included)."""
+    return ctx.request.query_params.get("id", "")
 
 
 def make_workbench(

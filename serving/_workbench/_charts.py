@@ -12,6 +12,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from riskwarn.vocab import TIER_ORDER
+
 TIER_COLOURS = {"red": "#c62828", "orange": "#ef6c00", "yellow": "#f9a825", "blue": "#1565c0"}
 TIER_TINTS = {"red": "#fdecea", "orange": "#fff3e0", "yellow": "#fffde7", "blue": "#e3f2fd"}
 UP, DOWN, NEUTRAL = "#c62828", "#1e6fb8", "#607d8b"
@@ -81,11 +83,10 @@ def sparkline(
         return top_pad + h - (min(v, top) / top) * h
 
     body: list[str] = []
-    bands = sorted(
-        (float(thresholds[t]), t) for t in ("yellow", "orange", "red") if t in thresholds
-    )
-    lower, tier = 0.0, "blue"
-    for cut, next_tier in [*bands, (top, "red")]:
+    lowest, *higher = TIER_ORDER
+    bands = sorted((float(thresholds[t]), t) for t in higher if t in thresholds)
+    lower, tier = 0.0, lowest
+    for cut, next_tier in [*bands, (top, TIER_ORDER[-1])]:
         cut = min(cut, top)
         if cut > lower:
             body.append(

@@ -1,16 +1,15 @@
-"""The workbench's words: one small table of labels in Chinese (the default) and English.
+"""The workbench's words: one small table of page labels in Chinese (the default) and
+English.
 
-Feature phrases and reasons do not live here; they come from the feature registry
-(``riskwarn.features.REGISTRY``). This table holds only page labels and the contract's
-enum values as a supervisor reads them.
+Feature phrases and reasons come from the feature registry (``riskwarn.features.REGISTRY``);
+tiers, roles and the contract's enum values from :mod:`riskwarn.vocab`. This table holds
+only what the pages themselves say.
 """
 
 from __future__ import annotations
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
-
-TIER_ORDER = ("blue", "yellow", "orange", "red")  # lowest caution first
 
 # key: (zh, en)
 LABELS: dict[str, tuple[str, str]] = {
@@ -63,6 +62,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "model_version": ("模型版本", "Model version"),
     "risk_over_time": ("历次快照风险", "Risk over past snapshots"),
     "reasons": ("主要原因", "Main reasons"),
+    "key_facts": ("关键事实（无论评分如何都须查看）", "Key facts (seen whatever the score)"),
+    "floors": ("关键事实的最低等级", "Tier floors from key facts"),
+    "model_kind": ("模型类型", "Model kind"),
+    "floor_by": ("关键事实设定的最低等级", "raised to the floor a key fact sets"),
     "no_reasons": ("没有推高风险的因素。", "Nothing pushes this risk up."),
     "waterfall": ("各因素贡献（SHAP，对数几率）", "Contributions (SHAP, log-odds)"),
     "waterfall_note": (
@@ -177,123 +180,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "done_assign": ("已指派。", "Assigned."),
     "done_note": ("备注已保存。", "Note saved."),
     "done_raise_tier": ("预警等级已调高。", "Tier raised."),
-}
-
-ENUMS: dict[str, dict[str, tuple[str, str]]] = {
-    "tier": {
-        "red": ("红色", "Red"),
-        "orange": ("橙色", "Orange"),
-        "yellow": ("黄色", "Yellow"),
-        "blue": ("蓝色", "Blue"),
-    },
-    "tier_meaning": {
-        "red": (
-            "复杂或可能转为刑事案件：领导包案，一案一策",
-            "Complex or likely criminal: a senior lead, one plan per case",
-        ),
-        "orange": ("可能激化：专班专业力量化解", "Likely to escalate: a specialist team"),
-        "yellow": ("一般纠纷：属地化解", "Ordinary dispute: handled locally"),
-        "blue": (
-            "风险隐患：网格员跟进回访，闭环管理",
-            "Hidden risk: grid workers follow up and revisit",
-        ),
-    },
-    "category": {
-        "marriage_family": ("婚姻家庭", "Marriage and family"),
-        "neighbor": ("邻里", "Neighbours"),
-        "debt": ("债务", "Debt"),
-        "land_property": ("土地房产", "Land and property"),
-        "labor_wage": ("劳资", "Labour and wages"),
-        "medical": ("医疗", "Medical"),
-        "property_management": ("物业", "Property management"),
-        "contract": ("合同", "Contract"),
-        "other": ("其他", "Other"),
-    },
-    "source": {
-        "grid_visit": ("网格走访", "Grid visit"),
-        "hotline": ("热线", "Hotline"),
-        "police_call": ("报警", "Police call"),
-        "petition": ("信访", "Petition"),
-        "repeat": ("重复信访", "repeat"),
-        "collective": ("集体信访", "collective"),
-        "this_case": ("涉本案", "about this case"),
-        "mediation_center": ("调解中心", "Mediation centre"),
-        "walk_in": ("来访", "Walk-in"),
-        "other": ("其他", "Other"),
-    },
-    "event": {
-        "visit": ("走访", "Visit"),
-        "mediation_attempt": ("调解", "Mediation attempt"),
-        "mediation_success": ("调解成功", "Mediation succeeded"),
-        "mediation_failure": ("调解失败", "Mediation failed"),
-        "escalation": ("矛盾升级", "Escalation"),
-        "threat": ("威胁", "Threat"),
-        "police_call": ("报警", "Police call"),
-        "referral": ("移交", "Referral"),
-        "closed": ("结案", "Closed"),
-        "reopened": ("重新受理", "Reopened"),
-    },
-    "role": {
-        "claimant": ("申请人", "Claimant"),
-        "respondent": ("被申请人", "Respondent"),
-        "other": ("其他", "Other"),
-        "perpetrator": ("行为人", "Perpetrator"),
-        "victim": ("受害人", "Victim"),
-    },
-    "gender": {"male": ("男", "Male"), "female": ("女", "Female"), "unknown": ("未知", "Unknown")},
-    "flag": {
-        "severe_mental_disorder": ("严重精神障碍", "Severe mental disorder"),
-        "community_correction": ("社区矫正", "Community correction"),
-        "released_prisoner": ("刑满释放", "Released prisoner"),
-        "drug_user": ("吸毒人员", "Drug user"),
-        "key_youth": ("重点青少年", "Key youth"),
-        "other": ("其他重点人群", "Other"),
-    },
-    "tie": {
-        "spouse": ("配偶", "Spouse"),
-        "former_spouse": ("前配偶", "Former spouse"),
-        "partner": ("伴侣", "Partner"),
-        "parent_child": ("父母子女", "Parent/child"),
-        "sibling": ("兄弟姐妹", "Sibling"),
-        "relative": ("亲属", "Relative"),
-        "neighbor": ("邻居", "Neighbour"),
-        "colleague": ("同事", "Colleague"),
-        "creditor_debtor": ("债权债务", "Creditor/debtor"),
-        "landlord_tenant": ("租赁", "Landlord/tenant"),
-        "other": ("其他", "Other"),
-    },
-    "channel": {
-        "visit": ("走访", "In person"),
-        "letter": ("来信", "Letter"),
-        "online": ("网上", "Online"),
-        "hotline": ("热线", "Hotline"),
-    },
-    "level": {
-        "township": ("乡镇", "Township"),
-        "county": ("县", "County"),
-        "city": ("市", "City"),
-        "province": ("省", "Province"),
-        "national": ("国家", "National"),
-    },
-    "incident": {
-        "homicide": ("命案", "Homicide"),
-        "attempted_homicide": ("杀人未遂", "Attempted homicide"),
-        "serious_injury": ("重伤", "Serious injury"),
-        "self_harm": ("自伤", "Self-harm"),
-        "arson": ("纵火", "Arson"),
-        "other_extreme": ("其他极端事件", "Other extreme incident"),
-    },
-    "action": {
-        "acknowledge": ("标记已阅", "Acknowledged"),
-        "assign": ("指派", "Assigned"),
-        "note": ("备注", "Note"),
-        "raise_tier": ("调高等级", "Tier raised"),
-    },
-    "role_key": {
-        "supervisor": ("督导", "supervisor"),
-        "admin": ("管理员", "admin"),
-        "scorer": ("评分", "scorer"),
-    },
+    "did_acknowledge": ("标记已阅", "Acknowledged"),
+    "did_assign": ("指派", "Assigned"),
+    "did_note": ("备注", "Note"),
+    "did_raise_tier": ("调高等级", "Tier raised"),
+    "raise_reason": ("调高理由（必填）", "Why (required)"),
 }
 
 
@@ -310,16 +201,3 @@ def label(key: str, lang: str, **fields: object) -> str:
     zh, en = LABELS[key]
     text = zh if lang == "zh" else en
     return text.format(**fields) if fields else text
-
-
-def enum_label(kind: str, value: object, lang: str) -> str:
-    """A contract enum value as a supervisor reads it; unknown values show as they are."""
-    words = ENUMS[kind].get(str(value))
-    if words is None:
-        return str(value)
-    return words[0] if lang == "zh" else words[1]
-
-
-def tier_rank(tier: str | None) -> int:
-    """0 (blue) to 3 (red); -1 for no tier."""
-    return TIER_ORDER.index(tier) if tier in TIER_ORDER else -1

@@ -6,8 +6,8 @@ with the session secret (HMAC, itsdangerous) so a changed cookie is refused. Eve
 checks again that the key is still live, so revoking a key ends its sessions at once, and
 that the session was not signed out (``_revoked``), so a copy of the cookie dies with it.
 
-The secret comes from ``RISKWARN_SESSION_SECRET``, else from ``session_secret`` in the
-state folder (:func:`riskwarn.config.home`), written there with mode 0600 the first time.
+The secret comes from the settings (``RISKWARN_SESSION_SECRET``), else from
+``session_secret`` in the state folder, written there with mode 0600 the first time.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ import hmac
 import os
 import secrets
 import tempfile
-from pathlib import Path
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from riskwarn import config
+from riskwarn.config import Settings
 from riskwarn.errors import ConfigError
 
 COOKIE = "rw_session"
@@ -34,12 +33,13 @@ _SALT = "riskwarn.workbench.session"
 HASH_PREFIX = 32
 
 
-def session_secret(environ: dict[str, str] | None = None, home: Path | None = None) -> str:
-    """The signing secret: the environment's, else the state folder's (made when missing)."""
-    env = os.environ if environ is None else environ
-    if env.get(SECRET_ENV):
-        return env[SECRET_ENV]
-    folder = home or config.home()
+def session_secret(settings: Settings) -> str:
+    """The signing secret: the settings' (the environment's), else the state folder's (made
+    when missing)."""
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value()
+    folder = settings.home
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / SECRET_FILE
     if not path.exists():
         # Write a candidate aside, then link it into place: linking fails when another

@@ -14,13 +14,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskwarn.serving._scorer import Case, Scorer, reasons
+from riskwarn import vocab
+from riskwarn.clock import get_clock
+from riskwarn.features import fact_spec
+from riskwarn.serving._scorer import Scorer, Target
 from riskwarn.serving._store import Store
+from riskwarn.training import ModelMetadata
 
 from ._actions import effective_tier
 from ._case import dispute_facts, ego_network, people, timeline
 from ._charts import calibration, network, sparkline, waterfall
-from ._i18n import ENUMS, enum_label, label
+from ._i18n import label
 
 TOP_REASONS = 5
 WATERFALL_STEPS = 10
@@ -36,25 +40,28 @@ def reason_text(reason: Any, lang: str) -> str:
 
 
 def case_as_of(snapshots: list[dict[str, Any]], reported_at: pd.Timestamp) -> pd.Timestamp:
-    """The moment a case page explains: its latest snapshot's, else now (not before it began)."""
+    """The moment a case page explains: its latest snapshot's, else now in the county's
+    local time (not before it began)."""
     if snapshots:
         return pd.Timestamp(snapshots[-1]["as_of"])
-    return max(pd.Timestamp(dt.datetime.now()).floor("s"), reported_at)
+    return max(pd.Timestamp(get_clock().local_now()), reported_at)
 
 
 def explain(scorer: Scorer, dispute_id: str, as_of: pd.Timestamp) -> dict[str, Any]:
     """Risk, tier, base value and every feature's contribution for one held dispute."""
-    scores = scorer.score([Case(dispute_id, as_of, "dispute_id")])
-    names, values = list(scores.names), list(scores.values[0])
-    contrib = np.asarray(scores.contrib[0], dtype=np.float64)
+    scores = scorer.score([Target(dispute_id, as_of, "dispute_id")], top_k=TOP_REASONS)
+    contrib = np.asarray(scores.contributions[0], dtype=np.float64)
     return {
         "risk": float(scores.risk[0]),
-        "tier": str(scores.tiers[0]),
+        "tier": str(scores.tier[0]),
+        "tier_model": str(scores.tier_model[0]),
+        "tier_floor_reason": scores.tier_floor_reason[0],
+        "key_facts": list(scores.key_facts[0]),
         "model_version": str(scorer.model.version),
-        "base_value": float(scores.base[0]),
-        "margin": float(scores.base[0] + contrib.sum()),
-        "top": [r for r in reasons(names, values, contrib, TOP_REASONS) if r.contribution > 0],
-        "all": reasons(names, values, contrib, None),
+        "base_value": float(scores.base_value[0]),
+        "margin": float(scores.base_value[0] + contrib.sum()),
+        "top": list(scores.reasons[0]),
+        "all": scores.explain(0),
     }
 
 
@@ -98,9 +105,9 @@ def case_view(store: Store, scorer: Scorer, dispute_id: str, lang: str) -> dict[
         return None
     as_of, ex, snaps, recorded, tier = found
     facts = dispute_facts(ds, dispute_id)
-    model_tier = ex["tier"]
+    model_tier = ex["tier_model"]
     net = ego_network(ds, dispute_id, as_of)
-    tie_words = {k: enum_label("tie", k, lang) for k in ENUMS["tie"]}
+    tie_words = vocab.labels("tie_kind", lang)
     marks = {
         "party": label("party", lang),
         "incident": label("recent_incident", lang),
@@ -139,7 +146,7 @@ def case_json(view: dict[str, Any]) -> dict[str, Any]:
     """The case view as JSON (the data route): the same facts, no markup."""
 
     def reason(r: Any) -> dict[str, Any]:
-        return r.model_dump()
+        return r.to_dict()
 
     return json.loads(
         json.dumps(
@@ -149,6 +156,8 @@ def case_json(view: dict[str, Any]) -> dict[str, Any]:
                 "risk": view["risk"],
                 "tier": view["tier"],
                 "model_tier": view["model_tier"],
+                "tier_floor_reason": view["tier_floor_reason"],
+                "key_facts": [f.to_dict() for f in view["key_facts"]],
                 "model_version": view["model_version"],
                 "base_value": view["base_value"],
                 "reasons": [reason(r) for r in view["top"]],
@@ -176,10 +185,12 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def metric_table(metrics: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+def metric_table(
+    metrics: dict[str, Any], served: str = "lightgbm"
+) -> tuple[list[str], list[dict[str, Any]]]:
     """``{model: {metric: {value, lo, hi}}}`` as one row per metric with a cell per model;
-    the served model (lightgbm) is the first column."""
-    models = sorted(metrics, key=lambda m: (m != "lightgbm", m))
+    the served model's kind is the first column."""
+    models = sorted(metrics, key=lambda m: (m != served, m))
     names: list[str] = []
     for m in models:
         names += [
@@ -228,52 +239,56 @@ def group_rows(groups: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     out = []
     for g in groups:
         kind = GROUP_ENUMS.get(str(g.get("group")))
-        level = enum_label(kind, g.get("level"), lang) if kind else g.get("level")
+        level = vocab.label(kind, g.get("level"), lang) if kind else g.get("level")
         out.append({**g, "level": level})
     return out
 
 
-def shown_card(meta: dict[str, Any]) -> str:
+def shown_card(meta: ModelMetadata) -> str:
     """The model card as supervisors read it: the training data named by its folder, not by
     its path on the training machine (a server detail, and a temporary folder in tests).
     The card logged with the run keeps the full path."""
-    card = str(meta.get("model_card") or meta.get("card") or "")
-    dataset = str(meta.get("dataset") or "")
+    card, dataset = meta.model_card, meta.dataset
     folder = re.split(r"[/\\]", dataset.rstrip("/\\"))[-1]
     if folder and folder != dataset:
         card = card.replace(f"`{dataset}`", f"`{folder}`")
     return card
 
 
+def _fact_description(code: str, lang: str) -> str:
+    spec = fact_spec(code)
+    return spec.description_zh if lang == "zh" else spec.description_en
+
+
 def model_view(scorer: Scorer, lang: str) -> dict[str, Any]:
-    """The model page: version, windows, thresholds, metrics, calibration, groups, card."""
+    """The model page: version, kind, windows, thresholds and floors, metrics, calibration,
+    groups, card."""
     m = scorer.model
-    meta = dict(m.metadata or {})
-    cal = meta.get("calibration") or {}
-    points = cal.get("test_points") or cal.get("validation_points") or []
+    meta = m.metadata
+    plain = meta.model_dump(mode="json")
+    models, rows = metric_table(plain["metrics"], served=meta.kind)
+    cal = meta.calibration
     return {
         "version": str(m.version),
         "uri": str(m.uri),
+        "kind": meta.kind,
         "registry_version": str(m.registry_version),
         "thresholds": dict(m.thresholds),
-        "windows": meta.get("windows") or {},
-        "models": metric_table(meta.get("metrics") or {})[0],
-        "has_intervals": any(
-            c and c["lo"] is not None
-            for r in metric_table(meta.get("metrics") or {})[1]
-            for c in r["cells"]
-        ),
-        "metrics": [
-            {**r, "label": metric_label(r["metric"], lang)}
-            for r in metric_table(meta.get("metrics") or {})[1]
+        "floors": [
+            {"code": code, "tier": tier, "text": _fact_description(code, lang)}
+            for code, tier in meta.tier_policy.floors.items()
         ],
-        "calibration_method": cal.get("method"),
+        "windows": plain["windows"],
+        "models": models,
+        "has_intervals": any(c and c["lo"] is not None for r in rows for c in r["cells"]),
+        "metrics": [{**r, "label": metric_label(r["metric"], lang)} for r in rows],
+        "calibration_method": cal.method,
         "calibration": calibration(
-            points,
+            cal.test_points or cal.validation_points,
             {"x": label("predicted", lang), "y": label("observed", lang)},
             label("calibration", lang),
         ),
-        "groups": group_rows(meta.get("groups") or [], lang),
+        "groups": group_rows(plain["groups"], lang),
         "card": shown_card(meta),
-        "base_rate": meta.get("base_rate") or {},
+        "base_rate": dict(meta.base_rate),
     }

@@ -3,7 +3,6 @@ and the cookies and security headers every answer carries."""
 
 from __future__ import annotations
 
-import os
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,15 +13,17 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import Response
 
+from riskwarn.clock import get_clock
+from riskwarn.config import Settings
 from riskwarn.serving._scorer import Scorer
 from riskwarn.serving._store import Store
+from riskwarn.vocab import TIER_ORDER, tier_rank
 
 from . import _session
 from ._charts import TIER_COLOURS, pct
-from ._i18n import LABELS, TIER_ORDER, tier_rank
+from ._i18n import LABELS
 
 HERE = Path(__file__).parent
-SECURE_ENV = "RISKWARN_SECURE_COOKIES"  # "1" behind a proxy that ends TLS: cookies only over https
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -49,6 +50,7 @@ class Ctx:
     session: dict[str, Any]
     lang: str
     router: Any
+    settings: Settings
     name: str = ""
     role: str = ""
     dirty: bool = False
@@ -63,6 +65,14 @@ class Ctx:
         root = self.request.scope.get("root_path", "")
         path = root + str(self.router.url_path_for(name, **params))
         return path + ("?" + urllib.parse.urlencode(query) if query else "")
+
+    def case_url(self, dispute_id: str, action: str | None = None) -> str:
+        """A case page (or one of its actions): the id goes in the query, percent-encoded,
+        so any id the contract allows (``/``, ``?``, ``#``, ``..``, CJK) makes a working
+        link."""
+        if action is None:
+            return self.url("case", query={"id": dispute_id})
+        return self.url("action", query={"id": dispute_id}, kind=action)
 
     def flash(self, key: str) -> None:
         self.session["flash"] = key
@@ -84,6 +94,8 @@ def environment() -> Environment:
     env.filters["pct"] = pct
     env.filters["day"] = lambda v: "" if v is None else f"{v:%Y-%m-%d}"
     env.filters["stamp"] = lambda v: "" if v is None else f"{v:%Y-%m-%d %H:%M}"
+    # what the service recorded (in UTC) as a person reads it: the county's local time
+    env.filters["local"] = lambda v: None if v is None else get_clock().to_local(v)
     env.globals.update(
         TIER_ORDER=TIER_ORDER, TIER_COLOURS=TIER_COLOURS, tier_rank=tier_rank, label_keys=LABELS
     )
@@ -92,9 +104,10 @@ def environment() -> Environment:
 
 def set_cookies(ctx: Ctx, response: Response, signed_session: str | None) -> None:
     """The session (when it changed) and language cookies: HttpOnly, SameSite=Lax, scoped
-    to the workbench's path, Secure over https or when ``RISKWARN_SECURE_COOKIES=1``."""
+    to the workbench's path, Secure over https or when the settings say TLS ends at a proxy
+    in front (``RISKWARN_SECURE_COOKIES=1``)."""
     path = ctx.request.scope.get("root_path") or "/"
-    secure = ctx.request.url.scheme == "https" or os.environ.get(SECURE_ENV) == "1"
+    secure = ctx.request.url.scheme == "https" or ctx.settings.secure_cookies
     flags: dict[str, Any] = {"path": path, "httponly": True, "samesite": "lax", "secure": secure}
     if signed_session is not None:
         response.set_cookie(_session.COOKIE, signed_session, **flags)

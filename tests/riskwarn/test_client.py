@@ -10,6 +10,7 @@ import pytest
 from riskwarn.client import BATCH_LIMIT, RiskClient
 from riskwarn.errors import (
     AuthenticationError,
+    ContractError,
     PermissionDeniedError,
     RequestError,
     UnknownRecordError,
@@ -40,8 +41,9 @@ def test_score_batch_and_explain(clients: dict[str, RiskClient], served: Served)
     whole_day = clients["scorer"].score(ids[0], as_of=as_of.date())  # a date: its end
     assert whole_day["as_of"] == as_of.strftime("%Y-%m-%dT23:59:59")
     many = clients["scorer"].score_batch({"dispute_id": d, "as_of": as_of} for d in ids)
-    assert [m["dispute_id"] for m in many] == ids
-    assert many[0]["risk"] == pytest.approx(one["risk"], abs=1e-12)
+    assert [m["dispute_id"] for m in many] == ids and [m["index"] for m in many] == [0, 1, 2]
+    assert many[0]["result"]["risk"] == pytest.approx(one["risk"], abs=1e-12)
+    assert one["tier"] in ("red", "orange", "yellow", "blue") and "tier_model" in one
     explained = clients["supervisor"].explain(ids[0], as_of=as_of.to_pydatetime())
     assert explained["risk"] == pytest.approx(one["risk"], abs=1e-12)
     assert clients["scorer"].model()["version"] == one["model_version"]
@@ -53,7 +55,8 @@ def test_batches_over_the_limit_are_split(clients: dict[str, RiskClient], served
         [{"dispute_id": ids[0], "as_of": as_of}] * (BATCH_LIMIT + 5)
     )
     assert len(results) == BATCH_LIMIT + 5
-    assert len({r["risk"] for r in results}) == 1
+    assert [r["index"] for r in results] == list(range(BATCH_LIMIT + 5))
+    assert len({r["result"]["risk"] for r in results}) == 1
 
 
 def test_errors_come_back_as_riskwarn_errors(
@@ -67,12 +70,14 @@ def test_errors_come_back_as_riskwarn_errors(
     with pytest.raises(RequestError, match="as_of") as info:
         clients["scorer"].score(ids[0], as_of="31/12/2024")
     assert str(info.value).count("as_of: expected a date") == 1
-    with pytest.raises(RequestError, match=r"top_k: expected less than or equal to 50, got 99$"):
-        clients["scorer"].score(ids[0], top_k=99)
+    with pytest.raises(RequestError, match=r"top_k: expected at most 50, got 99 \(request ") as e:
+        clients["scorer"].score(ids[0], top_k=99, request_id="platform-123")
+    assert str(e.value).endswith("(request platform-123)")
     with pytest.raises(PermissionDeniedError, match="role"):
         clients["scorer"].explain(ids[0])
     stranger = RiskClient("http://testserver", "rwk_0_not-a-key", client=app.client)
     with pytest.raises(AuthenticationError):
         stranger.score(ids[0])
-    with pytest.raises(RequestError, match="person_id"):
+    with pytest.raises(ContractError, match="person_id") as bad:
         clients["admin"].ingest({"persons": [{"person_id": 5, "gender": "male", "grid_id": "G"}]})
+    assert bad.value.issues[0]["field"] == "person_id"

@@ -382,3 +382,115 @@ def test_parquet_timestamps_keep_whole_seconds_and_refuse_zones(good: Path, tmp_
     issue = _only_error(root)
     assert (issue.file, issue.column) == ("dispute_events.parquet", "at")
     assert "Asia/Shanghai" in issue.message and "without a zone" in issue.message
+
+
+# value ranges (docs/contract.md) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "old", "new", "row", "column", "found"),
+    [
+        ("persons", "P1,1980,", "P1,99999,", 2, "birth_year", "99999"),
+        ("persons", "P1,1980,", "P1,-1,", 2, "birth_year", "-1"),
+        ("persons", "P1,1980,", "P1,1899,", 2, "birth_year", "1899"),
+        ("grids", "城关区,300", "城关区,-5", 2, "population", "-5"),
+        ("disputes", ",100.5,", ",1e999,", 2, "amount_involved", "inf"),
+        ("disputes", ",100.5,", ",-0.5,", 2, "amount_involved", "-0.5"),
+        ("persons", "P1,1980,male,G1,H1", "P1,1980,male,G1,H\x07", 2, "household_id", "H\x07"),
+        ("persons", "P1,1980,male,G1,H1", "P1,1980,male,G1," + "H" * 129, 2, "household_id", None),
+        (
+            "dispute_events",
+            "D1,2024-01-06T09:00:00,visit,",
+            "D1,2024-01-06T09:00:00,visit," + "长" * 10_001,
+            2,
+            "note",
+            None,
+        ),
+    ],
+)
+def test_values_outside_the_contracts_ranges_are_located_errors(
+    good: Path, table: str, old: str, new: str, row: int, column: str, found: str | None
+) -> None:
+    _edit(good, table, old, new)
+    issue = _only_error(good)
+    assert (issue.file, issue.row, issue.column, issue.message) == (
+        f"{table}.csv",
+        row,
+        column,
+        "out of range",
+    )
+    if found is not None:
+        assert issue.value == found
+    else:
+        assert issue.value.endswith("...") and len(issue.value) == 43
+
+
+def test_values_at_the_ends_of_the_ranges_are_valid(good: Path) -> None:
+    _edit(good, "persons", "P1,1980,", "P1,1900,")
+    _edit(good, "grids", "城关区,300", "城关区,0")
+    _edit(good, "disputes", ",100.5,", ",0,")
+    _edit(
+        good,
+        "dispute_events",
+        "D1,2024-01-06T09:00:00,visit,",
+        "D1,2024-01-06T09:00:00,visit," + "长" * 10_000,
+    )
+    report = validate_dataset(good)
+    assert report.ok, report.format()
+
+
+def test_records_are_held_to_the_same_ranges(good: Path) -> None:
+    with pytest.raises(ContractError) as info:
+        parse_records(
+            {
+                "persons": [
+                    {"person_id": "P9", "birth_year": 99999, "gender": "male", "grid_id": "G1"}
+                ]
+            },
+            against=load_dataset(good),
+        )
+    [issue] = info.value.issues
+    assert (issue.column, issue.message, issue.expected) == (
+        "birth_year",
+        "out of range",
+        "a whole number from 1900 to 2100",
+    )
+
+
+def test_an_event_before_its_disputes_registration_is_a_warning(good: Path) -> None:
+    """Back-filled records exist: the dataset stays valid and the warning names the row."""
+    from riskwarn import ContractWarning
+
+    _edit(good, "dispute_events", "D1,2024-01-06T09:00:00,visit,", "D1,2023-12-01T09:00:00,visit,")
+    report = validate_dataset(good)
+    assert report.ok
+    [warning] = report.warnings
+    assert (warning.file, warning.row, warning.column) == ("dispute_events.csv", 2, "at")
+    assert "dated before dispute 'D1' was registered" in warning.message
+    with pytest.warns(ContractWarning, match="dated before dispute 'D1'"):
+        load_dataset(good)
+    found: list = []
+    parse_records(
+        {"dispute_events": [{"dispute_id": "D1", "at": "2020-01-01T00:00:00", "kind": "visit"}]},
+        against=_loaded_quietly(good),
+        warnings=found,
+    )
+    [issue] = found
+    assert (issue.table, issue.row, issue.column) == ("dispute_events", 1, "at")
+
+
+def _loaded_quietly(root: Path) -> Dataset:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_dataset(root)
+
+
+def test_a_field_too_long_for_any_record_names_its_file_and_line(good: Path) -> None:
+    """A 50 MB file with no newline: one located error, not a crash without a file name."""
+    (good / "petitions.csv").write_bytes(b"x" * (50 * 1024 * 1024))
+    report = validate_dataset(good)
+    [issue] = report.errors
+    assert (issue.file, issue.row) == ("petitions.csv", 1)
+    assert "field larger than field limit" in issue.message and "10,000" in issue.message

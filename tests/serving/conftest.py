@@ -151,12 +151,17 @@ def forget_bentoml_metrics() -> None:
 
 
 @pytest.fixture(scope="module")
-def app(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """The service in process over its own store file (one per test module)."""
+def app(
+    served: Served, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[App]:
+    """The service in process over its own store file (one per test module); a module's
+    ``APP_ENV`` dict sets more settings for its service."""
     path = tmp_path_factory.mktemp("store") / "service.db"
     store, keys = fresh_store(served, path)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RISKWARN_DB_URL", f"sqlite:///{path}")
+        for name, value in getattr(request.module, "APP_ENV", {}).items():
+            mp.setenv(name, value)
         forget_bentoml_metrics()
         try:
             with make_client(service.to_asgi()) as client:
@@ -185,3 +190,97 @@ def fresh_database(server: str) -> str:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
     engine.dispose()
     return f"{server.rsplit('/', 1)[0]}/{name}"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_env(served: Served, db: Path) -> dict[str, str]:
+    """The environment ``riskwarn serve`` runs in over the store file ``db``."""
+    import os
+
+    return {
+        **os.environ,
+        "RISKWARN_HOME": str(served.home),
+        "MLFLOW_TRACKING_URI": served.tracking_uri,
+        "RISKWARN_DB_URL": f"sqlite:///{db}",
+        "BENTOML_DO_NOT_TRACK": "True",
+    }
+
+
+class Serving:
+    """``riskwarn serve`` in a process of its own on a loopback port, ready when made."""
+
+    def __init__(self, env: dict[str, str], *args: str, port: int | None = None) -> None:
+        import subprocess
+        import sys
+        import time
+
+        import httpx
+
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        riskwarn = str(Path(sys.executable).with_name("riskwarn"))
+        self.proc = subprocess.Popen(
+            [riskwarn, "serve", "--port", str(self.port), *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 180
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the service exited: {self.proc.stderr.read()[-2000:]!r}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the service did not get ready"
+            time.sleep(0.2)
+
+    def workers(self) -> list[int]:
+        """The pids of the worker processes (children of the master)."""
+        found = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                lines = status.read_text().splitlines()
+            except OSError:
+                continue
+            if any(line.split() == ["PPid:", str(self.proc.pid)] for line in lines):
+                found.append(int(status.parent.name))
+        return found
+
+    def kill(self, workers: bool = True) -> list[int]:
+        """``kill -9`` of the master, and of its workers too unless ``workers`` is False
+        (they run in process groups of their own); the workers' pids."""
+        import contextlib
+        import os
+        import signal
+
+        found = self.workers()
+        for pid in [self.proc.pid, *(found if workers else [])]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self._close()
+        return found
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=60)
+        self._close()
+
+    def _close(self) -> None:
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,19 +16,12 @@ import pytest
 from riskwarn.client import RiskClient
 from riskwarn.serving import Store, create_key
 
-from .conftest import Served
+from .conftest import Served, Serving, free_port, serve_env
 
 RISKWARN = str(Path(sys.executable).with_name("riskwarn"))
 
 
-def _env(served: Served, db: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "RISKWARN_HOME": str(served.home),
-        "MLFLOW_TRACKING_URI": served.tracking_uri,
-        "RISKWARN_DB_URL": f"sqlite:///{db}",
-        "BENTOML_DO_NOT_TRACK": "True",
-    }
+_env = serve_env
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -70,43 +61,15 @@ def test_serve_refuses_a_missing_model_with_one_line(served: Served, tmp_path: P
     assert len(lines) == 1 and "models:/riskwarn@nobody" in lines[0], result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(served: Served, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     db = tmp_path / "service.db"
-    env = _env(served, db)
     key = create_key(Store(f"sqlite:///{db}").create(), "scorer")[1]
-    port = _free_port()
-    proc = subprocess.Popen(
-        [RISKWARN, "serve", "--port", str(port), "--data", str(served.data)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    service = Serving(_env(served, db), "--data", str(served.data))
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the service did not get ready"
-            time.sleep(0.5)
-        yield url, {"scorer": key}
+        yield service.url, {"scorer": key}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        service.stop()
 
 
 @pytest.mark.slow
@@ -120,6 +83,13 @@ def test_serve_answers_over_http(server: tuple[str, dict[str, str]], served: Ser
     assert httpx.get(f"{url}/metrics").status_code == 401
     metrics = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {keys['scorer']}"})
     assert metrics.status_code == 200 and "bentoml_service_request" in metrics.text
+    for series in (
+        'riskwarn_scores_total{endpoint="score",tier="',
+        "riskwarn_model_info{",
+        "riskwarn_store_newest_record_seconds ",
+        'riskwarn_request_seconds_bucket{endpoint="score"',
+    ):
+        assert series in metrics.text, series
 
 
 @pytest.fixture(scope="module")
@@ -159,12 +129,65 @@ def test_serve_refuses_a_model_of_another_registry_in_one_line(
     assert "registry" in lines[0] and "0-old" in lines[0] and "retrain" in lines[0]
 
 
-def test_serve_makes_the_store_before_any_worker_starts(served: Served, tmp_path: Path) -> None:
-    """Workers starting together raced to create the tables; serve makes them first."""
+def _loaded_store(served: Served, db: Path, keys: bool = True) -> None:
+    store = Store(f"sqlite:///{db}").create()
+    store.append_history(served.dataset.tables())
+    if keys:
+        create_key(store, "scorer")
+    store.close()
+
+
+def test_serve_refuses_a_store_it_cannot_serve_in_one_line(served: Served, tmp_path: Path) -> None:
+    """No store file (deleted?), a file that is not riskwarn's, a store without disputes or
+    without a live key: each refused before any worker starts, and nothing is made."""
     import sqlalchemy as sa
 
+    cases = {}
+    cases["missing"] = (tmp_path / "gone.db", "no store at")
+    foreign = tmp_path / "mlflow.db"
+    with sa.create_engine(f"sqlite:///{foreign}").begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE experiments (id INTEGER)")
+    cases["foreign"] = (foreign, "is not a riskwarn store")
+    empty = tmp_path / "empty.db"
+    create_key(Store(f"sqlite:///{empty}").create(), "scorer")
+    cases["no history"] = (empty, "holds no disputes")
+    keyless = tmp_path / "keyless.db"
+    _loaded_store(served, keyless, keys=False)
+    cases["no keys"] = (keyless, "no live API key")
+    for what, (db, message) in cases.items():
+        result = run(_env(served, db), "serve", "--port", str(free_port()))
+        assert result.returncode == 1, (what, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], (what, result.stderr)
+        assert "serving" not in result.stderr
+    assert not (tmp_path / "gone.db").exists()
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(served: Served, tmp_path: Path) -> None:
     db = tmp_path / "service.db"
-    result = run(_env(served, db), "serve", "--model", "models:/riskwarn@nobody", "--port", "1")
+    _loaded_store(served, db)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(_env(served, db), "serve", "--port", str(port))
     assert result.returncode == 1
-    tables = set(sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names())
-    assert {"audit_log", "api_keys", "disputes", "actions", "score_snapshots"} <= tables
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"port {port} on 127.0.0.1 is in use" in lines[0], result.stderr
+
+
+@pytest.mark.slow
+def test_a_killed_master_takes_its_workers_and_the_port_with_it(
+    served: Served, tmp_path: Path
+) -> None:
+    db = tmp_path / "service.db"
+    _loaded_store(served, db)
+    service = Serving(_env(served, db))
+    workers = service.kill(workers=False)
+    assert workers, "expected worker processes under the master"
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{w}").exists() for w in workers):
+        assert time.monotonic() < deadline, "a worker outlived its master"
+        time.sleep(0.2)
+    again = Serving(_env(served, db), port=service.port)  # the port is free: a restart serves
+    again.stop()

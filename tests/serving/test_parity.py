@@ -1,7 +1,8 @@
 """Parity with training: for a few hundred (dispute, as_of), the service computes the same
-features as the offline feature library on what was known at as_of, and the same risk, tier
-and reasons as the offline ``riskwarn score`` CSV; so does a full case (dispute, parties,
-events cut at as_of) sent instead of the stored id, for about fifty of them.
+features as the offline feature library on what was known at as_of, and the same risk,
+tiers (the model's and after the key facts' floors), reasons and key facts as the offline
+``riskwarn score`` CSV; so does a full case (dispute, parties, events cut at as_of) sent
+instead of the stored id, for about fifty of them.
 
 Every as_of is an explicit datetime (one of them in the afternoon), so what a bare date
 means to ``riskwarn score --as-of`` does not matter here.
@@ -9,6 +10,7 @@ means to ``riskwarn score --as-of`` does not matter here.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -51,13 +53,16 @@ def _check_explained(answer: dict, offline: pd.Series, scored: pd.Series, what: 
         )
     assert answer["risk"] == pytest.approx(scored["risk"], abs=1e-12), what
     assert answer["tier"] == scored["tier"], what
+    assert answer["tier_model"] == scored["tier_model"], what
+    assert (answer["tier_floor_reason"] or "") == scored["tier_floor_reason"], what
+    assert answer["key_facts"] == json.loads(scored["key_facts"]), what
 
 
 @pytest.mark.slow
 def test_service_matches_offline_features_scores_and_reasons(
     app: App, served: Served, tmp_path: Path
 ) -> None:
-    compared = full = 0
+    compared = full = facts_seen = 0
     moments = set()
     post = app.client.post
     for as_of in _moments(served, 12):
@@ -83,6 +88,7 @@ def test_service_matches_offline_features_scores_and_reasons(
             )
             assert r.status_code == 200, r.text
             _check_explained(r.json(), offline.loc[dispute], scored.loc[dispute], what)
+            facts_seen += bool(r.json()["key_facts"])
 
             r = post(
                 "/v1/score",
@@ -108,4 +114,5 @@ def test_service_matches_offline_features_scores_and_reasons(
             moments.add(as_of)
     assert compared >= 200, compared
     assert full >= 40, full
+    assert facts_seen >= 5, "too few cases with key facts to compare them"
     assert any(m != m.normalize() for m in moments), "no as_of at a time of day was compared"

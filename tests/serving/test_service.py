@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from riskwarn.serving import MAX_BATCH, TIER_ORDER
+from riskwarn.serving import MAX_BATCH
 from riskwarn.training import load_model
+from riskwarn.vocab import TIER_ORDER
 
 from .conftest import App, Served, case_body
 
@@ -99,7 +100,10 @@ def test_a_batch_answers_as_single_calls_do(app: App, served: Served) -> None:
         headers=app.keys.header("scorer"),
     )
     assert r.status_code == 200, r.text
-    results = r.json()["results"]
+    answer = r.json()
+    assert (answer["scored"], answer["failed"]) == (len(ids), 0)
+    assert [item["index"] for item in answer["results"]] == list(range(len(ids)))
+    results = [item["result"] for item in answer["results"]]
     assert [x["dispute_id"] for x in results] == ids
     for x in results:
         one = app.client.post(
@@ -108,8 +112,33 @@ def test_a_batch_answers_as_single_calls_do(app: App, served: Served) -> None:
             headers=app.keys.header("scorer"),
         ).json()
         assert one["risk"] == pytest.approx(x["risk"], abs=1e-12) and one["tier"] == x["tier"]
-    audited = [e for e in app.store.audit_entries() if e["request_id"] == r.json()["request_id"]]
+    audited = app.store.audit_entries(request_id=r.json()["request_id"])
     assert sorted(e["dispute_id"] for e in audited) == sorted(ids)
+
+
+def test_a_batch_answers_each_case_on_its_own(app: App, served: Served) -> None:
+    """One unknown id gives that item an error; the others get their scores."""
+    ids = _open_ids(served, 2)
+    cases = [
+        {"dispute_id": ids[0], "as_of": _as_of(served)},
+        {"dispute_id": "NO-SUCH"},
+        {"dispute_id": ids[1], "as_of": "2000-01-01"},  # before it was registered
+        {"dispute_id": ids[1], "as_of": _as_of(served)},
+    ]
+    r = app.client.post("/v1/score_batch", json={"cases": cases}, headers=app.keys.header("scorer"))
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert (answer["scored"], answer["failed"]) == (2, 2)
+    items = answer["results"]
+    assert [i["index"] for i in items] == [0, 1, 2, 3]
+    assert [i["dispute_id"] for i in items] == [ids[0], "NO-SUCH", ids[1], ids[1]]
+    assert items[0]["result"]["risk"] >= 0 and items[0]["error"] is None
+    assert items[1]["result"] is None and items[1]["error"]["status"] == 404
+    assert items[1]["error"]["error"].startswith("cases[1].dispute_id: expected a dispute")
+    assert items[2]["error"]["status"] == 400 and "cases[2].as_of" in items[2]["error"]["error"]
+    assert items[3]["result"]["dispute_id"] == ids[1]
+    audited = app.store.audit_entries(request_id=answer["request_id"])
+    assert sorted(e["dispute_id"] for e in audited) == sorted([ids[0], ids[1]])
 
 
 def test_explain_gives_every_contribution(app: App, served: Served) -> None:
@@ -173,8 +202,8 @@ def test_each_role_may_use_its_endpoints_and_those_below(app: App, path: str, ro
     [
         ("post", "/v1/score", None, 401),
         ("post", "/v1/score", "wrong", 401),
-        ("post", "/v1/nothing-here", None, 401),
         ("get", "/v1/model", "wrong", 401),
+        ("get", "/metrics", None, 401),
     ],
 )
 def test_missing_or_wrong_keys_get_401(
@@ -191,12 +220,17 @@ def test_missing_or_wrong_keys_get_401(
     assert "key" in r.json()["error"]
 
 
-def test_liveness_and_readiness_need_no_key_everything_else_does(app: App) -> None:
+def test_probes_the_document_and_the_root_need_no_key(app: App) -> None:
     assert app.client.get("/livez").status_code == 200
     assert app.client.get("/readyz").status_code == 200
-    for path in ("/docs.json", "/", "/metrics"):
+    spec = app.client.get("/docs.json")  # it holds no data
+    assert spec.status_code == 200 and spec.json()["info"]["title"] == "riskwarn"
+    home = app.client.get("/", follow_redirects=False)  # a browser goes to the pages
+    assert home.status_code in (302, 303, 307) and home.headers["location"].startswith("/ui")
+    for path in ("/metrics", "/schema.json"):  # BentoML's own: they tell about the service
         assert app.client.get(path).status_code == 401, path
-    assert app.client.get("/docs.json", headers=app.keys.header("scorer")).status_code == 200
+    # (/metrics itself answers only in a served process: tests/serving/test_cli.py)
+    assert app.client.get("/schema.json", headers=app.keys.header("scorer")).status_code == 200
     # the workbench signs its users in itself: a page, not a bearer-key refusal
     signin = app.client.get("/ui/queue", follow_redirects=False)
     assert signin.status_code in (302, 303, 307) and "/ui/signin" in signin.headers["location"]
@@ -222,12 +256,6 @@ def _bad_requests(dispute: str) -> list[tuple[str, object, int, str]]:
             {"cases": [{"dispute_id": dispute}] * (MAX_BATCH + 1)},
             400,
             "cases",
-        ),
-        (
-            "/v1/score_batch",
-            {"cases": [{"dispute_id": dispute}, {"dispute_id": "NO-SUCH"}]},
-            404,
-            "cases[1].dispute_id",
         ),
         ("/v1/score_batch", {"cases": [{"dispute_id": dispute, "as_of": "x"}]}, 400, "as_of"),
     ]
@@ -361,13 +389,8 @@ def test_a_full_case_with_a_nul_in_its_id_is_a_400_not_a_store_error(
     assert r.json()["error"].startswith("case.dispute.dispute_id: expected an id")
 
 
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [("IN-N\x00UL", "contains a NUL character"), ("N" * 129, "129 characters")],
-)
-def test_ingest_names_values_the_store_cannot_keep(
-    app: App, served: Served, value: str, message: str
-) -> None:
+@pytest.mark.parametrize("value", ["IN-N\x00UL", "N" * 129])
+def test_ingest_names_ids_outside_the_contract(app: App, served: Served, value: str) -> None:
     records = _records(served)
     records["persons"][1]["person_id"] = value
     before = app.store.history_counts()
@@ -378,8 +401,9 @@ def test_ingest_names_values_the_store_cannot_keep(
         "persons",
         2,
         "person_id",
-        message,
+        "out of range",
     )
+    assert issue["expected"] == "at most 128 characters, no control characters"
     assert app.store.history_counts() == before
 
 
@@ -403,7 +427,10 @@ def test_ingest_checks_ids_against_the_store_not_its_own_copy(app: App, served: 
 def test_ingest_and_reload_are_refused_with_several_workers(
     app: App, served: Served, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
-    monkeypatch.setenv("RISKWARN_WORKERS", "2")
+    import bentoml
+
+    svc = bentoml.get_current_service()  # as a worker of `serve --workers 2` reads them
+    monkeypatch.setattr(svc, "settings", svc.settings.model_copy(update={"workers": 2}))
     body = _records(served) if path == "/v1/ingest" else {}
     before = app.store.history_counts()
     r = app.client.post(path, json=body, headers=app.keys.header("admin"))
@@ -427,14 +454,165 @@ def test_a_new_person_may_carry_a_grid_the_store_holds(app: App, served: Served)
     assert r.json()["error"].startswith(f"case.parties[{len(case['parties']) - 1}].grid_id")
 
 
-def test_as_of_defaults_to_now(app: App, served: Served) -> None:
+def test_as_of_defaults_to_now_in_the_countys_time(app: App, served: Served) -> None:
     import datetime as dt
 
+    from riskwarn.clock import FixedClock, use_clock
+
     [dispute] = _open_ids(served, 1)
-    before = dt.datetime.now().replace(microsecond=0)
-    r = app.client.post(
-        "/v1/score", json={"dispute_id": dispute}, headers=app.keys.header("scorer")
-    )
-    after = dt.datetime.now()
+    with use_clock(FixedClock(dt.datetime(2030, 3, 1, 1, 30))):  # 09:30 in Beijing
+        r = app.client.post(
+            "/v1/score", json={"dispute_id": dispute}, headers=app.keys.header("scorer")
+        )
     assert r.status_code == 200, r.text
-    assert before <= dt.datetime.fromisoformat(r.json()["as_of"]) <= after
+    assert r.json()["as_of"] == "2030-03-01T09:30:00"
+
+
+# what an answer says besides the score ---------------------------------------------------------
+
+
+def test_answers_carry_the_case_status_the_data_date_and_warnings(app: App, served: Served) -> None:
+    from riskwarn.serving._facts import newest_record
+
+    [dispute] = _open_ids(served, 1)
+    newest = newest_record(served.dataset)
+    body = {"dispute_id": dispute, "as_of": _as_of(served)}
+    answer = app.client.post("/v1/score", json=body, headers=app.keys.header("scorer")).json()
+    assert answer["status"]["state"] == "open"
+    assert answer["data_as_of"] == newest.strftime("%Y-%m-%dT%H:%M:%S")
+    assert answer["warnings"] == []
+    later = (newest + pd.Timedelta(days=45)).strftime("%Y-%m-%d")
+    stale = app.client.post(
+        "/v1/score", json={"dispute_id": dispute, "as_of": later}, headers=app.keys.header("scorer")
+    ).json()
+    [warning] = stale["warnings"]
+    assert warning["code"] == "stale_data" and "ingest" in warning["message"]
+    assert "45 days after the newest record" in warning["message"]
+
+
+def test_a_closed_case_says_so_and_since_when(app: App, served: Served) -> None:
+    ev = served.dataset.dispute_events
+    closed = ev.loc[ev["kind"] == "closed"].sort_values("at")
+    reopened = set(ev.loc[ev["kind"] == "reopened", "dispute_id"])
+    row = next(r for r in closed.itertuples() if r.dispute_id not in reopened)
+    when = row.at.strftime("%Y-%m-%dT%H:%M:%S")
+    after = (row.at + pd.Timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    answer = app.client.post(
+        "/v1/score",
+        json={"dispute_id": row.dispute_id, "as_of": after},
+        headers=app.keys.header("scorer"),
+    ).json()
+    assert answer["status"] == {"state": "closed", "since": when}
+    assert [w["code"] for w in answer["warnings"]] == ["case_closed"]
+
+
+def test_an_event_before_registration_is_a_warning_as_in_validate(app: App, served: Served) -> None:
+    from riskwarn._validate import early_event_issue
+
+    [dispute] = _open_ids(served, 1)
+    case = _case_of(served, dispute, _as_of(served))
+    case["dispute"]["dispute_id"] = "NEW-EARLY"
+    case["events"].append({"at": "2001-05-01T08:00:00", "kind": "visit"})
+    r = app.client.post(
+        "/v1/score", json={"case": case, "as_of": _as_of(served)}, headers=app.keys.header("scorer")
+    )
+    assert r.status_code == 200, r.text
+    [warning] = [w for w in r.json()["warnings"] if w["code"] == "event_before_registration"]
+    expected = early_event_issue(
+        "dispute_events",
+        None,
+        None,
+        "NEW-EARLY",
+        "2001-05-01T08:00:00",
+        case["dispute"]["reported_at"],
+    )
+    assert warning["message"] == str(expected)
+
+
+def test_a_supervisors_raise_is_part_of_the_answer(app: App, served: Served) -> None:
+    """tier_model is the model's; tier is the raise; override says who, when and why."""
+    from riskwarn.vocab import higher_tier
+
+    ids = _open_ids(served, 40)
+    body = {"cases": [{"dispute_id": d, "as_of": _as_of(served)} for d in ids]}
+    items = app.client.post("/v1/score_batch", json=body, headers=app.keys.header("scorer")).json()
+    target = next(i["result"] for i in items["results"] if i["result"]["tier_model"] != "red")
+    assert target["override"] is None and target["tier"] == target["tier_model"]
+    app.store.add_action(
+        {
+            "dispute_id": target["dispute_id"],
+            "kind": "raise_tier",
+            "key_name": "county-centre",
+            "tier": "red",
+            "reason": "当事人扬言报复",
+        },
+        request_id="raise-1",
+    )
+    r = app.client.post(
+        "/v1/score",
+        json={"dispute_id": target["dispute_id"], "as_of": _as_of(served)},
+        headers=app.keys.header("scorer"),
+    ).json()
+    assert (r["tier_model"], r["tier"]) == (target["tier_model"], "red")
+    assert r["override"]["by"] == "county-centre" and r["override"]["reason"] == "当事人扬言报复"
+    assert r["override"]["tier"] == "red" and r["override"]["at"].endswith("Z")
+    [entry] = app.store.audit_entries(request_id=r["request_id"])
+    assert entry["tier"] == "red"  # the audit log records what the platform was told
+    assert higher_tier(r["tier_model"], "red") == "red"
+
+
+def test_ingest_reports_an_event_before_registration_and_keeps_it(app: App, served: Served) -> None:
+    [dispute] = _open_ids(served, 1)
+    event = {"dispute_id": dispute, "at": "2001-01-01T00:00:00", "kind": "visit"}
+    r = app.client.post(
+        "/v1/ingest", json={"dispute_events": [event]}, headers=app.keys.header("admin")
+    )
+    assert r.status_code == 200, r.text
+    [warning] = r.json()["warnings"]
+    assert (warning["table"], warning["record"], warning["field"]) == ("dispute_events", 1, "at")
+    assert "registered" in warning["message"]
+    assert r.json()["added"] == {"dispute_events": 1}
+
+
+RANGE_BREAKS = [  # (ingest table, ingest field, value, score case path, score field)
+    ("persons", "birth_year", 99999, "parties", "birth_year"),
+    ("persons", "birth_year", -1, "parties", "birth_year"),
+    ("disputes", "amount_involved", -3.0, "dispute", "amount_involved"),
+    ("disputes", "amount_involved", float("nan"), "dispute", "amount_involved"),
+    ("disputes", "summary", "长" * 10_001, "dispute", "summary"),
+    ("dispute_events", "note", "x" * 10_001, "events", "note"),
+]
+
+
+@pytest.mark.parametrize(("table", "field", "value", "where", "key"), RANGE_BREAKS)
+def test_the_same_value_rules_hold_at_ingest_and_at_score(
+    app: App, served: Served, table: str, field: str, value: object, where: str, key: str
+) -> None:
+    """Ingest refuses with a located issue (422), the score endpoint with the field (400):
+    the contract's ranges, the same values."""
+    import json
+
+    records = _records(served)
+    records = {k: [dict(r) for r in v] for k, v in records.items()}
+    records[table][0][field] = value
+    before = app.store.history_counts()
+    body = json.dumps(records).encode()  # NaN goes as JSON's NaN literal
+    headers = {**app.keys.header("admin"), "Content-Type": "application/json"}
+    r = app.client.post("/v1/ingest", content=body, headers=headers)
+    assert r.status_code == 422, r.text
+    assert any((i["table"], i["field"]) == (table, field) for i in r.json()["issues"]), r.text
+    assert app.store.history_counts() == before
+    [dispute] = _open_ids(served, 1)
+    case = _case_of(served, dispute, _as_of(served))
+    case["dispute"]["dispute_id"] = "NEW-RANGE"
+    if where == "parties":
+        case["parties"].append({"person_id": "NEWP-R", "role": "other", key: value})
+    elif where == "events":
+        case["events"].append({"at": _as_of(served), "kind": "visit", key: value})
+    else:
+        case["dispute"][key] = value
+    body = json.dumps({"case": case, "as_of": _as_of(served)}).encode()
+    headers = {**app.keys.header("scorer"), "Content-Type": "application/json"}
+    r = app.client.post("/v1/score", content=body, headers=headers)
+    assert r.status_code == 400, r.text
+    assert key in r.json()["error"]

@@ -125,22 +125,6 @@ def test_the_audit_log_is_append_only(store: Store) -> None:
     assert entry["key_name"] == "k1" and entry["risk"] == 0.2
 
 
-def test_an_audit_log_made_before_its_triggers_gets_them(store: Store) -> None:
-    """An older store's audit_log: create() adds the triggers, and again changes nothing."""
-    from riskwarn.serving._store import audit_log
-
-    with store.engine.begin() as conn:
-        conn.execute(sa.schema.DropTable(audit_log))
-        if store.engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("DROP FUNCTION audit_log_append_only()")
-        conn.execute(sa.schema.CreateTable(audit_log))  # the bare table, no trigger
-    store.create().create()
-    store.audit([{"key_name": "k1", "action": "score", "request_id": "r1"}])
-    with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.engine.begin() as c:
-        c.exec_driver_sql("DELETE FROM audit_log")
-    assert len(store.audit_entries()) == 1
-
-
 @pytest.mark.parametrize(
     ("field", "value"),
     [("dispute_id", "NEW\x00X"), ("dispute_id", "D" * 129), ("key_name", "k\x00")],
@@ -204,8 +188,19 @@ def test_actions_are_stored_with_an_audit_entry_without_free_text(store: Store) 
     store.add_action(
         {"dispute_id": "D1", "kind": "note", "key_name": "sup", "note": "王某说要去他家"}, "r10"
     )
+    with pytest.raises(RequestError, match="reason"):  # a raise says why
+        store.add_action(
+            {"dispute_id": "D1", "kind": "raise_tier", "key_name": "sup", "tier": "red"}, "r"
+        )
     store.add_action(
-        {"dispute_id": "D1", "kind": "raise_tier", "key_name": "sup", "tier": "red"}, "r11"
+        {
+            "dispute_id": "D1",
+            "kind": "raise_tier",
+            "key_name": "sup",
+            "tier": "red",
+            "reason": "扬言报复",
+        },
+        "r11",
     )
     stored = store.actions_for("D1")
     assert [a["kind"] for a in stored] == ["assign", "note", "raise_tier"]
@@ -215,26 +210,35 @@ def test_actions_are_stored_with_an_audit_entry_without_free_text(store: Store) 
     assert json.loads(audit[-1]["detail"]) == {"action_id": assigned["id"]}
     assert audit[0]["tier"] == "red" and audit[-1]["key_name"] == "sup"
     logged = json.dumps([{k: str(v) for k, v in e.items()} for e in audit], ensure_ascii=False)
-    assert "李" not in logged and "王某" not in logged
+    assert "李" not in logged and "王某" not in logged and "扬言" not in logged
+    assert stored[2]["reason"] == "扬言报复"
     with pytest.raises(ValueError, match="action kind must be one of"):
         store.add_action({"dispute_id": "D1", "kind": "lower_tier", "key_name": "sup"}, "r12")
     with pytest.raises(RequestError, match="note"):
         store.add_action({"dispute_id": "D1", "kind": "note", "key_name": "s", "note": "\x00"}, "r")
     with pytest.raises(RequestError, match="tier"):
         store.add_action(
-            {"dispute_id": "D1", "kind": "raise_tier", "key_name": "s", "tier": "x"}, "r"
+            {"dispute_id": "D1", "kind": "raise_tier", "key_name": "s", "tier": "x", "reason": "r"},
+            "r",
         )
     assert len(store.actions_for("D1")) == 3
 
 
-def test_clear_history_keeps_keys_and_audit(store: Store, good: Path) -> None:
-    store.append_history(load_dataset(good).tables())
+def test_replace_history_keeps_keys_and_audit(store: Store, good: Path) -> None:
+    dataset = load_dataset(good)
+    store.append_history(dataset.tables())
     store.add_key("abc", "ops", "admin", "0" * 64)
     store.audit([{"key_name": "ops", "action": "reload", "request_id": "r"}])
-    store.clear_history()
-    assert sum(store.history_counts().values()) == 0
+    counts = store.replace_history({"grids": dataset.grids}, by="cli", request_id="load-2")
+    assert store.history_counts()["grids"] == counts["grids"]
+    assert store.history_counts()["disputes"] == 0
     assert [k["name"] for k in store.list_keys()] == ["ops"]
-    assert len(store.audit_entries()) == 1
+    assert [e["action"] for e in store.audit_entries()] == [
+        "history:load",
+        "reload",
+        "keys:create",
+        "ingest",
+    ]
 
 
 def test_a_wrong_url_says_what_was_expected() -> None:
@@ -248,3 +252,223 @@ def test_read_dataset_gives_contract_dtypes(store: Store, good: Path) -> None:
     assert back.disputes["reported_at"].dtype == "datetime64[ns]"
     assert back.persons["birth_year"].dtype == "Int64"
     assert pd.isna(back.persons.set_index("person_id").loc["P2", "birth_year"])
+
+
+# every write with its audit row -----------------------------------------------------------
+
+
+def test_every_write_commits_with_its_audit_row(store: Store, good: Path) -> None:
+    """Ingest, keys, snapshots, actions and sign-outs each write their audit row in the same
+    transaction, under the request's id."""
+    dataset = load_dataset(good)
+    store.append_history(dataset.tables(), by="ops", request_id="w1")
+    store.add_key("k1", "platform", "scorer", "0" * 64, by="ops", request_id="w2")
+    store.revoke_key("platform", by="ops", request_id="w3")
+    store.add_snapshots([_snap("D1", "2024-02-01", 0.4, "red")], by="ops", request_id="w4")
+    store.add_action(
+        {"dispute_id": "D1", "kind": "acknowledge", "key_name": "sup"}, request_id="w5"
+    )
+    store.end_session("s1", by="sup", request_id="w6", keep=dt.timedelta(hours=1))
+    done = {e["request_id"]: e for e in store.audit_entries()}
+    assert {k: done[k]["action"] for k in ("w1", "w2", "w3", "w4", "w5", "w6")} == {
+        "w1": "ingest",
+        "w2": "keys:create",
+        "w3": "keys:revoke",
+        "w4": "snapshot",
+        "w5": "action:acknowledge",
+        "w6": "ui:signout",
+    }
+    assert json.loads(done["w1"]["detail"])["disputes"] == len(dataset.disputes)
+    assert store.session_ended("s1") and not store.session_ended("s2")
+
+
+def test_a_write_whose_audit_row_fails_leaves_nothing(
+    store: Store, good: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit insert is part of the write's transaction: when it fails, the rows go too."""
+    import riskwarn.serving._store as store_module
+
+    real = store_module.audit_row
+
+    def refused(entry: dict, at: dt.datetime) -> dict:
+        raise RuntimeError("the disk filled up while writing the audit row")
+
+    monkeypatch.setattr(store_module, "audit_row", refused)
+    with pytest.raises(RuntimeError, match="disk"):
+        store.append_history(load_dataset(good).tables(), by="ops", request_id="x")
+    with pytest.raises(RuntimeError, match="disk"):
+        store.add_key("k1", "platform", "scorer", "0" * 64)
+    monkeypatch.setattr(store_module, "audit_row", real)
+    assert sum(store.history_counts().values()) == 0 and store.list_keys() == []
+    assert store.audit_entries() == []
+
+
+# raises, as the answers' override ------------------------------------------------------------
+
+
+def test_raises_give_the_highest_tier_with_who_when_and_why(store: Store) -> None:
+    def raise_to(tier: str, by: str) -> None:
+        row = {
+            "dispute_id": "D1",
+            "kind": "raise_tier",
+            "key_name": by,
+            "tier": tier,
+            "reason": f"to {tier}",
+        }
+        store.add_action(row, request_id="r")
+
+    raise_to("orange", "a")
+    raise_to("red", "b")
+    found = store.raises(["D1", "D2"], dt.datetime(2100, 1, 1))
+    assert set(found) == {"D1"}
+    assert (found["D1"]["tier"], found["D1"]["by"], found["D1"]["reason"]) == ("red", "b", "to red")
+    assert store.raises(["D1"], dt.datetime(2000, 1, 1)) == {}  # none recorded by then
+
+
+# the schema, versioned -----------------------------------------------------------------------
+
+
+def test_a_new_store_is_at_the_newest_revision_and_matches_the_tables(store: Store) -> None:
+    """What the migrations make is what the code's tables say (nothing for Alembic to add)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from riskwarn.serving._migrate import head
+    from riskwarn.serving._schema import metadata
+
+    assert store.revision() == head()
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"version_table": "riskwarn_schema_version"}
+        )
+        diff = [
+            d
+            for d in compare_metadata(context, metadata)
+            if not (d[0] == "remove_table" and d[1].name == "riskwarn_schema_version")
+        ]
+    assert diff == []
+
+
+@pytest.mark.parametrize("signouts", [True, False])
+def test_a_store_made_before_versioning_is_upgraded_in_place(
+    request: pytest.FixtureRequest, tmp_path: Path, good: Path, signouts: bool
+) -> None:
+    """A store of today's schema (no version table; the sign-out table only once a
+    supervisor signed out), with data in it, on SQLite and PostgreSQL."""
+    from ._legacy import make_legacy_store
+
+    for dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            url = f"sqlite:///{tmp_path / f'old-{signouts}.db'}"
+        else:
+            url = fresh_database(request.getfixturevalue("postgres"))
+        engine = make_legacy_store(url, signouts=signouts)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO api_keys (key_id, name, role, key_hash, created_at) VALUES "
+                "('k1', 'ops', 'admin', 'h', '2024-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO audit_log (at, key_name, action, request_id) VALUES "
+                "('2024-01-01 00:00:00', 'ops', 'score', 'old-1')"
+            )
+        engine.dispose()
+        upgraded = Store.open(url)
+        from riskwarn.serving._migrate import head
+
+        assert upgraded.revision() == head(), dialect
+        assert [k["name"] for k in upgraded.list_keys()] == ["ops"]
+        upgraded.append_history(load_dataset(good).tables())
+        row = {
+            "dispute_id": "D1",
+            "kind": "raise_tier",
+            "key_name": "s",
+            "tier": "red",
+            "reason": "why",
+        }
+        upgraded.add_action(row, request_id="r")
+        upgraded.end_session("s1", by="s", request_id="r", keep=dt.timedelta(hours=1))
+        assert [e["request_id"] for e in upgraded.audit_entries()][-1] == "old-1"
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), upgraded.engine.begin() as c:
+            c.exec_driver_sql("DELETE FROM audit_log")
+        Store.open(url).close()  # once at the newest revision, opening changes nothing
+        upgraded.close()
+
+
+def test_an_unversioned_store_without_its_triggers_gets_them(tmp_path: Path) -> None:
+    from ._legacy import make_legacy_store
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    make_legacy_store(url, triggers=False).dispose()
+    store = Store.open(url)
+    store.audit([{"key_name": "k1", "action": "score", "request_id": "r1"}])
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.engine.begin() as c:
+        c.exec_driver_sql("DELETE FROM audit_log")
+
+
+def test_open_refuses_no_store_and_a_store_that_is_not_riskwarns(tmp_path: Path) -> None:
+    from riskwarn.errors import ConfigError
+
+    missing = tmp_path / "gone.db"
+    with pytest.raises(ConfigError, match=r"no store at .*history load"):
+        Store.open(f"sqlite:///{missing}")
+    assert not missing.exists()  # opening never makes one
+    (tmp_path / "empty.db").touch()
+    with pytest.raises(ConfigError, match="no store at"):
+        Store.open(f"sqlite:///{tmp_path / 'empty.db'}")
+    foreign = tmp_path / "mlflow.db"
+    engine = sa.create_engine(f"sqlite:///{foreign}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE experiments (id INTEGER)")
+    for make in (Store.open, lambda url: Store(url).create()):
+        with pytest.raises(ConfigError, match=r"is not a riskwarn store .*experiments"):
+            make(f"sqlite:///{foreign}")
+
+
+def test_a_store_file_deleted_or_replaced_while_open_is_unavailable(tmp_path: Path) -> None:
+    from riskwarn.errors import StoreUnavailableError
+
+    path = tmp_path / "service.db"
+    store = Store(f"sqlite:///{path}").create()
+    store.check()
+    path.rename(tmp_path / "moved.db")
+    for call in (
+        store.check,
+        store.list_keys,
+        lambda: store.audit([{"key_name": "k", "action": "score", "request_id": "r"}]),
+    ):
+        with pytest.raises(StoreUnavailableError, match="deleted or replaced") as info:
+            call()
+        assert info.value.http_status_code() == 503
+    Store(f"sqlite:///{path}").create()  # a new, empty store where the old one was
+    with pytest.raises(StoreUnavailableError):
+        store.list_keys()
+
+
+def test_a_locked_store_answers_unavailable_within_its_wait(tmp_path: Path) -> None:
+    """Another process holds the write lock: writes give up after ``wait`` seconds with a
+    503 error, reads still answer (WAL), and readiness says no within a second or so."""
+    import sqlite3
+    import time
+
+    from riskwarn.errors import StoreUnavailableError
+
+    path = tmp_path / "service.db"
+    store = Store(f"sqlite:///{path}", wait=0.5).create()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match=r"did not answer within 0\.5 s") as info:
+            store.audit([{"key_name": "k", "action": "score", "request_id": "r"}])
+        assert 0.4 < time.monotonic() - started < 3 and info.value.retry_after >= 1
+        assert store.list_keys() == []
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError):
+            store.check()
+        assert time.monotonic() - started < 3
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    store.audit([{"key_name": "k", "action": "score", "request_id": "r"}])
+    store.check()

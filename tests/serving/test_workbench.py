@@ -14,6 +14,7 @@ import math
 import os
 import re
 import stat
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,17 +100,17 @@ def supervisor(bench: Bench) -> Iterator[Any]:
 # access -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/ui/queue", "/ui/model", "/ui/cases/D00001", "/ui/"])
+@pytest.mark.parametrize("path", ["/ui/queue", "/ui/model", "/ui/case?id=D00001", "/ui/"])
 def test_pages_redirect_to_sign_in_without_a_session(bench: Bench, path: str) -> None:
     with bench.new_client() as client:
         r = client.get(path, follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"].startswith("/ui/signin") or r.headers["location"] == "/ui/queue"
     if path != "/ui/":
-        assert r.headers["location"] == "/ui/signin?next=" + path.replace("/", "%2F")
+        assert r.headers["location"] == "/ui/signin?next=" + urllib.parse.quote(path, safe="")
 
 
-@pytest.mark.parametrize("path", ["/ui/api/queue", "/ui/api/cases/D00001"])
+@pytest.mark.parametrize("path", ["/ui/api/queue", "/ui/api/case?id=D00001"])
 def test_data_routes_answer_401_in_json_without_a_session(bench: Bench, path: str) -> None:
     with bench.new_client() as client:
         r = client.get(path)
@@ -142,7 +143,8 @@ def test_cookies_are_secure_over_https_or_when_told(
         cookie = sign_in(client, bench.keys.supervisor).headers["set-cookie"]
         assert "secure" not in cookie.lower()
     monkeypatch.setenv("RISKWARN_SECURE_COOKIES", "1")  # TLS ends at a proxy in front
-    with bench.new_client() as client:
+    backend = SimpleNamespace(store=bench.store, scorer=bench.scorer)  # settings read anew
+    with make_client(mounted(backend, secret=SECRET)) as client:
         cookie = client.get("/ui/signin").headers["set-cookie"]
         assert "; secure" in cookie.lower() and "httponly" in cookie.lower()
 
@@ -384,7 +386,7 @@ def _first_open(bench: Bench) -> str:
 
 def test_the_case_page_explains_in_chinese_and_english(bench: Bench, supervisor: Any) -> None:
     dispute = _first_open(bench)
-    data = supervisor.get(f"/ui/api/cases/{dispute}").json()
+    data = supervisor.get(f"/ui/api/case?id={dispute}").json()
     assert data["model_version"] == str(bench.scorer.model.version)
     assert data["reasons"], "the riskiest case has reasons"
     for reason in data["reasons"]:
@@ -392,18 +394,18 @@ def test_the_case_page_explains_in_chinese_and_english(bench: Bench, supervisor:
         assert reason["text_zh"] == REGISTRY.reason(reason["feature"], reason["value"], "zh")
     total = data["base_value"] + sum(c["contribution"] for c in data["contributions"])
     assert len(data["contributions"]) == len(bench.scorer.model.feature_names)
-    html = html_lib.unescape(supervisor.get(f"/ui/cases/{dispute}").text)
+    html = html_lib.unescape(supervisor.get(f"/ui/case?id={dispute}").text)
     for reason in data["reasons"]:
         assert reason["text_zh"] in html
     assert 'class="chart waterfall"' in html and f"{total:.2f}".replace("-", "") in html
     assert 'class="chart sparkline"' in html and 'class="chart network"' in html
     assert "当事人关系网络" in html and "案件经过" in html
-    english = supervisor.get(f"/ui/cases/{dispute}", params={"lang": "en"})
+    english = supervisor.get("/ui/case", params={"id": dispute, "lang": "en"})
     assert "rw_lang=en" in english.headers["set-cookie"]
     for reason in data["reasons"]:
         assert reason["text_en"] in html_lib.unescape(english.text)
     assert "Main reasons" in english.text
-    again = supervisor.get(f"/ui/cases/{dispute}")  # the cookie keeps the choice
+    again = supervisor.get(f"/ui/case?id={dispute}")  # the cookie keeps the choice
     assert "Main reasons" in again.text
     supervisor.get("/ui/queue", params={"lang": "zh"})
 
@@ -411,14 +413,14 @@ def test_the_case_page_explains_in_chinese_and_english(bench: Bench, supervisor:
 def test_the_case_page_shows_only_pseudonymous_people(bench: Bench, supervisor: Any) -> None:
     ds = bench.scorer.dataset
     dispute = _first_open(bench)
-    data = supervisor.get(f"/ui/api/cases/{dispute}").json()
+    data = supervisor.get(f"/ui/api/case?id={dispute}").json()
     parties = set(ds.dispute_parties.loc[ds.dispute_parties["dispute_id"] == dispute, "person_id"])
     assert {p["person_id"] for p in data["people"]} == parties
     for p in data["people"]:
         assert set(p) == {"person_id", "role", "age_band", "gender", "flags"}
     assert {n["person_id"] for n in data["network"]["nodes"] if n["party"]} == parties
     summary = ds.disputes.loc[ds.disputes["dispute_id"] == dispute, "summary"].iloc[0]
-    html = supervisor.get(f"/ui/cases/{dispute}").text
+    html = supervisor.get(f"/ui/case?id={dispute}").text
     if isinstance(summary, str) and summary:
         assert summary not in html
     as_of = pd.Timestamp(data["as_of"])
@@ -501,9 +503,9 @@ def test_the_case_marks_recent_incidents_among_ties_and_flags_people(
     backend = SimpleNamespace(store=bench.store, scorer=scorer)
     with make_client(mounted(backend, secret=SECRET)) as client:
         sign_in(client, bench.keys.supervisor)
-        html = client.get(f"/ui/cases/{dispute}").text
-        english = client.get(f"/ui/cases/{dispute}", params={"lang": "en"}).text
-        data = client.get(f"/ui/api/cases/{dispute}").json()
+        html = client.get(f"/ui/case?id={dispute}").text
+        english = client.get("/ui/case", params={"id": dispute, "lang": "en"}).text
+        data = client.get(f"/ui/api/case?id={dispute}").json()
     nodes = {n["person_id"]: n for n in data["network"]["nodes"]}
     assert nodes[stranger]["incident"] and not nodes[stranger]["party"]
     assert nodes[flagged]["flagged"] and nodes[flagged]["party"]
@@ -521,28 +523,28 @@ def test_the_case_marks_recent_incidents_among_ties_and_flags_people(
 
     people = html.split('id="people"', 1)[1].split("</table>", 1)[0]
     row = re.search(rf'<td class="mono">{flagged}</td>(.*?)</tr>', people, re.S)
-    assert row and '<span class="tag flag">严重精神障碍 · 3</span>' in row[1]
+    assert row and '<span class="tag flag">严重精神障碍患者 · 3</span>' in row[1]
     assert "Severe mental disorder · 3" in english and f"{stranger} (recent incident)" in english
 
 
 def test_viewing_a_case_is_audited(bench: Bench, supervisor: Any) -> None:
     dispute = _first_open(bench)
-    supervisor.get(f"/ui/cases/{dispute}")
+    supervisor.get(f"/ui/case?id={dispute}")
     entry = bench.store.audit_entries(limit=1, dispute_id=dispute)[0]
     assert entry["key_name"] == "county-centre" and entry["action"] == "explain"
     assert entry["model_version"] == str(bench.scorer.model.version)
 
 
 def test_an_unknown_case_is_a_404(supervisor: Any) -> None:
-    assert supervisor.get("/ui/cases/NOPE").status_code == 404
-    assert supervisor.get("/ui/api/cases/NOPE").status_code == 404
+    assert supervisor.get("/ui/case?id=NOPE").status_code == 404
+    assert supervisor.get("/ui/api/case?id=NOPE").status_code == 404
 
 
 def test_the_model_page_shows_card_metrics_calibration_and_groups(
     bench: Bench, supervisor: Any
 ) -> None:
     html = supervisor.get("/ui/model").text
-    meta = bench.scorer.model.metadata
+    meta = bench.scorer.model.metadata.model_dump(mode="json")
     assert str(bench.scorer.model.version) in html
     assert 'class="chart calibration"' in html and 'id="groups"' in html
     assert "ROC AUC" in html and f"{meta['metrics']['lightgbm']['roc_auc']['value']:.3f}" in html
@@ -562,11 +564,11 @@ def test_the_model_page_names_intervals_only_when_it_has_them(
     assert 'id="no-intervals"' in html
     assert heading.search(html)[1] == "评估指标"  # type: ignore[index]
     model = copy.copy(bench.scorer.model)
-    metrics = copy.deepcopy(model.metadata["metrics"])
+    metrics = copy.deepcopy(model.metadata.model_dump(mode="json")["metrics"])
     for value in metrics["lightgbm"].values():
         if isinstance(value, dict) and value.get("value") is not None:
             value.update(lo=value["value"] * 0.9, hi=value["value"] * 1.1)
-    model.metadata = {**model.metadata, "metrics": metrics}
+    model.metadata = model.metadata.with_(metrics=metrics)
     backend = SimpleNamespace(store=bench.store, scorer=SimpleNamespace(model=model))
     with make_client(mounted(backend, secret=SECRET)) as client:
         sign_in(client, bench.keys.supervisor)
@@ -580,7 +582,7 @@ def test_the_model_page_names_intervals_only_when_it_has_them(
 def test_the_model_card_names_its_data_without_the_training_machine_path(
     served: Served, bench: Bench, supervisor: Any
 ) -> None:
-    assert str(served.data) in bench.scorer.model.metadata["model_card"]
+    assert str(served.data) in bench.scorer.model.metadata.model_card
     html = supervisor.get("/ui/model").text
     assert str(served.data) not in html and str(served.data.parent) not in html
     assert f"Dataset: <code>{served.data.name}</code>" in html
@@ -588,7 +590,7 @@ def test_the_model_card_names_its_data_without_the_training_machine_path(
 
 def test_the_model_card_is_rendered_without_running_its_html(served: Served, bench: Bench) -> None:
     model = copy.copy(bench.scorer.model)
-    model.metadata = {**model.metadata, "model_card": "# Card\n\n<script>alert(1)</script>\n"}
+    model.metadata = model.metadata.with_(model_card="# Card\n\n<script>alert(1)</script>\n")
     backend = SimpleNamespace(store=bench.store, scorer=SimpleNamespace(model=model))
     with make_client(mounted(backend, secret=SECRET)) as client:
         sign_in(client, bench.keys.supervisor)
@@ -601,7 +603,7 @@ def test_the_model_card_is_rendered_without_running_its_html(served: Served, ben
 
 
 def _case_form(client: Any, dispute: str) -> str:
-    return csrf_of(client.get(f"/ui/cases/{dispute}").text)
+    return csrf_of(client.get(f"/ui/case?id={dispute}").text)
 
 
 def test_actions_are_stored_shown_and_audited(bench: Bench, supervisor: Any) -> None:
@@ -614,17 +616,17 @@ def test_actions_are_stored_shown_and_audited(bench: Bench, supervisor: Any) -> 
     ]
     for kind, fields in posts:
         r = supervisor.post(
-            f"/ui/cases/{dispute}/actions/{kind}",
+            f"/ui/case/actions/{kind}?id={dispute}",
             data={"csrf": token, **fields},
             follow_redirects=False,
         )
-        assert r.status_code == 303 and r.headers["location"] == f"/ui/cases/{dispute}"
+        assert r.status_code == 303 and r.headers["location"] == f"/ui/case?id={dispute}"
     stored = bench.store.actions_for(dispute)
     assert [a["kind"] for a in stored][-3:] == ["acknowledge", "assign", "note"]
     assert all(a["key_name"] == "county-centre" for a in stored)
     audit = bench.store.audit_entries(limit=20, dispute_id=dispute)
     assert {"action:acknowledge", "action:assign", "action:note"} <= {e["action"] for e in audit}
-    page = supervisor.get(f"/ui/cases/{dispute}").text
+    page = supervisor.get(f"/ui/case?id={dispute}").text
     assert "王调解员" in page and "已电话联系双方" in page
     row = next(
         r
@@ -647,27 +649,33 @@ def test_actions_are_stored_shown_and_audited(bench: Bench, supervisor: Any) -> 
 
 def test_a_tier_can_be_raised_but_never_lowered(bench: Bench, supervisor: Any) -> None:
     dispute = next(s["dispute_id"] for s in _in_queue(bench) if s["tier"] in ("blue", "yellow"))
-    current = supervisor.get(f"/ui/api/cases/{dispute}").json()["tier"]
+    current = supervisor.get(f"/ui/api/case?id={dispute}").json()["tier"]
     higher = TIERS[TIERS.index(current) + 1]
     token = _case_form(supervisor, dispute)
-    url = f"/ui/cases/{dispute}/actions/raise_tier"
+    url = f"/ui/case/actions/raise_tier?id={dispute}"
     r = supervisor.post(url, data={"csrf": token, "tier": higher}, follow_redirects=False)
+    assert r.status_code == 400 and "理由" in error_of(r.text)  # a raise says why
+    why = "当事人扬言报复"
+    r = supervisor.post(
+        url, data={"csrf": token, "tier": higher, "reason": why}, follow_redirects=False
+    )
     assert r.status_code == 303
-    assert supervisor.get(f"/ui/api/cases/{dispute}").json()["tier"] == higher
+    assert why in supervisor.get(f"/ui/case?id={dispute}").text
+    assert supervisor.get(f"/ui/api/case?id={dispute}").json()["tier"] == higher
     queued = supervisor.get("/ui/api/queue", params={"q": dispute}).json()["rows"][0]
     assert queued["tier"] == higher and queued["raised"] is True
     assert supervisor.get("/ui/api/queue", params={"tier": higher, "q": dispute}).json()["total"]
     before = len(bench.store.actions_for(dispute))
     for lower in (current, higher):  # lower than now, and equal to now
-        r = supervisor.post(url, data={"csrf": token, "tier": lower})
+        r = supervisor.post(url, data={"csrf": token, "tier": lower, "reason": "r"})
         assert r.status_code == 409
         assert "只能调高" in error_of(r.text)
-    r = supervisor.post(url + "?lang=en", data={"csrf": token, "tier": current})
+    r = supervisor.post(url + "&lang=en", data={"csrf": token, "tier": current, "reason": "r"})
     assert "can only be raised, never lowered" in error_of(r.text)
-    r = supervisor.post(url, data={"csrf": token, "tier": "purple"})
+    r = supervisor.post(url, data={"csrf": token, "tier": "purple", "reason": "r"})
     assert r.status_code == 400
     assert len(bench.store.actions_for(dispute)) == before
-    assert supervisor.get(f"/ui/api/cases/{dispute}").json()["tier"] == higher
+    assert supervisor.get(f"/ui/api/case?id={dispute}").json()["tier"] == higher
     refused = bench.store.audit_entries(limit=10, dispute_id=dispute)
     assert any(e["action"] == "ui:refused:raise_tier" for e in refused)
     supervisor.get("/ui/queue", params={"lang": "zh"})
@@ -679,10 +687,10 @@ def test_refused_actions_audit_only_known_kinds_and_tiers(bench: Bench, supervis
     dispute = _first_open(bench)
     token = _case_form(supervisor, dispute)
     long_kind = "k" * 200
-    r = supervisor.post(f"/ui/cases/{dispute}/actions/{long_kind}", data={"csrf": token})
+    r = supervisor.post(f"/ui/case/actions/{long_kind}?id={dispute}", data={"csrf": token})
     assert r.status_code == 404
     r = supervisor.post(
-        f"/ui/cases/{dispute}/actions/raise_tier", data={"csrf": token, "tier": "p" * 200}
+        f"/ui/case/actions/raise_tier?id={dispute}", data={"csrf": token, "tier": "p" * 200}
     )
     assert r.status_code == 400
     refused = [
@@ -730,17 +738,23 @@ def test_case_work_stays_off_the_event_loop(bench: Bench) -> None:
     with make_client(mounted(backend, secret=SECRET)) as client:
         assert sign_in(client, bench.keys.supervisor).status_code == 303
         token = _case_form(client, dispute)
-        assert client.get(f"/ui/api/cases/{dispute}").status_code == 200
+        assert client.get(f"/ui/api/case?id={dispute}").status_code == 200
         assert {"score", "snapshots_for", "actions_for", "audit"} <= {n for n, _ in calls}
-        url = f"/ui/cases/{dispute}/actions"
         start = len(calls)
-        r = client.post(f"{url}/acknowledge", data={"csrf": token}, follow_redirects=False)
+        r = client.post(
+            f"/ui/case/actions/acknowledge?id={dispute}",
+            data={"csrf": token},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
         acknowledged = {name for name, _ in calls[start:]}
         assert "add_action" in acknowledged and "score" not in acknowledged
-        tier = client.get(f"/ui/api/cases/{dispute}").json()["tier"]
+        tier = client.get(f"/ui/api/case?id={dispute}").json()["tier"]
         start = len(calls)
-        r = client.post(f"{url}/raise_tier", data={"csrf": token, "tier": tier})
+        r = client.post(
+            f"/ui/case/actions/raise_tier?id={dispute}",
+            data={"csrf": token, "tier": tier, "reason": "r"},
+        )
         assert r.status_code == 409  # not above the current tier: refused, nothing stored
         assert "score" in {name for name, _ in calls[start:]}
     on_loop = sorted({name for name, loop in calls if loop})
@@ -752,12 +766,12 @@ def test_forms_without_the_session_token_change_nothing(bench: Bench, supervisor
     before = len(bench.store.actions_for(dispute))
     for token in ("", "forged-token"):
         r = supervisor.post(
-            f"/ui/cases/{dispute}/actions/assign", data={"csrf": token, "assignee": "某人"}
+            f"/ui/case/actions/assign?id={dispute}", data={"csrf": token, "assignee": "某人"}
         )
         assert r.status_code == 403
     with bench.new_client() as stranger:  # no session: sent to sign in, nothing stored
         r = stranger.post(
-            f"/ui/cases/{dispute}/actions/raise_tier",
+            f"/ui/case/actions/raise_tier?id={dispute}",
             data={"csrf": "x", "tier": "red"},
             follow_redirects=False,
         )
@@ -768,11 +782,11 @@ def test_forms_without_the_session_token_change_nothing(bench: Bench, supervisor
 def test_bad_action_forms_are_refused_with_a_message(bench: Bench, supervisor: Any) -> None:
     dispute = _first_open(bench)
     token = _case_form(supervisor, dispute)
-    r = supervisor.post(f"/ui/cases/{dispute}/actions/assign", data={"csrf": token})
+    r = supervisor.post(f"/ui/case/actions/assign?id={dispute}", data={"csrf": token})
     assert r.status_code == 400 and "调解员姓名" in error_of(r.text)
-    r = supervisor.post(f"/ui/cases/{dispute}/actions/delete", data={"csrf": token})
+    r = supervisor.post(f"/ui/case/actions/delete?id={dispute}", data={"csrf": token})
     assert r.status_code == 404
-    r = supervisor.post("/ui/cases/NOPE/actions/acknowledge", data={"csrf": token})
+    r = supervisor.post("/ui/case/actions/acknowledge?id=NOPE", data={"csrf": token})
     assert r.status_code == 404
 
 
@@ -794,8 +808,8 @@ def test_a_case_the_model_cannot_score_is_a_clear_4xx(served: Served, tmp_path: 
     scorer = Scorer(load_model(tracking_uri=served.tracking_uri), served.dataset)
     with make_client(mounted(SimpleNamespace(store=store, scorer=scorer), secret=SECRET)) as c:
         sign_in(c, keys.supervisor)
-        page = c.get(f"/ui/cases/{row['dispute_id']}")
-        data = c.get(f"/ui/api/cases/{row['dispute_id']}")
+        page = c.get(f"/ui/case?id={row['dispute_id']}")
+        data = c.get(f"/ui/api/case?id={row['dispute_id']}")
     assert page.status_code == data.status_code == 400
     assert "as_of" in error_of(page.text) and "as_of" in data.json()["error"]
 
@@ -820,3 +834,92 @@ def test_the_service_serves_the_workbench_and_a_session_opens_no_api(app: App) -
     # The workbench's cookie is not a key: the API still wants its bearer header.
     assert client.get("/v1/model").status_code == 401
     assert client.post("/v1/score", json={"dispute_id": "D00001"}).status_code == 401
+
+
+# ids in links --------------------------------------------------------------------------------
+
+PRINTABLE = [chr(c) for c in range(0x21, 0x7F)]  # every printable ASCII character but space
+STRANGE_IDS = [
+    *PRINTABLE,
+    "".join(PRINTABLE[:40]) + " " + "".join(PRINTABLE[40:]),
+    "..",
+    "a/../b",
+    "%2F%3F",
+    "纠纷/甲-1",
+    "案件#二?x=1",
+    "調解&三 四",
+]
+
+
+def test_any_id_the_contract_allows_links_from_the_queue_to_its_case(
+    served: Served, tmp_path: Path
+) -> None:
+    """Ids with slashes, dots, query and fragment characters, percent signs and CJK make
+    working links: the queue lists them, and each link opens that case's page."""
+    from riskwarn import parse_records
+
+    ds = served.dataset
+    model = load_model(tracking_uri=served.tracking_uri)
+    template = ds.disputes.iloc[-1]
+    parties = ds.dispute_parties.loc[ds.dispute_parties["dispute_id"] == template["dispute_id"]]
+    disputes = [
+        {**{k: _plain(v) for k, v in template.items()}, "dispute_id": d} for d in STRANGE_IDS
+    ]
+    links = [
+        {"dispute_id": d, "person_id": p, "role": r}
+        for d in STRANGE_IDS
+        for p, r in zip(parties["person_id"], parties["role"], strict=True)
+    ]
+    frames = parse_records({"disputes": disputes, "dispute_parties": links}, ds)
+    store, keys = fresh_store(served, tmp_path / "service.db")
+    store.append_history(frames)
+    scorer = Scorer(model, store.read_dataset())
+    as_of = ds.end.normalize()
+    store.add_snapshots(
+        {
+            "dispute_id": d,
+            "as_of": as_of.to_pydatetime(),
+            "model_version": "t",
+            "risk": 0.9,
+            "tier": "red",
+        }
+        for d in STRANGE_IDS
+    )
+    backend = SimpleNamespace(store=store, scorer=scorer)
+    with make_client(mounted(backend, secret=SECRET, per_page=500)) as client:
+        assert sign_in(client, keys.supervisor).status_code == 303
+        queue = client.get("/ui/queue")
+        assert queue.status_code == 200
+        found = {
+            html_lib.unescape(d): html_lib.unescape(href)
+            for d, href in re.findall(
+                r'data-dispute="([^"]*)".*?<a href="([^"]*)" class="case-link"', queue.text, re.S
+            )
+        }
+        assert set(STRANGE_IDS) <= set(found)
+        for dispute in STRANGE_IDS:
+            page = client.get(found[dispute])
+            assert page.status_code == 200, (dispute, found[dispute])
+            shown = re.search(r'<span id="case-id">([^<]*)</span>', page.text)
+            assert shown and html_lib.unescape(shown[1]) == dispute
+            data = client.get(found[dispute].replace("/ui/case?", "/ui/api/case?"))
+            assert data.json()["dispute_id"] == dispute
+        token = csrf_of(client.get(found["纠纷/甲-1"]).text)
+        done = client.post(
+            "/ui/case/actions/acknowledge",
+            params={"id": "纠纷/甲-1"},
+            data={"csrf": token},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303 and client.get(done.headers["location"]).status_code == 200
+        assert [a["kind"] for a in store.actions_for("纠纷/甲-1")] == ["acknowledge"]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%dT%H:%M:%S")
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return value.item() if hasattr(value, "item") else value

@@ -257,7 +257,7 @@ def test_a_case_shows_its_reasons_in_chinese_and_its_waterfall(
     page.click(f"#queue tr.row[data-dispute='{first}'] a.case-link")
     page.wait_for_selector("#waterfall svg")
     assert page.inner_text("#case-id") == first
-    data = page.request.get(f"{site.url}/api/cases/{first}").json()
+    data = page.request.get(f"{site.url}/api/case", params={"id": first}).json()
     shown = page.eval_on_selector_all("#reasons li", "items => items.map(i => i.textContent)")
     assert len(shown) == len(data["reasons"]) > 0
     for text, reason in zip(shown, data["reasons"], strict=True):
@@ -293,11 +293,12 @@ def test_a_tier_raise_persists_after_reload(page: Page, site: Site, shots: Path)
     sign_in(page, site, site.keys.supervisor)
     page.wait_for_selector("#queue")
     target = next(r for r in rows(page) if r["tier"] in ("blue", "yellow"))
-    page.goto(f"{site.url}/cases/{target['id']}")
+    page.goto(f"{site.url}/case?id={target['id']}")
     current = page.get_attribute("#case-tier", "data-tier")
     assert current is not None
     higher = TIERS[TIERS.index(current) + 1]
     page.select_option("#raise-tier", higher)
+    page.fill("#raise-reason", "当事人扬言报复，需提级关注")
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_navigation():
         page.click("#do-raise")
@@ -327,3 +328,4 @@ def test_a_tier_raise_persists_after_reload(page: Page, site: Site, shots: Path)
     shoot(page, shots / "queue.png")
     stored = [a for a in site.store.actions_for(target["id"]) if a["kind"] == "raise_tier"]
     assert stored[-1]["tier"] == higher and stored[-1]["key_name"] == "county-centre"
+    assert stored[-1]["reason"] == "当事人扬言报复，需提级关注"

@@ -61,8 +61,8 @@ def test_train_table_logs_evaluates_and_registers(
     assert loaded.version == outcome.run.model_version == "1"
     frame = pd.read_csv(table_csv).head(50)
     np.testing.assert_allclose(loaded.predict_risk(frame), model.predict_risk(frame))
-    assert loaded.metadata["run_id"] == outcome.run.run_id
-    card = loaded.metadata["model_card"]
+    assert loaded.metadata.run_id == outcome.run.run_id
+    card = loaded.metadata.model_card
     assert "Must not be used for" in card and "Horizon: 90 days" in card
     assert "| window | red | orange | yellow | blue |" in card and "| test |" in card
 
@@ -73,7 +73,7 @@ def test_train_table_logs_evaluates_and_registers(
     assert info.metadata["registry_version"] == "table"
     assert info.metadata["thresholds"] == pytest.approx(loaded.thresholds)
     assert info.metadata["horizon_days"] == 90
-    assert info.metadata["labels_end"] == loaded.metadata["labels_end"]
+    assert info.metadata["labels_end"] == loaded.metadata.model_dump(mode="json")["labels_end"]
     assert "riskwarn package" in info.metadata["requires"]
     assert "riskwarn package" in card
     model_files = {f.path for f in mlflow.artifacts.list_artifacts(info.model_uri)}
@@ -166,18 +166,18 @@ def test_tier_shares_are_recorded_and_empty_tiers_warned(
     cfg = parse_config({**FAST, "bootstrap": 0, "baselines": False})
     meta = fit_evaluate(_data(table), cfg).model.metadata
     for window in ("validation", "test"):
-        assert sum(meta["tier_shares"][window].values()) == pytest.approx(1.0)
-    assert meta["tier_shares"]["validation"]["red"] == pytest.approx(0.01, abs=0.005)
-    assert meta["tier_shares"]["target"]["orange"] == pytest.approx(0.04)
-    assert meta["tier_warnings"] == []
+        assert sum(meta.tier_shares[window].values()) == pytest.approx(1.0)
+    assert meta.tier_shares["validation"]["red"] == pytest.approx(0.01, abs=0.005)
+    assert meta.tier_shares["target"]["orange"] == pytest.approx(0.04)
+    assert meta.tier_warnings == []
     # a model that tells no case apart cannot fill capacity tiers: say so, do not merge them
     flat = table.assign(x1=(table["x1"] > 0).astype(float), x2=0.0, kind="land")
     flat = flat.assign(threat_reported=False)
     flat = flat.assign(violence_reported=False, weapon_mentioned=False)
     with caplog.at_level("WARNING", logger="riskwarn.training"):
         meta = fit_evaluate(_data(flat), cfg).model.metadata
-    assert meta["tier_shares"]["validation"]["blue"] == 1.0
-    assert [w.split(" ")[1] for w in meta["tier_warnings"]] == ["red", "orange", "yellow"]
+    assert meta.tier_shares["validation"]["blue"] == 1.0
+    assert [w.split(" ")[1] for w in meta.tier_warnings] == ["red", "orange", "yellow"]
     assert "tier red is empty on the validation window" in caplog.text
 
 

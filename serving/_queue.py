@@ -1,5 +1,8 @@
 """The queue: open disputes of the latest snapshot, ranked by risk, filtered and paged in SQL.
 
+A query the store owns (:meth:`riskwarn.serving.Store.queue` runs it); the pages pass a
+:class:`QueueFilter` and get a :class:`QueuePage` of plain values back.
+
 The latest snapshot run (the newest ``as_of`` in ``score_snapshots``) is the list of
 disputes open at that moment, each with its model tier. A supervisor's raise lifts the
 tier shown (and filtered on) above the model's, never below it.
@@ -14,9 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from riskwarn.serving._store import HISTORY, actions, score_snapshots
-
-from ._i18n import TIER_ORDER, tier_rank
+from riskwarn.serving._schema import HISTORY, actions, score_snapshots
+from riskwarn.vocab import TIER_ORDER, tier_rank
 
 PER_PAGE = 50
 MAX_QUERY = 128
@@ -191,41 +193,38 @@ def days_open(reported_at: dt.datetime | None, as_of: dt.datetime) -> int | None
     return max(0, (as_of - reported_at).days)
 
 
-def queue_page(engine: sa.Engine, f: QueueFilter, per_page: int = PER_PAGE) -> QueuePage:
+def queue_page(conn: sa.Connection, f: QueueFilter, per_page: int = PER_PAGE) -> QueuePage:
     """One page of the queue under filter ``f``, with tier counts and filter options."""
-    with engine.connect() as conn:
-        as_of = latest_as_of(conn)
-        if as_of is None:
-            return QueuePage([], 0, 1, 1, per_page, None)
-        q = _current(as_of)
-        conds = _where(q, f)
-        total = conn.execute(sa.select(sa.func.count()).select_from(q).where(*conds)).scalar()
-        total = int(total or 0)
-        pages = max(1, math.ceil(total / per_page))
-        page = min(f.page, pages)
-        rows = [
-            dict(r)
-            for r in conn.execute(
-                sa.select(q)
-                .where(*conds)
-                .order_by(q.c.risk.desc(), q.c.dispute_id)
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            ).mappings()
-        ]
-        acted = _latest_actions(conn, [r["dispute_id"] for r in rows])
-        previous = _previous(conn, [r["dispute_id"] for r in rows], as_of)
-        counts = dict(
-            conn.execute(sa.select(q.c.tier_rank, sa.func.count()).group_by(q.c.tier_rank)).all()
+    as_of = latest_as_of(conn)
+    if as_of is None:
+        return QueuePage([], 0, 1, 1, per_page, None)
+    q = _current(as_of)
+    conds = _where(q, f)
+    total = conn.execute(sa.select(sa.func.count()).select_from(q).where(*conds)).scalar()
+    total = int(total or 0)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(f.page, pages)
+    rows = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(q)
+            .where(*conds)
+            .order_by(q.c.risk.desc(), q.c.dispute_id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).mappings()
+    ]
+    acted = _latest_actions(conn, [r["dispute_id"] for r in rows])
+    previous = _previous(conn, [r["dispute_id"] for r in rows], as_of)
+    counts = dict(
+        conn.execute(sa.select(q.c.tier_rank, sa.func.count()).group_by(q.c.tier_rank)).all()
+    )
+    options = {
+        name: sorted(
+            str(v) for v in conn.execute(sa.select(q.c[name]).distinct()).scalars() if v is not None
         )
-        options = {
-            name: sorted(
-                str(v)
-                for v in conn.execute(sa.select(q.c[name]).distinct()).scalars()
-                if v is not None
-            )
-            for name in ("township", "grid_id", "category")
-        }
+        for name in ("township", "grid_id", "category")
+    }
     start = (page - 1) * per_page
     for i, r in enumerate(rows):
         r["position"] = start + i + 1

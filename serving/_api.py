@@ -1,0 +1,340 @@
+"""The public HTTP API: one declaration per endpoint, from which everything else derives.
+
+Each endpoint is declared once with :func:`endpoint`: its route and method, the least key
+role it needs, its tag (one per audience), the request and response models (the function's
+signature) and the riskwarn errors it may answer. From that one declaration come
+
+- access control: :class:`Endpoint` checks the bearer key and its role before it reads a
+  body, so a caller without the right key learns nothing and sends nothing for long;
+- the OpenAPI document at ``/docs.json`` (title, version, the bearer scheme, an operation
+  named after the function, one response per error with its status);
+- error handling: every error becomes the one error body in :mod:`~riskwarn.serving._http`.
+
+The API is a FastAPI app that the BentoML service mounts with ``@bentoml.asgi_app`` (as
+BentoML documents for custom authentication and API documentation), with its endpoints
+calling the service instance through ``bentoml.get_current_service``. ``@bentoml.api``
+methods cannot carry this contract: BentoML names their operations
+``{service}__{method}`` under one fixed tag, its OpenAPI objects have no place for a
+security scheme, it answers its own errors as ``[{"error": ...}]`` and masks 401 and 403,
+and it gives the version of a built Bento only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import bentoml
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+import riskwarn
+from riskwarn.errors import (
+    AuthenticationError,
+    ContractError,
+    MethodNotAllowedError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RiskwarnError,
+    StoreUnavailableError,
+    UnknownRecordError,
+    UnsupportedMediaTypeError,
+)
+from riskwarn.serving import _metrics
+from riskwarn.serving._http import (
+    JsonBody,
+    MalformedRequest,
+    error_response,
+    logger,
+    malformed,
+    request_id_of,
+    translate,
+)
+from riskwarn.serving._keys import Caller
+from riskwarn.serving._schemas import (
+    BatchRequest,
+    BatchResponse,
+    ErrorResponse,
+    ExplainRequest,
+    ExplainResponse,
+    IngestRequest,
+    IngestResponse,
+    ModelInfo,
+    ReloadRequest,
+    ReloadResponse,
+    ScoreRequest,
+    ScoreResponse,
+    SnapshotRequest,
+    SnapshotResponse,
+)
+
+DESCRIPTION = """\
+Risk of an extreme incident (homicide, serious injury, self-harm, arson) within the model's
+horizon for open disputes, with the tier to act on (red, orange, yellow, blue), the reasons
+behind it in Chinese and English, and the case's status. Scores inform people; a supervisor
+may raise a tier (`override`), never lower it.
+
+Every call but the probes and this document needs `Authorization: Bearer KEY`; keys have a
+role (`scorer` < `supervisor` < `admin`, each with the endpoints of those below), named on
+each operation as `x-required-role`. Every error has the body `ErrorResponse`; every answer
+carries `X-Request-ID` (yours, when you send one). Times are the county's local time
+without a zone, as in the data contract; `override.at` is UTC.
+"""
+
+TAGS = [
+    {"name": "scoring", "description": "For the case platform (scorer keys and above)."},
+    {"name": "supervision", "description": "For supervisors' tools (supervisor keys)."},
+    {"name": "administration", "description": "For operators (admin keys)."},
+]
+
+
+class BearerKey(HTTPBearer):
+    """The key scheme as OpenAPI shows it; hands the endpoint the caller whose key the
+    route checked before it read the body."""
+
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+        return request.state.caller
+
+
+BEARER = BearerKey(
+    scheme_name="bearerKey",
+    bearerFormat="rwk_<id>_<secret>",
+    description="An API key from `riskwarn keys create --role ROLE`.",
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """What an endpoint needs besides its body: the service, the caller, the request id."""
+
+    service: Any  # the RiskService instance of this worker
+    caller: Caller
+    request_id: str
+
+
+def current_call(request: Request, caller: Annotated[Caller, Security(BEARER)]) -> Call:
+    return Call(bentoml.get_current_service(), caller, request_id_of(request.scope))
+
+
+Called = Annotated[Call, Depends(current_call)]
+
+
+class Endpoint(APIRoute):
+    """A route of the API: checks the key and its role (from ``x-required-role``), reads
+    the body within the service's limits (:class:`~riskwarn.serving._http.JsonBody`), then
+    lets FastAPI validate it and call the endpoint; times every answer."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+        role = (self.openapi_extra or {}).get("x-required-role")
+        name = self.name
+        model = self.body_field.field_info.annotation if self.body_field is not None else None
+
+        async def route(request: Request) -> Response:
+            started = time.perf_counter()
+            status = 500
+            try:
+                svc = bentoml.get_current_service()
+                header = request.headers.get("authorization")
+                what = f"{request.method} {request.url.path}"
+                request.state.caller = await run_in_threadpool(svc.authorize, header, role, what)
+                if self.body_field is not None:
+                    limits = svc.settings
+                    request = JsonBody(request, limits.max_body, limits.max_depth)
+                    await request.body()
+                try:
+                    response = await handler(request)
+                except RequestValidationError as exc:
+                    raise malformed(list(exc.errors()), model) from exc
+                status = response.status_code
+                return response
+            except Exception as exc:
+                status = translate(exc, request).http_status_code() if _ours(exc) else 500
+                raise
+            finally:
+                _metrics.answered(name, time.perf_counter() - started, status)
+
+        return route
+
+
+def _ours(exc: Exception) -> bool:
+    return isinstance(exc, (RiskwarnError, RequestValidationError, HTTPException))
+
+
+def _responses(errors: Sequence[type[RiskwarnError]]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses for ``errors`` (each status once, described by its error class)."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        status = error.status_code
+        doc = " ".join((error.__doc__ or "").strip().split("\n\n")[0].split()).replace("``", "`")
+        if status in out:
+            out[status]["description"] += f" Or: {doc}"
+        else:
+            out[status] = {"model": ErrorResponse, "description": doc}
+    out["default"] = {"model": ErrorResponse, "description": "Any other error."}
+    return out
+
+
+_ALWAYS = (AuthenticationError, PermissionDeniedError, StoreUnavailableError)
+_WITH_BODY = (MalformedRequest, PayloadTooLargeError, UnsupportedMediaTypeError)
+
+api = FastAPI(
+    title="riskwarn",
+    version=riskwarn.__version__,
+    description=DESCRIPTION,
+    openapi_url="/docs.json",
+    docs_url=None,
+    redoc_url=None,
+    openapi_tags=TAGS,
+    separate_input_output_schemas=False,
+)
+
+
+def endpoint(
+    path: str,
+    *,
+    role: str,
+    tag: str,
+    errors: Sequence[type[RiskwarnError]] = (),
+    method: str = "POST",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare an endpoint: ``path``, ``method``, the least ``role`` a key needs, its
+    ``tag``, and the ``errors`` it may answer besides those of every endpoint. The
+    function's name is the operation's name, its docstring the description, its body
+    parameter and return annotation the request and response schemas."""
+
+    def declare(func: Callable[..., Any]) -> Callable[..., Any]:
+        body = () if method == "GET" else _WITH_BODY
+        api.router.add_api_route(
+            path,
+            func,
+            methods=[method],
+            operation_id=func.__name__,
+            name=func.__name__,
+            summary=(func.__doc__ or "").strip().splitlines()[0],
+            tags=[tag],
+            responses=_responses([*_ALWAYS, *body, *errors]),
+            openapi_extra={"x-required-role": role},
+            route_class_override=Endpoint,
+        )
+        return func
+
+    return declare
+
+
+# the endpoints ------------------------------------------------------------------------
+
+
+@endpoint("/v1/score", role="scorer", tag="scoring", errors=[UnknownRecordError])
+def score(request: ScoreRequest, call: Called) -> ScoreResponse:
+    """Risk, tiers, status and top reasons of one case.
+
+    A stored dispute by its ``dispute_id``, or a whole case (dispute, parties, events) not
+    stored yet. Each answer is written to the audit log.
+    """
+    return call.service.score(request, call.caller, call.request_id)
+
+
+@endpoint("/v1/score_batch", role="scorer", tag="scoring")
+def score_batch(request: BatchRequest, call: Called) -> BatchResponse:
+    """Up to 1,000 cases in one call, each answered on its own.
+
+    A case that cannot be scored (an unknown dispute, an ``as_of`` before it was
+    registered) gets an ``error`` in its item; the others get their ``result``.
+    """
+    return call.service.score_batch(request, call.caller, call.request_id)
+
+
+@endpoint("/v1/model", method="GET", role="scorer", tag="scoring")
+def get_model(call: Called) -> ModelInfo:
+    """The model served: version, windows, metrics, tier thresholds and its card."""
+    return call.service.model_info(call.caller, call.request_id)
+
+
+@endpoint("/v1/explain", role="supervisor", tag="supervision", errors=[UnknownRecordError])
+def explain(request: ExplainRequest, call: Called) -> ExplainResponse:
+    """Every feature's contribution to one case's score, and the base value."""
+    return call.service.explain(request, call.caller, call.request_id)
+
+
+@endpoint("/v1/ingest", role="admin", tag="administration", errors=[ContractError])
+def ingest(request: IngestRequest, call: Called) -> IngestResponse:  # type: ignore[valid-type]
+    """Append new records, one list per contract table: the whole batch or nothing.
+
+    Checked by the contract's rules, as ``riskwarn validate`` checks files; a record that
+    breaks them is a 422 whose ``issues`` name the table, record and field.
+    """
+    return call.service.ingest(request, call.caller, call.request_id)
+
+
+@endpoint("/v1/reload", role="admin", tag="administration", errors=[UnknownRecordError])
+def reload(request: ReloadRequest, call: Called) -> ReloadResponse:
+    """Load the model again (its alias may point elsewhere now) and re-read the store."""
+    return call.service.reload(request, call.caller, call.request_id)
+
+
+@endpoint("/v1/snapshot", role="admin", tag="administration")
+def snapshot(request: SnapshotRequest, call: Called) -> SnapshotResponse:
+    """Score every dispute open at ``as_of`` and store the scores (the queue reads them)."""
+    return call.service.snapshot(request, call.caller, call.request_id)
+
+
+@api.get("/", include_in_schema=False)
+def home() -> RedirectResponse:
+    """A browser at the root goes to the supervisor workbench."""
+    return RedirectResponse("/ui/", status_code=307)
+
+
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+@api.api_route("/{path:path}", methods=_METHODS, include_in_schema=False)
+def unknown(request: Request) -> Response:
+    """Any other path: 405 when the path exists with other methods, else 404 (both in the
+    one error body, as the framework's own answers would not be)."""
+    path = request.url.path
+    allow = sorted(
+        {
+            m
+            for r in api.routes
+            if isinstance(r, APIRoute) and r.endpoint is not unknown and r.path_regex.match(path)
+            for m in r.methods or ()
+        }
+    )
+    if allow:
+        raise MethodNotAllowedError(
+            f"{request.method} {path}: expected one of {', '.join(allow)}", tuple(allow)
+        )
+    raise HTTPException(404)
+
+
+async def _answer_error(request: Request, exc: Exception) -> Response:
+    """Every error, whatever raised it, as the one error body."""
+    error = translate(exc, request)
+    if error.http_status_code() >= 500:
+        logger.warning("%s %s: %s", request.method, request.url.path, str(error).splitlines()[0])
+    return error_response(error, request_id_of(request.scope))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """A bug: 500 in the one error body; the traceback goes to the log."""
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    body = {
+        "error": "an unexpected error; the service log has the details under this request id",
+        "detail": [],
+        "issues": [],
+        "request_id": request_id_of(request.scope),
+    }
+    return JSONResponse(body, status_code=500)
+
+
+for _kind in (RiskwarnError, RequestValidationError, HTTPException):
+    api.add_exception_handler(_kind, _answer_error)
+api.add_exception_handler(Exception, _unexpected)
