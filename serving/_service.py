@@ -24,6 +24,7 @@ the port.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import signal
@@ -32,7 +33,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import bentoml
 import pandas as pd
@@ -49,6 +50,7 @@ from riskwarn.errors import (
     ServiceUnavailableError,
     UnknownRecordError,
 )
+from riskwarn.loop import RoutingPolicy, WarningEvent
 from riskwarn.serving import _metrics
 from riskwarn.serving._answers import Assessed, assess, audit_entries, top_reasons
 from riskwarn.serving._api import api
@@ -80,6 +82,13 @@ from riskwarn.serving._schemas import (
 )
 from riskwarn.serving._scorer import Scorer, Target
 from riskwarn.serving._store import Store
+from riskwarn.serving._warnings import (
+    event_counts,
+    places,
+    policy_in_force,
+    snapshot_round,
+    tier_policy_version,
+)
 from riskwarn.serving._workbench import make_workbench
 from riskwarn.training import Scores, load_model
 from riskwarn.vocab import ROLES, roles_at_least
@@ -131,15 +140,33 @@ def watch_parent(interval: float = 1.0) -> None:
     threading.Thread(target=watch, name="riskwarn-watch-parent", daemon=True).start()
 
 
+class SnapshotTaken(NamedTuple):
+    """What a snapshot did: the moment scored, the scores stored, and the warning events
+    it caused (issues, re-scores, escalations)."""
+
+    as_of: dt.datetime
+    stored: int
+    events: list[WarningEvent]
+
+
 def take_snapshot(
-    scorer: Scorer, store: Store, when: Any, *, by: str = "cli", request_id: str = "-"
-) -> tuple[Any, int]:
+    scorer: Scorer,
+    store: Store,
+    when: Any,
+    *,
+    by: str = "cli",
+    request_id: str = "-",
+    policy: RoutingPolicy | None = None,
+) -> SnapshotTaken:
     """Score all disputes open at ``when`` and store one snapshot row each, with the
-    snapshot's audit row, in one transaction."""
+    snapshot's audit row, and the warnings the scores issue, re-score and escalate (with
+    theirs), all in one transaction: a snapshot without its warnings is never seen.
+    ``policy``: the routing policy (default :func:`policy_in_force`)."""
     as_of = pd.Timestamp(when).floor("s")
     cases = scorer.open_cases(as_of)
-    version = str(scorer.model.version)
-    rows = []
+    model = scorer.model
+    version = str(model.version)
+    rows, facts = [], []
     for start in range(0, len(cases), 1000):
         chunk = cases[start : start + 1000]
         scores = scorer.score(chunk, top_k=3)
@@ -154,10 +181,25 @@ def take_snapshot(
                     "reasons": [r.to_dict() for r in scores.reasons[i]],
                 }
             )
-    stored = store.add_snapshots(
-        rows, by=by, request_id=request_id, as_of=as_of.to_pydatetime(), model_version=version
+            facts.append(tuple(f.code for f in scores.key_facts[i]))
+    policy = policy or policy_in_force(store)
+    decide = snapshot_round(
+        rows,
+        facts,
+        places(scorer.dataset),
+        policy,
+        tier_policy_version(model.metadata.tier_policy),
     )
-    return as_of.to_pydatetime(), stored
+    stored, events = store.add_snapshots_warned(
+        rows,
+        decide,
+        policy,
+        by=by,
+        request_id=request_id,
+        as_of=as_of.to_pydatetime(),
+        model_version=version,
+    )
+    return SnapshotTaken(as_of.to_pydatetime(), stored, events)
 
 
 with _bentoml_quiet():  # the service is built while this module loads
@@ -398,10 +440,20 @@ with _bentoml_quiet():  # the service is built while this module loads
             self, request: SnapshotRequest, caller: Caller, request_id: str
         ) -> SnapshotResponse:
             when = request.as_of or get_clock().local_now()
-            as_of, stored = take_snapshot(
-                self.served.scorer, self.store, when, by=caller.name, request_id=request_id
+            taken = take_snapshot(
+                self.served.scorer,
+                self.store,
+                when,
+                by=caller.name,
+                request_id=request_id,
+                policy=policy_in_force(self.store, self.settings),
             )
-            return SnapshotResponse(request_id=request_id, as_of=iso(as_of), stored=stored)
+            return SnapshotResponse(
+                request_id=request_id,
+                as_of=iso(taken.as_of),
+                stored=taken.stored,
+                warnings=event_counts(taken.events),
+            )
 
 
 class KeyedInfra:
