@@ -21,6 +21,7 @@ object on; nothing else in the service looks at ``os.environ``. The variables:
 ``RISKWARN_ROUTING``      the warnings' routing policy, a TOML file (default the shipped
                           four-colour one, ``riskwarn/loop/policy.toml``); a policy an
                           admin stores with ``PUT /v1/warnings/policy`` comes first
+``RISKWARN_WARN_TIER``    the lowest tier a snapshot issues a warning for (default orange)
 ======================== ==============================================================
 """
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -58,6 +59,9 @@ class Settings(BaseModel):
     secure_cookies: bool = Field(False, description="Cookies only over https.")
     routing: Path | None = Field(
         None, description="The warnings' routing policy TOML; the shipped defaults if empty."
+    )
+    warn_tier: Literal["red", "orange", "yellow", "blue"] = Field(
+        "orange", description="The lowest tier a snapshot issues a warning for."
     )
     watch_parent: bool = Field(
         False, description="A worker exits when its master dies (set by `riskwarn serve`)."
@@ -115,6 +119,7 @@ _VARIABLES = {
     "secure_cookies": "RISKWARN_SECURE_COOKIES",
     "watch_parent": "RISKWARN_WATCH_PARENT",
     "routing": "RISKWARN_ROUTING",
+    "warn_tier": "RISKWARN_WARN_TIER",
 }
 
 

@@ -157,11 +157,13 @@ def take_snapshot(
     by: str = "cli",
     request_id: str = "-",
     policy: RoutingPolicy | None = None,
+    settings: Settings | None = None,
 ) -> SnapshotTaken:
     """Score all disputes open at ``when`` and store one snapshot row each, with the
     snapshot's audit row, and the warnings the scores issue, re-score and escalate (with
     theirs), all in one transaction: a snapshot without its warnings is never seen.
-    ``policy``: the routing policy (default :func:`policy_in_force`)."""
+    ``policy``: the routing policy (default :func:`policy_in_force`); ``settings`` give
+    the lowest tier warned (``RISKWARN_WARN_TIER``, default orange)."""
     as_of = pd.Timestamp(when).floor("s")
     cases = scorer.open_cases(as_of)
     model = scorer.model
@@ -182,13 +184,15 @@ def take_snapshot(
                 }
             )
             facts.append(tuple(f.code for f in scores.key_facts[i]))
-    policy = policy or policy_in_force(store)
+    settings = settings or Settings.from_env()
+    policy = policy or policy_in_force(store, settings)
     decide = snapshot_round(
         rows,
         facts,
         places(scorer.dataset),
         policy,
         tier_policy_version(model.metadata.tier_policy),
+        min_tier=settings.warn_tier,
     )
     stored, events = store.add_snapshots_warned(
         rows,
@@ -447,6 +451,7 @@ with _bentoml_quiet():  # the service is built while this module loads
                 by=caller.name,
                 request_id=request_id,
                 policy=policy_in_force(self.store, self.settings),
+                settings=self.settings,
             )
             return SnapshotResponse(
                 request_id=request_id,

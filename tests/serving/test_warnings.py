@@ -16,6 +16,9 @@ from riskwarn.loop import Member, load_policy
 from .conftest import App, Served
 
 ORDER = ("red", "orange", "yellow", "blue")
+# every open case is warned here (the default is orange and above), so each test has
+# warnings of its own to walk, and every tier's routing is seen
+APP_ENV = {"RISKWARN_WARN_TIER": "blue"}
 
 
 def _roster(served: Served) -> list[Member]:
@@ -66,9 +69,8 @@ def _act(app: App, wid: str, role: str = "scorer", **body: object):  # type: ign
 
 
 def _fresh(app: App) -> str:
-    """An orange-or-red warning nobody has touched yet."""
-    items = _get(app, "/v1/warnings", state="issued", limit=1000)["items"]
-    return next(w["warning_id"] for w in items if w["tier"] in ("red", "orange"))
+    """A warning nobody has touched yet."""
+    return _get(app, "/v1/warnings", state="issued", limit=1)["items"][0]["warning_id"]
 
 
 def _written(app: App) -> tuple[int, int, int]:
@@ -87,7 +89,7 @@ def test_a_snapshot_issues_routed_warnings_with_owners_and_deadlines(
     assert listed["total"] == issued["warnings"]["issue"] == len(listed["items"])
     policy = load_policy()
     for w in listed["items"]:
-        assert w["tier"] in ("red", "orange") and w["state"] == "issued"
+        assert w["state"] == "issued"
         assert w["owner"] and w["owner_level"] == policy.route(w["tier"]).level
         assert w["due_step"] == "acknowledge" and w["due_at"].endswith("Z")
         assert w["overdue"] is False and w["routing_version"] == policy.version
@@ -123,7 +125,8 @@ def test_one_warning_through_every_state(app: App, issued: dict) -> None:
     assert r.json()["warning"]["state"] == "assigned"
     assert r.json()["warning"]["owner"] == "mediator-x"
     # the case platform reports what was done, with the scorer key
-    at = (get_clock().utc_now() - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    issued_at = dt.datetime.fromisoformat(r.json()["warning"]["issued_at"].rstrip("Z"))
+    at = (issued_at + dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     r = _act(app, wid, kind="visit", at=at, note="家访，双方情绪平稳")
     assert r.status_code == 200, r.text
     body = r.json()["warning"]
@@ -188,18 +191,16 @@ def test_refused_steps_say_what_to_do_and_write_nothing(app: App, issued: dict) 
 
 
 def test_a_referral_must_use_a_channel_the_tier_offers(app: App, issued: dict) -> None:
-    items = _get(app, "/v1/warnings", tier="orange", state="issued", limit=1000)["items"]
-    if not items:
-        items = _get(app, "/v1/warnings", tier="red", state="issued", limit=1000)["items"]
-    wid = items[0]["warning_id"]
-    _event(app, wid, kind="acknowledge")
-    _event(app, wid, kind="assign", owner="officer-y")
-    offered = load_policy().route(items[0]["tier"]).channels
-    r = _act(app, wid, kind="referral")
+    [w] = _get(app, "/v1/warnings", tier="blue", state="issued", limit=1)["items"]
+    _event(app, w["warning_id"], kind="acknowledge")
+    _event(app, w["warning_id"], kind="assign", owner="officer-y")
+    r = _act(app, w["warning_id"], kind="referral")
     assert r.status_code == 400 and "channel" in r.json()["error"]
-    if "arbitration" not in offered:  # orange does not offer arbitration
-        r = _act(app, wid, kind="referral", channel="arbitration")
-        assert r.status_code == 409 and "not offered" in r.json()["error"]
+    # blue offers people's mediation and mental-health or social services only
+    r = _act(app, w["warning_id"], kind="referral", channel="police")
+    assert r.status_code == 409 and "not offered" in r.json()["error"]
+    r = _act(app, w["warning_id"], kind="referral", channel="people_mediation")
+    assert r.status_code == 200, r.text
 
 
 def test_overdue_warnings_escalate_at_the_next_snapshot(
