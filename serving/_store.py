@@ -1055,20 +1055,9 @@ def _check_events(events: Sequence[WarningEvent]) -> None:
 
 
 def _warning_row(w: WarningRecord) -> dict[str, Any]:
-    return {
-        "warning_id": w.warning_id,
-        "dispute_id": w.dispute_id,
-        "township": w.township,
-        "grid": w.grid,
-        "tier": w.tier,
-        "state": w.state,
-        "owner_level": w.owner_level,
-        "owner": w.owner,
-        "due_at": w.due_at,
-        "issued_at": w.issued_at,
-        "updated_at": w.updated_at,
-        "record": w.model_dump_json(),
-    }
+    """The warnings row of a record: its indexed columns and the whole record as JSON."""
+    row = {c.name: getattr(w, c.name) for c in warnings_table.c if c.name != "record"}
+    return {**row, "record": w.model_dump_json()}
 
 
 def _apply_events(

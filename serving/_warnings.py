@@ -141,10 +141,15 @@ def event_of(warning_id: str, kind: str, **given: Any) -> WarningEvent:
     try:
         return WarningEvent(warning_id=warning_id, kind=kind, at=at, **fields)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        msg = str(first["msg"]).removeprefix("Value error, ")
-        raise RequestError(f"{where + ': ' if where else ''}{msg}") from exc
+        raise RequestError(first_error(exc)) from exc
+
+
+def first_error(exc: ValidationError) -> str:
+    """The first mistake pydantic found, as ``field: what is wrong`` (one line)."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
 
 
 def to_utc(moment: dt.datetime) -> dt.datetime:
@@ -178,10 +183,7 @@ def read_roster(path: Path) -> list[Member]:
         try:
             members.append(Member(**values))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "row"
-            msg = str(first["msg"]).removeprefix("Value error, ")
-            raise ConfigError(f"{path}:{line}: {where}: {msg}; fix the line") from exc
+            raise ConfigError(f"{path}:{line}: {first_error(exc)}; fix the line") from exc
     return members
 
 

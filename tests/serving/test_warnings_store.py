@@ -5,8 +5,6 @@ roster, stored routing policies and escalation on a controlled clock."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,21 +14,8 @@ from riskwarn.errors import ConfigError, UnknownRecordError, WarningStateError
 from riskwarn.loop import Member, WarningEvent, load_policy, parse_policy
 from riskwarn.serving import Store
 
-from .conftest import fresh_database
-
 T0 = dt.datetime(2026, 3, 1, 8, 0)
 POLICY = load_policy()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'service.db'}"
-    else:
-        url = fresh_database(request.getfixturevalue("postgres"))
-    made = Store(url).create()
-    yield made
-    made.close()
 
 
 def _issue(wid: str, tier: str = "orange", level: str = "county", **more: object) -> WarningEvent:
