@@ -37,6 +37,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 import riskwarn
+from riskwarn._contract import ID_MAX_LENGTH
 from riskwarn.errors import (
     AuthenticationError,
     ConfigError,
@@ -334,13 +335,16 @@ def list_warnings(
         Query(description="A state, or 'open' for any but closed."),
     ] = None,
     township: Annotated[str | None, Query(max_length=128, pattern=TEXT_PATTERN)] = None,
+    dispute_id: Annotated[
+        str | None, Query(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)
+    ] = None,
     overdue: Annotated[
         bool | None, Query(description="Only those past (true) or not past (false) due.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> WarningList:
-    """Warnings by tier, state, township and overdue, in pages of up to 1,000.
+    """Warnings by tier, state, township, case and overdue, in pages of up to 1,000.
 
     Most urgent tier first, then the soonest deadline. Each item has its owner, its level
     and what is due by when (UTC).
@@ -353,6 +357,7 @@ def list_warnings(
         tier=tier.value if tier is not None else None,
         state=state,
         township=township,
+        dispute_id=dispute_id,
         overdue=overdue,
     )
 

@@ -27,6 +27,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import re
 import signal
 import threading
 import time
@@ -49,6 +50,7 @@ from riskwarn.errors import (
     RiskwarnError,
     ServiceUnavailableError,
     UnknownRecordError,
+    UnknownRouteError,
 )
 from riskwarn.loop import RoutingPolicy, WarningEvent
 from riskwarn.serving import _metrics
@@ -484,5 +486,27 @@ class KeyedInfra:
         await self.app(scope, receive, send)
 
 
+class ControlledPaths:
+    """ASGI middleware: a path holding a control character (a newline inside a
+    ``warning_id``, say) matches none of BentoML's mounts, whose router would answer a
+    plain-text 404; it gets the one error body instead."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and _CONTROL.search(scope["path"]):
+            error = UnknownRouteError(
+                f"{scope['method']} {scope['path']!r}: no such endpoint (a path holds no control "
+                "characters); the OpenAPI document at /docs.json lists them"
+            )
+            await error_response(error, request_id_of(scope))(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 RiskService.add_asgi_middleware(RequestIds)
 RiskService.add_asgi_middleware(KeyedInfra)
+RiskService.add_asgi_middleware(ControlledPaths)

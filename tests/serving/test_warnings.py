@@ -235,6 +235,9 @@ def test_lists_filter_and_page(app: App, issued: dict) -> None:
     township = everything["items"][0]["township"]
     here = _get(app, "/v1/warnings", township=township, limit=1000)
     assert here["total"] == sum(w["township"] == township for w in everything["items"])
+    first = everything["items"][0]
+    mine = _get(app, "/v1/warnings", dispute_id=first["dispute_id"])["items"]
+    assert [w["warning_id"] for w in mine] == [first["warning_id"]]
     for tier in ("red", "orange"):
         got = _get(app, "/v1/warnings", tier=tier, limit=1000)["items"]
         assert all(w["tier"] == tier for w in got)
