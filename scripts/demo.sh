@@ -33,13 +33,13 @@ head -n 4 "$out/scores.csv"
 
 step "8. fill the service's store and its roster, snapshot three months of scores for the queue (each snapshot issues, re-scores and escalates warnings), make keys"
 riskwarn history load "$out/county" --replace
-# the roster warnings are routed to: a county lead and officer, an officer and a mediator
+# the roster warnings are routed to: three county leads and officers, an officer and a mediator
 # per township, a mediator per grid (pseudonymous staff ids)
 python - "$out/county/grids.csv" "$out/roster.csv" <<'PY'
 import csv, sys
 grids = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
 towns = sorted({g["township"] for g in grids if g["township"]})
-rows = [("lead-01", "lead", "county", "", "", ""), ("officer-01", "officer", "county", "", "", "")]
+rows = [(f"{role}-{i:02d}", role, "county", "", "", "") for role in ("lead", "officer") for i in (1, 2, 3)]
 for i, t in enumerate(towns, 1):
     rows += [(f"officer-t{i:02d}", "officer", "township", "", t, ""),
              (f"mediator-t{i:02d}", "mediator", "township", "", t, "")]

@@ -188,6 +188,9 @@ def test_refused_steps_say_what_to_do_and_write_nothing(app: App, issued: dict) 
     assert (
         app.client.get("/v1/warnings/W-nope", headers=app.keys.header("scorer")).status_code == 404
     )
+    # a newline inside an id matches none of BentoML's mounts: still the one error body
+    r = app.client.post("/v1/warnings/a%0Ab/events", json={}, headers=app.keys.header("supervisor"))
+    assert r.status_code == 404 and "no such endpoint" in r.json()["error"]
 
 
 def test_a_referral_must_use_a_channel_the_tier_offers(app: App, issued: dict) -> None:
