@@ -115,37 +115,32 @@ def test_a_second_snapshot_rescores_and_never_issues_twice(
     assert _get(app, "/v1/warnings", limit=1000)["total"] == before
 
 
+def _ok(r) -> dict:  # type: ignore[no-untyped-def]
+    assert r.status_code == 200, r.text
+    return r.json()["warning"]
+
+
 def test_one_warning_through_every_state(app: App, issued: dict) -> None:
     wid = _fresh(app)
-    r = _event(app, wid, kind="acknowledge")
-    assert r.status_code == 200, r.text
-    assert r.json()["warning"]["state"] == "acknowledged"
-    assert r.json()["warning"]["due_step"] == "first_action"
-    r = _event(app, wid, kind="assign", owner="mediator-x", owner_level="township")
-    assert r.json()["warning"]["state"] == "assigned"
-    assert r.json()["warning"]["owner"] == "mediator-x"
+    w = _ok(_event(app, wid, kind="acknowledge"))
+    assert (w["state"], w["due_step"]) == ("acknowledged", "first_action")
+    w = _ok(_event(app, wid, kind="assign", owner="mediator-x", owner_level="township"))
+    assert (w["state"], w["owner"], w["owner_level"]) == ("assigned", "mediator-x", "township")
     # the case platform reports what was done, with the scorer key
-    issued_at = dt.datetime.fromisoformat(r.json()["warning"]["issued_at"].rstrip("Z"))
+    issued_at = dt.datetime.fromisoformat(w["issued_at"].rstrip("Z"))
     at = (issued_at + dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    r = _act(app, wid, kind="visit", at=at, note="家访，双方情绪平稳")
-    assert r.status_code == 200, r.text
-    body = r.json()["warning"]
-    assert (body["state"], body["actions"], body["due_step"]) == ("in_hand", 1, None)
-    r = _act(app, wid, kind="referral", channel="people_mediation", result="agreement")
-    assert r.status_code == 200, r.text
-    assert r.json()["warning"]["actions"] == 2
-    r = _event(app, wid, kind="resolve")
-    assert (r.json()["warning"]["state"], r.json()["warning"]["due_step"]) == (
-        "resolved",
-        "revisit",
-    )
+    w = _ok(_act(app, wid, kind="visit", at=at, note="家访，双方情绪平稳"))
+    assert (w["state"], w["actions"], w["due_step"]) == ("in_hand", 1, None)
+    w = _ok(_act(app, wid, kind="referral", channel="people_mediation", result="agreement"))
+    assert w["actions"] == 2
+    w = _ok(_event(app, wid, kind="resolve"))
+    assert (w["state"], w["due_step"]) == ("resolved", "revisit")
     with use_clock(FixedClock(get_clock().utc_now() + dt.timedelta(days=3))):
-        assert _event(app, wid, kind="revisit").status_code == 200
-        r = _event(app, wid, kind="close")
-        assert r.json()["warning"]["state"] == "closed" and r.json()["warning"]["closed_at"]
-        r = _event(app, wid, kind="reopen", note="双方再次冲突")
-    assert r.status_code == 200, r.text
-    assert (r.json()["warning"]["state"], r.json()["warning"]["reopened"]) == ("assigned", 1)
+        assert _ok(_event(app, wid, kind="revisit"))["revisit_at"]
+        w = _ok(_event(app, wid, kind="close"))
+        assert w["state"] == "closed" and w["closed_at"] and w["due_step"] is None
+        w = _ok(_event(app, wid, kind="reopen", note="双方再次冲突"))
+    assert (w["state"], w["reopened"], w["due_step"]) == ("assigned", 1, "first_action")
     detail = _get(app, f"/v1/warnings/{wid}")
     kinds = [e["kind"] for e in detail["events"]]
     assert kinds[0] == "issue" and [k for k in kinds[1:] if k != "rescore"] == [
