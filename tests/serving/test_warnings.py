@@ -6,6 +6,7 @@ role may do only its part."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -127,8 +128,10 @@ def test_one_warning_through_every_state(app: App, issued: dict) -> None:
     w = _ok(_event(app, wid, kind="assign", owner="mediator-x", owner_level="township"))
     assert (w["state"], w["owner"], w["owner_level"]) == ("assigned", "mediator-x", "township")
     # the case platform reports what was done, with the scorer key
-    issued_at = dt.datetime.fromisoformat(w["issued_at"].rstrip("Z"))
-    at = (issued_at + dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # an action time sent in UTC, to the second, after the issue and not in the future
+    done = dt.datetime.fromisoformat(w["issued_at"].rstrip("Z")) + dt.timedelta(seconds=1)
+    time.sleep(max(0.0, (done - get_clock().utc_now()).total_seconds()))
+    at = done.strftime("%Y-%m-%dT%H:%M:%SZ")
     w = _ok(_act(app, wid, kind="visit", at=at, note="家访，双方情绪平稳"))
     assert (w["state"], w["actions"], w["due_step"]) == ("in_hand", 1, None)
     w = _ok(_act(app, wid, kind="referral", channel="people_mediation", result="agreement"))
