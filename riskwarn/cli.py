@@ -29,6 +29,8 @@ STAGE_OF_COMMAND = {
     "serve": "riskwarn.serving._cli",
     "keys": "riskwarn.serving._cli",
     "history": "riskwarn.serving._cli",
+    "warnings": "riskwarn.serving._cli",
+    "roster": "riskwarn.serving._cli",
     "evaluate-warnings": "riskwarn.loop._cli",
     "records": "riskwarn.serving._cli",
 }

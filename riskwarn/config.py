@@ -18,6 +18,10 @@ object on; nothing else in the service looks at ``os.environ``. The variables:
                           record the store holds (default 30)
 ``RISKWARN_SESSION_SECRET`` the workbench's cookie secret (else a file in the home folder)
 ``RISKWARN_SECURE_COOKIES`` ``1`` when TLS ends at a proxy in front: cookies only over https
+``RISKWARN_ROUTING``      the warnings' routing policy, a TOML file (default the shipped
+                          four-colour one, ``riskwarn/loop/policy.toml``); a policy an
+                          admin stores with ``PUT /v1/warnings/policy`` comes first
+``RISKWARN_WARN_TIER``    the lowest tier a snapshot issues a warning for (default orange)
 ======================== ==============================================================
 """
 
@@ -26,7 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -53,6 +57,12 @@ class Settings(BaseModel):
     stale_days: int = Field(30, ge=1, description="Days past the newest record that warn.")
     session_secret: SecretStr | None = Field(None, description="The workbench cookie secret.")
     secure_cookies: bool = Field(False, description="Cookies only over https.")
+    routing: Path | None = Field(
+        None, description="The warnings' routing policy TOML; the shipped defaults if empty."
+    )
+    warn_tier: Literal["red", "orange", "yellow", "blue"] = Field(
+        "orange", description="The lowest tier a snapshot issues a warning for."
+    )
     watch_parent: bool = Field(
         False, description="A worker exits when its master dies (set by `riskwarn serve`)."
     )
@@ -108,6 +118,8 @@ _VARIABLES = {
     "session_secret": "RISKWARN_SESSION_SECRET",
     "secure_cookies": "RISKWARN_SECURE_COOKIES",
     "watch_parent": "RISKWARN_WATCH_PARENT",
+    "routing": "RISKWARN_ROUTING",
+    "warn_tier": "RISKWARN_WARN_TIER",
 }
 
 

@@ -15,9 +15,9 @@
         ├── UnknownRecordError (LookupError)  the store does not know an id (404)
         ├── UnknownRouteError (LookupError)   no endpoint at this path (404)
         ├── MethodNotAllowedError         the path exists, the method does not (405)
+        ├── WarningStateError                 a warning cannot take that step now (409)
         ├── PayloadTooLargeError          the body is over the size limit (413)
-        ├── UnsupportedMediaTypeError     the body is not JSON (415)
-        └── WarningStateError             a warning cannot take that step now (409)
+        └── UnsupportedMediaTypeError     the body is not JSON (415)
 
 Every message says what was expected, what came, and what to do. Errors that reach HTTP
 carry their status in one place, :meth:`RiskwarnError.http_status_code`, and the service

@@ -9,8 +9,8 @@ as_of=$(python -c "import datetime as d; s=d.date.fromisoformat('$start_date'); 
 started=$(date +%s)
 step() { printf '\n== %s  (%ss)\n' "$1" "$(( $(date +%s) - started ))"; }
 
-step "1. simulate a county of ${persons} persons over ${years} years (seed ${seed})"
-riskwarn simulate "$out/county" --persons "$persons" --years "$years" --seed "$seed" --start "$start_date"
+step "1. simulate a county of ${persons} persons over ${years} years (seed ${seed}), with a warning loop rolled out across its townships"
+riskwarn simulate "$out/county" --persons "$persons" --years "$years" --seed "$seed" --start "$start_date" --interventions
 
 step "2. validate it against the data contract (docs/contract.md)"
 riskwarn validate "$out/county" | tail -n 1
@@ -35,11 +35,34 @@ step "8. the nightly list: every dispute open on ${as_of}, scored from what was 
 riskwarn score "$out/county" --as-of "$as_of" --out "$out/scores.csv"
 head -n 4 "$out/scores.csv"
 
-step "9. fill the service's store, snapshot three months of scores for the queue, make keys"
+step "9. fill the service's store and its roster, snapshot three months of scores for the queue (each snapshot issues, re-scores and escalates warnings), make keys"
 riskwarn history load "$out/county" --replace
+# the roster warnings are routed to: three county leads and officers, an officer and a mediator
+# per township, a mediator per grid (pseudonymous staff ids)
+python - "$out/county/grids.csv" "$out/roster.csv" <<'PY'
+import csv, sys
+grids = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
+towns = sorted({g["township"] for g in grids if g["township"]})
+rows = [(f"{role}-{i:02d}", role, "county", "", "", "") for role in ("lead", "officer") for i in (1, 2, 3)]
+for i, t in enumerate(towns, 1):
+    rows += [(f"officer-t{i:02d}", "officer", "township", "", t, ""),
+             (f"mediator-t{i:02d}", "mediator", "township", "", t, "")]
+rows += [(f"mediator-{g['grid_id']}", "mediator", "grid", "", g["township"], g["grid_id"])
+         for g in grids if g["township"]]
+with open(sys.argv[2], "w", encoding="utf-8", newline="") as f:
+    csv.writer(f).writerows([("name", "role", "level", "county", "township", "grid"), *rows])
+PY
+riskwarn roster load "$out/roster.csv"
 for back in 60 30 0; do
   riskwarn history snapshot --as-of "$(python -c "import datetime as d; print(d.date.fromisoformat('$as_of')-d.timedelta(days=$back))")"
 done
+
+step "10. the warnings: red and orange, each routed to an owner with a deadline; overdue ones escalate"
+riskwarn warnings summary --tier red --tier orange
+riskwarn warnings escalate | tail -n 1
+
+step "11. evaluate the county's warning loop: outcomes by tier and handling, process, and the effect of handling"
+riskwarn evaluate-warnings "$out/county" --as-of "$as_of" --bootstrap 200 --out "$out/loop_evaluation.json" | tail -n 6
 stamp=$(date +%Y%m%d-%H%M%S)
 scorer=$(riskwarn keys create --role scorer --name "demo-platform-$stamp" | tail -n 1)
 supervisor=$(riskwarn keys create --role supervisor --name "demo-supervisor-$stamp" | tail -n 1)
@@ -71,5 +94,7 @@ The county overview: http://127.0.0.1:${port}/ui/overview
   the queue:         http://127.0.0.1:${port}/ui/queue
   monthly briefing:  http://127.0.0.1:${port}/ui/briefing (PDF: /ui/briefing.pdf)
   supervisor key: ${supervisor}
+The warnings:  curl -s 'http://127.0.0.1:${port}/v1/warnings?tier=red&state=open' \\
+                -H "Authorization: Bearer ${scorer}"
 INFO
 wait "$server"

@@ -20,6 +20,7 @@ from riskwarn.serving._records import ACTION_KINDS
 from riskwarn.serving._rights import influenced_disputes, record_key
 from riskwarn.serving._schemas import (
     MAX_BATCH,
+    ActionReport,
     BatchItem,
     BatchRequest,
     BatchResponse,
@@ -35,10 +36,17 @@ from riskwarn.serving._schemas import (
     Override,
     Reason,
     RecordIssue,
+    RoutingPolicyRequest,
+    RoutingPolicyResponse,
     ScoreRequest,
     ScoreResponse,
     ScoreResult,
     ScoreWarning,
+    WarningDetail,
+    WarningEventOut,
+    WarningEventRequest,
+    WarningList,
+    WarningOut,
 )
 from riskwarn.serving._store import Store
 
@@ -68,6 +76,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
     "ACTION_KINDS",
+    "ActionReport",
     "BatchItem",
     "BatchRequest",
     "BatchResponse",
@@ -88,12 +97,19 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "Reason",
     "RecordIssue",
     "RiskService",
+    "RoutingPolicyRequest",
+    "RoutingPolicyResponse",
     "ScoreRequest",
     "ScoreResponse",
     "ScoreResult",
     "ScoreWarning",
     "Scorer",
     "Store",
+    "WarningDetail",
+    "WarningEventOut",
+    "WarningEventRequest",
+    "WarningList",
+    "WarningOut",
     "authenticate",
     "authorize",
     "bearer_key",

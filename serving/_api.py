@@ -24,10 +24,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import bentoml
-from fastapi import Depends, FastAPI, Request, Security
+from fastapi import Depends, FastAPI, Query, Request, Security
+from fastapi import Path as FastPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
@@ -36,8 +37,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 import riskwarn
+from riskwarn._contract import ID_MAX_LENGTH
 from riskwarn.errors import (
     AuthenticationError,
+    ConfigError,
     ContractError,
     MethodNotAllowedError,
     PayloadTooLargeError,
@@ -46,7 +49,9 @@ from riskwarn.errors import (
     StoreUnavailableError,
     UnknownRecordError,
     UnsupportedMediaTypeError,
+    WarningStateError,
 )
+from riskwarn.loop import parse_policy
 from riskwarn.serving import _metrics
 from riskwarn.serving._http import (
     JsonBody,
@@ -60,7 +65,11 @@ from riskwarn.serving._http import (
 from riskwarn.serving._keys import Caller
 from riskwarn.serving._lineage import CorrectionRequest, CorrectionResponse, correct_on_service
 from riskwarn.serving._report import PersonReport, audited_report
+from riskwarn.serving._schema import WARNING_ID_LENGTH
 from riskwarn.serving._schemas import (
+    ID_PATTERN,
+    TEXT_PATTERN,
+    ActionReport,
     BatchRequest,
     BatchResponse,
     ErrorResponse,
@@ -71,11 +80,19 @@ from riskwarn.serving._schemas import (
     ModelInfo,
     ReloadRequest,
     ReloadResponse,
+    RoutingPolicyRequest,
+    RoutingPolicyResponse,
     ScoreRequest,
     ScoreResponse,
     SnapshotRequest,
     SnapshotResponse,
+    Tier,
+    WarningDetail,
+    WarningEventRequest,
+    WarningList,
 )
+from riskwarn.serving._warnings import send_event, warning_detail, warning_list
+from riskwarn.vocab import WARNING_STATES
 
 DESCRIPTION = """\
 Risk of an extreme incident (homicide, serious injury, self-harm, arson) within the model's
@@ -326,6 +343,130 @@ def person_report(person_id: str, call: Called) -> PersonReport:
     as a Chinese page at ``/ui/person/{person_id}``.
     """
     return audited_report(call.service, person_id, call.caller.name, call.request_id)
+
+
+# warnings: the closed loop (issue 14) -------------------------------------------------
+# Declared before /v1/warnings/{warning_id} so that /v1/warnings/policy is not taken for an id.
+
+WarningId = Annotated[str, FastPath(min_length=1, max_length=WARNING_ID_LENGTH, pattern=ID_PATTERN)]
+
+
+@endpoint(
+    "/v1/warnings/policy", method="PUT", role="admin", tag="administration", errors=[ConfigError]
+)
+def put_routing_policy(request: RoutingPolicyRequest, call: Called) -> RoutingPolicyResponse:
+    """Store a new routing policy version; warnings are routed by it from now on.
+
+    Checked as ``riskwarn/loop/policy.toml`` is: a policy naming an unknown tier, level or
+    channel, missing a tier or holding an unknown key is refused (400) with one line
+    naming it. Audited.
+    """
+    policy = parse_policy(request.model_dump(), source="policy")
+    call.service.store.add_routing_policy(policy, by=call.caller.name, request_id=call.request_id)
+    return RoutingPolicyResponse(
+        request_id=call.request_id, **policy.model_dump(mode="json", include={"version", "tiers"})
+    )
+
+
+@endpoint("/v1/warnings", method="GET", role="scorer", tag="scoring", errors=[MalformedRequest])
+def list_warnings(
+    call: Called,
+    tier: Tier | None = None,
+    state: Annotated[
+        Literal[("open", *WARNING_STATES)] | None,  # type: ignore[valid-type]
+        Query(description="A state, or 'open' for any but closed."),
+    ] = None,
+    township: Annotated[str | None, Query(max_length=128, pattern=TEXT_PATTERN)] = None,
+    dispute_id: Annotated[
+        str | None, Query(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)
+    ] = None,
+    overdue: Annotated[
+        bool | None, Query(description="Only those past (true) or not past (false) due.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> WarningList:
+    """Warnings by tier, state, township, case and overdue, in pages of up to 1,000.
+
+    Most urgent tier first, then the soonest deadline. Each item has its owner, its level
+    and what is due by when (UTC).
+    """
+    return warning_list(
+        call.service.store,
+        call.request_id,
+        limit,
+        offset,
+        tier=tier.value if tier is not None else None,
+        state=state,
+        township=township,
+        dispute_id=dispute_id,
+        overdue=overdue,
+    )
+
+
+@endpoint(
+    "/v1/warnings/{warning_id}",
+    method="GET",
+    role="scorer",
+    tag="scoring",
+    errors=[MalformedRequest, UnknownRecordError],
+)
+def get_warning(warning_id: WarningId, call: Called) -> WarningDetail:
+    """One warning and its whole history (issue, re-scores, steps, actions, escalations)."""
+    return warning_detail(call.service.store, warning_id, call.request_id)
+
+
+@endpoint(
+    "/v1/warnings/{warning_id}/actions",
+    role="scorer",
+    tag="scoring",
+    errors=[UnknownRecordError, WarningStateError],
+)
+def report_action(warning_id: WarningId, request: ActionReport, call: Called) -> WarningDetail:
+    """Report what was done about a warning: a visit, a mediation session, a referral, a
+    protective measure or another action, with when and its result.
+
+    The warning must be assigned first (409 says what to do otherwise). Audited.
+    """
+    fields = request.model_dump(exclude={"kind"})
+    return send_event(
+        call.service.store,
+        call.service.settings,
+        warning_id,
+        "act",
+        action=request.kind,
+        key_name=call.caller.name,
+        request_id=call.request_id,
+        **fields,
+    )
+
+
+@endpoint(
+    "/v1/warnings/{warning_id}/events",
+    role="supervisor",
+    tag="supervision",
+    errors=[UnknownRecordError, WarningStateError],
+)
+def warning_event(
+    warning_id: WarningId, request: WarningEventRequest, call: Called
+) -> WarningDetail:
+    """Move a warning on: acknowledge, assign, resolve, record the return visit, close,
+    reopen.
+
+    No step is skipped: issued -> acknowledged -> assigned -> in hand (actions) -> resolved
+    -> return visit -> closed; a closed warning may be reopened with a note. A step out of
+    order is a 409 that says what to do first, and changes nothing. Audited.
+    """
+    fields = request.model_dump(exclude={"kind"})
+    return send_event(
+        call.service.store,
+        call.service.settings,
+        warning_id,
+        request.kind,
+        key_name=call.caller.name,
+        request_id=call.request_id,
+        **fields,
+    )
 
 
 @api.get("/", include_in_schema=False)

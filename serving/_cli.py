@@ -24,6 +24,11 @@ from riskwarn.errors import ConfigError
 commands = typer.Typer(no_args_is_help=True)
 keys = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 history = typer.Typer(help="The service's history store: load a dataset, take snapshots.")
+warnings_cli = typer.Typer(
+    help="Warnings (the closed loop): escalate the overdue, show them, set the routing policy.",
+    no_args_is_help=True,
+)
+roster_cli = typer.Typer(help="The people warnings are routed to.", no_args_is_help=True)
 commands.add_typer(keys, name="keys")
 records = typer.Typer(
     help="People's data rights on the store: correct or expire records, and see the scores "
@@ -32,6 +37,8 @@ records = typer.Typer(
 )
 commands.add_typer(history, name="history")
 commands.add_typer(records, name="records")
+commands.add_typer(warnings_cli, name="warnings")
+commands.add_typer(roster_cli, name="roster")
 
 _DB = typer.Option(None, "--db", help="Store URL; default RISKWARN_DB_URL or the home folder.")
 _MODEL = typer.Option(DEFAULT_MODEL_URI, "--model", help="Registered model URI to serve.")
@@ -95,8 +102,15 @@ def history_snapshot(
     store = _store(db)
     when = parse_as_of(as_of) if as_of else get_clock().local_now()
     scorer = Scorer(load_model(model, tracking_uri=config.tracking_uri()), store.read_dataset())
-    stamp, stored = take_snapshot(scorer, store, when, by=CLI, request_id=_request_id())
-    typer.echo(f"stored {stored} scores as of {stamp:%Y-%m-%dT%H:%M:%S}")
+    from riskwarn.serving._warnings import event_counts
+
+    taken = take_snapshot(scorer, store, when, by=CLI, request_id=_request_id())
+    counts = event_counts(taken.events)
+    shown = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none"
+    typer.echo(
+        f"stored {taken.stored} scores as of {taken.as_of:%Y-%m-%dT%H:%M:%S}; warning events: "
+        f"{shown}"
+    )
 
 
 def _model_or_none(model: str, recompute: bool):  # type: ignore[no-untyped-def]
@@ -318,6 +332,80 @@ def keys_revoke(name: str = typer.Argument(..., help="Key name."), db: str | Non
             f"expected the name of a live key, got {name!r}; see `riskwarn keys list`"
         )
     typer.echo(f"revoked {name}")
+
+
+# warnings and the roster (issue 14) ------------------------------------------------------
+
+
+@warnings_cli.command("escalate")
+def warnings_escalate(db: str | None = _DB) -> None:
+    """Escalate every open warning overdue now, or unowned too long, one level up (for a
+    cron job; each snapshot does it too). Prints how many."""
+    from riskwarn.serving._warnings import policy_in_force
+
+    store = _store(db)
+    events = store.escalate_warnings(policy_in_force(store), by=CLI, request_id=_request_id())
+    for e in events:
+        typer.echo(f"{e.warning_id}\t{e.owner_level}\t{e.owner or '(unowned)'}\t{e.note}")
+    typer.echo(f"escalated {len(events)} warnings")
+
+
+@warnings_cli.command("policy")
+def warnings_policy(
+    path: Path = typer.Argument(
+        ..., help="A routing policy TOML (start from a copy of riskwarn/loop/policy.toml)."
+    ),
+    db: str | None = _DB,
+) -> None:
+    """Store a new routing policy version (as PUT /v1/warnings/policy); warnings are routed
+    by it from now on. A wrong policy is refused with one line naming the mistake."""
+    from riskwarn.loop import load_policy
+
+    policy = load_policy(path)
+    _store(db).add_routing_policy(policy, by=CLI, request_id=_request_id())
+    typer.echo(f"routing policy {policy.version!r} in force")
+
+
+@warnings_cli.command("summary")
+def warnings_summary(
+    tier: list[str] = typer.Option(
+        ["red", "orange"], "--tier", help="Tiers to list (repeat the option)."
+    ),
+    db: str | None = _DB,
+) -> None:
+    """Open warnings of the tiers asked, each with its owner and deadline, and how many
+    are overdue and unowned."""
+    from riskwarn.clock import get_clock
+
+    store = _store(db)
+    now = get_clock().utc_now()
+    for t in tier:
+        total, page = store.warnings_page(tier=t, state="open", limit=1000)
+        late = sum(w.overdue(now) for w in page)
+        unowned = sum(w.owner is None for w in page)
+        typer.echo(f"{t}: {total} open warnings, {late} overdue, {unowned} without an owner")
+        for w in page[:5]:
+            due = f"{w.due_step} due {w.due_at:%Y-%m-%d %H:%M} UTC" if w.due_at else "nothing due"
+            typer.echo(
+                f"  {w.warning_id}  {w.dispute_id}  {w.owner_level}: "
+                f"{w.owner or '(unowned)'}  {w.state}, {due}"
+            )
+        if total > 5:
+            typer.echo(f"  ... and {total - 5} more (GET /v1/warnings?tier={t})")
+
+
+@roster_cli.command("load")
+def roster_load(
+    path: Path = typer.Argument(..., help="CSV: name,role,level,county,township,grid."),
+    db: str | None = _DB,
+) -> None:
+    """Replace the roster (mediators, officers and county leads per township and grid)
+    that warnings are routed to."""
+    from riskwarn.serving._warnings import read_roster
+
+    members = read_roster(path)
+    n = _store(db).replace_roster(members, by=CLI, request_id=_request_id())
+    typer.echo(f"roster: {n} members")
 
 
 def check_port(host: str, port: int) -> None:

@@ -19,6 +19,7 @@ import pandas as pd
 from riskwarn import Issue
 from riskwarn._contract import TABLES, Column, Table
 from riskwarn.errors import ContractError, RequestError
+from riskwarn.loop import EVENT_KINDS
 from riskwarn.serving._schema import ID_LENGTH, STRING_LENGTHS
 from riskwarn.vocab import TIER_ORDER
 
@@ -54,9 +55,12 @@ AUDIT_ACTIONS = frozenset(
         "mediator:remove",
         *(f"action:{k}" for k in ACTION_KINDS),
         *(f"ui:refused:{k}" for k in ACTION_KINDS),
+        *(f"warning:{k}" for k in EVENT_KINDS),
+        "warning:policy",
+        "roster:load",
     }
 )
-_AUDIT_PREFIXES = ("ui:refused:", "action:", "ui:")
+_AUDIT_PREFIXES = ("ui:refused:", "action:", "ui:", "warning:")
 _AUDIT_BLANK: dict[str, Any] = {
     "dispute_id": None,
     "as_of": None,

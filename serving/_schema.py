@@ -151,6 +151,62 @@ mediators = sa.Table(
     sa.Column("removed_by", sa.String(128), nullable=True),
 )
 
+# The closed loop (issue 14): each warning as it stands (its whole record as JSON, with the
+# columns lists filter on), every event that changed one, the people warnings are routed
+# to, and the routing policies an admin stored (the newest is in force). Times are UTC.
+WARNING_ID_LENGTH = 64
+PLACE_LENGTH = 128  # a county's or township's name, as the contract's grids table has it
+
+warnings_table = sa.Table(
+    "warnings",
+    metadata,
+    sa.Column("warning_id", sa.String(WARNING_ID_LENGTH), primary_key=True),
+    sa.Column("dispute_id", sa.String(ID_LENGTH), nullable=False, index=True),
+    sa.Column("township", sa.String(PLACE_LENGTH), nullable=True, index=True),
+    sa.Column("grid", sa.String(ID_LENGTH), nullable=True),
+    sa.Column("tier", sa.String(16), nullable=False, index=True),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("owner_level", sa.String(16), nullable=False),
+    sa.Column("owner", sa.String(128), nullable=True, index=True),
+    sa.Column("due_at", sa.DateTime(), nullable=True, index=True, comment="UTC"),
+    sa.Column("issued_at", sa.DateTime(), nullable=False, index=True, comment="UTC"),
+    sa.Column("updated_at", sa.DateTime(), nullable=False, comment="UTC"),
+    sa.Column("record", sa.Text(), nullable=False, comment="the WarningRecord, JSON"),
+)
+
+warning_events = sa.Table(
+    "warning_events",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("warning_id", sa.String(WARNING_ID_LENGTH), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("at", sa.DateTime(), nullable=False, comment="when it happened, UTC"),
+    sa.Column("by", sa.String(128), nullable=False),
+    sa.Column("event", sa.Text(), nullable=False, comment="the WarningEvent, JSON"),
+)
+
+roster_table = sa.Table(
+    "roster",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("county", sa.String(PLACE_LENGTH), nullable=True),
+    sa.Column("township", sa.String(PLACE_LENGTH), nullable=True, index=True),
+    sa.Column("grid", sa.String(ID_LENGTH), nullable=True),
+)
+
+routing_policies = sa.Table(
+    "routing_policies",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("at", sa.DateTime(), nullable=False, comment="when stored, UTC"),
+    sa.Column("by", sa.String(128), nullable=False),
+    sa.Column("policy", sa.Text(), nullable=False, comment="the RoutingPolicy, JSON"),
+)
+
 # Tables every riskwarn store has had since its first version: how a store made before
 # migrations is recognised (and a database holding none of them is not riskwarn's).
 SERVICE_TABLES = ("api_keys", "audit_log", "score_snapshots", "actions")

@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
     WithJsonSchema,
     create_model,
@@ -38,7 +39,15 @@ from riskwarn._contract import (
 )
 from riskwarn._validate import FIRST_YEAR, LAST_YEAR
 from riskwarn.features import FACT_CODES
-from riskwarn.vocab import TIERS
+from riskwarn.loop import EVENT_KINDS as WARNING_EVENT_KINDS
+from riskwarn.vocab import (
+    ACTION_RESULTS,
+    INTERVENTION_CHANNELS,
+    INTERVENTION_KINDS,
+    OWNER_LEVELS,
+    TIERS,
+    WARNING_STATES,
+)
 
 MAX_BATCH = 1000
 MAX_INGEST_ROWS = 100_000
@@ -569,6 +578,11 @@ class SnapshotResponse(BaseModel):
         examples=["2025-03-01T23:59:59"],
     )
     stored: int = Field(description="Open disputes scored and stored.", examples=[468])
+    warnings: dict[str, int] = Field(
+        default_factory=dict,
+        description="Warning events the snapshot caused, by kind (issue, rescore, escalate).",
+        examples=[{"issue": 12, "rescore": 40, "escalate": 1}],
+    )
 
 
 class ModelInfo(BaseModel):
@@ -630,3 +644,177 @@ class ErrorResponse(BaseModel):
         description="For records that break the contract (422): each issue; else empty."
     )
     request_id: str = Field(description="Also in X-Request-ID.", examples=["4f9c2d0e8b1a"])
+
+
+# warnings: the closed loop (issue 14) ---------------------------------------------------
+# Times of warnings are UTC, answered as YYYY-MM-DDTHH:MM:SSZ; a time a request sends may
+# carry a zone (Z or +08:00) or not (then it is the county's local time, as everywhere).
+
+UtcTime = Annotated[
+    dt.datetime,
+    PlainSerializer(lambda v: f"{v:%Y-%m-%dT%H:%M:%S}Z", return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2025-03-01T02:30:00Z"]}),
+]
+SentTime = Annotated[
+    dt.datetime,
+    Field(strict=False),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "examples": ["2025-03-01T10:30:00+08:00"],
+            "description": "With a zone (Z, +08:00), or without: the county's local time.",
+        }
+    ),
+]
+Person = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=ID_PATTERN),
+]
+Note = Annotated[str, StringConstraints(max_length=500, pattern=TEXT_PATTERN)]
+WarningState = Literal[WARNING_STATES]  # type: ignore[valid-type]
+OwnerLevel = Literal[OWNER_LEVELS]  # type: ignore[valid-type]
+ActionKind = Literal[INTERVENTION_KINDS]  # type: ignore[valid-type]
+ActionResult = Literal[ACTION_RESULTS]  # type: ignore[valid-type]
+Channel = Literal[INTERVENTION_CHANNELS]  # type: ignore[valid-type]
+SUPERVISOR_EVENTS = ("acknowledge", "assign", "resolve", "revisit", "close", "reopen")
+SupervisorEvent = Literal[SUPERVISOR_EVENTS]  # type: ignore[valid-type]
+
+
+class WarningOut(BaseModel):
+    """A warning as it stands: its case, tier, owner, state and what is due by when."""
+
+    warning_id: str = Field(description="The warning's id.", examples=["W20250301-3f2a9c1b"])
+    dispute_id: str = Field(description="The case warned of.", examples=["D2025-000123"])
+    county: str | None = Field(description="The case's county.")
+    township: str | None = Field(description="The case's township.", examples=["东关街道"])
+    grid: str | None = Field(description="The case's grid.", examples=["G0012"])
+    tier: Tier = Field(description="The warning's tier: the highest the case reached.")
+    risk: float = Field(description="The latest risk scored.", examples=[0.12])
+    model_version: str = Field(description="The model that scored it last.", examples=["8"])
+    tier_policy_version: str | None = Field(description="How the tiers were cut.")
+    routing_version: str = Field(description="The routing policy that routed it.")
+    key_facts: list[str] = Field(description="Key facts' codes at the latest score.")
+    state: WarningState = Field(description="Where it is in the loop.", examples=["assigned"])
+    owner_level: OwnerLevel = Field(description="The level that owns it.", examples=["county"])
+    owner: str | None = Field(description="Who owns it; empty while unowned.")
+    issued_at: UtcTime = Field(description="When it was issued (UTC).")
+    updated_at: UtcTime = Field(description="When it last changed (UTC).")
+    due_step: Literal["acknowledge", "first_action", "revisit"] | None = Field(
+        description="What is due next; empty when nothing is."
+    )
+    due_at: UtcTime | None = Field(description="By when (UTC).")
+    overdue: bool = Field(description="Whether ``due_at`` has passed.")
+    acknowledged_at: UtcTime | None = Field(description="When acknowledged (UTC).")
+    assigned_at: UtcTime | None = Field(description="When last assigned (UTC).")
+    first_action_at: UtcTime | None = Field(description="The first action reported (UTC).")
+    last_action_at: UtcTime | None = Field(description="The last action reported (UTC).")
+    actions: int = Field(description="Actions reported.", examples=[2])
+    resolved_at: UtcTime | None = Field(description="When resolved (UTC).")
+    revisit_at: UtcTime | None = Field(description="The return visit after it (UTC).")
+    closed_at: UtcTime | None = Field(description="When closed (UTC).")
+    reopened: int = Field(description="Times reopened.", examples=[0])
+    escalations: int = Field(description="Times escalated.", examples=[0])
+    escalated_at: UtcTime | None = Field(description="The last escalation (UTC).")
+
+    @classmethod
+    def of(cls, record: Any, now: dt.datetime) -> WarningOut:
+        """From a :class:`riskwarn.loop.WarningRecord` at ``now`` (UTC)."""
+        fields = record.model_dump(exclude={"escalated_due_at", "tier_raised_at"})
+        return cls(**fields, overdue=record.overdue(now))
+
+
+class WarningEventOut(BaseModel):
+    """One thing that happened to a warning (its history's entry)."""
+
+    kind: Literal[WARNING_EVENT_KINDS] = Field(  # type: ignore[valid-type]
+        description="What happened.", examples=["assign"]
+    )
+    at: UtcTime = Field(description="When it happened (UTC).")
+    by: str = Field(description="Who did it ('system' for issues, re-scores, escalations).")
+    tier: Tier | None = Field(None, description="Tier scored (issue, rescore).")
+    risk: float | None = Field(None, description="Risk scored (issue, rescore).")
+    model_version: str | None = Field(None, description="The model (issue, rescore).")
+    owner: str | None = Field(None, description="Owner named (issue, assign, escalate).")
+    owner_level: OwnerLevel | None = Field(None, description="Level (issue, escalate).")
+    action: ActionKind | None = Field(None, description="The action's kind (act).")
+    channel: Channel | None = Field(None, description="The referral's channel (act).")
+    result: ActionResult | None = Field(None, description="The action's result (act).")
+    note: str | None = Field(None, description="The note sent with it.")
+
+
+class WarningList(BaseModel):
+    """One page of warnings, most urgent tier first, then the soonest deadline."""
+
+    request_id: str = Field(description="Also in X-Request-ID.", examples=["4f9c2d0e8b1a"])
+    total: int = Field(description="Warnings matching the filters.", examples=[37])
+    limit: int = Field(description="Page size asked.", examples=[100])
+    offset: int = Field(description="Warnings skipped.", examples=[0])
+    items: list[WarningOut] = Field(description="This page's warnings.")
+
+
+class WarningDetail(BaseModel):
+    """A warning and its whole history, oldest event first."""
+
+    request_id: str = Field(description="Also in X-Request-ID.", examples=["4f9c2d0e8b1a"])
+    warning: WarningOut = Field(description="The warning as it stands.")
+    events: list[WarningEventOut] = Field(description="Everything that happened to it.")
+
+
+class ActionReport(_Strict):
+    """What was done about a warning, as the case platform reports it."""
+
+    kind: ActionKind = Field(description="The action (intervention_kind).", examples=["visit"])
+    at: SentTime | None = Field(None, description="When it was done; now if empty.")
+    note: Note | None = Field(None, description="A short note (at most 500 characters).")
+    result: ActionResult = Field(
+        "follow_up",
+        description="Its structured result; 'follow_up' (more to do) if empty.",
+        examples=["agreement"],
+    )
+    channel: Channel | None = Field(
+        None, description="For a referral: the channel it went through (offered for the tier)."
+    )
+    by: Person | None = Field(None, description="Who did it; the key's name if empty.")
+
+
+class WarningEventRequest(_Strict):
+    """A supervisor's step on a warning: acknowledge, assign (or reassign), resolve, record
+    the return visit, close (after it), reopen (with a note)."""
+
+    kind: SupervisorEvent = Field(description="The step.", examples=["acknowledge"])
+    at: SentTime | None = Field(None, description="When it happened; now if empty.")
+    owner: Person | None = Field(None, description="For assign: who owns it now.")
+    owner_level: OwnerLevel | None = Field(None, description="For assign: at which level.")
+    note: Note | None = Field(None, description="A note; reopen needs one.")
+    by: Person | None = Field(None, description="Who did it; the key's name if empty.")
+
+
+class RoutingPolicyRequest(_Strict):
+    """A routing policy as ``riskwarn/loop/policy.toml`` has it, as JSON."""
+
+    version: str = Field(description="Its version, kept on every warning it routes.")
+    tiers: dict[str, dict[str, Any]] = Field(
+        description="For each tier: level, channels, acknowledge_hours, first_action_hours, "
+        "revisit_hours and optionally unowned_within_hours.",
+        examples=[
+            {
+                "red": {
+                    "level": "county",
+                    "channels": ["people_mediation", "police"],
+                    "acknowledge_hours": 4,
+                    "first_action_hours": 24,
+                    "revisit_hours": 168,
+                    "unowned_within_hours": 24,
+                }
+            }
+        ],
+    )
+
+
+class RoutingPolicyResponse(BaseModel):
+    """The routing policy now in force."""
+
+    request_id: str = Field(description="Also in X-Request-ID.", examples=["4f9c2d0e8b1a"])
+    version: str = Field(description="Its version.", examples=["2026-12-default"])
+    tiers: dict[str, dict[str, Any]] = Field(description="Each tier's route.")

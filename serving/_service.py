@@ -24,15 +24,17 @@ the port.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
+import re
 import signal
 import threading
 import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import bentoml
 import pandas as pd
@@ -48,7 +50,9 @@ from riskwarn.errors import (
     RiskwarnError,
     ServiceUnavailableError,
     UnknownRecordError,
+    UnknownRouteError,
 )
+from riskwarn.loop import RoutingPolicy, WarningEvent
 from riskwarn.serving import _metrics
 from riskwarn.serving._answers import Assessed, assess, audit_entries, top_reasons
 from riskwarn.serving._api import api
@@ -80,6 +84,13 @@ from riskwarn.serving._schemas import (
 )
 from riskwarn.serving._scorer import Scorer, Target
 from riskwarn.serving._store import Store
+from riskwarn.serving._warnings import (
+    event_counts,
+    places,
+    policy_in_force,
+    snapshot_round,
+    tier_policy_version,
+)
 from riskwarn.serving._workbench import make_workbench
 from riskwarn.training import Scores, latest_monitor, load_model
 from riskwarn.vocab import ROLES, roles_at_least
@@ -131,15 +142,35 @@ def watch_parent(interval: float = 1.0) -> None:
     threading.Thread(target=watch, name="riskwarn-watch-parent", daemon=True).start()
 
 
+class SnapshotTaken(NamedTuple):
+    """What a snapshot did: the moment scored, the scores stored, and the warning events
+    it caused (issues, re-scores, escalations)."""
+
+    as_of: dt.datetime
+    stored: int
+    events: list[WarningEvent]
+
+
 def take_snapshot(
-    scorer: Scorer, store: Store, when: Any, *, by: str = "cli", request_id: str = "-"
-) -> tuple[Any, int]:
+    scorer: Scorer,
+    store: Store,
+    when: Any,
+    *,
+    by: str = "cli",
+    request_id: str = "-",
+    policy: RoutingPolicy | None = None,
+    settings: Settings | None = None,
+) -> SnapshotTaken:
     """Score all disputes open at ``when`` and store one snapshot row each, with the
-    snapshot's audit row, in one transaction."""
+    snapshot's audit row, and the warnings the scores issue, re-score and escalate (with
+    theirs), all in one transaction: a snapshot without its warnings is never seen.
+    ``policy``: the routing policy (default :func:`policy_in_force`); ``settings`` give
+    the lowest tier warned (``RISKWARN_WARN_TIER``, default orange)."""
     as_of = pd.Timestamp(when).floor("s")
     cases = scorer.open_cases(as_of)
-    version = str(scorer.model.version)
-    rows = []
+    model = scorer.model
+    version = str(model.version)
+    rows, facts = [], []
     for start in range(0, len(cases), 1000):
         chunk = cases[start : start + 1000]
         scores = scorer.score(chunk, top_k=3)
@@ -154,10 +185,27 @@ def take_snapshot(
                     "reasons": [r.to_dict() for r in scores.reasons[i]],
                 }
             )
-    stored = store.add_snapshots(
-        rows, by=by, request_id=request_id, as_of=as_of.to_pydatetime(), model_version=version
+            facts.append(tuple(f.code for f in scores.key_facts[i]))
+    settings = settings or Settings.from_env()
+    policy = policy or policy_in_force(store, settings)
+    decide = snapshot_round(
+        rows,
+        facts,
+        places(scorer.dataset),
+        policy,
+        tier_policy_version(model.metadata.tier_policy),
+        min_tier=settings.warn_tier,
     )
-    return as_of.to_pydatetime(), stored
+    stored, events = store.add_snapshots_warned(
+        rows,
+        decide,
+        policy,
+        by=by,
+        request_id=request_id,
+        as_of=as_of.to_pydatetime(),
+        model_version=version,
+    )
+    return SnapshotTaken(as_of.to_pydatetime(), stored, events)
 
 
 with _bentoml_quiet():  # the service is built while this module loads
@@ -422,10 +470,21 @@ with _bentoml_quiet():  # the service is built while this module loads
             self, request: SnapshotRequest, caller: Caller, request_id: str
         ) -> SnapshotResponse:
             when = request.as_of or get_clock().local_now()
-            as_of, stored = take_snapshot(
-                self.served.scorer, self.store, when, by=caller.name, request_id=request_id
+            taken = take_snapshot(
+                self.served.scorer,
+                self.store,
+                when,
+                by=caller.name,
+                request_id=request_id,
+                policy=policy_in_force(self.store, self.settings),
+                settings=self.settings,
             )
-            return SnapshotResponse(request_id=request_id, as_of=iso(as_of), stored=stored)
+            return SnapshotResponse(
+                request_id=request_id,
+                as_of=iso(taken.as_of),
+                stored=taken.stored,
+                warnings=event_counts(taken.events),
+            )
 
 
 class KeyedInfra:
@@ -451,5 +510,27 @@ class KeyedInfra:
         await self.app(scope, receive, send)
 
 
+class ControlledPaths:
+    """ASGI middleware: a path holding a control character (a newline inside a
+    ``warning_id``, say) matches none of BentoML's mounts, whose router would answer a
+    plain-text 404; it gets the one error body instead."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and _CONTROL.search(scope["path"]):
+            error = UnknownRouteError(
+                f"{scope['method']} {scope['path']!r}: no such endpoint (a path holds no control "
+                "characters); the OpenAPI document at /docs.json lists them"
+            )
+            await error_response(error, request_id_of(scope))(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 RiskService.add_asgi_middleware(RequestIds)
 RiskService.add_asgi_middleware(KeyedInfra)
+RiskService.add_asgi_middleware(ControlledPaths)

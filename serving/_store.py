@@ -28,6 +28,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,16 @@ from riskwarn.errors import (
     RequestError,
     StoreUnavailableError,
     UnknownRecordError,
+)
+from riskwarn.loop import (
+    Member,
+    Roster,
+    RoutingPolicy,
+    WarningEvent,
+    WarningRecord,
+    apply_event,
+    escalations,
+    parse_policy,
 )
 from riskwarn.serving import _queue, _rights
 from riskwarn.serving._records import (
@@ -62,17 +73,23 @@ from riskwarn.serving._records import (
 from riskwarn.serving._schema import (
     HISTORY,
     ID_LENGTH,
+    PLACE_LENGTH,
     SERVICE_TABLES,
+    WARNING_ID_LENGTH,
     actions,
     api_keys,
     audit_log,
     contract_columns,
     mediators,
     record_versions,
+    roster_table,
+    routing_policies,
     score_snapshots,
     signouts,
+    warning_events,
+    warnings_table,
 )
-from riskwarn.vocab import TIER_ORDER, tier_rank
+from riskwarn.vocab import TIER_ORDER, TIERS, tier_rank
 
 MIGRATIONS = Path(__file__).parent / "_migrations"
 VERSION_TABLE = "riskwarn_schema_version"
@@ -892,28 +909,8 @@ class Store:
     ) -> int:
         """Store scores (dispute_id, as_of, model_version, risk, tier, reasons) and the
         snapshot's audit row in one transaction; the number stored."""
-        at = _now()
-        rows = [
-            {
-                **s,
-                "scored_at": at,
-                "reasons": json.dumps(s.get("reasons") or [], ensure_ascii=False),
-            }
-            for s in snapshots
-        ]
-        entry = {
-            "key_name": by,
-            "action": "snapshot",
-            "request_id": request_id,
-            "as_of": as_of,
-            "model_version": model_version,
-            "detail": {"stored": len(rows)},
-        }
         with self._writing() as conn:
-            if rows:
-                conn.execute(score_snapshots.insert(), rows)
-            conn.execute(audit_log.insert(), [audit_row(entry, at)])
-        return len(rows)
+            return _write_snapshots(conn, snapshots, by, request_id, as_of, model_version)
 
     def snapshots_for(self, dispute_id: str) -> list[dict[str, Any]]:
         """Every stored score of one dispute, oldest first (for the risk-over-time chart)."""
@@ -950,6 +947,233 @@ class Store:
         """One page of the queue (the latest snapshot, ranked, filtered): see ``_queue``."""
         with self._reading() as conn:
             return _queue.queue_page(conn, f, per_page)
+
+    # warnings: the closed loop (issue 14) ---------------------------------------------
+    # A warning changes only through riskwarn.loop.apply_event: each write below reads the
+    # warnings it touches, applies the events in order, writes the new records, the events
+    # and one audit row per event in ONE transaction; a refused event (WarningStateError,
+    # 409) rolls all of it back. The pages read warnings_page, warning_counts,
+    # warnings_for and warning.
+
+    def add_snapshots_warned(
+        self,
+        snapshots: Sequence[Mapping[str, Any]],
+        decide: Callable[[LoopState], list[WarningEvent]],
+        policy: RoutingPolicy,
+        *,
+        by: str = "cli",
+        request_id: str = "-",
+        as_of: dt.datetime | None = None,
+        model_version: str | None = None,
+    ) -> tuple[int, list[WarningEvent]]:
+        """Store a snapshot (as :meth:`add_snapshots`) and the warnings it issues, re-scores
+        and escalates, in one transaction: ``decide`` gets the raises in force, the open
+        warnings, the roster and each owner's open load as the store holds them inside
+        that transaction (so two snapshots never issue two warnings for one case) and
+        returns the events to apply. Returns the scores stored and the events applied."""
+        ids = [str(s["dispute_id"]) for s in snapshots]
+        with self._writing() as conn:
+            stored = _write_snapshots(conn, snapshots, by, request_id, as_of, model_version)
+            state = LoopState(
+                raised=_raises(conn, ids, _now()) if ids else {},
+                open_warnings=_open_warnings(conn),
+                roster=_roster(conn),
+                load=_owner_load(conn),
+            )
+            events = decide(state)
+            _check_events(events)
+            _apply_events(conn, events, policy, by, request_id)
+        return stored, events
+
+    def apply_warning_events(
+        self,
+        events: Sequence[WarningEvent],
+        policy: RoutingPolicy,
+        *,
+        by: str = "cli",
+        request_id: str = "-",
+    ) -> list[WarningRecord]:
+        """Apply ``events`` in order and store the warnings they change, the events and
+        their audit rows in one transaction; the warnings as they stand after. A refused
+        event (:class:`~riskwarn.errors.WarningStateError`) writes nothing."""
+        _check_events(events)
+        with self._writing() as conn:
+            return _apply_events(conn, events, policy, by, request_id)
+
+    def escalate_warnings(
+        self, policy: RoutingPolicy, *, by: str = "cli", request_id: str = "-"
+    ) -> list[WarningEvent]:
+        """Escalate every open warning that is overdue or unowned too long now (the clock:
+        :func:`riskwarn.loop.escalations`), one level up to an owner from the roster, in one
+        transaction; the escalation events."""
+        with self._writing() as conn:
+            held = _open_warnings(conn)
+            events = escalations(
+                held.values(), policy, _roster(conn), clock=get_clock(), load=_owner_load(conn)
+            )
+            _check_events(events)
+            _apply_events(conn, events, policy, by, request_id)
+        return events
+
+    def warnings_page(
+        self,
+        *,
+        tier: str | None = None,
+        state: str | None = None,
+        township: str | None = None,
+        overdue: bool | None = None,
+        dispute_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[int, list[WarningRecord]]:
+        """``(total, page)``: warnings by the filters (``state="open"``: any but closed;
+        ``overdue``: past their pending step's deadline now, or not), most urgent tier
+        first, then the soonest deadline."""
+        t = warnings_table
+        where = []
+        if tier is not None:
+            where.append(t.c.tier == tier)
+        if state == "open":
+            where.append(t.c.state != "closed")
+        elif state is not None:
+            where.append(t.c.state == state)
+        if township is not None:
+            where.append(t.c.township == township)
+        if dispute_id is not None:
+            where.append(t.c.dispute_id == dispute_id)
+        if overdue is not None:
+            late = sa.and_(t.c.state != "closed", t.c.due_at.is_not(None), t.c.due_at < _now())
+            where.append(late if overdue else sa.not_(late))
+        rank = sa.case({tier: i for i, tier in enumerate(TIERS)}, value=t.c.tier, else_=len(TIERS))
+        query = (
+            sa.select(t.c.record)
+            .where(*where)
+            .order_by(rank, t.c.due_at.is_(None), t.c.due_at, t.c.issued_at, t.c.warning_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        with self._reading() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar()
+            page = [WarningRecord.model_validate_json(r) for r in conn.execute(query).scalars()]
+        return int(total or 0), page
+
+    def warning(self, warning_id: str) -> tuple[WarningRecord, list[WarningEvent]]:
+        """One warning and its whole history, oldest event first; UnknownRecordError (404)
+        when the store holds no such warning."""
+        with self._reading() as conn:
+            record = conn.execute(
+                sa.select(warnings_table.c.record).where(warnings_table.c.warning_id == warning_id)
+            ).scalar()
+            if record is None:
+                raise UnknownRecordError(
+                    f"warning_id: expected a warning the store holds, got {warning_id!r}; "
+                    "GET /v1/warnings lists them"
+                )
+            events = conn.execute(
+                sa.select(warning_events.c.event)
+                .where(warning_events.c.warning_id == warning_id)
+                .order_by(warning_events.c.id)
+            ).scalars()
+            history = [WarningEvent.model_validate_json(e) for e in events]
+        return WarningRecord.model_validate_json(record), history
+
+    def warnings_for(self, dispute_id: str) -> list[WarningRecord]:
+        """Every warning of one dispute (at most one open), newest first: the case page."""
+        query = (
+            sa.select(warnings_table.c.record)
+            .where(warnings_table.c.dispute_id == dispute_id)
+            .order_by(warnings_table.c.issued_at.desc(), warnings_table.c.warning_id)
+        )
+        with self._reading() as conn:
+            return [WarningRecord.model_validate_json(r) for r in conn.execute(query).scalars()]
+
+    def open_warnings(self, dispute_ids: Sequence[str] | None = None) -> dict[str, WarningRecord]:
+        """The open warning of each dispute (of ``dispute_ids``, or all), by dispute id."""
+        with self._reading() as conn:
+            held = _open_warnings(conn)
+        if dispute_ids is None:
+            return held
+        return {d: held[d] for d in dispute_ids if d in held}
+
+    def warning_counts(self) -> dict[str, Any]:
+        """The overview's figures now: open warnings by tier and state, overdue and
+        unowned ones by tier, and closed ones."""
+        t = warnings_table
+        now = _now()
+        late = sa.and_(t.c.due_at.is_not(None), t.c.due_at < now)
+        query = sa.select(
+            t.c.tier,
+            t.c.state,
+            sa.func.count(),
+            sa.func.sum(sa.case((late, 1), else_=0)),
+            sa.func.sum(sa.case((t.c.owner.is_(None), 1), else_=0)),
+        ).group_by(t.c.tier, t.c.state)
+        out: dict[str, Any] = {"open": {}, "overdue": {}, "unowned": {}, "closed": 0}
+        with self._reading() as conn:
+            for tier, state, n, n_late, n_unowned in conn.execute(query):
+                if state == "closed":
+                    out["closed"] += int(n)
+                    continue
+                out["open"].setdefault(tier, {})[state] = int(n)
+                out["overdue"][tier] = out["overdue"].get(tier, 0) + int(n_late or 0)
+                out["unowned"][tier] = out["unowned"].get(tier, 0) + int(n_unowned or 0)
+        return out
+
+    def roster(self) -> Roster:
+        """The people warnings are routed to (empty until `riskwarn roster load`)."""
+        with self._reading() as conn:
+            return _roster(conn)
+
+    def replace_roster(
+        self, members: Sequence[Member], *, by: str = "cli", request_id: str = "-"
+    ) -> int:
+        """Replace the roster with ``members`` and write its audit row (counts only, no
+        names) in one transaction; the number of members."""
+        rows = [m.model_dump() for m in members]
+        for row in rows:
+            for name, length in (("name", 64), ("township", PLACE_LENGTH), ("grid", ID_LENGTH)):
+                check_text(name, row[name], length)
+            check_text("county", row["county"], PLACE_LENGTH)
+        at = _now()
+        entry = {
+            "key_name": by,
+            "action": "roster:load",
+            "request_id": request_id,
+            "detail": {"members": len(rows)},
+        }
+        with self._writing() as conn:
+            conn.execute(roster_table.delete())
+            if rows:
+                conn.execute(roster_table.insert(), rows)
+            conn.execute(audit_log.insert(), [audit_row(entry, at)])
+        return len(rows)
+
+    def routing_policy(self) -> RoutingPolicy | None:
+        """The newest routing policy an admin stored, or None (the settings' file rules)."""
+        query = sa.select(routing_policies.c.policy).order_by(routing_policies.c.id.desc())
+        with self._reading() as conn:
+            held = conn.execute(query.limit(1)).scalar()
+        return None if held is None else parse_policy(json.loads(held), source="stored policy")
+
+    def add_routing_policy(
+        self, policy: RoutingPolicy, *, by: str = "cli", request_id: str = "-"
+    ) -> None:
+        """Store a new routing policy version (in force from now) with its audit row."""
+        check_text("version", policy.version, 64)
+        at = _now()
+        entry = {
+            "key_name": by,
+            "action": "warning:policy",
+            "request_id": request_id,
+            "detail": {"version": policy.version},
+        }
+        with self._writing() as conn:
+            conn.execute(
+                routing_policies.insert().values(
+                    version=policy.version, at=at, by=by, policy=policy.model_dump_json()
+                )
+            )
+            conn.execute(audit_log.insert(), [audit_row(entry, at)])
 
     # actions ---------------------------------------------------------------------------
 
@@ -1245,6 +1469,153 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     return value
+
+
+@dataclass(frozen=True)
+class LoopState:
+    """What a snapshot's warnings are decided from, read inside its transaction: the
+    supervisors' raises in force (:meth:`Store.raises`), the open warning of each dispute,
+    the roster, and the open warnings each owner holds (so routing spreads the load)."""
+
+    raised: dict[str, dict]
+    open_warnings: dict[str, WarningRecord]
+    roster: Roster
+    load: dict[str, int]
+
+
+def _open_warnings(conn: sa.Connection) -> dict[str, WarningRecord]:
+    query = sa.select(warnings_table.c.record).where(warnings_table.c.state != "closed")
+    out = {}
+    for record in conn.execute(query).scalars():
+        w = WarningRecord.model_validate_json(record)
+        out[w.dispute_id] = w
+    return out
+
+
+def _roster(conn: sa.Connection) -> Roster:
+    columns = [c for c in roster_table.c if c.name != "id"]
+    rows = conn.execute(sa.select(*columns).order_by(roster_table.c.id)).mappings()
+    return Roster(members=tuple(Member(**r) for r in rows))
+
+
+def _owner_load(conn: sa.Connection) -> dict[str, int]:
+    t = warnings_table
+    query = (
+        sa.select(t.c.owner, sa.func.count())
+        .where(t.c.state != "closed", t.c.owner.is_not(None))
+        .group_by(t.c.owner)
+    )
+    return {owner: int(n) for owner, n in conn.execute(query)}
+
+
+def _check_events(events: Sequence[WarningEvent]) -> None:
+    """RequestError for what the store's columns cannot keep as it is."""
+    for e in events:
+        check_text("warning_id", e.warning_id, WARNING_ID_LENGTH)
+        check_text("by", e.by, 128)
+        check_text("owner", e.owner, 128)
+        check_text("note", e.note, None)
+
+
+def _warning_row(w: WarningRecord) -> dict[str, Any]:
+    """The warnings row of a record: its indexed columns and the whole record as JSON."""
+    row = {c.name: getattr(w, c.name) for c in warnings_table.c if c.name != "record"}
+    return {**row, "record": w.model_dump_json()}
+
+
+def _apply_events(
+    conn: sa.Connection,
+    events: Sequence[WarningEvent],
+    policy: RoutingPolicy,
+    key_name: str,
+    request_id: str,
+) -> list[WarningRecord]:
+    """Apply ``events`` to the warnings the store holds and write the results, the events
+    and one audit row each; raises (and so rolls back) at the first refused event."""
+    if not events:
+        return []
+    t = warnings_table
+    ids = sorted({e.warning_id for e in events})
+    held: dict[str, WarningRecord] = {}
+    for start in range(0, len(ids), 500):
+        query = sa.select(t.c.record).where(t.c.warning_id.in_(ids[start : start + 500]))
+        for record in conn.execute(query).scalars():
+            w = WarningRecord.model_validate_json(record)
+            held[w.warning_id] = w
+    now: dict[str, WarningRecord] = {}
+    audits = []
+    for e in events:
+        before = now.get(e.warning_id, held.get(e.warning_id))
+        if before is None and e.kind != "issue":
+            raise UnknownRecordError(
+                f"warning_id: expected a warning the store holds, got {e.warning_id!r}; "
+                "GET /v1/warnings lists them"
+            )
+        after = apply_event(before, e, policy)
+        now[e.warning_id] = after
+        audits.append(
+            {
+                "key_name": key_name,
+                "action": f"warning:{e.kind}",
+                "request_id": request_id,
+                "dispute_id": after.dispute_id,
+                "model_version": e.model_version,
+                "risk": e.risk,
+                "tier": after.tier,
+                "detail": {"warning_id": e.warning_id, "state": after.state},
+            }
+        )
+    new = [_warning_row(w) for i, w in now.items() if i not in held]
+    changed = [{**_warning_row(w), "key": i} for i, w in now.items() if i in held]
+    if new:
+        conn.execute(t.insert(), new)
+    if changed:
+        columns = {c.name: sa.bindparam(c.name) for c in t.c if c.name != "warning_id"}
+        update = t.update().where(t.c.warning_id == sa.bindparam("key")).values(**columns)
+        conn.execute(update, [{k: v for k, v in r.items() if k != "warning_id"} for r in changed])
+    conn.execute(
+        warning_events.insert(),
+        [
+            {
+                "warning_id": e.warning_id,
+                "kind": e.kind,
+                "at": e.at,
+                "by": e.by,
+                "event": e.model_dump_json(),
+            }
+            for e in events
+        ],
+    )
+    at = _now()
+    conn.execute(audit_log.insert(), [audit_row(a, at) for a in audits])
+    return list(now.values())
+
+
+def _write_snapshots(
+    conn: sa.Connection,
+    snapshots: Iterable[Mapping[str, Any]],
+    by: str,
+    request_id: str,
+    as_of: dt.datetime | None,
+    model_version: str | None,
+) -> int:
+    at = _now()
+    rows = [
+        {**s, "scored_at": at, "reasons": json.dumps(s.get("reasons") or [], ensure_ascii=False)}
+        for s in snapshots
+    ]
+    entry = {
+        "key_name": by,
+        "action": "snapshot",
+        "request_id": request_id,
+        "as_of": as_of,
+        "model_version": model_version,
+        "detail": {"stored": len(rows)},
+    }
+    if rows:
+        conn.execute(score_snapshots.insert(), rows)
+    conn.execute(audit_log.insert(), [audit_row(entry, at)])
+    return len(rows)
 
 
 def _first_line(exc: sa.exc.DBAPIError) -> str:

@@ -30,6 +30,8 @@ def test_help_lists_the_commands() -> None:
         "keys",
         "evaluate-warnings",
         "history",
+        "warnings",
+        "roster",
     ):
         assert command in result.stdout
     sub = run("validate", "--help")

@@ -180,6 +180,18 @@ def postgres() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A new store, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'service.db'}"
+    else:
+        url = fresh_database(request.getfixturevalue("postgres"))
+    made = Store(url).create()
+    yield made
+    made.close()
+
+
 def fresh_database(server: str) -> str:
     """A new, empty database on the ``postgres`` cluster; its URL."""
     name = f"t_{uuid.uuid4().hex[:12]}"

@@ -24,6 +24,11 @@ ROLE_FOR = {
     "/v1/ingest": "admin",
     "/v1/reload": "admin",
     "/v1/snapshot": "admin",
+    "/v1/warnings": "scorer",
+    "/v1/warnings/{warning_id}": "scorer",
+    "/v1/warnings/{warning_id}/actions": "scorer",
+    "/v1/warnings/{warning_id}/events": "supervisor",
+    "/v1/warnings/policy": "admin",
 }
 EXAMPLES = 10
 # GET /v1/model takes no input, so there is nothing to make negative.

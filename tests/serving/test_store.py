@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -18,17 +17,6 @@ from riskwarn.errors import ContractError, RequestError
 from riskwarn.serving import Store
 
 from .conftest import fresh_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'service.db'}"
-    else:
-        url = fresh_database(request.getfixturevalue("postgres"))
-    made = Store(url).create()
-    yield made
-    made.close()
 
 
 def test_history_round_trips_every_table(store: Store, good: Path) -> None:
