@@ -270,6 +270,13 @@ def test_the_openapi_document_is_what_integrators_expect(app: App) -> None:
         "ingest": ("/v1/ingest", ["administration"]),
         "reload": ("/v1/reload", ["administration"]),
         "snapshot": ("/v1/snapshot", ["administration"]),
+        "list_warnings": ("/v1/warnings", ["scoring"]),
+        "get_warning": ("/v1/warnings/{warning_id}", ["scoring"]),
+        "report_action": ("/v1/warnings/{warning_id}/actions", ["scoring"]),
+        "warning_event": ("/v1/warnings/{warning_id}/events", ["supervision"]),
+        "put_routing_policy": ("/v1/warnings/policy", ["administration"]),
+        "correct_record": ("/v1/records/correct", ["administration"]),
+        "person_report": ("/v1/records/person/{person_id}", ["administration"]),
     }
     score = operations[("/v1/score", "post")]
     assert score["x-required-role"] == "scorer" and score["security"]
