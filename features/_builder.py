@@ -149,13 +149,13 @@ class FeatureBuilder:
         return {name: values[name] for name in self._names}
 
     def _held(self, dispute_id: object) -> int:
-        pos = self._index.dispute_pos.get_indexer([str(dispute_id)])[0]
-        if pos < 0:
+        try:  # one key: the index's hash lookup, not a list turned into an Index
+            return int(self._index.dispute_pos.get_loc(str(dispute_id)))
+        except KeyError:
             raise UnknownRecordError(
                 f"expected a dispute_id the dataset holds, got {dispute_id!r}; "
                 "use features_for_case for a case not yet in the dataset"
-            )
-        return int(pos)
+            ) from None
 
     def features_for(self, dispute_id: str, as_of: object) -> dict[str, object]:
         """Features of held dispute ``dispute_id`` at ``as_of``, in registry order."""
