@@ -125,6 +125,9 @@ def _unavailable_reason(exc: BaseException) -> str | None:
     return None
 
 
+_SQLITE_CACHE_KIB = 256
+
+
 def make_engine(url: str, wait: float = 3.0, *, pooled: bool = True) -> sa.Engine:
     """An engine for ``url`` whose waits end after ``wait`` seconds; SQLite files get WAL
     mode (readers never block the writer) and write transactions that take the write lock
@@ -139,7 +142,10 @@ def make_engine(url: str, wait: float = 3.0, *, pooled: bool = True) -> sa.Engin
     try:
         if url.startswith("sqlite"):
             # enough connections for the worker threads, so none is opened per request
-            sqlite_pool = pool if not pooled else {"pool_timeout": wait, "pool_size": 40}
+            # (newest first, so the connections a quiet spell needs stay warm and the rest idle)
+            sqlite_pool = pool
+            if pooled:
+                sqlite_pool = {"pool_timeout": wait, "pool_size": 40, "pool_use_lifo": True}
             engine = sa.create_engine(url, connect_args={"timeout": wait}, **sqlite_pool)
         else:
             ms = int(wait * 1000)
@@ -168,6 +174,9 @@ def make_engine(url: str, wait: float = 3.0, *, pooled: bool = True) -> sa.Engin
             cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # each connection keeps its own page cache; bounded small, a worker's memory stays
+            # flat however many connections a burst opened (SQLite's default is 2 MiB each)
+            cursor.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -818,15 +827,7 @@ class Store:
     def key_row(self, key_id: str) -> dict[str, Any] | None:
         """The live (not revoked) key with this id, or None."""
         with self._reading() as conn:
-            row = (
-                conn.execute(
-                    sa.select(api_keys).where(
-                        api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None)
-                    )
-                )
-                .mappings()
-                .first()
-            )
+            row = conn.execute(_LIVE_KEY, {"key_id": key_id}).mappings().first()
         return dict(row) if row is not None else None
 
     def key_names(self) -> set[str]:
@@ -1401,18 +1402,28 @@ def _taken_ids(conn: sa.Connection, frames: Mapping[str, pd.DataFrame]) -> list[
     return taken_ids(frames, held)
 
 
+# built once (every request reads its key)
+_LIVE_KEY = sa.select(api_keys).where(
+    api_keys.c.key_id == sa.bindparam("key_id"), api_keys.c.revoked_at.is_(None)
+)
+
+# built once: every answer reads the raises in force, and building the statement cost more
+# than running it
+_RAISES = (
+    sa.select(actions)
+    .where(
+        actions.c.kind == "raise_tier",
+        actions.c.dispute_id.in_(sa.bindparam("ids", expanding=True)),
+        actions.c.at <= sa.bindparam("until"),
+    )
+    .order_by(actions.c.at, actions.c.id)
+)
+
+
 def _raises(conn: sa.Connection, dispute_ids: Sequence[str], until: dt.datetime) -> dict[str, dict]:
     out: dict[str, dict] = {}
-    query = (
-        sa.select(actions)
-        .where(
-            actions.c.kind == "raise_tier",
-            actions.c.dispute_id.in_(sorted(set(dispute_ids))),
-            actions.c.at <= until,
-        )
-        .order_by(actions.c.at, actions.c.id)
-    )
-    for r in conn.execute(query).mappings():
+    rows = conn.execute(_RAISES, {"ids": sorted(set(dispute_ids)), "until": until}).mappings()
+    for r in rows:
         held = out.get(r["dispute_id"])
         if held is None or tier_rank(r["tier"]) >= tier_rank(held["tier"]):
             out[r["dispute_id"]] = {

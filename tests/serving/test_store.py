@@ -460,3 +460,12 @@ def test_a_locked_store_answers_unavailable_within_its_wait(tmp_path: Path) -> N
         holder.close()
     store.audit([{"key_name": "k", "action": "score", "request_id": "r"}])
     store.check()
+
+
+def test_sqlite_connections_keep_a_small_page_cache(tmp_path: Path) -> None:
+    """A burst opens many pooled connections; each keeps its own page cache, so a worker's
+    memory stays flat only if every one of them is small (SQLite's default is 2 MiB)."""
+    store = Store(f"sqlite:///{tmp_path / 'service.db'}").create()
+    with store.engine.connect() as conn:
+        kib = -conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    assert 0 < kib <= 512
