@@ -32,6 +32,7 @@ from fastapi import Path as FastPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -368,39 +369,45 @@ def put_routing_policy(request: RoutingPolicyRequest, call: Called) -> RoutingPo
     )
 
 
-@endpoint("/v1/warnings", method="GET", role="scorer", tag="scoring", errors=[MalformedRequest])
-def list_warnings(
-    call: Called,
-    tier: Tier | None = None,
+class WarningFilter(BaseModel):
+    """The query of ``GET /v1/warnings``; a parameter it does not name is refused (a
+    misspelt filter would otherwise list every warning)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tier: Tier | None = None
     state: Annotated[
         Literal[("open", *WARNING_STATES)] | None,  # type: ignore[valid-type]
-        Query(description="A state, or 'open' for any but closed."),
-    ] = None,
-    township: Annotated[str | None, Query(max_length=128, pattern=TEXT_PATTERN)] = None,
+        Field(description="A state, or 'open' for any but closed."),
+    ] = None
+    township: Annotated[str | None, Field(max_length=128, pattern=TEXT_PATTERN)] = None
     dispute_id: Annotated[
-        str | None, Query(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)
-    ] = None,
+        str | None, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)
+    ] = None
     overdue: Annotated[
-        bool | None, Query(description="Only those past (true) or not past (false) due.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-) -> WarningList:
+        bool | None, Field(description="Only those past (true) or not past (false) due.")
+    ] = None
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    offset: Annotated[int, Field(ge=0, le=1_000_000_000)] = 0
+
+
+@endpoint("/v1/warnings", method="GET", role="scorer", tag="scoring", errors=[MalformedRequest])
+def list_warnings(call: Called, query: Annotated[WarningFilter, Query()]) -> WarningList:
     """Warnings by tier, state, township, case and overdue, in pages of up to 1,000.
 
     Most urgent tier first, then the soonest deadline. Each item has its owner, its level
-    and what is due by when (UTC).
+    and what is due by when (UTC). A query parameter not listed here is refused.
     """
     return warning_list(
         call.service.store,
         call.request_id,
-        limit,
-        offset,
-        tier=tier.value if tier is not None else None,
-        state=state,
-        township=township,
-        dispute_id=dispute_id,
-        overdue=overdue,
+        query.limit,
+        query.offset,
+        tier=query.tier.value if query.tier is not None else None,
+        state=query.state,
+        township=query.township,
+        dispute_id=query.dispute_id,
+        overdue=query.overdue,
     )
 
 

@@ -248,6 +248,7 @@ def test_lists_filter_and_page(app: App, issued: dict) -> None:
         ({"offset": -1}, 400),
         ({"tier": "purple"}, 400),
         ({"state": "lost"}, 400),
+        ({"teir": "red"}, 400),  # a misspelt filter must not list every warning
     ]:
         r = app.client.get("/v1/warnings", params=query, headers=app.keys.header("scorer"))
         assert r.status_code == status, (query, r.text)
