@@ -35,6 +35,7 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 import riskwarn
@@ -175,6 +176,9 @@ class Endpoint(APIRoute):
                     raise malformed(list(exc.errors()), model) from exc
                 status = response.status_code
                 return response
+            except ClientDisconnect:  # gone before its body arrived: nobody to answer
+                status = CLIENT_CLOSED
+                return Response(status_code=CLIENT_CLOSED)
             except Exception as exc:
                 status = translate(exc, request).http_status_code() if _ours(exc) else 500
                 raise
@@ -182,6 +186,9 @@ class Endpoint(APIRoute):
                 _metrics.answered(name, time.perf_counter() - started, status)
 
         return route
+
+
+CLIENT_CLOSED = 499  # the status proxies log for a client that left before its answer
 
 
 def _ours(exc: Exception) -> bool:

@@ -384,3 +384,41 @@ def test_lone_surrogates_are_refused_not_crashed_on(app: App) -> None:
         r = app.client.post("/v1/ingest", content=body, headers=admin)
         assert r.status_code == 422, r.text
         assert _is_error(r)["issues"][0]["table"] == "persons"
+
+
+def test_a_client_gone_before_its_body_arrived_is_not_a_server_error(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A caller that hangs up mid-request (a timeout, a closed tab) gets no answer and
+    leaves no error with a traceback in the log."""
+    sent: list[dict] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/score",
+        "raw_path": b"/v1/score",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"100"),
+            *[(k.lower().encode(), v.encode()) for k, v in app.keys.header("scorer").items()],
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+
+    async def receive() -> dict:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.DEBUG):
+        app.client.portal.call(app.client.app, scope, receive, send)
+    assert sent[0]["status"] == 499
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR or rec.exc_info]
