@@ -55,6 +55,14 @@ class Settings(BaseModel):
     max_body: int = Field(64 * 1024 * 1024, ge=1024, description="Largest body, bytes.")
     max_depth: int = Field(32, ge=4, le=1000, description="Deepest JSON nesting of a body.")
     stale_days: int = Field(30, ge=1, description="Days past the newest record that warn.")
+    request_timeout: float = Field(
+        60.0,
+        ge=5,
+        le=3600,
+        description="Seconds a request may take before a 504 (BentoML's traffic timeout). "
+        "BentoML keeps each request's context until its timeout passes, so a worker's memory "
+        "rises for this long after start and then stays flat.",
+    )
     session_secret: SecretStr | None = Field(None, description="The workbench cookie secret.")
     secure_cookies: bool = Field(False, description="Cookies only over https.")
     routing: Path | None = Field(
@@ -115,6 +123,7 @@ _VARIABLES = {
     "max_body": "RISKWARN_MAX_BODY",
     "max_depth": "RISKWARN_MAX_DEPTH",
     "stale_days": "RISKWARN_STALE_DAYS",
+    "request_timeout": "RISKWARN_REQUEST_TIMEOUT",
     "session_secret": "RISKWARN_SESSION_SECRET",
     "secure_cookies": "RISKWARN_SECURE_COOKIES",
     "watch_parent": "RISKWARN_WATCH_PARENT",

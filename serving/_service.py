@@ -213,7 +213,7 @@ with _bentoml_quiet():  # the service is built while this module loads
     @bentoml.service(
         name="riskwarn",
         workers=Settings.from_env().workers,
-        traffic={"timeout": 120},
+        traffic={"timeout": Settings.from_env().request_timeout},
         logging={"access": {"enabled": False}},
     )
     @bentoml.asgi_app(api, path="/", name="api")

@@ -616,3 +616,12 @@ def test_the_same_value_rules_hold_at_ingest_and_at_score(
     r = app.client.post("/v1/score", content=body, headers=headers)
     assert r.status_code == 400, r.text
     assert key in r.json()["error"]
+
+
+def test_the_request_timeout_is_the_settings_one() -> None:
+    """BentoML's traffic timeout comes from RISKWARN_REQUEST_TIMEOUT (it bounds how long a
+    worker keeps each request's context, and so its memory)."""
+    from riskwarn.config import Settings
+    from riskwarn.serving import service
+
+    assert service.config["traffic"]["timeout"] == Settings.from_env().request_timeout

@@ -1,0 +1,24 @@
+"""Settings: read once from the environment, checked, errors that name the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from riskwarn.config import Settings
+from riskwarn.errors import ConfigError
+
+
+def test_defaults_and_overrides(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"RISKWARN_HOME": str(tmp_path)}
+    default = Settings.from_env(env)
+    assert default.request_timeout == 60
+    assert default.store_url == f"sqlite:///{tmp_path / 'service.db'}"
+    got = Settings.from_env({**env, "RISKWARN_REQUEST_TIMEOUT": "300"})
+    assert got.request_timeout == 300
+    assert Settings.from_env(got.environ()) == got  # what a worker process is given
+
+
+def test_a_bad_value_names_its_variable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"RISKWARN_HOME": str(tmp_path), "RISKWARN_REQUEST_TIMEOUT": "1"}
+    with pytest.raises(ConfigError, match="RISKWARN_REQUEST_TIMEOUT: expected"):
+        Settings.from_env(env)
