@@ -14,8 +14,25 @@ only way a warning changes.
 from __future__ import annotations
 
 from ._estimate import Estimate, discontinuity, naive_comparison, stepped_rollout
-from ._evaluate import CAUTION, Evaluation, evaluate_rounds, process_measures
-from ._issue import DEFAULT_MIN_TIER, ScoredCase, escalations, issue_warnings, scored_cases
+from ._evaluate import (
+    CAUTION,
+    CAUTION_ZH,
+    Evaluation,
+    evaluate_rounds,
+    process_measures,
+    rates,
+    warning_outcomes,
+)
+from ._issue import (
+    DEFAULT_MIN_TIER,
+    RESCORE_RISK_CHANGE,
+    ScoredCase,
+    escalations,
+    issue_warnings,
+    raise_event,
+    rescore_needed,
+    scored_cases,
+)
 from ._policy import STEPS, RoutingPolicy, TierRoute, load_policy, parse_policy
 from ._roster import MEMBER_ROLES, Member, Roster
 from ._rounds import evaluate_warnings, model_rounds, truth_rounds
@@ -31,6 +48,7 @@ from ._warnings import (
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
     "CAUTION",
+    "CAUTION_ZH",
     "DEFAULT_MIN_TIER",
     "EVENT_KINDS",
     "Estimate",
@@ -38,6 +56,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "MEMBER_ROLES",
     "Member",
     "OPEN_STATES",
+    "RESCORE_RISK_CHANGE",
     "Roster",
     "RoutingPolicy",
     "STEPS",
@@ -57,8 +76,12 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "naive_comparison",
     "parse_policy",
     "process_measures",
+    "raise_event",
+    "rates",
+    "rescore_needed",
     "scored_cases",
     "stepped_rollout",
     "truth_rounds",
     "warning_id",
+    "warning_outcomes",
 ]

@@ -15,6 +15,8 @@ a model's scoring rounds or the store's warnings:
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -287,28 +289,46 @@ def _process_from(warned: pd.DataFrame) -> pd.DataFrame | None:
     return out.reset_index()
 
 
-def process_measures(warnings: pd.DataFrame, policy: RoutingPolicy | None = None) -> pd.DataFrame:
-    """From the store's warning records (``WarningRecord.model_dump()`` rows), by township and
-    tier: warnings, median hours to acknowledge and to first action, the share acknowledged
-    and first acted on in time, and the revisit rate (resolved warnings with a return
-    visit); on time by ``policy``'s deadlines (default: the shipped one)."""
+def process_measures(
+    warnings: pd.DataFrame,
+    policy: RoutingPolicy | None = None,
+    *,
+    by: Sequence[str] = ("township", "tier"),
+    now: pd.Timestamp | dt.datetime | None = None,
+) -> pd.DataFrame:
+    """From the store's warning records (``WarningRecord.model_dump()`` rows), by ``by``
+    (default township and tier; any column of the rows, e.g. a ``period`` the caller adds):
+    warnings, median hours to acknowledge and to first action, the share acknowledged and
+    first acted on in time, the revisit rate (resolved warnings with a return visit) and
+    the share closed; on time by ``policy``'s deadlines (default: the shipped one).
+
+    With ``now`` (UTC), a warning whose step is still pending inside its window is left out
+    of that step's share (it may yet be on time); without it, pending counts as late."""
     policy = policy or load_policy()
     w = warnings.copy()
-    for col in ("issued_at", "acknowledged_at", "first_action_at", "resolved_at", "revisit_at"):
-        w[col] = pd.to_datetime(w[col])
-    ack_h = w["tier"].map(lambda t: policy.route(t).acknowledge_hours)
-    act_h = w["tier"].map(lambda t: policy.route(t).first_action_hours)
+    for col in (
+        "issued_at", "acknowledged_at", "first_action_at", "resolved_at", "revisit_at", "closed_at"
+    ):  # fmt: skip
+        w[col] = pd.to_datetime(w[col]) if col in w else pd.Series(pd.NaT, index=w.index)
+    ack_h = w["tier"].map(lambda t: policy.route(t).acknowledge_hours).astype(float)
+    act_h = w["tier"].map(lambda t: policy.route(t).first_action_hours).astype(float)
     to_ack = (w["acknowledged_at"] - w["issued_at"]).dt.total_seconds() / 3600
     to_act = (w["first_action_at"] - w["issued_at"]).dt.total_seconds() / 3600
+    waited = (
+        pd.Series(np.inf, index=w.index)
+        if now is None
+        else (pd.Timestamp(now) - w["issued_at"]).dt.total_seconds() / 3600
+    )
     w = w.assign(
         hours_to_acknowledge=to_ack,
         hours_to_first_action=to_act,
-        acknowledged_on_time=(to_ack <= ack_h).astype(float),
-        acted_on_time=(to_act <= act_h).astype(float),
+        acknowledged_on_time=_on_time(to_ack, ack_h, waited),
+        acted_on_time=_on_time(to_act, act_h, waited),
         revisited=np.where(w["resolved_at"].notna(), w["revisit_at"].notna(), np.nan),
+        closed=w["closed_at"].notna().astype(float),
     )
     return (
-        w.groupby(["township", "tier"], dropna=False)
+        w.groupby(list(by), dropna=False)
         .agg(
             warnings=("warning_id", "size"),
             hours_to_acknowledge=("hours_to_acknowledge", "median"),
@@ -316,6 +336,44 @@ def process_measures(warnings: pd.DataFrame, policy: RoutingPolicy | None = None
             acknowledged_on_time=("acknowledged_on_time", "mean"),
             acted_on_time=("acted_on_time", "mean"),
             revisit_rate=("revisited", "mean"),
+            closed=("closed", "mean"),
         )
         .reset_index()
     )
+
+
+def _on_time(took: pd.Series, allowed: pd.Series, waited: pd.Series) -> pd.Series:
+    """1 done in time, 0 done late or not done when the window has passed, NaN pending."""
+    done = took.notna()
+    out = pd.Series(np.nan, index=took.index)
+    out[done] = (took[done] <= allowed[done]).astype(float)
+    out[~done & (waited > allowed)] = 0.0
+    return out
+
+
+def warning_outcomes(
+    dataset: Dataset,
+    warnings: pd.DataFrame,
+    *,
+    horizon_days: int = 90,
+    to_local: Callable[[dt.datetime], dt.datetime] | None = None,
+) -> pd.DataFrame:
+    """The store's warning records with their ``outcome``: 1 when an extreme incident
+    linked to the case fell within ``horizon_days`` after the issue, 0 when none did, NA
+    while the horizon has not passed in the data (or the case is not in it).
+    ``to_local`` turns the records' UTC times into the data's local time (the clock's)."""
+    from riskwarn.features import label_cases
+
+    w = warnings.reset_index(drop=True).copy()
+    issued = pd.to_datetime(w["issued_at"])
+    if to_local is not None:
+        issued = issued.map(lambda t: pd.Timestamp(to_local(t.to_pydatetime())))
+    known_ids = set(dataset.table("disputes")["dispute_id"].astype(str))
+    held = w["dispute_id"].astype(str).isin(known_ids).to_numpy()
+    outcome = pd.Series(pd.NA, index=w.index, dtype="Float64")
+    if held.any():
+        labels = label_cases(
+            dataset, w.loc[held, "dispute_id"].astype(str), issued[held], horizon_days
+        )
+        outcome[held] = labels["label"].astype("Float64").to_numpy()
+    return w.assign(outcome=outcome)

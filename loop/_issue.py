@@ -21,6 +21,9 @@ from ._roster import Roster
 from ._warnings import Tier, WarningEvent, WarningRecord, level_above, warning_id
 
 DEFAULT_MIN_TIER = "orange"
+RESCORE_RISK_CHANGE = 0.25
+"""A re-score is recorded on a warning when its risk moved by at least this share of the
+risk recorded last (or its tier changed, or a key fact appeared): not once per snapshot."""
 
 
 class ScoredCase(BaseModel):
@@ -85,13 +88,15 @@ def issue_warnings(
     min_tier: str = DEFAULT_MIN_TIER,
     clock: Clock | None = None,
     load: Mapping[str, int] | None = None,
+    min_risk_change: float = RESCORE_RISK_CHANGE,
 ) -> list[WarningEvent]:
     """The events a scoring round causes.
 
     A case at or above ``min_tier`` with no open warning (``open_warnings`` by dispute id)
     gets an ``issue`` event, routed to its tier's level and an owner from ``roster``; a
-    case with an open warning gets a ``rescore`` (a higher tier escalates it; a lower one
-    never drops it). Cases below ``min_tier`` without a warning cause nothing.
+    case with an open warning gets a ``rescore`` when the score changed materially
+    (:func:`rescore_needed`): a higher tier escalates it; a lower one never drops it.
+    Cases below ``min_tier`` without a warning cause nothing.
     """
     if min_tier not in TIERS:
         raise ConfigError(f"expected --min-tier as one of {', '.join(TIERS)}, got {min_tier!r}")
@@ -109,6 +114,8 @@ def issue_warnings(
             "key_facts": case.key_facts,
         }
         if current is not None and current.is_open:
+            if not rescore_needed(current, case, min_risk_change):
+                continue
             owner = None
             if tier_rank(case.tier) > tier_rank(current.tier):
                 level = max(current.owner_level, policy.route(case.tier).level, key=_level_rank)
@@ -133,6 +140,51 @@ def issue_warnings(
                 )
             )
     return events
+
+
+def rescore_needed(
+    warning: WarningRecord, case: ScoredCase, min_risk_change: float = RESCORE_RISK_CHANGE
+) -> bool:
+    """Whether a new score of an open warning's case is worth an event on its timeline:
+    its tier differs from the tier scored last, a key fact appeared, or its risk moved by
+    at least ``min_risk_change`` of the risk recorded last (relative; risks below 1% count
+    as 1%, so noise on a tiny risk is not a change)."""
+    if case.tier != (warning.scored_tier or warning.tier):
+        return True
+    if set(case.key_facts) - set(warning.key_facts):
+        return True
+    return abs(case.risk - warning.risk) >= min_risk_change * max(warning.risk, 0.01)
+
+
+def raise_event(
+    warning: WarningRecord,
+    tier: str,
+    reason: str,
+    *,
+    by: str,
+    policy: RoutingPolicy,
+    roster: Roster,
+    clock: Clock | None = None,
+    load: Mapping[str, int] | None = None,
+) -> WarningEvent:
+    """A person's ``raise`` of an open warning to ``tier`` with the ``reason``; when the
+    higher tier's route moves it up a level, an owner there from ``roster``. (Whether
+    ``tier`` is higher is :func:`~riskwarn.loop.apply_event`'s to refuse.)"""
+    now = (clock or get_clock()).utc_now()
+    owner = None
+    if tier in TIERS and tier_rank(tier) > tier_rank(warning.tier):
+        level = max(warning.owner_level, policy.route(tier).level, key=_level_rank)
+        if level != warning.owner_level:
+            owner = _owner(roster, level, tier, warning, dict(load or {}))
+    return WarningEvent(
+        warning_id=warning.warning_id,
+        kind="raise",
+        at=now,
+        by=by,
+        tier=tier,
+        owner=owner,
+        note=reason,
+    )
 
 
 def escalations(

@@ -35,7 +35,7 @@ class Member(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1, max_length=64, description="Name or staff id.")
+    name: str = Field(min_length=1, max_length=128, description="Name or staff id.")
     role: Literal[MEMBER_ROLES] = Field(description="What the person is.")  # type: ignore[valid-type]
     level: Literal[OWNER_LEVELS] = Field(description="Level served.")  # type: ignore[valid-type]
     county: str | None = Field(None, description="County served (None: the only one).")
@@ -67,6 +67,18 @@ class Roster(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     members: tuple[Member, ...] = ()
+
+    def serving(
+        self, county: str | None = None, township: str | None = None, grid: str | None = None
+    ) -> tuple[Member, ...]:
+        """Everyone who serves a case of that place at some level (its grid, its township,
+        the county), lowest level first, then by name: whom a supervisor may assign it to."""
+        found = [
+            m
+            for m in self.members
+            if any(m.serves(level, county, township, grid) for level in OWNER_LEVELS)
+        ]
+        return tuple(sorted(found, key=lambda m: (OWNER_LEVELS.index(m.level), m.name)))
 
     def pick(
         self,

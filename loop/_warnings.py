@@ -5,6 +5,11 @@ warning through its states.
                                            ^  (actions)   (return visit)   |
                                            +------------- reopen ----------+
 
+Beside the steps: ``rescore`` (the system scored the case again: only when its tier or
+risk changed materially, see :func:`~riskwarn.loop.issue_warnings`), ``raise`` (a person
+raised its tier, with the reason: never lowered), ``note`` (a person's note, in any state)
+and ``escalate`` (overdue or unowned too long: one level up).
+
 A store keeps both records as rows: :class:`WarningEvent` is the audit trail (every
 change is an event), :class:`WarningRecord` the current state, always
 ``apply_event(previous, event, policy)``. No state is skipped; a warning is closed only
@@ -53,6 +58,8 @@ EventKind = Literal[
     "close",
     "reopen",
     "escalate",
+    "raise",
+    "note",
 ]
 EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
 OPEN_STATES = WARNING_STATES[:-1]
@@ -71,6 +78,8 @@ _FROM: dict[str, tuple[tuple[str, ...], str]] = {
     "close": (("resolved",), "resolve it and record a return visit first"),
     "reopen": (("closed",), "only a closed warning is reopened"),
     "escalate": (OPEN_STATES, "a closed warning does not escalate"),
+    "raise": (OPEN_STATES, "reopen it first; a closed warning keeps the tier it had"),
+    "note": (WARNING_STATES, ""),
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "issue": ("dispute_id", "tier", "risk", "model_version", "owner_level"),
@@ -79,6 +88,8 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "act": ("action",),
     "reopen": ("note",),
     "escalate": ("owner_level", "note"),
+    "raise": ("tier", "note"),
+    "note": ("note",),
 }
 
 _RECORD = ConfigDict(extra="forbid", frozen=True)
@@ -138,6 +149,9 @@ class WarningRecord(BaseModel):
     grid: str | None = None
     tier: Tier
     risk: float
+    scored_tier: Tier | None = Field(
+        None, description="The tier of the latest score recorded (the warning's tier never falls)."
+    )
     model_version: str
     tier_policy_version: str | None = None
     routing_version: str
@@ -230,6 +244,7 @@ def _issue(event: WarningEvent, policy: RoutingPolicy) -> WarningRecord:
         grid=event.grid,
         tier=event.tier,  # type: ignore[arg-type]
         risk=event.risk,  # type: ignore[arg-type]
+        scored_tier=event.tier,
         model_version=event.model_version,  # type: ignore[arg-type]
         tier_policy_version=event.tier_policy_version,
         routing_version=policy.version,
@@ -246,22 +261,49 @@ def _issue(event: WarningEvent, policy: RoutingPolicy) -> WarningRecord:
 
 def _rescore(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
     """New risk and model; a higher tier escalates (never lowered: a person closes it)."""
-    tier = higher_tier(w.tier, e.tier)
-    out: dict = {"risk": e.risk, "model_version": e.model_version, "key_facts": e.key_facts}
+    out: dict = {
+        "risk": e.risk,
+        "scored_tier": e.tier,
+        "model_version": e.model_version,
+        "key_facts": e.key_facts,
+    }
     if e.tier_policy_version is not None:
         out["tier_policy_version"] = e.tier_policy_version
+    tier = higher_tier(w.tier, e.tier)
     if tier_rank(tier) > tier_rank(w.tier):
-        route = policy.route(tier)
-        level = max(w.owner_level, route.level, key=OWNER_LEVELS.index)
-        out |= {"tier": tier, "tier_raised_at": e.at, "owner_level": level}
-        if level != w.owner_level:
-            out["owner"] = e.owner
-        if w.due_step is not None and w.due_at is not None:
-            # the pending step is due by the higher tier's (shorter) window, never later
-            start = w.resolved_at if w.due_step == "revisit" else w.issued_at
-            sooner = max(e.at, start + route.within(w.due_step))  # type: ignore[operator]
-            out["due_at"] = min(w.due_at, sooner)
+        out |= _raised(w, e, tier, policy)
     return out
+
+
+def _raise(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
+    """A person raised the tier, with the reason in the note: only ever up."""
+    if tier_rank(e.tier) <= tier_rank(w.tier):
+        raise _refuse(
+            w,
+            e,
+            f"its tier is {w.tier} and a tier can only be raised, never lowered; raise it "
+            "above that, or say in a note why the risk is overstated",
+        )
+    return _raised(w, e, e.tier, policy)  # type: ignore[arg-type]
+
+
+def _raised(w: WarningRecord, e: WarningEvent, tier: str, policy: RoutingPolicy) -> dict:
+    """A higher tier: its route's level (never a lower one than now) and the pending
+    step due by the higher tier's (shorter) window, never later."""
+    route = policy.route(tier)
+    level = max(w.owner_level, route.level, key=OWNER_LEVELS.index)
+    out: dict = {"tier": tier, "tier_raised_at": e.at, "owner_level": level}
+    if level != w.owner_level:
+        out["owner"] = e.owner
+    if w.due_step is not None and w.due_at is not None:
+        start = w.resolved_at if w.due_step == "revisit" else w.issued_at
+        sooner = max(e.at, start + route.within(w.due_step))  # type: ignore[operator]
+        out["due_at"] = min(w.due_at, sooner)
+    return out
+
+
+def _note(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
+    return {}
 
 
 def _acknowledge(w: WarningRecord, e: WarningEvent, policy: RoutingPolicy) -> dict:
@@ -368,4 +410,6 @@ _CHANGES = {
     "close": _close,
     "reopen": _reopen,
     "escalate": _escalate,
+    "raise": _raise,
+    "note": _note,
 }

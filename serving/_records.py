@@ -58,6 +58,8 @@ AUDIT_ACTIONS = frozenset(
         *(f"warning:{k}" for k in EVENT_KINDS),
         "warning:policy",
         "roster:load",
+        "roster:add",  # the one list of people (before 0006: mediator:add / mediator:remove)
+        "roster:remove",
     }
 )
 _AUDIT_PREFIXES = ("ui:refused:", "action:", "ui:", "warning:")

@@ -139,23 +139,12 @@ signouts = sa.Table(
     sa.Column("at", sa.DateTime(), nullable=False, index=True, comment="UTC"),
 )
 
-mediators = sa.Table(
-    "mediators",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("township", sa.String(128), nullable=False, index=True),
-    sa.Column("name", sa.String(128), nullable=False),
-    sa.Column("added_at", sa.DateTime(), nullable=False, comment="UTC"),
-    sa.Column("added_by", sa.String(128), nullable=False),
-    sa.Column("removed_at", sa.DateTime(), nullable=True, comment="UTC; null while listed"),
-    sa.Column("removed_by", sa.String(128), nullable=True),
-)
-
 # The closed loop (issue 14): each warning as it stands (its whole record as JSON, with the
 # columns lists filter on), every event that changed one, the people warnings are routed
 # to, and the routing policies an admin stored (the newest is in force). Times are UTC.
 WARNING_ID_LENGTH = 64
 PLACE_LENGTH = 128  # a county's or township's name, as the contract's grids table has it
+PERSON_LENGTH = 128  # a person's name or staff id on the roster
 
 warnings_table = sa.Table(
     "warnings",
@@ -189,13 +178,21 @@ roster_table = sa.Table(
     "roster",
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(PERSON_LENGTH), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("level", sa.String(16), nullable=False),
     sa.Column("county", sa.String(PLACE_LENGTH), nullable=True),
     sa.Column("township", sa.String(PLACE_LENGTH), nullable=True, index=True),
     sa.Column("grid", sa.String(ID_LENGTH), nullable=True),
+    sa.Column("added_at", sa.DateTime(), nullable=False, comment="UTC"),
+    sa.Column("added_by", sa.String(128), nullable=False),
+    sa.Column("removed_at", sa.DateTime(), nullable=True, comment="UTC; null while listed"),
+    sa.Column("removed_by", sa.String(128), nullable=True),
 )
+"""The one list of people (mediators, officers, county leads) per county, township and
+grid: warnings are routed to it and supervisors assign cases from it. `riskwarn roster
+load` and the workbench's list page edit it; a person taken off keeps the row, with when
+and by whom, so earlier warnings and assignments still name a known person."""
 
 routing_policies = sa.Table(
     "routing_policies",

@@ -73,6 +73,7 @@ from riskwarn.serving._records import (
 from riskwarn.serving._schema import (
     HISTORY,
     ID_LENGTH,
+    PERSON_LENGTH,
     PLACE_LENGTH,
     SERVICE_TABLES,
     WARNING_ID_LENGTH,
@@ -80,7 +81,6 @@ from riskwarn.serving._schema import (
     api_keys,
     audit_log,
     contract_columns,
-    mediators,
     record_versions,
     roster_table,
     routing_policies,
@@ -1088,6 +1088,15 @@ class Store:
         with self._reading() as conn:
             return [WarningRecord.model_validate_json(r) for r in conn.execute(query).scalars()]
 
+    def warning_records(self, township: str | None = None) -> list[WarningRecord]:
+        """Every warning (of one township when given), oldest first: the evaluation's rows."""
+        t = warnings_table
+        query = sa.select(t.c.record).order_by(t.c.issued_at, t.c.warning_id)
+        if township is not None:
+            query = query.where(t.c.township == township)
+        with self._reading() as conn:
+            return [WarningRecord.model_validate_json(r) for r in conn.execute(query).scalars()]
+
     def open_warnings(self, dispute_ids: Sequence[str] | None = None) -> dict[str, WarningRecord]:
         """The open warning of each dispute (of ``dispute_ids``, or all), by dispute id."""
         with self._reading() as conn:
@@ -1121,33 +1130,101 @@ class Store:
         return out
 
     def roster(self) -> Roster:
-        """The people warnings are routed to (empty until `riskwarn roster load`)."""
+        """The people warnings are routed to and cases assigned to: everyone listed now
+        (empty until `riskwarn roster load` or an admin's list page adds someone)."""
         with self._reading() as conn:
             return _roster(conn)
+
+    def members(self, township: str | None = None) -> list[dict[str, Any]]:
+        """The roster's listed rows (``id``, the :class:`~riskwarn.loop.Member` fields, who
+        added them and when), of one township when given, by township, level and name."""
+        r = roster_table
+        query = (
+            sa.select(r)
+            .where(r.c.removed_at.is_(None))
+            .order_by(r.c.township, r.c.level, r.c.name, r.c.id)
+        )
+        if township is not None:
+            query = query.where(r.c.township == township)
+        with self._reading() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
 
     def replace_roster(
         self, members: Sequence[Member], *, by: str = "cli", request_id: str = "-"
     ) -> int:
-        """Replace the roster with ``members`` and write its audit row (counts only, no
-        names) in one transaction; the number of members."""
-        rows = [m.model_dump() for m in members]
-        for row in rows:
-            for name, length in (("name", 64), ("township", PLACE_LENGTH), ("grid", ID_LENGTH)):
-                check_text(name, row[name], length)
-            check_text("county", row["county"], PLACE_LENGTH)
+        """Make the listed roster ``members`` (`riskwarn roster load`): a person listed the
+        same way already stays as added, anyone else listed is taken off (the row stays,
+        with who and when), the new are added; one audit row with the counts (no names).
+        Returns the number of members."""
+        rows = [_member_row(m) for m in members]
         at = _now()
-        entry = {
-            "key_name": by,
-            "action": "roster:load",
-            "request_id": request_id,
-            "detail": {"members": len(rows)},
-        }
+        r = roster_table
         with self._writing() as conn:
-            conn.execute(roster_table.delete())
-            if rows:
-                conn.execute(roster_table.insert(), rows)
+            held = {
+                _member_key(row): row["id"]
+                for row in conn.execute(sa.select(r).where(r.c.removed_at.is_(None))).mappings()
+            }
+            wanted = {_member_key(row): row for row in rows}
+            gone = [i for key, i in held.items() if key not in wanted]
+            new = [row for key, row in wanted.items() if key not in held]
+            for start in range(0, len(gone), 500):
+                conn.execute(
+                    r.update()
+                    .where(r.c.id.in_(gone[start : start + 500]))
+                    .values(removed_at=at, removed_by=by)
+                )
+            if new:
+                conn.execute(r.insert(), [{**row, "added_at": at, "added_by": by} for row in new])
+            entry = {
+                "key_name": by,
+                "action": "roster:load",
+                "request_id": request_id,
+                "detail": {"members": len(wanted), "added": len(new), "removed": len(gone)},
+            }
             conn.execute(audit_log.insert(), [audit_row(entry, at)])
-        return len(rows)
+        return len(wanted)
+
+    def add_member(self, member: Member, *, by: str, request_id: str) -> dict[str, Any]:
+        """Put ``member`` on the roster (audited); the row. Listing someone listed the same
+        way already returns that row and writes nothing."""
+        row = _member_row(member)
+        r = roster_table
+        at = _now()
+        with self._writing() as conn:
+            for held in conn.execute(sa.select(r).where(r.c.removed_at.is_(None))).mappings():
+                if _member_key(held) == _member_key(row):
+                    return dict(held)
+            row |= {"added_at": at, "added_by": by}
+            new_id = conn.execute(r.insert().values(**row)).inserted_primary_key[0]
+            entry = {
+                "key_name": by,
+                "action": "roster:add",
+                "request_id": request_id,
+                "detail": {"member_id": new_id, "role": member.role, "level": member.level},
+            }
+            conn.execute(audit_log.insert(), [audit_row(entry, at)])
+        return {**row, "id": new_id, "removed_at": None, "removed_by": None}
+
+    def remove_member(self, member_id: int, *, by: str, request_id: str) -> bool:
+        """Take a person off the roster (the row stays, with who and when; their open
+        warnings keep naming them until reassigned); False when nobody listed has that id."""
+        at = _now()
+        r = roster_table
+        with self._writing() as conn:
+            done = conn.execute(
+                r.update()
+                .where(r.c.id == member_id, r.c.removed_at.is_(None))
+                .values(removed_at=at, removed_by=by)
+            ).rowcount
+            if done:
+                entry = {
+                    "key_name": by,
+                    "action": "roster:remove",
+                    "request_id": request_id,
+                    "detail": {"member_id": member_id},
+                }
+                conn.execute(audit_log.insert(), [audit_row(entry, at)])
+        return bool(done)
 
     def routing_policy(self) -> RoutingPolicy | None:
         """The newest routing policy an admin stored, or None (the settings' file rules)."""
@@ -1187,24 +1264,7 @@ class Store:
         ``actions``; the audit entry holds the kind, the action's id, the key name, the
         time and the dispute id.
         """
-        if action.get("kind") not in ACTION_KINDS:
-            raise RequestError(
-                f"action kind must be one of {ACTION_KINDS}, got {action.get('kind')!r}"
-            )
-        row = {"assignee": None, "note": None, "tier": None, "reason": None, **action}
-        row["at"] = _now()
-        if row["kind"] == "raise_tier":
-            if row["tier"] not in TIER_ORDER:
-                raise RequestError(f"tier: expected one of {TIER_ORDER}, got {row['tier']!r}")
-            if not str(row["reason"] or "").strip():
-                raise RequestError(
-                    "reason: expected why the tier is raised (it travels with the answer the "
-                    "case platform reads), got none"
-                )
-        for name in ("dispute_id", "key_name", "assignee"):
-            check_text(name, row[name], ID_LENGTH)
-        check_text("note", row["note"], None)
-        check_text("reason", row["reason"], None)
+        row = _action_row(action)
         with self._writing() as conn:
             new_id = conn.execute(actions.insert().values(**row)).inserted_primary_key[0]
             entry = {
@@ -1217,6 +1277,29 @@ class Store:
             }
             conn.execute(audit_log.insert(), [audit_row(entry, row["at"])])
         return {**row, "id": new_id}
+
+    def add_actions_warned(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        events: Sequence[WarningEvent],
+        policy: RoutingPolicy,
+        *,
+        by: str,
+        request_id: str,
+    ) -> list[WarningRecord]:
+        """A supervisor's workbench action on a case with an open warning: the ``actions``
+        rows (as :meth:`add_action`; the queue and the raises read them) and the warning
+        ``events`` they mean, in ONE transaction with one audit row per event naming the
+        actions' ids. A refused event (:class:`~riskwarn.errors.WarningStateError`) writes
+        nothing. Returns the warnings as they stand after."""
+        checked = [_action_row(a) for a in rows]
+        _check_events(events)
+        with self._writing() as conn:
+            ids = [
+                conn.execute(actions.insert().values(**row)).inserted_primary_key[0]
+                for row in checked
+            ]
+            return _apply_events(conn, events, policy, by, request_id, {"action_ids": ids})
 
     def actions_for(self, dispute_id: str | None = None) -> list[dict[str, Any]]:
         """Actions, oldest first; of one dispute when ``dispute_id`` is given."""
@@ -1274,73 +1357,7 @@ class Store:
             ).first()
         return found is not None
 
-    # workbench: mediators, the county overview ----------------------------------------
-
-    def add_mediator(self, township: str, name: str, *, by: str, request_id: str) -> dict:
-        """Put ``name`` on ``township``'s list of mediators (audited); the row. Listing a
-        name already listed there returns the listed row and writes nothing."""
-        township, name = township.strip(), name.strip()
-        for field, value in (("township", township), ("name", name)):
-            if not value:
-                raise RequestError(f"{field}: expected a mediator's {field}, got nothing")
-            check_text(field, value, 128)
-        at = _now()
-        with self._writing() as conn:
-            held = (
-                conn.execute(
-                    sa.select(mediators).where(
-                        mediators.c.township == township,
-                        mediators.c.name == name,
-                        mediators.c.removed_at.is_(None),
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if held is not None:
-                return dict(held)
-            row = {"township": township, "name": name, "added_at": at, "added_by": by}
-            new_id = conn.execute(mediators.insert().values(**row)).inserted_primary_key[0]
-            entry = {
-                "key_name": by,
-                "action": "mediator:add",
-                "request_id": request_id,
-                "detail": {"mediator_id": new_id},
-            }
-            conn.execute(audit_log.insert(), [audit_row(entry, at)])
-        return {**row, "id": new_id, "removed_at": None, "removed_by": None}
-
-    def remove_mediator(self, mediator_id: int, *, by: str, request_id: str) -> bool:
-        """Take a mediator off its township's list (the row stays, with who and when);
-        False when no listed mediator has that id."""
-        at = _now()
-        with self._writing() as conn:
-            done = conn.execute(
-                mediators.update()
-                .where(mediators.c.id == mediator_id, mediators.c.removed_at.is_(None))
-                .values(removed_at=at, removed_by=by)
-            ).rowcount
-            if done:
-                entry = {
-                    "key_name": by,
-                    "action": "mediator:remove",
-                    "request_id": request_id,
-                    "detail": {"mediator_id": mediator_id},
-                }
-                conn.execute(audit_log.insert(), [audit_row(entry, at)])
-        return bool(done)
-
-    def mediators(self, township: str | None = None) -> list[dict[str, Any]]:
-        """Listed mediators (of one township when given), by township and name."""
-        query = (
-            sa.select(mediators)
-            .where(mediators.c.removed_at.is_(None))
-            .order_by(mediators.c.township, mediators.c.name)
-        )
-        if township is not None:
-            query = query.where(mediators.c.township == township)
-        with self._reading() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+    # workbench: the county overview ---------------------------------------------------
 
     def latest_cases(self) -> list[dict[str, Any]]:
         """Every case of the latest snapshot run with its final tier (raises applied),
@@ -1504,9 +1521,26 @@ def _open_warnings(conn: sa.Connection) -> dict[str, WarningRecord]:
 
 
 def _roster(conn: sa.Connection) -> Roster:
-    columns = [c for c in roster_table.c if c.name != "id"]
-    rows = conn.execute(sa.select(*columns).order_by(roster_table.c.id)).mappings()
-    return Roster(members=tuple(Member(**r) for r in rows))
+    r = roster_table
+    columns = [r.c[name] for name in Member.model_fields]
+    query = sa.select(*columns).where(r.c.removed_at.is_(None)).order_by(r.c.id)
+    return Roster(members=tuple(Member(**row) for row in conn.execute(query).mappings()))
+
+
+def _member_row(member: Member) -> dict[str, Any]:
+    """A roster row's person fields, checked against the columns' lengths."""
+    row = member.model_dump()
+    for name, length in (
+        ("name", PERSON_LENGTH), ("county", PLACE_LENGTH), ("township", PLACE_LENGTH),
+        ("grid", ID_LENGTH),
+    ):  # fmt: skip
+        check_text(name, row[name], length)
+    return row
+
+
+def _member_key(row: Mapping[str, Any]) -> tuple:
+    """Who a roster row lists, where: the same person twice is one listing."""
+    return tuple(row[name] for name in Member.model_fields)
 
 
 def _owner_load(conn: sa.Connection) -> dict[str, int]:
@@ -1517,6 +1551,27 @@ def _owner_load(conn: sa.Connection) -> dict[str, int]:
         .group_by(t.c.owner)
     )
     return {owner: int(n) for owner, n in conn.execute(query)}
+
+
+def _action_row(action: Mapping[str, Any]) -> dict[str, Any]:
+    """A supervisor's action as its ``actions`` row, stamped now; RequestError for a wrong one."""
+    if action.get("kind") not in ACTION_KINDS:
+        raise RequestError(f"action kind must be one of {ACTION_KINDS}, got {action.get('kind')!r}")
+    row = {"assignee": None, "note": None, "tier": None, "reason": None, **action}
+    row["at"] = _now()
+    if row["kind"] == "raise_tier":
+        if row["tier"] not in TIER_ORDER:
+            raise RequestError(f"tier: expected one of {TIER_ORDER}, got {row['tier']!r}")
+        if not str(row["reason"] or "").strip():
+            raise RequestError(
+                "reason: expected why the tier is raised (it travels with the answer the "
+                "case platform reads), got none"
+            )
+    for name in ("dispute_id", "key_name", "assignee"):
+        check_text(name, row[name], ID_LENGTH)
+    check_text("note", row["note"], None)
+    check_text("reason", row["reason"], None)
+    return row
 
 
 def _check_events(events: Sequence[WarningEvent]) -> None:
@@ -1540,9 +1595,11 @@ def _apply_events(
     policy: RoutingPolicy,
     key_name: str,
     request_id: str,
+    detail: Mapping[str, Any] | None = None,
 ) -> list[WarningRecord]:
     """Apply ``events`` to the warnings the store holds and write the results, the events
-    and one audit row each; raises (and so rolls back) at the first refused event."""
+    and one audit row each (``detail`` added to each row's); raises (and so rolls back) at
+    the first refused event."""
     if not events:
         return []
     t = warnings_table
@@ -1573,7 +1630,7 @@ def _apply_events(
                 "model_version": e.model_version,
                 "risk": e.risk,
                 "tier": after.tier,
-                "detail": {"warning_id": e.warning_id, "state": after.state},
+                "detail": {"warning_id": e.warning_id, "state": after.state, **(detail or {})},
             }
         )
     new = [_warning_row(w) for i, w in now.items() if i not in held]

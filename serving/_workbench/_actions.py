@@ -89,20 +89,20 @@ def check_action(kind: str, form: Mapping[str, Any], current_tier: str | None) -
 
 
 def check_listed(name: str, listed: list[str]) -> str:
-    """``name`` when it is on the township's list of mediators; refused otherwise."""
+    """``name`` when it is on the roster serving the case's place; refused otherwise."""
     name = name.strip()
     if not listed:
         raise ActionRefused(
-            "本乡镇还没有调解员名单，请管理员先在“调解员名单”页添加。",
-            "this township has no mediators listed yet; an admin adds them on the Mediators "
-            "page first",
+            "还没有服务本案所在地的人员，请管理员先在“人员名单”页添加。",
+            "nobody on the list of people serves this case's place yet; an admin adds them "
+            "on the People page first",
             status=400,
         )
     if name not in listed:
         raise ActionRefused(
-            f"请从本乡镇的调解员名单中选择（收到的是 {_quoted(name)}）。",
-            f"expected a mediator on the township's list ({', '.join(listed)}), got "
-            f"{_quoted(name)}",
+            f"请从服务本案所在地的人员名单中选择（收到的是 {_quoted(name)}）。",
+            f"expected someone on the list serving this case's place ({', '.join(listed)}), "
+            f"got {_quoted(name)}",
             status=400,
         )
     return name

@@ -36,6 +36,7 @@ from ._card import FEW_EVENTS
 from ._case import dispute_facts, status
 from ._county import CountyPages
 from ._i18n import LABELS, label, pick_lang
+from ._loop import loop_routes, record_action, warned_tier
 from ._person import person_routes
 from ._views import case_json, case_view, model_view, tiers_of
 from ._web import HERE, Backend, Ctx, environment, markdown, secure_headers, set_cookies
@@ -379,17 +380,20 @@ class Workbench(CountyPages):
         if not known:
             message = label("not_found", ctx.lang) + f": {dispute_id}"
             return self.render(ctx, "error.html", status=404, message=message)
-        if kind == "acknowledge":
-            held = await run_in_threadpool(b.store.actions_for, dispute_id)
-            if any(a["kind"] == "acknowledge" for a in held):  # once is enough: no duplicate
-                ctx.flash("done_acknowledge_again")
-                return self.finish(ctx, RedirectResponse(ctx.case_url(dispute_id), 303))
         try:
             action = check_action(kind, values, current)
             if kind == "assign":
-                town = facts["township"] if facts else None
-                listed = await run_in_threadpool(b.store.mediators, town) if town else []
-                check_listed(action["assignee"], [m["name"] for m in listed])
+                listed = await run_in_threadpool(self._assignable, b, facts)
+                check_listed(action["assignee"], listed)
+            done = await run_in_threadpool(
+                record_action,
+                b.store,
+                self.settings,
+                dispute_id,
+                action,
+                by=ctx.name,
+                request_id=request_id_of(ctx.request.scope),
+            )
         except ActionRefused as refused:
             # The kind comes from the URL and the tier from the form: the audit log's
             # columns take only the known values, whatever was sent.
@@ -403,15 +407,21 @@ class Workbench(CountyPages):
                 detail=refused.en,
             )
             return await self.case(ctx, error=refused)
-        row = {"dispute_id": dispute_id, "key_name": ctx.name, **action}
-        await run_in_threadpool(b.store.add_action, row, request_id_of(ctx.request.scope))
-        ctx.flash(f"done_{kind}")
+        ctx.flash(done)
         return self.finish(ctx, RedirectResponse(ctx.case_url(dispute_id), 303))
 
+    def _assignable(self, b: Backend, facts: dict[str, Any] | None) -> list[str]:
+        """Who a case may be assigned to: everyone on the roster serving its place."""
+        if not facts:
+            return []
+        serving = b.store.roster().serving(facts["county"], facts["township"], facts["grid_id"])
+        return [m.name for m in serving]
+
     def _current_tier(self, b: Backend, dispute_id: str) -> str | None:
-        """The tier a raise must beat: model (live and last snapshot) and earlier raises."""
+        """The tier a raise must beat: model (live and last snapshot), earlier raises and
+        the case's open warning."""
         found = tiers_of(b.store, b.scorer, dispute_id)
-        return None if found is None else found[-1]
+        return None if found is None else warned_tier(b.store, dispute_id, found[-1])
 
     async def failed(self, request: Request, exc: Exception) -> Response:
         """riskwarn's own errors as a page (or JSON on data routes) with their 4xx status."""
@@ -446,6 +456,7 @@ class Workbench(CountyPages):
             Route("/api/queue", g(self.queue_json, data=True), name="api_queue"),
             Route("/api/case", g(self.case_data, data=True), name="api_case"),
             *person_routes(self),
+            *loop_routes(self),
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
         ]
         app = Starlette(routes=routes, exception_handlers={RiskwarnError: self.failed})

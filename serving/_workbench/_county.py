@@ -10,19 +10,23 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from riskwarn import vocab
 from riskwarn.clock import get_clock
+from riskwarn.loop import MEMBER_ROLES, Member
 from riskwarn.serving._http import request_id_of
 from riskwarn.serving._queue import QueueFilter
-from riskwarn.vocab import TIERS
+from riskwarn.serving._warnings import first_error
+from riskwarn.vocab import OWNER_LEVELS, TIERS
 
 from ._briefing import briefing, briefing_pdf, briefing_title, summary_lines
 from ._charts import tier_trend
 from ._exports import XLSX, overview_xlsx, queue_xlsx
 from ._i18n import label
+from ._loop import warning_overview
 from ._overview import OVERDUE_HOURS, RUNS, WARNED, overview
 from ._web import Ctx
 
@@ -53,7 +57,14 @@ class CountyPages:
         store = ctx.backend.store
         cases = store.latest_cases()
         history = store.tier_history(RUNS)
-        return overview(cases, history, ctx.backend.scorer.dataset, township, get_clock().utc_now())
+        now = get_clock().utc_now()
+        ov = overview(cases, history, ctx.backend.scorer.dataset, township, now)
+        held = [w for w in store.open_warnings().values() if not township or w.township == township]
+        ov["warnings"] = warning_overview(held, now, township)
+        ov["open_warnings"] = sorted(
+            held, key=lambda w: (TIERS.index(w.tier), w.due_at is None, w.due_at or now)
+        )
+        return ov
 
     def _briefing(self, ctx: Ctx, township: str | None, month: str | None) -> dict[str, Any]:
         b = ctx.backend
@@ -143,11 +154,24 @@ class CountyPages:
         name = f"riskwarn-briefing-{township or 'county'}-{b['month']}.pdf"
         return self.finish(ctx, _attachment(body, "application/pdf", name))
 
-    async def mediators(self, ctx: Ctx) -> Response:
-        listed = await run_in_threadpool(ctx.backend.store.mediators)
+    async def mediators(self, ctx: Ctx, error: str | None = None) -> Response:
+        """The one list of people (the roster): warnings are routed to it, cases assigned
+        from it."""
+        listed = await run_in_threadpool(ctx.backend.store.members)
         ds = ctx.backend.scorer.dataset
         towns = sorted({str(t) for t in ds.grids["township"].dropna()})
-        return self.render(ctx, "mediators.html", listed=listed, towns=towns)
+        grids = sorted(str(g) for g in ds.grids["grid_id"])
+        return self.render(
+            ctx,
+            "mediators.html",
+            status=400 if error else 200,
+            listed=listed,
+            towns=towns,
+            grids=grids,
+            roles=MEMBER_ROLES,
+            levels=OWNER_LEVELS,
+            error=error,
+        )
 
     async def mediators_change(self, ctx: Ctx) -> Response:
         values = await self.form(ctx)
@@ -160,18 +184,25 @@ class CountyPages:
         store, rid = ctx.backend.store, request_id_of(ctx.request.scope)
         if values.get("remove"):
             try:
-                mediator_id = int(values["remove"])
+                member_id = int(values["remove"])
             except ValueError:
-                mediator_id = -1
-            await run_in_threadpool(store.remove_mediator, mediator_id, by=ctx.name, request_id=rid)
+                member_id = -1
+            await run_in_threadpool(store.remove_member, member_id, by=ctx.name, request_id=rid)
             ctx.flash("done_mediator_remove")
         else:
-            await run_in_threadpool(
-                store.add_mediator,
-                values.get("township", ""),
-                values.get("name", ""),
-                by=ctx.name,
-                request_id=rid,
-            )
+            level = values.get("level") or "township"
+            fields = {
+                "name": values.get("name", "").strip(),
+                "role": values.get("role") or "mediator",
+                "level": level,
+                "county": values.get("county", "").strip() or None,
+                "township": (values.get("township") or None) if level != "county" else None,
+                "grid": (values.get("grid") or None) if level == "grid" else None,
+            }
+            try:
+                member = Member(**fields)
+            except ValidationError as exc:
+                return await self.mediators(ctx, error=first_error(exc))
+            await run_in_threadpool(store.add_member, member, by=ctx.name, request_id=rid)
             ctx.flash("done_mediator_add")
         return self.finish(ctx, RedirectResponse(ctx.url("mediators"), 303))

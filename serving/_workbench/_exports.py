@@ -124,8 +124,80 @@ def queue_xlsx(
     return _bytes(wb)
 
 
+WARNING_COUNTS = (
+    ("open", "open_warnings"),
+    ("overdue_acknowledge", "overdue_acknowledge"),
+    ("overdue_first_action", "overdue_first_action"),
+    ("overdue_revisit", "overdue_revisit"),
+    ("unowned", "unowned"),
+)
+
+
+def _warning_sheets(wb: Workbook, ov: dict[str, Any], lang: str) -> None:
+    """The loop's two sheets: open and overdue warnings per township and tier (as the
+    overview shows them), and every open warning with its owner and what is due by when."""
+    counts = ov.get("warnings")
+    if counts is None:
+        return
+    ws = _sheet(
+        wb,
+        label("loop_overview", lang),
+        [
+            label("township", lang),
+            label("tier", lang),
+            *(label(k, lang) for _, k in WARNING_COUNTS),
+        ],
+        (
+            [
+                r["township"],
+                vocab.label("tier", r["tier"], lang),
+                *(r[c] for c, _ in WARNING_COUNTS),
+            ]
+            for r in counts["rows"]
+        ),
+    )
+    _tint(ws, 2, [r["tier"] for r in counts["rows"]])
+    clock = get_clock()
+    now = clock.utc_now()
+
+    def when(t: dt.datetime | None) -> str:
+        return "" if t is None else f"{clock.to_local(t):%Y-%m-%d %H:%M}"
+
+    held = ov.get("open_warnings") or []
+    ws = _sheet(
+        wb,
+        label("open_warning_list", lang),
+        [
+            label(k, lang)
+            for k in (
+                "warning", "dispute", "township", "grid", "tier", "warning_state", "owner_level",
+                "owner", "issued_at", "due_step", "due", "due_overdue",
+            )
+        ],
+        (
+            [
+                w.warning_id,
+                w.dispute_id,
+                w.township or "",
+                w.grid or "",
+                vocab.label("tier", w.tier, lang),
+                vocab.label("warning_state", w.state, lang),
+                vocab.label("owner_level", w.owner_level, lang),
+                w.owner or label("unowned", lang),
+                when(w.issued_at),
+                label(f"step_{w.due_step}", lang) if w.due_step else "",
+                when(w.due_at),
+                label("yes", lang) if w.overdue(now) else "",
+            ]
+            for w in held
+        ),
+    )  # fmt: skip
+    _tint(ws, 5, [w.tier for w in held])
+
+
 def overview_xlsx(ov: dict[str, Any], lang: str, by: str) -> bytes:
-    """The overview: townships, grids, the tier trend, overdue warnings and categories."""
+    """The overview: townships, grids, the tier trend, overdue warnings, the loop's open and
+    overdue warnings (counts and each one) and categories."""
     wb = Workbook()
     wb.remove(wb.active)
     tiers = [vocab.label("tier", t, lang) for t in vocab.TIERS]
@@ -171,6 +243,7 @@ def overview_xlsx(ov: dict[str, Any], lang: str, by: str) -> bytes:
             for t in WARNED
         ),
     )
+    _warning_sheets(wb, ov, lang)
     _sheet(
         wb,
         label("categories", lang),

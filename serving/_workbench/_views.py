@@ -19,13 +19,16 @@ from riskwarn.clock import get_clock
 from riskwarn.features import REGISTRY, fact_spec
 from riskwarn.serving._scorer import Scorer, Target
 from riskwarn.serving._store import Store
+from riskwarn.serving._warnings import policy_in_force
 from riskwarn.training import ModelMetadata
+from riskwarn.vocab import higher_tier
 
 from ._actions import effective_tier
 from ._card import card, group_marks, incidents_by_dispute, level_name, model_name, monthly_drift
 from ._case import by_month, dispute_facts, ego_network, people, status, timeline
 from ._charts import calibration, network, sparkline, waterfall
 from ._i18n import label
+from ._loop import case_warning
 
 TOP_REASONS = 5
 WATERFALL_STEPS = 10
@@ -136,7 +139,10 @@ def case_view(store: Store, scorer: Scorer, dispute_id: str, lang: str) -> dict[
     }
     points = [(f"{s['as_of']:%Y-%m-%d}", float(s["risk"]), str(s["tier"])) for s in snaps]
     state = status(ds, dispute_id, as_of)
+    warning = case_warning(store, dispute_id, policy_in_force(store), get_clock().utc_now())
     ack = next((a for a in recorded if a["kind"] == "acknowledge"), None)
+    if ack is None and warning and warning["w"].is_open:
+        ack = warning["acknowledged"]  # acknowledged through the API
     return {
         "facts": facts,
         "as_of": as_of,
@@ -144,9 +150,14 @@ def case_view(store: Store, scorer: Scorer, dispute_id: str, lang: str) -> dict[
         "factors": factors(ex["all"]),
         "status": state,
         "ack": ack,
-        "mediators": [m["name"] for m in store.mediators(facts["township"])]
-        if facts and facts["township"]
-        else [],
+        "mediators": [
+            m.name
+            for m in store.roster().serving(facts["county"], facts["township"], facts["grid_id"])
+        ],
+        "warning": warning,
+        "raise_above": higher_tier(tier, warning["w"].tier)
+        if warning and warning["w"].is_open
+        else tier,
         "months": by_month(timeline(ds, dispute_id, as_of)),
         "model_tier": model_tier,
         "tier": tier,
@@ -205,6 +216,17 @@ def case_json(view: dict[str, Any]) -> dict[str, Any]:
                     for s in view["snapshots"]
                 ],
                 "actions": view["actions"],
+                "warning": view["warning"]
+                and {
+                    "warning_id": view["warning"]["w"].warning_id,
+                    "tier": view["warning"]["w"].tier,
+                    "state": view["warning"]["w"].state,
+                    "owner_level": view["warning"]["w"].owner_level,
+                    "owner": view["warning"]["w"].owner,
+                    "due_step": view["warning"]["w"].due_step,
+                    "due_at": view["warning"]["w"].due_at,
+                    "overdue": view["warning"]["overdue"],
+                },
                 "people": view["people"],
                 "timeline": view["timeline"],
                 "network": {"nodes": view["network"].nodes, "edges": view["network"].edges},

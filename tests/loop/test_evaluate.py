@@ -18,6 +18,7 @@ from riskwarn.loop import (
     load_policy,
     process_measures,
     truth_rounds,
+    warning_outcomes,
 )
 
 
@@ -104,6 +105,60 @@ def test_process_measures_from_warning_records() -> None:
     assert east["acknowledged_on_time"] == 0.5 and east["acted_on_time"] == 0.5
     assert east["revisit_rate"] == 0.5
     assert out.loc["西湖", "warnings"] == 1 and pd.isna(out.loc["西湖", "hours_to_acknowledge"])
+
+
+def test_process_measures_by_period_leave_pending_steps_out_and_count_closed() -> None:
+    policy = load_policy()
+    t0 = dt.datetime(2025, 3, 1, 8)
+
+    def record(wid: str, *steps: tuple[str, float, dict]) -> dict:
+        w = apply_event(None, WarningEvent(
+            warning_id=wid, kind="issue", at=t0, dispute_id=wid, tier="red", risk=0.3,
+            model_version="1", owner_level="county", township="东关",
+        ), policy)  # fmt: skip
+        for kind, hours, fields in steps:
+            at = t0 + dt.timedelta(hours=hours)
+            w = apply_event(w, WarningEvent(warning_id=wid, kind=kind, at=at, **fields), policy)
+        return {**w.model_dump(), "period": "2025-03"}
+
+    act = {"action": "visit", "result": "agreement"}
+    done = record(
+        "W1",
+        ("acknowledge", 1, {}),
+        ("assign", 2, {"owner": "甲"}),
+        ("act", 3, act),
+        ("resolve", 4, {}),
+        ("revisit", 5, act),
+        ("close", 6, {}),
+    )
+    pending = record("W2")  # red: acknowledge within 4 h, act within 24 h
+    rows = pd.DataFrame([done, pending])  # fmt: skip
+    soon = process_measures(rows, by=["period", "tier"], now=t0 + dt.timedelta(hours=2)).iloc[0]
+    assert (soon["period"], soon["tier"], soon["warnings"]) == ("2025-03", "red", 2)
+    assert soon["acknowledged_on_time"] == 1.0 and soon["acted_on_time"] == 1.0  # W2 may still
+    assert soon["closed"] == 0.5 and soon["revisit_rate"] == 1.0
+    later = process_measures(rows, by=["tier"], now=t0 + dt.timedelta(hours=5)).iloc[0]
+    assert later["acknowledged_on_time"] == 0.5 and later["acted_on_time"] == 1.0
+    assert process_measures(rows, by=["tier"]).iloc[0]["acted_on_time"] == 0.5  # no now: late
+
+
+def test_warning_outcomes_read_the_incidents_once_the_horizon_has_passed(good) -> None:  # type: ignore[no-untyped-def]
+    from riskwarn import load_dataset
+
+    ds = load_dataset(good)
+    rows = pd.DataFrame({
+        "warning_id": ["W1", "W2", "W3", "W4"],
+        "dispute_id": ["D1", "D2", "D3", "DX"],
+        "issued_at": [dt.datetime(2024, 3, 5), dt.datetime(2024, 2, 10),
+                      dt.datetime(2024, 3, 20), dt.datetime(2024, 2, 1)],
+    })  # fmt: skip
+    out = warning_outcomes(ds, rows, horizon_days=30)
+    assert out["outcome"].tolist()[:2] == [1.0, 0.0]  # an incident on 04-01 within 30 days
+    assert out["outcome"].isna().tolist()[2:] == [True, True]  # horizon runs past; unknown case
+    shifted = warning_outcomes(
+        ds, rows, horizon_days=30, to_local=lambda t: t + dt.timedelta(days=30)
+    )
+    assert shifted["outcome"].isna().all()  # issued a month later: no horizon has passed
 
 
 @pytest.fixture(scope="module")

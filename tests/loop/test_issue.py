@@ -17,6 +17,8 @@ from riskwarn.loop import (
     escalations,
     issue_warnings,
     load_policy,
+    raise_event,
+    rescore_needed,
     scored_cases,
 )
 
@@ -176,3 +178,68 @@ def test_a_nightly_scoring_frame_becomes_placed_cases():
     assert cases[1].township is None and cases[1].key_facts == ()
     [e] = issue_warnings(cases, {}, POLICY, ROSTER, clock=FixedClock(T0))
     assert (e.dispute_id, e.owner, e.tier_policy_version) == ("D1", "县领导戊", "capacity")
+
+
+def test_a_warning_is_rescored_only_when_its_score_changed_materially():
+    clock = FixedClock(T0)
+    w = next(iter(run(issue_warnings([case("D2", "orange", 0.10)], {}, POLICY, ROSTER,
+                                     clock=clock)).values()))  # fmt: skip
+
+    def kinds(scored: ScoredCase) -> list[str]:
+        return [e.kind for e in issue_warnings([scored], {"D2": w}, POLICY, ROSTER, clock=clock)]
+
+    assert kinds(case("D2", "orange", 0.11)) == []  # the same, as snapshot after snapshot
+    assert kinds(case("D2", "orange", 0.13)) == ["rescore"]  # up by 30%
+    assert kinds(case("D2", "orange", 0.07)) == ["rescore"]  # down by 30%
+    assert kinds(case("D2", "red", 0.11)) == ["rescore"]  # a higher tier
+    with_fact = case("D2", "orange", 0.10).model_copy(
+        update={"key_facts": ("weapon", "recent_threat")}
+    )
+    assert kinds(with_fact) == ["rescore"]  # a key fact appeared
+    # a lower tier is recorded once (the warning keeps its tier), then not at every snapshot
+    [down] = issue_warnings([case("D2", "yellow", 0.06)], {"D2": w}, POLICY, ROSTER, clock=clock)
+    w = apply_event(w, down, POLICY)
+    assert (w.tier, w.scored_tier, w.risk) == ("orange", "yellow", 0.06)
+    assert kinds(case("D2", "yellow", 0.065)) == []
+    assert rescore_needed(w, case("D2", "yellow", 0.0), min_risk_change=0.5)
+    # tiny risks: noise below 1% of a percent is no change
+    assert not rescore_needed(w.model_copy(update={"risk": 0.001}), case("D2", "yellow", 0.002))
+
+
+def test_escalation_still_fires_for_a_warning_whose_score_holds_still():
+    clock = FixedClock(T0)
+    w = next(iter(run(issue_warnings([case("D1", "red", 0.3)], {}, POLICY, ROSTER,
+                                     clock=clock)).values()))  # fmt: skip
+    clock.advance(hours=5)  # red: acknowledge within 4 hours
+    assert issue_warnings([case("D1", "red", 0.3)], {"D1": w}, POLICY, ROSTER, clock=clock) == []
+    [e] = escalations([w], POLICY, ROSTER, clock=clock)
+    assert e.kind == "escalate" and "acknowledge" in e.note
+
+
+def test_a_raise_names_an_owner_at_the_higher_level():
+    clock = FixedClock(T0)
+    events = issue_warnings([case("D3", "yellow")], {}, POLICY, ROSTER, clock=clock,
+                            min_tier="yellow")  # fmt: skip
+    w = apply_event(None, events[0], POLICY)
+    assert (w.owner_level, w.owner) == ("township", "调解员乙")
+    clock.advance(hours=1)
+    e = raise_event(w, "red", "扬言报复", by="督导", policy=POLICY, roster=ROSTER, clock=clock)
+    assert (e.kind, e.tier, e.owner, e.note, e.by) == (
+        "raise",
+        "red",
+        "县领导戊",
+        "扬言报复",
+        "督导",
+    )
+    w = apply_event(w, e, POLICY)
+    assert (w.tier, w.owner_level, w.owner) == ("red", "county", "县领导戊")
+    same_level = raise_event(w, "red", "x", by="督导", policy=POLICY, roster=ROSTER, clock=clock)
+    assert same_level.owner is None
+
+
+def test_everyone_serving_a_place_can_be_assigned_lowest_level_first():
+    names = [m.name for m in ROSTER.serving(township="东关", grid="G1")]
+    assert names == ["网格员甲", "所长丙", "调解员乙", "县干部丁", "县领导戊"]
+    assert [m.name for m in ROSTER.serving(township="西湖", grid="G9")] == [
+        "调解员己", "县干部丁", "县领导戊",
+    ]  # fmt: skip

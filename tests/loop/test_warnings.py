@@ -155,3 +155,31 @@ def test_warning_ids_are_stable_and_records_round_trip_as_plain_rows():
     w = walk(issued(), ACK, ASSIGN, VISIT)
     assert WarningRecord.model_validate(w.model_dump()) == w
     assert WarningEvent.model_validate_json(VISIT.model_dump_json()) == VISIT
+
+
+def test_a_person_raises_a_tier_only_upward_with_a_reason():
+    w = walk(issued("yellow"), ACK)
+    assert (w.owner_level, w.due_at) == ("township", at(168))
+    with pytest.raises(ValidationError, match="needs note"):
+        event("raise", 2, tier="red", by="督导")
+    for same_or_lower in ("yellow", "blue"):
+        with pytest.raises(WarningStateError, match="never lowered"):
+            apply_event(w, event("raise", 2, tier=same_or_lower, note="复核"), POLICY)
+    w = walk(w, event("raise", 2, tier="red", note="当事人扬言报复", by="督导", owner="县领导"))
+    # red's route: the county owns it, its first action is due 24 h after issue
+    assert (w.tier, w.tier_raised_at, w.owner_level, w.owner) == ("red", at(2), "county", "县领导")
+    assert w.due_at == at(24) and w.scored_tier == "yellow"  # the score did not say red
+    closed = walk(issued("red"), ACK, ASSIGN, VISIT, RESOLVE, REVISIT, CLOSE)
+    with pytest.raises(WarningStateError, match="reopen it first"):
+        apply_event(closed, event("raise", 300, tier="red", note="x"), POLICY)
+
+
+def test_a_note_changes_nothing_but_is_kept_in_any_state():
+    w = walk(issued(), ACK)
+    noted = walk(w, event("note", 3, note="已电话联系双方", by="督导"))
+    assert noted.model_dump(exclude={"updated_at"}) == w.model_dump(exclude={"updated_at"})
+    assert noted.updated_at == at(3)
+    closed = walk(issued(), ACK, ASSIGN, VISIT, RESOLVE, REVISIT, CLOSE)
+    assert walk(closed, event("note", 400, note="回访后补记")).state == "closed"
+    with pytest.raises(ValidationError, match="needs note"):
+        event("note", 3)

@@ -194,3 +194,52 @@ def test_the_overview_exports_to_excel_with_its_filter_and_is_audited(
     assert about["导出人"] == "county-centre" and town in about.values()
     audit = county.store.audit_entries(limit=5)
     assert audit[0]["action"] == "export:overview.xlsx" and town in str(audit[0]["detail"])
+
+
+def test_open_and_overdue_warnings_are_counted_and_exported(county: SimpleNamespace) -> None:
+    """From the warnings themselves, per township and tier: the overview's loop table and
+    the export's two sheets (counts, and every open warning with what is due by when)."""
+    from riskwarn.loop import WarningEvent, load_policy
+
+    policy = load_policy()
+    town = county.frame["township"].value_counts().index[0]
+    cases = county.frame.loc[county.frame["township"] == town, "dispute_id"].head(3).tolist()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    def issue(wid: str, dispute: str, tier: str, hours_ago: float) -> WarningEvent:
+        return WarningEvent(
+            warning_id=wid, kind="issue", at=now - dt.timedelta(hours=hours_ago),
+            dispute_id=dispute, tier=tier, risk=0.3, model_version="t", township=town,
+            owner_level=policy.route(tier).level,
+        )  # fmt: skip
+
+    county.store.apply_warning_events(
+        [
+            issue("WOV-1", cases[0], "red", 10),  # acknowledge was due 4 h after issue
+            issue("WOV-2", cases[1], "red", 1),
+            issue("WOV-3", cases[2], "orange", 100),  # 24 h
+            WarningEvent(warning_id="WOV-3", kind="acknowledge", at=now - dt.timedelta(hours=99)),
+        ],
+        policy,
+    )
+    html = html_lib.unescape(county.client.get("/ui/overview").text)
+    table = re.search(r'<table id="loop-table">(.*?)</table>', html, re.S)[1]
+    counts = {
+        tier: dict(re.findall(r'data-count="(\w+)">(\d+)<', row))
+        for tier, row in re.findall(
+            rf'<tr data-township="{town}" data-tier="(\w+)">(.*?)</tr>', table, re.S
+        )
+    }
+    assert counts["red"] == {
+        "open": "2", "overdue_acknowledge": "1", "overdue_first_action": "0",
+        "overdue_revisit": "0", "unowned": "2",
+    }  # fmt: skip
+    assert counts["orange"]["overdue_first_action"] == "1"  # 72 h after issue
+    r = county.client.get("/ui/export/overview.xlsx", params={"township": town})
+    wb = load_workbook(io.BytesIO(r.content))
+    sheet = list(wb["预警闭环：在办与超时"].iter_rows(values_only=True))
+    assert sheet[0][:3] == ("乡镇/街道", "等级", "在办预警")
+    assert (town, "红色", 2, 1, 0, 0, 2) in sheet
+    listed = list(wb["在办预警清单"].iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in listed] == ["WOV-1", "WOV-2", "WOV-3"]  # red first, soonest due
+    assert (listed[0][9], listed[0][-1], listed[1][-1]) == ("签收", "是", None)  # empty cell

@@ -195,3 +195,101 @@ def test_routing_policies_are_stored_in_versions(store: Store) -> None:
     data["tiers"]["red"]["channels"] = ["telepathy"]
     with pytest.raises(ConfigError, match="unknown channel 'telepathy'"):
         parse_policy(data)
+
+
+def test_one_roster_is_loaded_edited_and_keeps_who_left(store: Store) -> None:
+    town = Member(name="王芳", role="mediator", level="township", township="东关街道")
+    grid = Member(name="李强", role="mediator", level="grid", township="东关街道", grid="G1")
+    lead = Member(name="赵县长", role="lead", level="county")
+    assert store.replace_roster([town, grid], by="ops") == 2
+    added = store.add_member(lead, by="admin-1", request_id="r1")
+    assert store.add_member(lead, by="admin-1", request_id="r2")["id"] == added["id"]  # once
+    assert [m.name for m in store.roster().serving(township="东关街道", grid="G1")] == [
+        "李强", "王芳", "赵县长",
+    ]  # fmt: skip
+    assert [m["name"] for m in store.members("东关街道")] == ["李强", "王芳"]
+    assert store.remove_member(added["id"], by="admin-1", request_id="r3")
+    assert not store.remove_member(added["id"], by="admin-1", request_id="r4")
+    # a reload keeps who stays as added, takes off who is gone, adds who is new
+    first = {m["name"]: m["id"] for m in store.members()}
+    store.replace_roster([town, lead], by="ops-2")
+    now = {m["name"]: m for m in store.members()}
+    assert set(now) == {"王芳", "赵县长"} and now["王芳"]["id"] == first["王芳"]
+    assert now["赵县长"]["added_by"] == "ops-2"
+    with store.engine.connect() as conn:
+        gone = conn.execute(
+            sa.text("SELECT name, removed_by FROM roster WHERE removed_at IS NOT NULL ORDER BY id")
+        ).all()
+    assert [tuple(g) for g in gone] == [("李强", "ops-2"), ("赵县长", "admin-1")]
+    actions = [e["action"] for e in store.audit_entries()]
+    assert {"roster:load", "roster:add", "roster:remove"} <= set(actions)
+
+
+def test_migration_0006_carries_the_mediators_onto_the_roster(
+    request: pytest.FixtureRequest, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from riskwarn.serving._migrate import head, upgrade
+
+    from .conftest import fresh_database
+
+    for dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            url = f"sqlite:///{tmp_path / 'at-0005.db'}"
+        else:
+            url = fresh_database(request.getfixturevalue("postgres"))
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.begin() as conn:
+            upgrade(conn, "0005")
+            conn.execute(
+                sa.text(
+                    "INSERT INTO roster (name, role, level, township, grid) VALUES "
+                    "('王芳', 'mediator', 'township', '东关街道', NULL), "
+                    "('县干部', 'officer', 'county', NULL, NULL)"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO mediators (township, name, added_at, added_by, removed_at, "
+                    "removed_by) VALUES "
+                    "('东关街道', '王芳', '2026-01-02 03:00:00', 'admin-1', NULL, NULL), "
+                    "('西湖乡', '陈刚', '2026-01-03 03:00:00', 'admin-1', NULL, NULL), "
+                    "('西湖乡', '旧人', '2026-01-01 03:00:00', 'admin-1', "
+                    "'2026-01-05 03:00:00', 'admin-2')"
+                )
+            )
+        engine.dispose()
+        with use_clock(FixedClock(T0)):
+            store = Store.open(url)
+        assert store.revision() == head(), dialect
+        with store.engine.connect() as conn:
+            assert not sa.inspect(conn).has_table("mediators"), dialect
+        listed = {(m["name"], m["role"], m["level"], m["township"]): m for m in store.members()}
+        assert set(listed) == {
+            ("王芳", "mediator", "township", "东关街道"),  # listed twice before: once now
+            ("县干部", "officer", "county", None),
+            ("陈刚", "mediator", "township", "西湖乡"),
+        }, dialect
+        chen = listed[("陈刚", "mediator", "township", "西湖乡")]
+        assert (chen["added_by"], chen["added_at"]) == ("admin-1", dt.datetime(2026, 1, 3, 3))
+        assert listed[("县干部", "officer", "county", None)]["added_at"] == T0
+        assert store.roster().pick("township", tier="yellow", township="西湖乡") == "陈刚"
+        store.close()
+
+
+def test_a_workbench_action_and_its_warning_event_are_written_together(store: Store) -> None:
+    store.apply_warning_events([_issue("W1")], POLICY)
+    row = {"dispute_id": "D-W1", "key_name": "chief", "kind": "acknowledge"}
+    [w] = store.add_actions_warned(
+        [row], [_event("W1", "acknowledge", 1, by="chief")], POLICY, by="chief", request_id="r1"
+    )
+    assert w.state == "acknowledged" and store.actions_for("D-W1")[0]["kind"] == "acknowledge"
+    [entry] = [e for e in store.audit_entries() if e["request_id"] == "r1"]
+    assert entry["action"] == "warning:acknowledge" and "action_ids" in str(entry["detail"])
+    before = _counts(store), len(store.actions_for())
+    with pytest.raises(WarningStateError, match="acknowledged only once"):
+        store.add_actions_warned(
+            [row], [_event("W1", "acknowledge", 2, by="chief")], POLICY, by="chief", request_id="r2"
+        )
+    assert [w.warning_id for w in store.warning_records("东关街道")] == ["W1"]
+    assert store.warning_records("西湖乡") == []
+    assert (_counts(store), len(store.actions_for())) == before  # nothing written

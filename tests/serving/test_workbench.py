@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime as dt
 import html as html_lib
 import math
 import os
@@ -28,6 +29,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from riskwarn.features import REGISTRY
+from riskwarn.loop import Member, WarningEvent, load_policy
 from riskwarn.serving import Scorer, Store, take_snapshot
 from riskwarn.serving._workbench import make_workbench
 from riskwarn.training import load_model
@@ -656,18 +658,29 @@ def _case_form(client: Any, dispute: str) -> str:
     return csrf_of(client.get(f"/ui/case?id={dispute}").text)
 
 
-def test_actions_are_stored_shown_and_audited(bench: Bench, supervisor: Any) -> None:
+def _list_people(bench: Bench, town: str, *names: str) -> None:
+    for name in names:
+        person = Member(name=name, role="mediator", level="township", township=town)
+        bench.store.add_member(person, by="ops", request_id="t")
+
+
+def test_actions_on_a_warned_case_are_its_warning_events(bench: Bench, supervisor: Any) -> None:
+    """Acknowledge, assign and note on a case with an open warning: the actions (the queue
+    reads them) and the warning's events, one audit row each, the same on the page and in
+    the API's history."""
     dispute = _first_open(bench)
+    [warning] = bench.store.open_warnings([dispute]).values()
+    assert warning.state == "issued"
     town = supervisor.get(f"/ui/api/case?id={dispute}").json()["township"]
     page = supervisor.get(f"/ui/case?id={dispute}").text
     assert 'id="no-mediators"' in page  # nobody to assign to before an admin lists them
-    bench.store.add_mediator(town, "王调解员", by="ops", request_id="t")
-    bench.store.add_mediator(town, "李调解员", by="ops", request_id="t")
+    assert f'data-warning="{warning.warning_id}" data-state="issued"' in page
+    _list_people(bench, town, "王调解员", "李调解员")
     token = _case_form(supervisor, dispute)
     r = supervisor.post(
         f"/ui/case/actions/assign?id={dispute}", data={"csrf": token, "assignee": "外乡镇某人"}
     )
-    assert r.status_code == 400 and "调解员名单" in error_of(r.text)
+    assert r.status_code == 400 and "人员名单" in error_of(r.text)
     posts = [
         ("acknowledge", {}),
         ("assign", {"assignee": "王调解员"}),
@@ -683,15 +696,30 @@ def test_actions_are_stored_shown_and_audited(bench: Bench, supervisor: Any) -> 
     stored = bench.store.actions_for(dispute)
     assert [a["kind"] for a in stored][-3:] == ["acknowledge", "assign", "note"]
     assert all(a["key_name"] == "county-centre" for a in stored)
-    audit = bench.store.audit_entries(limit=20, dispute_id=dispute)
-    assert {"action:acknowledge", "action:assign", "action:note"} <= {e["action"] for e in audit}
-    page = supervisor.get(f"/ui/case?id={dispute}").text
+    record, history = bench.store.warning(warning.warning_id)
+    assert (record.state, record.owner) == ("assigned", "王调解员")
+    assert [(e.kind, e.by) for e in history][-3:] == [
+        ("acknowledge", "county-centre"), ("assign", "county-centre"), ("note", "county-centre"),
+    ]  # fmt: skip
+    audit = [e["action"] for e in bench.store.audit_entries(limit=20, dispute_id=dispute)]
+    assert {"warning:acknowledge", "warning:assign", "warning:note"} <= set(audit)
+    assert not {"action:acknowledge", "action:assign", "action:note"} & set(audit)  # one trail
+    page = html_lib.unescape(supervisor.get(f"/ui/case?id={dispute}").text)
     assert "王调解员" in page and "已电话联系双方" in page
     assert 'id="do-acknowledge"' not in page and "county-centre" in page  # who and when
+    events = re.search(r'<ul class="history" id="warning-events">(.*?)</ul>', page, re.S)[1]
+    shown = re.findall(r'<li data-kind="([a-z_]+)">', events)
+    assert shown == [e.kind for e in reversed(history)]  # newest first, as the API's, reversed
+    assert 'data-state="assigned"' in page and 'id="warning-owner">王调解员<' in page
+    data = supervisor.get(f"/ui/api/case?id={dispute}").json()["warning"]
+    assert (data["warning_id"], data["state"], data["owner"]) == (
+        warning.warning_id, "assigned", "王调解员",
+    )  # fmt: skip
     again = supervisor.post(f"/ui/case/actions/acknowledge?id={dispute}", data={"csrf": token})
     assert again.status_code == 200 and "未重复记录" in again.text
     kinds = [a["kind"] for a in bench.store.actions_for(dispute)]
     assert kinds.count("acknowledge") == 1  # idempotent: a second click logs nothing
+    assert len(bench.store.warning(warning.warning_id)[1]) == len(history)
     row = next(
         r
         for r in supervisor.get("/ui/api/queue", params={"q": dispute}).json()["rows"]
@@ -711,8 +739,95 @@ def test_actions_are_stored_shown_and_audited(bench: Bench, supervisor: Any) -> 
     assert "已电话联系双方，约定周五面谈" in html_lib.unescape(shown[1])
 
 
+def test_a_warned_case_is_acknowledged_by_assigning_it(bench: Bench, supervisor: Any) -> None:
+    """Assigning an unacknowledged warning acknowledges it first (whoever assigns it has
+    seen it); a step the warning cannot take is refused with the loop's reason."""
+    warned = bench.store.open_warnings()
+    dispute = next(
+        s["dispute_id"]
+        for s in _in_queue(bench)[1:]
+        if s["dispute_id"] in warned and warned[s["dispute_id"]].state == "issued"
+    )
+    town = supervisor.get(f"/ui/api/case?id={dispute}").json()["township"]
+    _list_people(bench, town, "赵调解员")
+    token = _case_form(supervisor, dispute)
+    r = supervisor.post(
+        f"/ui/case/actions/assign?id={dispute}", data={"csrf": token, "assignee": "赵调解员"}
+    )
+    assert r.status_code == 200
+    record, history = bench.store.warning(warned[dispute].warning_id)
+    assert [e.kind for e in history][-2:] == ["acknowledge", "assign"]
+    assert [a["kind"] for a in bench.store.actions_for(dispute)][-2:] == ["acknowledge", "assign"]
+    bench.store.apply_warning_events(
+        [
+            WarningEvent(warning_id=record.warning_id, kind=k, at=record.updated_at, **f)
+            for k, f in (("act", {"action": "visit"}), ("resolve", {}))
+        ],
+        load_policy(),
+    )
+    assert bench.store.warning(record.warning_id)[0].state == "resolved"
+    before = len(bench.store.actions_for(dispute))
+    r = supervisor.post(
+        f"/ui/case/actions/assign?id={dispute}", data={"csrf": token, "assignee": "赵调解员"}
+    )
+    assert r.status_code == 409 and "预警当前的状态不允许" in error_of(r.text)
+    assert len(bench.store.actions_for(dispute)) == before  # nothing written
+
+
+def test_raising_a_warned_case_raises_its_warning_never_lowers_it(
+    bench: Bench, supervisor: Any
+) -> None:
+    warned = bench.store.open_warnings()
+    dispute = next(
+        s["dispute_id"]
+        for s in reversed(_in_queue(bench))
+        if s["dispute_id"] in warned and warned[s["dispute_id"]].tier == "orange"
+    )
+    wid = warned[dispute].warning_id
+    page = supervisor.get(f"/ui/case?id={dispute}").text
+    offered = re.search(r'<select name="tier" id="raise-tier">(.*?)</select>', page, re.S)[1]
+    assert re.findall(r'value="(\w+)"', offered) == ["red"]  # above the warning's tier
+    url = f"/ui/case/actions/raise_tier?id={dispute}"
+    token = csrf_of(page)
+    r = supervisor.post(url, data={"csrf": token, "tier": "orange", "reason": "复核"})
+    assert r.status_code == 409 and "只能调高" in error_of(r.text)
+    r = supervisor.post(url, data={"csrf": token, "tier": "red", "reason": "扬言报复"})
+    assert r.status_code == 200
+    record, history = bench.store.warning(wid)
+    assert (record.tier, history[-1].kind, history[-1].note) == ("red", "raise", "扬言报复")
+    assert record.owner_level == "county"
+    raised = bench.store.raises([dispute], dt.datetime(2100, 1, 1))
+    assert raised[dispute]["tier"] == "red"  # the answer's override reads it, as before
+    audit = [e["action"] for e in bench.store.audit_entries(limit=5, dispute_id=dispute)]
+    assert "warning:raise" in audit and "action:raise_tier" not in audit
+
+
+def test_actions_on_a_case_without_a_warning_are_stored_and_audited(
+    bench: Bench, supervisor: Any
+) -> None:
+    warned = {w.dispute_id for w in bench.store.warning_records()}
+    dispute = next(s["dispute_id"] for s in _in_queue(bench) if s["dispute_id"] not in warned)
+    page = supervisor.get(f"/ui/case?id={dispute}").text
+    assert 'id="warning"' not in page  # no warning, no loop section
+    token = csrf_of(page)
+    for kind, fields in (("acknowledge", {}), ("note", {"note": "已走访"})):
+        r = supervisor.post(
+            f"/ui/case/actions/{kind}?id={dispute}", data={"csrf": token, **fields},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert r.status_code == 303
+    audit = {e["action"] for e in bench.store.audit_entries(limit=20, dispute_id=dispute)}
+    assert {"action:acknowledge", "action:note"} <= audit
+    assert bench.store.warnings_for(dispute) == []
+
+
 def test_a_tier_can_be_raised_but_never_lowered(bench: Bench, supervisor: Any) -> None:
-    dispute = next(s["dispute_id"] for s in _in_queue(bench) if s["tier"] in ("blue", "yellow"))
+    warned = bench.store.open_warnings()
+    dispute = next(
+        s["dispute_id"]
+        for s in _in_queue(bench)
+        if s["tier"] in ("blue", "yellow") and s["dispute_id"] not in warned
+    )
     current = supervisor.get(f"/ui/api/case?id={dispute}").json()["tier"]
     higher = TIERS[TIERS.index(current) + 1]
     token = _case_form(supervisor, dispute)
@@ -814,7 +929,8 @@ def test_case_work_stays_off_the_event_loop(bench: Bench) -> None:
         )
         assert r.status_code == 303
         acknowledged = {name for name, _ in calls[start:]}
-        assert "add_action" in acknowledged and "score" not in acknowledged
+        assert {"add_action", "add_actions_warned"} & acknowledged  # with its warning's event
+        assert "score" not in acknowledged
         tier = client.get(f"/ui/api/case?id={dispute}").json()["tier"]
         start = len(calls)
         r = client.post(
@@ -989,3 +1105,46 @@ def _plain(value: Any) -> Any:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
     return value.item() if hasattr(value, "item") else value
+
+
+def test_the_people_page_edits_the_one_roster_warnings_are_routed_from(
+    bench: Bench, supervisor: Any
+) -> None:
+    ds = bench.scorer.dataset
+    grid = ds.grids.iloc[0]
+    town, grid_id = str(grid["township"]), str(grid["grid_id"])
+    with bench.new_client() as admin:
+        assert sign_in(admin, bench.keys.admin).status_code == 303
+        page = admin.get("/ui/mediators").text
+        assert 'id="add-mediator"' in page and "人员名单" in page
+        token = csrf_of(page)
+        for fields in (
+            {"name": "网格员周", "role": "mediator", "level": "grid", "township": town,
+             "grid": grid_id},
+            {"name": "县领导吴", "role": "lead", "level": "county", "township": town},
+        ):  # fmt: skip
+            r = admin.post("/ui/mediators", data={"csrf": token, **fields})
+            assert r.status_code == 200
+        r = admin.post(
+            "/ui/mediators",
+            data={"csrf": token, "name": "无网格", "role": "mediator", "level": "grid",
+                  "township": town},
+        )  # fmt: skip
+        assert r.status_code == 400 and "needs a grid id" in error_of(r.text)
+        listed = {m["name"]: m for m in bench.store.members()}
+        assert listed["网格员周"]["grid"] == grid_id and listed["县领导吴"]["township"] is None
+        roster = bench.store.roster()
+        assert roster.pick("county", tier="red", township=town) == "县领导吴"
+        assert "网格员周" in [m.name for m in roster.serving(None, town, grid_id)]
+        page = admin.get("/ui/mediators").text
+        assert re.search(r'data-level="grid" data-role="mediator">.*?网格员周', page)
+        r = admin.post(
+            "/ui/mediators", data={"csrf": token, "remove": str(listed["县领导吴"]["id"])}
+        )
+        assert r.status_code == 200 and "县领导吴" not in {m["name"] for m in bench.store.members()}
+    refused = supervisor.post(
+        "/ui/mediators", data={"csrf": csrf_of(supervisor.get("/ui/queue").text), "name": "x"}
+    )
+    assert refused.status_code == 403
+    actions = {e["action"] for e in bench.store.audit_entries(limit=50)}
+    assert {"roster:add", "roster:remove"} <= actions

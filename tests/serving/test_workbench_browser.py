@@ -33,6 +33,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from riskwarn.features import REGISTRY
+from riskwarn.loop import Member
 from riskwarn.serving import Store, service
 
 from .conftest import Keys, Served, fresh_store
@@ -280,7 +281,8 @@ def test_a_case_shows_its_reasons_in_chinese_and_its_waterfall(
     data = page.request.get(f"{site.url}/api/case", params={"id": first}).json()
     town = data["township"]
     for name in ("李调解员", "王调解员"):
-        site.store.add_mediator(town, name, by="ops", request_id="browser-test")
+        person = Member(name=name, role="mediator", level="township", township=town)
+        site.store.add_member(person, by="ops", request_id="browser-test")
     up = raising(data)
     shown = page.eval_on_selector_all("#reasons li", "items => items.map(i => i.textContent)")
     assert len(shown) == len(up) > 0
@@ -326,7 +328,10 @@ def test_a_case_shows_its_reasons_in_chinese_and_its_waterfall(
 def test_a_tier_raise_persists_after_reload(page: Page, site: Site, shots: Path) -> None:
     sign_in(page, site, site.keys.supervisor)
     page.wait_for_selector("#queue")
-    target = next(r for r in rows(page) if r["tier"] in ("blue", "yellow"))
+    warned = site.store.open_warnings()  # a case without one: its tier is the model's alone
+    target = next(
+        r for r in rows(page) if r["tier"] in ("blue", "yellow") and r["id"] not in warned
+    )
     page.goto(f"{site.url}/case?id={target['id']}")
     current = page.get_attribute("#case-tier", "data-tier")
     assert current is not None
@@ -343,7 +348,8 @@ def test_a_tier_raise_persists_after_reload(page: Page, site: Site, shots: Path)
     with page.expect_navigation():
         page.click("#do-acknowledge")
     town = page.request.get(f"{site.url}/api/case", params={"id": target["id"]}).json()
-    site.store.add_mediator(town["township"], "张调解员", by="ops", request_id="browser-test")
+    person = Member(name="张调解员", role="mediator", level="township", township=town["township"])
+    site.store.add_member(person, by="ops", request_id="browser-test")
     page.reload()
     page.select_option("#assignee", "张调解员")
     with page.expect_navigation():
@@ -368,6 +374,55 @@ def test_a_tier_raise_persists_after_reload(page: Page, site: Site, shots: Path)
     stored = [a for a in site.store.actions_for(target["id"]) if a["kind"] == "raise_tier"]
     assert stored[-1]["tier"] == higher and stored[-1]["key_name"] == "county-centre"
     assert stored[-1]["reason"] == "当事人扬言报复，需提级关注"
+
+
+def test_a_supervisor_acknowledges_a_warning_and_its_timeline_shows_it(
+    page: Page, site: Site, shots: Path
+) -> None:
+    """The case page shows the case's warning (tier, state, owner, deadlines), acknowledging
+    it moves the warning on, and its timeline and the API's history both show who did it;
+    the overview counts it among the open warnings, the evaluation page lists it."""
+    warned = [w for w in site.store.open_warnings().values() if w.state == "issued"]
+    w = max(warned, key=lambda w: (TIERS.index(w.tier), w.risk))
+    sign_in(page, site, site.keys.supervisor)
+    page.wait_for_selector("#queue")
+    page.goto(f"{site.url}/case?id={w.dispute_id}")
+    box = page.locator("#warning")
+    assert box.is_visible() and box.get_attribute("data-warning") == w.warning_id
+    assert page.inner_text("#warning-state") == "已预警"
+    assert page.get_attribute("#warning-tier", "data-tier") == w.tier
+    step = page.locator("#warning-deadlines tr[data-step='acknowledge']")
+    assert step.get_attribute("data-status") == "pending" and "签收" in step.inner_text()
+    assert page.locator("#warning-events li").first.get_attribute("data-kind") == "issue"
+    with page.expect_navigation():
+        page.click("#do-acknowledge")
+    assert page.inner_text("#warning-state") == "已签收"
+    assert page.get_attribute("#warning", "data-state") == "acknowledged"
+    newest = page.locator("#warning-events li").first
+    assert newest.get_attribute("data-kind") == "acknowledge"
+    assert "签收" in newest.inner_text() and "county-centre" in newest.inner_text()
+    done = page.locator("#warning-deadlines tr[data-step='acknowledge']")
+    assert done.get_attribute("data-status") == "on_time"
+    shoot(page, shots / "case_warning.png")
+    api = httpx.get(
+        site.url.removesuffix("/ui") + f"/v1/warnings/{w.warning_id}",
+        headers=site.keys.header("scorer"),
+        timeout=30,
+    ).json()
+    assert api["warning"]["state"] == "acknowledged"
+    assert [(e["kind"], e["by"]) for e in api["events"]][-1] == ("acknowledge", "county-centre")
+    with page.expect_navigation():
+        page.click("#nav-overview")
+    cell = page.locator(
+        f"#loop-table tr[data-township='{w.township}'][data-tier='{w.tier}'] td[data-count='open']"
+    )
+    assert int(cell.inner_text()) >= 1
+    with page.expect_navigation():
+        page.click("#nav-evaluation")
+    issued = page.locator(f"#ev-table tr[data-tier='{w.tier}'] td[data-col='warnings']")
+    assert sum(int(n) for n in issued.all_inner_texts()) >= 1
+    assert "注意" in page.inner_text("#ev-caution")
+    shoot(page, shots / "evaluation.png")
 
 
 LATIN = re.compile(r"[A-Za-z]")
