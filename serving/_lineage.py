@@ -308,6 +308,7 @@ def correct_on_service(
     from riskwarn.serving._service import Served
 
     service._single_worker("POST /v1/records/correct")
+    service.refresh_records()  # correct the history as the store holds it now
     before = {s["dispute_id"]: s for s in service.store.latest_snapshots()}
     done = correct_and_recompute(
         service.store,
@@ -322,7 +323,7 @@ def correct_on_service(
         history=service.served.scorer.dataset,
     )
     assert done.scorer is not None and done.recomputed is not None
-    service.served = Served.of(done.scorer)
+    service.took_correction(Served.of(done.scorer), done.correction["version"])
     c = done.correction
     return CorrectionResponse(
         request_id=request_id,
