@@ -15,6 +15,7 @@ Used by ``riskwarn records correct|expire`` and by the admin API (``POST
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -180,6 +181,16 @@ def recompute(
 def correction_reason(version: int, table: str, key: str) -> str:
     """What a recomputed score says: which correction (structured, no free text)."""
     return f"recomputed after correction #{version} of {table} {key}"
+
+
+_CORRECTION_REASON = re.compile(r"recomputed after correction #(\d+) of (\S+) (.*)", re.DOTALL)
+
+
+def correction_of(reason: str | None) -> tuple[int, str, str] | None:
+    """(version, table, key) of the correction a :func:`correction_reason` names; None for
+    another reason (an expiry's)."""
+    found = _CORRECTION_REASON.fullmatch(reason or "")
+    return (int(found[1]), found[2], found[3]) if found else None
 
 
 EXPIRY_REASON = "recomputed after records expired under the retention policy"

@@ -311,3 +311,33 @@ def influenced_disputes(
     own |= set(ids[who.isin(people)])
     near = set(ids[who.isin(within_hops(dataset, people, hops))]) - own
     return own, near
+
+
+# expiry -----------------------------------------------------------------------------------
+
+
+def expiry_listing(expired: Mapping[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """What an expiry removes (``expired``: :meth:`riskwarn.Expiry.rows`), by table and by
+    the kind its retention term depends on (a dispute's category, a flag, a tie kind, a
+    petition's level, an incident's kind; one line for tables without one): the rows and
+    the first and last day they expired from."""
+    from riskwarn._retention import KIND_COLUMNS
+
+    out: list[dict[str, Any]] = []
+    for table, frame in expired.items():
+        if not len(frame):
+            continue
+        column = KIND_COLUMNS.get(table, ("", ()))[0]
+        kinds = frame[column].astype("object").fillna("") if column else pd.Series("", frame.index)
+        for kind, rows in frame.groupby(kinds.to_numpy(), sort=True):
+            out.append(
+                {
+                    "table": table,
+                    "column": column or None,
+                    "kind": str(kind) or None,
+                    "rows": len(rows),
+                    "first": pd.Timestamp(rows["expires_at"].min()).to_pydatetime(),
+                    "last": pd.Timestamp(rows["expires_at"].max()).to_pydatetime(),
+                }
+            )
+    return out

@@ -34,6 +34,7 @@ from . import _session
 from ._actions import KINDS, ActionRefused, check_action, check_listed
 from ._card import FEW_EVENTS
 from ._case import dispute_facts, status
+from ._corrections import records_routes
 from ._county import CountyPages
 from ._i18n import LABELS, label, pick_lang
 from ._person import person_routes
@@ -446,6 +447,7 @@ class Workbench(CountyPages):
             Route("/api/queue", g(self.queue_json, data=True), name="api_queue"),
             Route("/api/case", g(self.case_data, data=True), name="api_case"),
             *person_routes(self),
+            *records_routes(self),
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
         ]
         app = Starlette(routes=routes, exception_handlers={RiskwarnError: self.failed})

@@ -25,6 +25,7 @@ from ._actions import effective_tier
 from ._card import card, group_marks, incidents_by_dispute, level_name, model_name, monthly_drift
 from ._case import by_month, dispute_facts, ego_network, people, status, timeline
 from ._charts import calibration, network, sparkline, waterfall
+from ._corrections import recomputed_notes
 from ._i18n import label
 
 TOP_REASONS = 5
@@ -156,6 +157,7 @@ def case_view(store: Store, scorer: Scorer, dispute_id: str, lang: str) -> dict[
             (a["assignee"] for a in reversed(recorded) if a["kind"] == "assign"), None
         ),
         "snapshots": snaps,
+        "recomputed": recomputed_notes(store, snaps),
         "people": people(ds, dispute_id, as_of),
         "timeline": timeline(ds, dispute_id, as_of),
         "network": net,
