@@ -98,6 +98,7 @@ from riskwarn.serving._warnings import (
     tier_policy_version,
 )
 from riskwarn.serving._workbench import make_workbench
+from riskwarn.serving._workbench._monitor import latest_run, monitor_summary
 from riskwarn.training import Scores, latest_monitor, load_model
 from riskwarn.vocab import ROLES, roles_at_least
 
@@ -356,7 +357,9 @@ with _bentoml_quiet():  # the service is built while this module loads
                 return None
             if result is None:
                 return None
-            summary = result.summary()
+            summary = monitor_summary(
+                result, latest_run(version, tracking_uri=self.settings.tracking_uri)
+            )
             for message in summary["alarm_messages"]:
                 logger.warning("monitor alarm (model %s): %s", version, message)
             return summary

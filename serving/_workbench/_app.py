@@ -351,7 +351,8 @@ class Workbench(CountyPages):
 
     async def model(self, ctx: Ctx) -> Response:
         history = await run_in_threadpool(ctx.backend.store.tier_history, 400)
-        view = await run_in_threadpool(model_view, ctx.backend.scorer, ctx.lang, history)
+        monitor = getattr(ctx.backend, "monitor", None)  # the service's, read once per model
+        view = await run_in_threadpool(model_view, ctx.backend.scorer, ctx.lang, history, monitor)
         return self.render(
             ctx, "model.html", m=view, card=self.md.render(view["card"]), FEW=FEW_EVENTS
         )

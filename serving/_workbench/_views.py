@@ -27,6 +27,7 @@ from ._case import by_month, dispute_facts, ego_network, people, status, timelin
 from ._charts import calibration, network, sparkline, waterfall
 from ._corrections import recomputed_notes
 from ._i18n import label
+from ._monitor import monitor_view
 
 TOP_REASONS = 5
 WATERFALL_STEPS = 10
@@ -308,10 +309,13 @@ def _drift(scorer: Scorer, history: list[dict[str, Any]], horizon: int) -> list[
 
 
 def model_view(
-    scorer: Scorer, lang: str, history: list[dict[str, Any]] | None = None
+    scorer: Scorer,
+    lang: str,
+    history: list[dict[str, Any]] | None = None,
+    monitor: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The model page: version, kind, windows, thresholds and floors, metrics, calibration,
-    groups, card."""
+    groups, card, and the latest monitor run (``monitor``: the service's summary of it)."""
     m = scorer.model
     meta = m.metadata
     plain = meta.model_dump(mode="json")
@@ -346,4 +350,5 @@ def model_view(
         "model_names": [model_name(k, lang) for k in models],
         "drift": _drift(scorer, history or [], meta.horizon_days or 90),
         "base_rate": dict(meta.base_rate),
+        "monitor": monitor_view(monitor, lang),
     }
