@@ -57,6 +57,9 @@ for back in 60 30 0; do
   riskwarn history snapshot --as-of "$(python -c "import datetime as d; print(d.date.fromisoformat('$as_of')-d.timedelta(days=$back))")"
 done
 
+step "9b. retention: what \`riskwarn records expire\` would delete from the store today under the default policy (a dry run; --apply deletes, the admin's /ui/records lists it by kind)"
+riskwarn records expire
+
 step "10. the warnings: red and orange, each routed to an owner with a deadline; overdue ones escalate"
 riskwarn warnings summary --tier red --tier orange
 riskwarn warnings escalate | tail -n 1

@@ -15,6 +15,7 @@ Used by ``riskwarn records correct|expire`` and by the admin API (``POST
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -182,6 +183,16 @@ def correction_reason(version: int, table: str, key: str) -> str:
     return f"recomputed after correction #{version} of {table} {key}"
 
 
+_CORRECTION_REASON = re.compile(r"recomputed after correction #(\d+) of (\S+) (.*)", re.DOTALL)
+
+
+def correction_of(reason: str | None) -> tuple[int, str, str] | None:
+    """(version, table, key) of the correction a :func:`correction_reason` names; None for
+    another reason (an expiry's)."""
+    found = _CORRECTION_REASON.fullmatch(reason or "")
+    return (int(found[1]), found[2], found[3]) if found else None
+
+
 EXPIRY_REASON = "recomputed after records expired under the retention policy"
 
 
@@ -308,6 +319,7 @@ def correct_on_service(
     from riskwarn.serving._service import Served
 
     service._single_worker("POST /v1/records/correct")
+    service.refresh_records()  # correct the history as the store holds it now
     before = {s["dispute_id"]: s for s in service.store.latest_snapshots()}
     done = correct_and_recompute(
         service.store,
@@ -322,7 +334,7 @@ def correct_on_service(
         history=service.served.scorer.dataset,
     )
     assert done.scorer is not None and done.recomputed is not None
-    service.served = Served.of(done.scorer)
+    service.took_correction(Served.of(done.scorer), done.correction["version"])
     c = done.correction
     return CorrectionResponse(
         request_id=request_id,

@@ -142,11 +142,25 @@ def corrected_row(
                 f"{table}.{column} is the record's id and is not corrected; correct the rows "
                 "that point to it instead"
             )
-        if _text(old.get(column), t.column(column).type) == (value or ""):
+        kind = t.column(column).type
+        if _same_text(_text(old.get(column), kind), value or "", kind):
             raise RequestError(f"{table}.{column} already holds {value!r}; nothing to correct")
     new = {c.name: (_text(old.get(c.name), c.type) or None) for c in t.columns}
     new.update({c: (v if v != "" else None) for c, v in changes.items()})
     return new
+
+
+_BOOL_TEXT = {"true": "true", "1": "true", "false": "false", "0": "false"}
+
+
+def _same_text(held: str, given: str, kind: str) -> bool:
+    """Whether ``given`` (a cell as sent) says what ``held`` does: a ``bool`` cell in any
+    spelling the contract takes (true/True/1)."""
+    if kind == "bool":
+        return _BOOL_TEXT.get(held.strip().lower(), held) == _BOOL_TEXT.get(
+            given.strip().lower(), given
+        )
+    return held == given
 
 
 def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
@@ -179,6 +193,27 @@ def as_known_at(
         frame = frame.loc[(frame_keys(name, frame) != c["new_key"]).to_numpy()]
         old = pd.DataFrame([json.loads(c["old_row"])])
         frames[name] = pd.concat([frame, old], ignore_index=True)
+    return Dataset.from_frames(**frames)
+
+
+def with_corrections(dataset: Dataset, versions: Sequence[Mapping[str, Any]]) -> Dataset | None:
+    """``dataset`` with the record versions made since it was read applied in order (rows
+    of the store's ``record_versions``, oldest first): each correction's record replaced by
+    its new row (what :func:`as_known_at` undoes), so a worker catches up with corrections
+    made elsewhere without reading the whole history. None when one is an expiry: a tombstone
+    keeps no content, so the history has to be read again."""
+    if any(v["kind"] != "correction" for v in versions):
+        return None
+    if not versions:
+        return dataset
+    frames = dataset.tables()
+    for v in sorted(versions, key=lambda v: v["id"]):
+        name = v["table_name"]
+        frame = frames[name]
+        keys = frame_keys(name, frame)  # the new key too: applying one twice changes nothing
+        frame = frame.loc[(~keys.isin([v["record_key"], v["new_key"]])).to_numpy()]
+        new = pd.DataFrame([json.loads(v["new_row"])])
+        frames[name] = pd.concat([frame, new], ignore_index=True)
     return Dataset.from_frames(**frames)
 
 
@@ -276,3 +311,33 @@ def influenced_disputes(
     own |= set(ids[who.isin(people)])
     near = set(ids[who.isin(within_hops(dataset, people, hops))]) - own
     return own, near
+
+
+# expiry -----------------------------------------------------------------------------------
+
+
+def expiry_listing(expired: Mapping[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """What an expiry removes (``expired``: :meth:`riskwarn.Expiry.rows`), by table and by
+    the kind its retention term depends on (a dispute's category, a flag, a tie kind, a
+    petition's level, an incident's kind; one line for tables without one): the rows and
+    the first and last day they expired from."""
+    from riskwarn._retention import KIND_COLUMNS
+
+    out: list[dict[str, Any]] = []
+    for table, frame in expired.items():
+        if not len(frame):
+            continue
+        column = KIND_COLUMNS.get(table, ("", ()))[0]
+        kinds = frame[column].astype("object").fillna("") if column else pd.Series("", frame.index)
+        for kind, rows in frame.groupby(kinds.to_numpy(), sort=True):
+            out.append(
+                {
+                    "table": table,
+                    "column": column or None,
+                    "kind": str(kind) or None,
+                    "rows": len(rows),
+                    "first": pd.Timestamp(rows["expires_at"].min()).to_pydatetime(),
+                    "last": pd.Timestamp(rows["expires_at"].max()).to_pydatetime(),
+                }
+            )
+    return out

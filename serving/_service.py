@@ -19,6 +19,11 @@ service's back is refused with a 422, never written twice; after ``history load
 --replace`` while serving, POST /v1/reload so that scores read the new history. A worker
 exits when its master dies (``watch_parent``), so a killed master leaves no worker holding
 the port.
+
+A correction or expiry made elsewhere (``riskwarn records correct|expire`` on the store,
+another worker's admin API) is seen without a reload: every worker asks the store for its
+newest record version once a second, in a thread of its own, and when it changed re-reads
+the history in that thread and swaps it in whole; requests never wait for it.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ from riskwarn.serving._http import (
 )
 from riskwarn.serving._ingest import check_records, extend
 from riskwarn.serving._keys import Caller, authenticate, authorize, bearer_key
+from riskwarn.serving._rights import with_corrections
 from riskwarn.serving._schemas import (
     BatchItem,
     BatchRequest,
@@ -92,10 +98,15 @@ from riskwarn.serving._warnings import (
     tier_policy_version,
 )
 from riskwarn.serving._workbench import make_workbench
+from riskwarn.serving._workbench._monitor import latest_run, monitor_summary
 from riskwarn.training import Scores, latest_monitor, load_model
 from riskwarn.vocab import ROLES, roles_at_least
 
 logger = logging.getLogger("riskwarn.serving")
+
+RECORDS_RECHECK = 1.0
+"""Seconds between a worker's looks at the store's newest record version (corrections and
+expiries made outside it)."""
 
 
 @contextlib.contextmanager
@@ -226,13 +237,82 @@ with _bentoml_quiet():  # the service is built while this module loads
             self.store = Store.open(self.settings.store_url, wait=self.settings.store_wait)
             self.model_uri = self.settings.model_uri
             model = load_model(self.model_uri, tracking_uri=self.settings.tracking_uri)
+            self._swap_lock = threading.Lock()
+            self._generation = 0
+            self.records_seen = self.store.records_version()  # read before the history
             self.served = Served.of(Scorer(model, self.store.read_dataset()))
             self._ready = True
             self.monitor: dict[str, Any] | None = None
             self.monitored_version: str | None = None
             self._published()
+            self._stopping = threading.Event()
+            threading.Thread(
+                target=self._watch_records, name="riskwarn-watch-records", daemon=True
+            ).start()
             if self.settings.watch_parent:
                 watch_parent()
+
+        @bentoml.on_shutdown
+        def stop_watching(self) -> None:
+            self._stopping.set()
+
+        # the history this worker answers from ----------------------------------------------
+
+        def swap(self, served: Served, records: int | None = None) -> None:
+            """Answer from ``served`` from now on; ``records``: the newest record version it
+            holds (None: unchanged). Every replacement of the history goes through here, so
+            a re-read that began before another replacement is dropped, not swapped in."""
+            with self._swap_lock:
+                self.served = served
+                self._generation += 1
+                if records is not None:
+                    self.records_seen = records
+
+        def took_correction(self, served: Served, version: int) -> None:
+            """``served`` holds correction ``version`` made by this worker: counted as seen
+            when it is the only one since the last look, else the watcher re-reads."""
+            with self._swap_lock:
+                seen = self.records_seen + 1 == version
+            self.swap(served, version if seen else None)
+
+        def refresh_records(self) -> bool:
+            """Re-read the history when the store holds a correction or expiry this worker
+            has not seen; whether it did."""
+            version = self.store.records_version()
+            with self._swap_lock:
+                generation, seen = self._generation, self.records_seen
+            if version == seen:
+                return False
+            began = time.perf_counter()
+            held = self.served.scorer
+            newer = self.store.record_versions(after=seen) if version > seen else []
+            dataset = with_corrections(held.dataset, newer) if newer else None
+            if dataset is None:  # an expiry (its content is gone), or a store started over
+                version = self.store.records_version()
+                dataset = self.store.read_dataset()
+            else:
+                version = newer[-1]["id"]
+            served = Served.of(held.with_dataset(dataset))
+            with self._swap_lock:
+                if self._generation != generation:  # replaced meanwhile: look again later
+                    return False
+                self.served, self.records_seen = served, version
+                self._generation += 1
+            self._published()
+            logger.info(
+                "history re-read after record version %s (was %s) in %.2f s",
+                version,
+                seen,
+                time.perf_counter() - began,
+            )
+            return True
+
+        def _watch_records(self) -> None:
+            while not self._stopping.wait(RECORDS_RECHECK):
+                try:
+                    self.refresh_records()
+                except RiskwarnError as exc:  # a busy or missing store: try again next time
+                    logger.warning("could not look for corrections in the store: %s", exc)
 
         # what the workbench and the probes read ------------------------------------------
 
@@ -277,7 +357,9 @@ with _bentoml_quiet():  # the service is built while this module loads
                 return None
             if result is None:
                 return None
-            summary = result.summary()
+            summary = monitor_summary(
+                result, latest_run(version, tracking_uri=self.settings.tracking_uri)
+            )
             for message in summary["alarm_messages"]:
                 logger.warning("monitor alarm (model %s): %s", version, message)
             return summary
@@ -418,8 +500,9 @@ with _bentoml_quiet():  # the service is built while this module loads
             served = self.served
             mine = {name: len(frame) for name, frame in served.scorer.dataset.tables().items()}
             if self.store.history_counts() != mine:
+                records = self.store.records_version()
                 served = Served.of(served.scorer.with_dataset(self.store.read_dataset()))
-                self.served = served
+                self.swap(served, records)
             return served
 
         def ingest(self, request: Any, caller: Caller, request_id: str) -> IngestResponse:
@@ -429,7 +512,7 @@ with _bentoml_quiet():  # the service is built while this module loads
             frames = check_records(request.model_dump(), served.scorer.dataset, warned)
             added = self.store.append_history(frames, by=caller.name, request_id=request_id)
             grown = served.scorer.with_dataset(extend(served.scorer.dataset, frames))
-            self.served = Served.of(grown)
+            self.swap(Served.of(grown))
             self._published()
             return IngestResponse(
                 request_id=request_id, added=added, warnings=[issue_dict(i) for i in warned]
@@ -440,12 +523,14 @@ with _bentoml_quiet():  # the service is built while this module loads
             uri = request.model or self.model_uri
             try:
                 model = load_model(uri, tracking_uri=self.settings.tracking_uri)
+                records = self.store.records_version()
                 scorer = Scorer(model, self.store.read_dataset())
             except ModelNotFoundError as exc:
                 raise UnknownRecordError(f"model: {exc}") from exc
             except ModelMismatchError as exc:
                 raise RequestError(f"model: {exc}") from exc
-            self.served, self.model_uri = Served.of(scorer), uri
+            self.swap(Served.of(scorer), records)
+            self.model_uri = uri
             self._published()
             version = str(scorer.model.version)
             self.store.audit(

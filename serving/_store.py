@@ -628,11 +628,15 @@ class Store:
         }
 
     def record_versions(
-        self, table: str | None = None, key: str | None = None
+        self, table: str | None = None, key: str | None = None, *, after: int = 0
     ) -> list[dict[str, Any]]:
         """Corrections and expiries, oldest first; with ``key``, the chain of that record
-        (every version whose old or new key it is)."""
-        query = sa.select(record_versions).order_by(record_versions.c.id)
+        (every version whose old or new key it is); with ``after``, those numbered above it."""
+        query = (
+            sa.select(record_versions)
+            .where(record_versions.c.id > after)
+            .order_by(record_versions.c.id)
+        )
         if table is not None:
             query = query.where(record_versions.c.table_name == table)
         if key is not None:
@@ -641,6 +645,12 @@ class Store:
             )
         with self._reading() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
+
+    def records_version(self) -> int:
+        """The newest correction or expiry's number (0: none yet): one indexed read, so a
+        worker can ask often whether the history changed behind its back."""
+        with self._reading() as conn:
+            return int(conn.execute(sa.select(sa.func.max(record_versions.c.id))).scalar() or 0)
 
     def read_dataset_known_at(self, at: dt.datetime) -> Dataset:
         """The history as it was recorded at ``at`` (UTC): every correction made after it

@@ -34,6 +34,7 @@ from . import _session
 from ._actions import KINDS, ActionRefused, check_action, check_listed
 from ._card import FEW_EVENTS
 from ._case import dispute_facts, status
+from ._corrections import records_routes
 from ._county import CountyPages
 from ._i18n import LABELS, label, pick_lang
 from ._loop import loop_routes, record_action, warned_tier
@@ -351,7 +352,8 @@ class Workbench(CountyPages):
 
     async def model(self, ctx: Ctx) -> Response:
         history = await run_in_threadpool(ctx.backend.store.tier_history, 400)
-        view = await run_in_threadpool(model_view, ctx.backend.scorer, ctx.lang, history)
+        monitor = getattr(ctx.backend, "monitor", None)  # the service's, read once per model
+        view = await run_in_threadpool(model_view, ctx.backend.scorer, ctx.lang, history, monitor)
         return self.render(
             ctx, "model.html", m=view, card=self.md.render(view["card"]), FEW=FEW_EVENTS
         )
@@ -457,6 +459,7 @@ class Workbench(CountyPages):
             Route("/api/case", g(self.case_data, data=True), name="api_case"),
             *person_routes(self),
             *loop_routes(self),
+            *records_routes(self),
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
         ]
         app = Starlette(routes=routes, exception_handlers={RiskwarnError: self.failed})

@@ -302,6 +302,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "pp": ("个百分点", " pp"),
     # mediators
     "mediators": ("人员名单", "People"),
+    "records": ("记录更正", "Records"),
     "mediators_note": (
         "调解员、干部和包案领导的名单由管理员维护（也可用 riskwarn roster load 导入）："
         "预警按等级推送给其中的人，指派案件时只能从服务该网格、乡镇或全县的人员中选择。",

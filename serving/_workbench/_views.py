@@ -27,8 +27,10 @@ from ._actions import effective_tier
 from ._card import card, group_marks, incidents_by_dispute, level_name, model_name, monthly_drift
 from ._case import by_month, dispute_facts, ego_network, people, status, timeline
 from ._charts import calibration, network, sparkline, waterfall
+from ._corrections import recomputed_notes
 from ._i18n import label
 from ._loop import case_warning
+from ._monitor import monitor_view
 
 TOP_REASONS = 5
 WATERFALL_STEPS = 10
@@ -167,6 +169,7 @@ def case_view(store: Store, scorer: Scorer, dispute_id: str, lang: str) -> dict[
             (a["assignee"] for a in reversed(recorded) if a["kind"] == "assign"), None
         ),
         "snapshots": snaps,
+        "recomputed": recomputed_notes(store, snaps),
         "people": people(ds, dispute_id, as_of),
         "timeline": timeline(ds, dispute_id, as_of),
         "network": net,
@@ -328,10 +331,13 @@ def _drift(scorer: Scorer, history: list[dict[str, Any]], horizon: int) -> list[
 
 
 def model_view(
-    scorer: Scorer, lang: str, history: list[dict[str, Any]] | None = None
+    scorer: Scorer,
+    lang: str,
+    history: list[dict[str, Any]] | None = None,
+    monitor: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The model page: version, kind, windows, thresholds and floors, metrics, calibration,
-    groups, card."""
+    groups, card, and the latest monitor run (``monitor``: the service's summary of it)."""
     m = scorer.model
     meta = m.metadata
     plain = meta.model_dump(mode="json")
@@ -366,4 +372,5 @@ def model_view(
         "model_names": [model_name(k, lang) for k in models],
         "drift": _drift(scorer, history or [], meta.horizon_days or 90),
         "base_rate": dict(meta.base_rate),
+        "monitor": monitor_view(monitor, lang),
     }
