@@ -11,7 +11,10 @@ and ``/metrics`` itself.
 Everything that touches the store runs in a worker thread, never on the event loop, and
 waits for a busy store at most ``store_wait`` seconds (then 503 with ``Retry-After``).
 
-Workers: each worker holds its own copy of the history (read from the store at start).
+Workers: each worker holds its own copy of the history (read from the store at start) and,
+before answering a score or an explanation, re-reads it when the store's row counts differ
+from its copy's (checked at most every ``HISTORY_CHECK`` seconds), so several replicas on
+one PostgreSQL store score what any of them ingested (docs/scale.md).
 With ``riskwarn serve --workers N`` (N > 1) scoring, explaining and snapshots are safe, but
 ``/v1/ingest`` and ``/v1/reload`` are refused: they would change one worker's copy only.
 Ingest checks ids against the store, not only its own copy, so a record loaded behind the
@@ -96,6 +99,10 @@ from riskwarn.training import Scores, latest_monitor, load_model
 from riskwarn.vocab import ROLES, roles_at_least
 
 logger = logging.getLogger("riskwarn.serving")
+
+HISTORY_CHECK = 0.5
+"""Seconds between a worker's checks that its copy of the history is the store's (one
+row count per table); a record ingested by another replica is scored within this time."""
 
 
 @contextlib.contextmanager
@@ -227,6 +234,7 @@ with _bentoml_quiet():  # the service is built while this module loads
             self.model_uri = self.settings.model_uri
             model = load_model(self.model_uri, tracking_uri=self.settings.tracking_uri)
             self.served = Served.of(Scorer(model, self.store.read_dataset()))
+            self._checked = time.monotonic()
             self._ready = True
             self.monitor: dict[str, Any] | None = None
             self.monitored_version: str | None = None
@@ -332,7 +340,7 @@ with _bentoml_quiet():  # the service is built while this module loads
             return done
 
         def score(self, request: ScoreRequest, caller: Caller, request_id: str) -> ScoreResponse:
-            served = self.served
+            served = self._fresh()
             case = served.scorer.resolve(request, get_clock().local_now())
             scores = served.scorer.score([case], top_k=request.top_k)
             [a] = self._answer(served, [case], scores, caller, "score", request_id, "score")
@@ -343,7 +351,7 @@ with _bentoml_quiet():  # the service is built while this module loads
         def score_batch(
             self, request: BatchRequest, caller: Caller, request_id: str
         ) -> BatchResponse:
-            served, now = self.served, get_clock().local_now()
+            served, now = self._fresh(), get_clock().local_now()
             items: list[BatchItem | None] = [None] * len(request.cases)
             cases, where = [], []
             for i, r in enumerate(request.cases):
@@ -380,7 +388,7 @@ with _bentoml_quiet():  # the service is built while this module loads
         def explain(
             self, request: ExplainRequest, caller: Caller, request_id: str
         ) -> ExplainResponse:
-            served = self.served
+            served = self._fresh()
             case = served.scorer.resolve(request, get_clock().local_now())
             scores = served.scorer.score([case])
             [a] = self._answer(served, [case], scores, caller, "explain", request_id, "explain")
@@ -421,6 +429,16 @@ with _bentoml_quiet():  # the service is built while this module loads
                 served = Served.of(served.scorer.with_dataset(self.store.read_dataset()))
                 self.served = served
             return served
+
+        def _fresh(self) -> Served:
+            """The history to answer from: this worker's copy, checked against the store at
+            most every ``HISTORY_CHECK`` seconds, so a record another replica (or worker)
+            ingested is scored here within that time (see ``_current``)."""
+            now = time.monotonic()
+            if now - self._checked < HISTORY_CHECK:
+                return self.served
+            self._checked = now
+            return self._current()
 
         def ingest(self, request: Any, caller: Caller, request_id: str) -> IngestResponse:
             self._single_worker("POST /v1/ingest")
