@@ -1,0 +1,235 @@
+"""Benchmark: one process against a Dask LocalCluster of 2 workers, side by side, for the
+features and the training of simulated provinces.
+
+    .venv/bin/python benchmarks/scale_bench.py                        # 100k and 300k persons
+    .venv/bin/python benchmarks/scale_bench.py --persons 1000000      # the issue's size
+    .venv/bin/python benchmarks/scale_bench.py --persons 50000 --years 2
+
+Each province (``riskwarn simulate --counties 10``, Parquet) is simulated in a subprocess,
+then each way is measured in a fresh subprocess of this script:
+
+- **features**: ``build_snapshots`` + ``build_features`` in the process, against
+  ``build_features_dask`` on a LocalCluster (2 worker processes, 1 thread each; case
+  features one task per county, graph and area features one task per date range). Both
+  tables must be equal value for value (checked). Printed: wall and CPU time of the
+  driver, the driver's peak memory, and each worker's peak (reset when the cluster is up).
+- **training**: the one pipeline (``fit_evaluate``: LightGBM search on validation,
+  calibration, tiers, test metrics; no refit, no baselines) on the same features file, with
+  LightGBM fitted in the process against ``dask_boosters`` on the LocalCluster. Printed:
+  wall time, peaks, and the test ROC-AUC of each and their difference (issue 17: at most
+  0.005).
+
+Read the times honestly: this machine has 2 cores shared with other work, and a
+LocalCluster of 2 workers competes for the same cores as its driver, so Dask cannot be
+faster here; what these figures show is Dask's overhead (scattering the partitions,
+starting tasks, LightGBM's network between workers, training every round because
+lightgbm.dask has no early stopping) and how the work and memory divide. The load average
+at each measurement is printed with it. The speed-up needs workers on other machines
+(docs/scale.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+KEYS = ["dispute_id", "as_of"]
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak() -> bool:
+    """Reset this process's peak resident set (Linux)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_mib() -> float:
+    kib = _status_kib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(kib / 1024)
+
+
+def cpu_s() -> float:
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
+def _cluster():  # type: ignore[no-untyped-def]
+    from riskwarn.features import dask_client
+
+    return dask_client("local:2")
+
+
+# measured in a child process ---------------------------------------------------------------
+def features_single(data: str) -> dict:
+    import pandas as pd
+
+    from riskwarn import load_dataset
+    from riskwarn.features import build_features, build_snapshots
+
+    ds = load_dataset(data)
+    reset_peak()
+    cpu, began = cpu_s(), time.perf_counter()
+    snaps = build_snapshots(ds)
+    table = build_features(ds, snaps[KEYS])
+    frame = pd.concat([snaps, table.drop(columns=KEYS)], axis=1)
+    out = {
+        "wall_s": round(time.perf_counter() - began, 1),
+        "driver_cpu_s": round(cpu_s() - cpu, 1),
+        "driver_peak_mib": peak_mib(),
+        "rows": len(frame),
+        "load_average": os.getloadavg()[0],
+    }
+    frame.to_parquet(Path(data) / "_single_features.parquet")
+    return out
+
+
+def features_dask(data: str) -> dict:
+    import pandas as pd
+
+    from riskwarn import load_dataset
+    from riskwarn.features import build_features_dask
+
+    ds = load_dataset(data)
+    with _cluster() as client:
+        client.run(reset_peak)
+        reset_peak()
+        cpu, began = cpu_s(), time.perf_counter()
+        frame = build_features_dask(ds, client)
+        wall = time.perf_counter() - began
+        workers = sorted(client.run(peak_mib).values())
+    single = pd.read_parquet(Path(data) / "_single_features.parquet")
+    pd.testing.assert_frame_equal(frame, single, check_exact=True)
+    return {
+        "wall_s": round(wall, 1),
+        "driver_cpu_s": round(cpu_s() - cpu, 1),
+        "driver_peak_mib": peak_mib(),
+        "worker_peak_mib": workers,
+        "rows": len(frame),
+        "equal_to_single": True,
+        "load_average": os.getloadavg()[0],
+    }
+
+
+def training(data: str, where: str) -> dict:
+    from riskwarn import load_dataset
+    from riskwarn.features import FeatureFile, write_features
+    from riskwarn.features._registry import REGISTRY_VERSION
+    from riskwarn.training import TrainConfig, build_table, dask_boosters, fit_evaluate
+    from riskwarn.training import training_data as to_data
+
+    ds = load_dataset(data)
+    path = Path(data) / "_features.parquet"
+    if not path.exists():
+        import pandas as pd
+
+        frame = pd.read_parquet(Path(data) / "_single_features.parquet")
+        write_features(frame, path, FeatureFile(ds.digest(), REGISTRY_VERSION, 30, 90))
+    config = TrainConfig(bootstrap=0, baselines=False, refit=False)
+    data_ = to_data(build_table(ds, features=path), config)
+    del ds
+
+    def run(boosters=None):  # type: ignore[no-untyped-def]
+        reset_peak()
+        began = time.perf_counter()
+        kw = {} if boosters is None else {"boosters": boosters}
+        result = fit_evaluate(data_, config, **kw)
+        return result, time.perf_counter() - began
+
+    out: dict = {}
+    if where == "single":
+        result, wall = run()
+    else:
+        with _cluster() as client:
+            client.run(reset_peak)
+            result, wall = run(dask_boosters(client))
+            out["worker_peak_mib"] = sorted(client.run(peak_mib).values())
+    out |= {
+        "wall_s": round(wall, 1),
+        "driver_peak_mib": peak_mib(),
+        "test_roc_auc": round(result.metrics["lightgbm"]["roc_auc"]["value"], 4),
+        "trees": result.model.estimator.booster.num_trees(),
+        "rows": len(data_.label),
+        "load_average": os.getloadavg()[0],
+    }
+    return out
+
+
+CHILDREN = {
+    "features-single": lambda d: features_single(d),
+    "features-dask": lambda d: features_dask(d),
+    "train-single": lambda d: training(d, "single"),
+    "train-dask": lambda d: training(d, "dask"),
+}
+
+
+def child(what: str, data: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", what, data], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--persons", type=int, nargs="+", default=[100_000, 300_000])
+    parser.add_argument("--years", type=float, default=3.0)
+    parser.add_argument("--counties", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        what, data = args.child
+        print(json.dumps(CHILDREN[what](data)))
+        return
+    print(f"{os.cpu_count()} cores; load average at start {os.getloadavg()[0]:.1f}")
+    for persons in args.persons:
+        with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp:
+            data = str(Path(tmp) / "province")
+            cmd = [sys.executable, "-m", "riskwarn.cli", "simulate", data]
+            cmd += ["--persons", str(persons), "--years", str(args.years)]
+            cmd += ["--seed", str(args.seed), "--counties", str(args.counties)]
+            cmd += ["--format", "parquet"]
+            subprocess.run(cmd, check=True, capture_output=True)
+            print(f"\n{persons:,} persons, {args.counties} counties, {args.years:g} years")
+            results = {what: child(what, data) for what in CHILDREN}
+            for what, got in results.items():
+                print(f"  {what:16s} {json.dumps(got)}")
+            f1, f2 = results["features-single"], results["features-dask"]
+            t1, t2 = results["train-single"], results["train-dask"]
+            print(
+                f"  features: one process {f1['wall_s']} s, Dask {f2['wall_s']} s "
+                f"(x{f2['wall_s'] / f1['wall_s']:.2f}); peak {f1['driver_peak_mib']} MiB vs "
+                f"workers {f2['worker_peak_mib']} MiB "
+                f"({max(f2['worker_peak_mib']) / f1['driver_peak_mib']:.0%} of one process; "
+                "target at most 60%)"
+            )
+            print(
+                f"  training: one process {t1['wall_s']} s, Dask {t2['wall_s']} s; test ROC-AUC "
+                f"{t1['test_roc_auc']} vs {t2['test_roc_auc']} (difference "
+                f"{abs(t1['test_roc_auc'] - t2['test_roc_auc']):.4f}; target at most 0.005)"
+            )
+
+
+if __name__ == "__main__":
+    main()
