@@ -19,6 +19,16 @@ then each way is measured in a fresh subprocess of this script:
   wall time, peaks, and the test ROC-AUC of each and their difference (issue 17: at most
   0.005).
 
+With ``--replicas``, the service's figure: a county is simulated, a model trained and
+registered, the history loaded into a store on a throwaway PostgreSQL cluster (the one the
+tests start, ``tests/serving/_postgres.py``), and ``POST /v1/score`` driven by 16
+concurrent clients against one ``riskwarn serve --workers 1`` and then against two such
+replicas on the same store (clients alternate between them, as a proxy would). Printed:
+throughput of each, their ratio (issue 17: at least 1.6), errors, and whether every
+answered score left exactly one audit row.
+
+    .venv/bin/python benchmarks/scale_bench.py --replicas --replica-persons 20000
+
 Read the times honestly: this machine has 2 cores shared with other work, and a
 LocalCluster of 2 workers competes for the same cores as its driver, so Dask cannot be
 faster here; what these figures show is Dask's overhead (scattering the partitions,
@@ -173,6 +183,82 @@ def training(data: str, where: str) -> dict:
     return out
 
 
+# two replicas on one PostgreSQL store --------------------------------------------------------
+def replicas(persons: int, years: float, seed: int, requests: int, clients: int) -> dict:
+    import argparse as ap
+    import importlib.util
+
+    import sqlalchemy as sa
+
+    here = Path(__file__).resolve().parent
+    sys.path.insert(0, str(here))
+    import serve_bench as sb
+
+    spec = importlib.util.spec_from_file_location(
+        "riskwarn_pg", here.parent / "tests" / "serving" / "_postgres.py"
+    )
+    assert spec is not None and spec.loader is not None
+    pg = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pg)
+    from riskwarn.serving import Store, create_key
+
+    bin_dir = pg.server_bin()
+    if bin_dir is None:
+        raise SystemExit(pg.INSTALL)
+    with tempfile.TemporaryDirectory(prefix="scale-replicas-") as tmp, pg.cluster(bin_dir) as url:
+        root = Path(tmp)
+        args = ap.Namespace(data=None, persons=persons, years=years, seed=seed, tracking_uri=None)
+        state = sb.prepare(args, root)
+        store = Store(url).create()
+        store.append_history(state["dataset"].tables())
+        key = create_key(store, "scorer", "bench")[1]
+        picked = sb.cases(state["dataset"], 200, seed)
+        bodies = [
+            json.dumps({"dispute_id": d, "as_of": t.strftime("%Y-%m-%d")}).encode()
+            for d, t in zip(picked["dispute_id"], picked["as_of"], strict=True)
+        ]
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        env = state["env"] | {"RISKWARN_DB_URL": url}
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+
+        def audited() -> int:
+            with engine.connect() as conn:
+                return int(conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar() or 0)
+
+        ports = [sb.free_port(), sb.free_port()]
+        riskwarn = str(sb.BIN / "riskwarn")
+
+        def serve(i: int):  # type: ignore[no-untyped-def]
+            argv = [riskwarn, "serve", "--port", str(ports[i]), "--workers", "1"]
+            ready = f"http://127.0.0.1:{ports[i]}/readyz"
+            return sb.started(argv, env, ready, root / f"replica{i}.log")
+
+        def load(n_replicas: int) -> dict:
+            urls = [f"http://127.0.0.1:{p}/v1/score" for p in ports[:n_replicas]]
+            before = audited()
+            got = sb.concurrent(
+                lambda i: (urls[i % len(urls)], bodies[i % len(bodies)], headers),
+                requests,
+                clients,
+                limit_s=300,
+            )
+            got["audit_rows"] = audited() - before
+            got["answered"] = got["requests"] + clients  # with the warm-up round
+            return got
+
+        out: dict = {"persons": persons, "clients": clients}
+        with serve(0):
+            out["replicas_1"] = load(1)
+            with serve(1):
+                out["replicas_2"] = load(2)
+        engine.dispose()
+        store.close()
+    one, two = out["replicas_1"], out["replicas_2"]
+    out["throughput_ratio"] = round(two["per_second"] / one["per_second"], 2)
+    out["audited_once"] = all(r["audit_rows"] == r["answered"] for r in (one, two))
+    return out
+
+
 CHILDREN = {
     "features-single": lambda d: features_single(d),
     "features-dask": lambda d: features_dask(d),
@@ -196,11 +282,24 @@ def main() -> None:
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--counties", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--replicas", action="store_true", help="the two-replica figure only")
+    parser.add_argument("--replica-persons", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         what, data = args.child
         print(json.dumps(CHILDREN[what](data)))
+        return
+    if args.replicas:
+        got = replicas(args.replica_persons, args.years, args.seed, args.requests, 16)
+        print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+        for n in (1, 2):
+            print(f"  {n} replica(s): {json.dumps(got[f'replicas_{n}'])}")
+        print(
+            f"  /v1/score throughput, two replicas / one: {got['throughput_ratio']} (target at "
+            f"least 1.6); every answered score audited exactly once: {got['audited_once']}"
+        )
         return
     print(f"{os.cpu_count()} cores; load average at start {os.getloadavg()[0]:.1f}")
     for persons in args.persons:
