@@ -43,49 +43,38 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from features_bench import cpu_s, peak_mib, reset_peak  # the same measures, beside this file
 
 KEYS = ["dispute_id", "as_of"]
 
 
-def _status_kib(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
+def _peak() -> float:
+    return round(peak_mib())
 
 
-def reset_peak() -> bool:
-    """Reset this process's peak resident set (Linux)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
+def _warm() -> None:
+    """Import riskwarn on a worker: a cluster's workers stay up between jobs, so their
+    first import is the cluster's start, not the job's."""
+    import riskwarn.features
+    import riskwarn.training  # noqa: F401
 
 
-def peak_mib() -> float:
-    kib = _status_kib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(kib / 1024)
-
-
-def cpu_s() -> float:
-    use = resource.getrusage(resource.RUSAGE_SELF)
-    return use.ru_utime + use.ru_stime
-
-
-def _cluster():  # type: ignore[no-untyped-def]
+@contextmanager
+def _cluster() -> Iterator[Any]:
     from riskwarn.features import dask_client
 
-    return dask_client("local:2")
+    with dask_client("local:2") as client:
+        client.run(_warm)
+        yield client
 
 
 # measured in a child process ---------------------------------------------------------------
@@ -104,7 +93,7 @@ def features_single(data: str) -> dict:
     out = {
         "wall_s": round(time.perf_counter() - began, 1),
         "driver_cpu_s": round(cpu_s() - cpu, 1),
-        "driver_peak_mib": peak_mib(),
+        "driver_peak_mib": _peak(),
         "rows": len(frame),
         "load_average": os.getloadavg()[0],
     }
@@ -125,13 +114,13 @@ def features_dask(data: str) -> dict:
         cpu, began = cpu_s(), time.perf_counter()
         frame = build_features_dask(ds, client)
         wall = time.perf_counter() - began
-        workers = sorted(client.run(peak_mib).values())
+        workers = sorted(client.run(_peak).values())
     single = pd.read_parquet(Path(data) / "_single_features.parquet")
     pd.testing.assert_frame_equal(frame, single, check_exact=True)
     return {
         "wall_s": round(wall, 1),
         "driver_cpu_s": round(cpu_s() - cpu, 1),
-        "driver_peak_mib": peak_mib(),
+        "driver_peak_mib": _peak(),
         "worker_peak_mib": workers,
         "rows": len(frame),
         "equal_to_single": True,
@@ -171,10 +160,10 @@ def training(data: str, where: str) -> dict:
         with _cluster() as client:
             client.run(reset_peak)
             result, wall = run(dask_boosters(client))
-            out["worker_peak_mib"] = sorted(client.run(peak_mib).values())
+            out["worker_peak_mib"] = sorted(client.run(_peak).values())
     out |= {
         "wall_s": round(wall, 1),
-        "driver_peak_mib": peak_mib(),
+        "driver_peak_mib": _peak(),
         "test_roc_auc": round(result.metrics["lightgbm"]["roc_auc"]["value"], 4),
         "trees": result.model.estimator.booster.num_trees(),
         "rows": len(data_.label),
