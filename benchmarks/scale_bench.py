@@ -300,9 +300,10 @@ def main() -> None:
             cmd += ["--format", "parquet"]
             subprocess.run(cmd, check=True, capture_output=True)
             print(f"\n{persons:,} persons, {args.counties} counties, {args.years:g} years")
-            results = {what: child(what, data) for what in CHILDREN}
-            for what, got in results.items():
-                print(f"  {what:16s} {json.dumps(got)}")
+            results = {}
+            for what in CHILDREN:  # each as it is measured: the training runs take a while
+                results[what] = child(what, data)
+                print(f"  {what:16s} {json.dumps(results[what])}", flush=True)
             f1, f2 = results["features-single"], results["features-dask"]
             t1, t2 = results["train-single"], results["train-dask"]
             print(
