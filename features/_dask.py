@@ -227,12 +227,12 @@ def build_features_dask(
     parts, dates = case_partitions(dataset), grid.dates()
     if not parts or len(dates) == 0:  # nothing to build: the (empty) single-process table
         return _local(dataset, grid)
-    workers = max(1, sum(client.nthreads().values()))
+    workers = sorted(client.nthreads())
     cases = [client.submit(case_task, client.scatter(p), grid, pure=False) for p in parts]
     days_ds = client.scatter(day_dataset(dataset), broadcast=True)
-    days = [
-        client.submit(day_task, days_ds, grid, r[0], r[-1], pure=False)
-        for r in date_ranges(dates, workers)
+    days = [  # one range per worker, so no worker holds two provinces' graphs at once
+        client.submit(day_task, days_ds, grid, r[0], r[-1], workers=[worker], pure=False)
+        for worker, r in zip(workers, date_ranges(dates, len(workers)), strict=False)
     ]
     by_case, by_day = _sorted(client.gather(cases)), _sorted(client.gather(days))
     if not by_case[KEYS].equals(by_day[KEYS]):
