@@ -44,6 +44,8 @@ from ._registry import REGISTRY
 from ._specs import HOPS_CAP
 
 CACHE_DAYS = 2
+DAY_AND_CASE = ("day", "case")
+"""The two kinds of feature :meth:`FeatureBuilder.transform` builds (see there)."""
 _YEAR = 365 * NS_DAY
 
 
@@ -178,8 +180,22 @@ class FeatureBuilder:
         t = _as_ns(as_of, "as_of")
         return self._values(self._case_from_rows(dispute, parties, events), t)
 
-    def transform(self, snapshots: pd.DataFrame, progress: Progress | None = None) -> pd.DataFrame:
-        """One row of features per snapshot (``dispute_id``, ``as_of``), in input order."""
+    def transform(
+        self,
+        snapshots: pd.DataFrame,
+        progress: Progress | None = None,
+        *,
+        kinds: Sequence[str] = DAY_AND_CASE,
+    ) -> pd.DataFrame:
+        """One row of features per snapshot (``dispute_id``, ``as_of``), in input order.
+
+        ``kinds``: ``"day"`` (graph and area features, computed per graph day over the
+        whole graph) and/or ``"case"`` (every other feature: the case's own rows and its
+        parties' histories); one alone gives only its columns, in registry order, so the two
+        can be built apart (e.g. on different Dask workers) and put side by side."""
+        unknown = set(kinds) - set(DAY_AND_CASE)
+        if unknown or not kinds:
+            raise RequestError(f"expected kinds among {list(DAY_AND_CASE)}, got {list(kinds)}")
         missing = {"dispute_id", "as_of"} - set(snapshots.columns)
         if missing:
             raise RequestError(
@@ -200,13 +216,15 @@ class FeatureBuilder:
             raise _too_early(int(self._index.reported[held[r]]), int(stamps[r]))
         days = stamps - stamps % NS_DAY
         n = len(snapshots)
-        columns: dict[str, object] = {name: _empty(name, n) for name in self._day_names}
+        by_day, by_case = "day" in kinds, "case" in kinds
+        day_names = self._day_names if by_day else []
+        row_names = self._row_names if by_case else []
+        columns: dict[str, object] = {name: _empty(name, n) for name in day_names}
         rows: list[list[object]] = [[] for _ in range(n)]
         order = np.lexsort((held, days))
         done = 0
         cases: dict[int, Case] = {}
         for day in unique(days).tolist():
-            state = self._day(day)
             at = order[days[order] == day]
             disputes, inverse = unique_inverse(held[at])
             day_cases = []
@@ -215,18 +233,22 @@ class FeatureBuilder:
                 if case is None:
                     case = cases[d] = Case.held_by(self._index, d)
                 day_cases.append(case)
-            values = day_values(self._index, Parties.of(day_cases), state)
-            for name in self._day_names:
-                columns[name][at] = values[name][inverse]  # type: ignore[index]
-            for r, c in zip(at.tolist(), inverse.tolist(), strict=True):
-                row = case_row(self._index, day_cases[c], int(stamps[r]))
-                rows[r] = [row[name] for name in self._row_names]
+            if by_day:
+                values = day_values(self._index, Parties.of(day_cases), self._day(day))
+                for name in day_names:
+                    columns[name][at] = values[name][inverse]  # type: ignore[index]
+            if by_case:
+                for r, c in zip(at.tolist(), inverse.tolist(), strict=True):
+                    row = case_row(self._index, day_cases[c], int(stamps[r]))
+                    rows[r] = [row[name] for name in row_names]
             done += len(at)
             report(progress, done, n, f"features {pd.Timestamp(day):%Y-%m-%d}")
-        by_col = list(zip(*rows, strict=True)) if rows else [() for _ in self._row_names]
-        for name, values_ in zip(self._row_names, by_col, strict=True):
-            columns[name] = list(values_)
-        return _frame(ids, stamps, columns, self._names)
+        if by_case:
+            by_col = list(zip(*rows, strict=True)) if rows else [() for _ in row_names]
+            for name, values_ in zip(row_names, by_col, strict=True):
+                columns[name] = list(values_)
+        names = [name for name in self._names if name in columns]
+        return _frame(ids, stamps, columns, names)
 
     # key facts: the same three paths, from the same index and cases -------------------
     def _facts(self, case: Case, t: int) -> list[KeyFact]:

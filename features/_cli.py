@@ -30,6 +30,13 @@ def features(
         help="Honour a retention policy: 'default' (riskwarn/retention.toml) or a TOML file. "
         "Each snapshot reads only the rows not expired at its as_of.",
     ),
+    dask: str | None = typer.Option(
+        None,
+        "--dask",
+        help="Build by county as Dask tasks on this scheduler (tcp://host:8786), or "
+        "'local:N' for a LocalCluster of N workers; needs riskwarn[distributed]. The values "
+        "equal the single-process build (docs/scale.md).",
+    ),
 ) -> None:
     """Write one row per open dispute and snapshot date: label and every feature, with
     the dataset's digest and the feature registry version in the file's metadata (so
@@ -40,6 +47,7 @@ def features(
     from riskwarn._progress import progress_bar
     from riskwarn._retention import retention_option
     from riskwarn.clock import parse_date
+    from riskwarn.errors import ConfigError
 
     from ._builder import build_features
     from ._file import FeatureFile, write_features
@@ -51,12 +59,25 @@ def features(
     dataset = load_dataset(directory)
     until = parse_date(train_until, "--train-until") if train_until is not None else None
     ds = dataset.cut(until) if until is not None else dataset
-    snapshots = build_snapshots(ds, start=start, end=end, every=every, horizon=horizon)
-    with progress_bar("features") as progress:
-        table = build_features(ds, snapshots, progress, retention=policy)
-    frame = pd.concat(
-        [snapshots.reset_index(drop=True), table.drop(columns=["dispute_id", "as_of"])], axis=1
-    )
+    if dask is not None:
+        if policy is not None:
+            raise ConfigError(
+                "--retention is not supported with --dask yet; build this file without --dask"
+            )
+        from ._dask import build_features_dask, dask_client
+
+        with dask_client(dask) as client:
+            frame = build_features_dask(
+                ds, client, start=start, end=end, every=every, horizon=horizon
+            )
+    else:
+        snapshots = build_snapshots(ds, start=start, end=end, every=every, horizon=horizon)
+        with progress_bar("features") as progress:
+            table = build_features(ds, snapshots, progress, retention=policy)
+        frame = pd.concat(
+            [snapshots.reset_index(drop=True), table.drop(columns=["dispute_id", "as_of"])],
+            axis=1,
+        )
     info = FeatureFile(
         dataset_digest=dataset.digest(),
         registry_version=REGISTRY_VERSION,
@@ -68,8 +89,8 @@ def features(
         retention=None if policy is None else policy.digest(),
     )
     write_features(frame, out, info)
-    positives = int(snapshots["label"].fillna(0).sum())
-    n_features = table.shape[1] - 2
+    positives = int(frame["label"].fillna(0).sum())
+    n_features = frame.shape[1] - 4
     typer.echo(
         f"wrote {out}: {len(frame):,} rows, {positives:,} positives, "
         f"{n_features} features in {time.perf_counter() - began:.1f}s "

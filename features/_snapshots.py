@@ -43,10 +43,15 @@ def _grid(dataset: Dataset, start: object, end: object, every: int) -> pd.Dateti
         raise ConfigError(f"expected every >= 1 day, got {every}; pass a positive number of days")
     first = dataset.start if start is None else _timestamp(start, "start")
     last = dataset.end if end is None else _timestamp(end, "end")
+    return grid_dates(first, last, every)
+
+
+def grid_dates(first: object, last: object, every: int) -> pd.DatetimeIndex:
+    """The snapshot dates: ``first``'s midnight, then every ``every`` days up to ``last``."""
     if pd.isna(first) or pd.isna(last):
         return pd.DatetimeIndex([], dtype="datetime64[ns]")
-    first = pd.Timestamp(first).normalize()
-    return pd.date_range(first, last, freq=f"{every}D").astype("datetime64[ns]")
+    start = pd.Timestamp(first).normalize()  # type: ignore[arg-type]
+    return pd.date_range(start, last, freq=f"{every}D").astype("datetime64[ns]")
 
 
 def _linked_incidents(index: Index) -> pd.DataFrame:
@@ -94,12 +99,16 @@ def build_snapshots(
     end: object = None,
     every: int = 30,
     horizon: int = 90,
+    *,
+    data_end: object = None,
 ) -> pd.DataFrame:
     """One row per dispute open at each ``as_of`` of the grid ``start, start+every, …, end``.
 
     Columns: ``dispute_id``, ``as_of`` (midnight), ``label`` (Int8, <NA> when unknown) and
-    ``label_known`` (``as_of + horizon <= dataset.end``). ``start`` defaults to the day of
-    the first dispute, ``end`` to ``dataset.end``. Rows are sorted by as_of, dispute_id.
+    ``label_known`` (``as_of + horizon <= data_end``). ``start`` defaults to the day of
+    the first dispute, ``end`` and ``data_end`` to ``dataset.end`` (``data_end``: where the
+    data ends when ``dataset`` is one part of a larger one, e.g. a county of a province).
+    Rows are sorted by as_of, dispute_id.
     """
     if horizon < 1:
         raise ConfigError(f"expected horizon >= 1 day, got {horizon}; pass a positive number")
@@ -112,7 +121,8 @@ def build_snapshots(
         stamps.append(np.full(len(open_), t.value, dtype=np.int64))
     d = np.concatenate(disputes) if disputes else np.array([], dtype=np.int64)
     t = np.concatenate(stamps) if stamps else np.array([], dtype=np.int64)
-    end_ns = dataset.end.value if pd.notna(dataset.end) else np.iinfo(np.int64).min
+    last = dataset.end if data_end is None else pd.Timestamp(data_end)  # type: ignore[arg-type]
+    end_ns = last.value if pd.notna(last) else np.iinfo(np.int64).min
     known = t + horizon * NS_DAY <= end_ns
     label = pd.array(_labels(index, d, t, horizon), dtype="Int8")
     label[~known] = pd.NA

@@ -11,7 +11,10 @@ and ``/metrics`` itself.
 Everything that touches the store runs in a worker thread, never on the event loop, and
 waits for a busy store at most ``store_wait`` seconds (then 503 with ``Retry-After``).
 
-Workers: each worker holds its own copy of the history (read from the store at start).
+Workers: each worker holds its own copy of the history (read from the store at start) and,
+before answering a score or an explanation, re-reads it when the store's row counts differ
+from its copy's (checked at most every ``HISTORY_CHECK`` seconds), so several replicas on
+one PostgreSQL store score what any of them ingested (docs/scale.md).
 With ``riskwarn serve --workers N`` (N > 1) scoring, explaining and snapshots are safe, but
 ``/v1/ingest`` and ``/v1/reload`` are refused: they would change one worker's copy only.
 Ingest checks ids against the store, not only its own copy, so a record loaded behind the
@@ -107,6 +110,10 @@ logger = logging.getLogger("riskwarn.serving")
 RECORDS_RECHECK = 1.0
 """Seconds between a worker's looks at the store's newest record version (corrections and
 expiries made outside it)."""
+HISTORY_CHECK = 2.0
+"""Seconds between a worker's checks, in its watcher thread, that its copy of the history
+is the store's (one row count per table): a record another replica ingested is scored here
+once the next check has re-read it."""
 
 
 @contextlib.contextmanager
@@ -307,12 +314,39 @@ with _bentoml_quiet():  # the service is built while this module loads
             )
             return True
 
+        def refresh_history(self) -> bool:
+            """Re-read the history when the store's row counts differ from this worker's
+            copy (records another replica or worker ingested); whether it did."""
+            with self._swap_lock:
+                generation = self._generation
+            held = self.served.scorer
+            mine = {name: len(frame) for name, frame in held.dataset.tables().items()}
+            if self.store.history_counts() == mine:
+                return False
+            records = self.store.records_version()
+            served = Served.of(held.with_dataset(self.store.read_dataset()))
+            with self._swap_lock:
+                if self._generation != generation:  # replaced meanwhile: look again later
+                    return False
+                self.served, self.records_seen = served, records
+                self._generation += 1
+            self._published()
+            logger.info("history re-read: the store holds records this worker had not")
+            return True
+
         def _watch_records(self) -> None:
-            while not self._stopping.wait(RECORDS_RECHECK):
+            """Keep this worker's history the store's, off the request path: corrections and
+            expiries every ``RECORDS_RECHECK`` seconds, the row counts (what other replicas
+            ingested) every ``HISTORY_CHECK`` seconds."""
+            last_counted = 0.0
+            while not self._stopping.wait(min(RECORDS_RECHECK, HISTORY_CHECK)):
                 try:
                     self.refresh_records()
+                    if time.monotonic() - last_counted >= HISTORY_CHECK:
+                        last_counted = time.monotonic()
+                        self.refresh_history()
                 except RiskwarnError as exc:  # a busy or missing store: try again next time
-                    logger.warning("could not look for corrections in the store: %s", exc)
+                    logger.warning("could not look for changes in the store: %s", exc)
 
         # what the workbench and the probes read ------------------------------------------
 

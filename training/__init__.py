@@ -11,6 +11,7 @@ from __future__ import annotations
 from riskwarn.features import KeyFact
 from riskwarn.training._alarms import find_alarms
 from riskwarn.training._baselines import ChecklistBaseline, LogisticBaseline
+from riskwarn.training._boosters import Boosters
 from riskwarn.training._calibrate import Calibrator, choose_calibrator
 from riskwarn.training._config import (
     DEFAULT_GRID,
@@ -21,6 +22,7 @@ from riskwarn.training._config import (
     load_config,
     parse_config,
 )
+from riskwarn.training._dask import dask_boosters
 from riskwarn.training._drift import (
     chi_square,
     feature_drift,
@@ -64,6 +66,7 @@ from riskwarn.training._train import SnapshotTable, build_table, train, training
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py checks
     "ALARM_KINDS",
     "Alarm",
+    "Boosters",
     "Calibrator",
     "ChecklistBaseline",
     "DEFAULT_GRID",
@@ -104,6 +107,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "chi_square",
     "choose_calibrator",
     "comparison",
+    "dask_boosters",
     "ece",
     "evaluate",
     "expected_performance",

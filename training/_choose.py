@@ -10,6 +10,7 @@ chance.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -89,8 +90,9 @@ def _fit_lgbm(
     cfg: LGBMConfig,
     balanced: bool,
     monotone: list[int],
+    fit: Callable[..., tuple] = fit_booster,
 ) -> tuple:
-    return fit_booster(
+    return fit(
         x[split.train],
         y[split.train],
         x[split.validation],
@@ -110,10 +112,12 @@ def search_lgbm(
     layout: FeatureLayout,
     config: TrainConfig,
     monotone: list[int],
+    fit: Callable[..., tuple] = fit_booster,
 ) -> tuple[LGBMConfig, list[dict], object, float]:
     """Grid search on the validation window by log loss (time-aware: fit on the training
     window, stop early and score on the later validation window). Returns the best
-    settings, every trial, and the best booster with its validation loss."""
+    settings, every trial, and the best booster with its validation loss. ``fit``: where
+    each booster is fitted (:class:`riskwarn.training._boosters.Boosters`)."""
     balanced = config.imbalance == "balanced"
     grid = config.search.grid
     keys = list(grid)
@@ -122,7 +126,7 @@ def search_lgbm(
     best: tuple[LGBMConfig, object, float] | None = None
     for values in points if grid else [()]:
         cfg = config.lgbm.model_copy(update=dict(zip(keys, values, strict=True)))
-        booster, loss = _fit_lgbm(x, y, split, layout, cfg, balanced, monotone)
+        booster, loss = _fit_lgbm(x, y, split, layout, cfg, balanced, monotone, fit)
         trials.append(
             {
                 **dict(zip(keys, values, strict=True)),

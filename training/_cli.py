@@ -165,6 +165,15 @@ def caution(windows: dict) -> str:
 MIN_TEST_EVENTS = 30
 
 
+_DASK = typer.Option(
+    None,
+    "--dask",
+    help="Fit LightGBM with lightgbm.dask on this Dask scheduler (tcp://host:8786), or "
+    "'local:N' for a LocalCluster of N workers; the rest of the pipeline is unchanged and the "
+    "registered model is the same kind of plain model. Needs riskwarn[distributed].",
+)
+
+
 @commands.command()
 def train(
     directory: Path = typer.Argument(..., help="Contract dataset directory."),
@@ -174,20 +183,30 @@ def train(
     no_refit: bool = _NO_REFIT,
     features: Path | None = _FEATURES,
     retention: str | None = _RETENTION,
+    dask: str | None = _DASK,
 ) -> None:
     """Build features (or read them, --features), train LightGBM and the logistic
     regression, choose, calibrate, evaluate against baselines, refit, log to MLflow and
-    register the model as 'riskwarn' with alias 'challenger'."""
+    register the model as 'riskwarn' with alias 'challenger' (LightGBM on a Dask cluster
+    with --dask)."""
+    from contextlib import nullcontext
+
     from riskwarn._progress import progress_bar
     from riskwarn._retention import retention_option
+    from riskwarn.features import dask_client
+    from riskwarn.training._boosters import LOCAL
     from riskwarn.training._config import load_config
+    from riskwarn.training._dask import dask_boosters
     from riskwarn.training._train import train as run
 
     policy = retention_option(retention)
     cfg = load_config(config)
     if no_refit:
         cfg = cfg.model_copy(update={"refit": False})
-    with progress_bar("train") as progress:
+    with (
+        dask_client(dask) if dask is not None else nullcontext() as client,
+        progress_bar("train") as progress,
+    ):
         outcome = run(
             directory,
             cfg,
@@ -196,6 +215,7 @@ def train(
             progress=progress,
             features=features,
             retention=policy,
+            boosters=LOCAL if client is None else dask_boosters(client),
         )
     _report(outcome)
 

@@ -22,6 +22,7 @@ import pandas as pd
 from riskwarn._progress import Progress, report
 from riskwarn.errors import ConfigError
 from riskwarn.training._baselines import ChecklistBaseline, LogisticBaseline, has_checklist
+from riskwarn.training._boosters import LOCAL, Boosters
 from riskwarn.training._calibrate import Calibrator, choose_calibrator
 from riskwarn.training._choose import (
     better_than_chance,
@@ -33,7 +34,7 @@ from riskwarn.training._choose import (
 from riskwarn.training._config import LGBMConfig, TrainConfig
 from riskwarn.training._explain import global_importance, importance_by_group
 from riskwarn.training._groups import group_report
-from riskwarn.training._lgbm import TreeModel, fit_rounds
+from riskwarn.training._lgbm import TreeModel
 from riskwarn.training._linear import LinearModel
 from riskwarn.training._matrix import FeatureLayout, infer_layout, to_matrix
 from riskwarn.training._metadata import ModelChoice, ModelMetadata, RefitInfo
@@ -137,9 +138,15 @@ def _riskwarn_version() -> str:
 
 
 def fit_evaluate(
-    data: TrainingData, config: TrainConfig, progress: Progress | None = None
+    data: TrainingData,
+    config: TrainConfig,
+    progress: Progress | None = None,
+    *,
+    boosters: Boosters = LOCAL,
 ) -> TrainResult:
-    """Train, choose, calibrate, set tiers, evaluate against baselines, and refit."""
+    """Train, choose, calibrate, set tiers, evaluate against baselines, and refit.
+    ``boosters``: where the LightGBM boosters are fitted (default this process; see
+    :func:`riskwarn.training.dask_boosters`)."""
     y = _check(data)
     steps = 8
     report(progress, 0, steps, "split")
@@ -164,7 +171,9 @@ def fit_evaluate(
     monotone = directions(layout, config)
     ids = np.asarray(data.ids)
     report(progress, 1, steps, "LightGBM grid")
-    lgbm_cfg, trials, booster, lgbm_loss = search_lgbm(x, y, split, layout, config, monotone)
+    lgbm_cfg, trials, booster, lgbm_loss = search_lgbm(
+        x, y, split, layout, config, monotone, boosters.fit_booster
+    )
     candidates: dict[str, TreeModel | LinearModel] = {"lightgbm": TreeModel(booster)}
     losses = {"lightgbm": float(lgbm_loss)}
     report(progress, 2, steps, "logistic regression")
@@ -331,6 +340,7 @@ def fit_evaluate(
             int(split.train.sum()),
             logit,
             config.imbalance == "balanced",
+            boosters.fit_rounds,
         )
         rounds = round(booster.num_trees() * len(y) / split.train.sum())
         model = deploy(
@@ -384,6 +394,7 @@ def _refitter(
     n_train: int,
     logit: LogisticBaseline | None,
     balanced: bool,
+    fit_rounds: Callable[..., object],
 ) -> Callable[[np.ndarray, np.ndarray], TreeModel | LinearModel]:
     """Fit the chosen kind with the chosen settings on any rows: the logistic regression
     with its C, LightGBM for the validated rounds scaled by rows / training-window rows."""
@@ -402,6 +413,6 @@ def _refitter(
             balanced=balanced,
             monotone=monotone,
         )
-        return TreeModel(booster)
+        return TreeModel(booster)  # type: ignore[arg-type]
 
     return fit

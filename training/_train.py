@@ -20,6 +20,7 @@ from riskwarn._progress import Progress
 from riskwarn._retention import RetentionPolicy, expiry
 from riskwarn.clock import parse_date
 from riskwarn.errors import ConfigError
+from riskwarn.training._boosters import LOCAL, Boosters
 from riskwarn.training._config import TrainConfig
 from riskwarn.training._fit import TrainingData, fit_evaluate
 from riskwarn.training._interventions import (
@@ -285,11 +286,13 @@ def train(
     table: SnapshotTable | None = None,
     features: str | Path | None = None,
     retention: RetentionPolicy | None = None,
+    boosters: Boosters = LOCAL,
 ) -> TrainOutcome:
     """Snapshots -> features -> train, calibrate, evaluate -> MLflow run and registered model
     (alias ``challenger``). ``features``: a features file of this dataset (``riskwarn
     features``) to read instead of building the features; ``retention``: a policy whose
-    expired rows no snapshot reads from their expiry on."""
+    expired rows no snapshot reads from their expiry on; ``boosters``: where LightGBM is
+    fitted (:func:`riskwarn.training.dask_boosters` for a Dask cluster)."""
     cfg = config or TrainConfig()
     if table is None:
         ds = dataset if dataset is not None else load(path)
@@ -302,7 +305,7 @@ def train(
             features=features,
             retention=retention,
         )
-    result = fit_evaluate(training_data(table, cfg), cfg, progress)
+    result = fit_evaluate(training_data(table, cfg), cfg, progress, boosters=boosters)
     if table.train_until is not None:
         for model in (result.model, result.evaluation_model):
             if model is not None:
