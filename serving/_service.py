@@ -299,13 +299,8 @@ with _bentoml_quiet():  # the service is built while this module loads
                 dataset = self.store.read_dataset()
             else:
                 version = newer[-1]["id"]
-            served = Served.of(held.with_dataset(dataset))
-            with self._swap_lock:
-                if self._generation != generation:  # replaced meanwhile: look again later
-                    return False
-                self.served, self.records_seen = served, version
-                self._generation += 1
-            self._published()
+            if not self._swap_unless_replaced(generation, held.with_dataset(dataset), version):
+                return False
             logger.info(
                 "history re-read after record version %s (was %s) in %.2f s",
                 version,
@@ -324,14 +319,22 @@ with _bentoml_quiet():  # the service is built while this module loads
             if self.store.history_counts() == mine:
                 return False
             records = self.store.records_version()
-            served = Served.of(held.with_dataset(self.store.read_dataset()))
+            scorer = held.with_dataset(self.store.read_dataset())
+            if not self._swap_unless_replaced(generation, scorer, records):
+                return False
+            logger.info("history re-read: the store holds records this worker had not")
+            return True
+
+        def _swap_unless_replaced(self, generation: int, scorer: Scorer, records: int) -> bool:
+            """Answer from ``scorer`` (holding record version ``records``) unless the history
+            was replaced since ``generation`` was read (then the next look tries again)."""
+            served = Served.of(scorer)
             with self._swap_lock:
-                if self._generation != generation:  # replaced meanwhile: look again later
+                if self._generation != generation:
                     return False
                 self.served, self.records_seen = served, records
                 self._generation += 1
             self._published()
-            logger.info("history re-read: the store holds records this worker had not")
             return True
 
         def _watch_records(self) -> None:
