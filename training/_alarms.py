@@ -14,7 +14,9 @@ The slope and the ROC-AUC are bootstrapped; a month with fewer than 10 events (t
 number below which ``riskwarn promote`` decides nothing) leaves them undecided: it raises
 neither alarm and ends a run. The observed/expected interval is exact at any count.
 4. ``feature_psi``: one of the 10 most important features has a PSI above 0.25 in a month
-   (a large shift by the usual rule of thumb; needs no labels).
+   (a large shift by the usual rule of thumb; needs no labels). The monitor passes the 10
+   most important features of the dispute and its people: area rates (one number per
+   area and date) are ranked but not alarmed on (``riskwarn.training._monitor.area_context``).
 
 Pure functions of the months and drift records, so a test can plant each case.
 """

@@ -390,23 +390,24 @@ def _refitter(
     layout: FeatureLayout,
     monotone: list[int],
     cfg: LGBMConfig,
-    rounds: int,
+    validated: int,
     n_train: int,
     logit: LogisticBaseline | None,
     balanced: bool,
     fit_rounds: Callable[..., object],
-) -> Callable[[np.ndarray, np.ndarray], TreeModel | LinearModel]:
+) -> Callable[..., TreeModel | LinearModel]:
     """Fit the chosen kind with the chosen settings on any rows: the logistic regression
-    with its C, LightGBM for the validated rounds scaled by rows / training-window rows."""
+    with its C; LightGBM for ``rounds`` rounds, by default the validated rounds scaled by
+    rows / training-window rows."""
 
-    def fit(x: np.ndarray, y: np.ndarray) -> TreeModel | LinearModel:
+    def fit(x: np.ndarray, y: np.ndarray, rounds: int | None = None) -> TreeModel | LinearModel:
         if kind == "logistic":
             assert logit is not None
             return LinearModel(layout, monotone, C=logit.C_).fit(x, y)
         booster = fit_rounds(
             x,
             y,
-            rounds=max(1, round(rounds * len(y) / n_train)),
+            rounds=rounds or max(1, round(validated * len(y) / n_train)),
             feature_names=layout.names,
             categorical_index=layout.categorical_index,
             cfg=cfg,

@@ -21,9 +21,10 @@ class TreeModel:
     def __init__(self, booster: lgb.Booster) -> None:
         self.booster = booster
 
-    def raw(self, x: np.ndarray) -> np.ndarray:
+    def raw(self, x: np.ndarray, rounds: int | None = None) -> np.ndarray:
+        """Probabilities of the booster (of its first ``rounds`` trees when given)."""
         threads = {"num_threads": 1} if len(x) == 1 else {}
-        return self.booster.predict(x, **threads)
+        return self.booster.predict(x, num_iteration=rounds, **threads)
 
     def contributions(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-feature contributions (n, n_features) and the base value (n,)."""

@@ -49,6 +49,9 @@ LIMITS = [
     "their intervals wide, which is why calibration alarms need two months in a row.",
     "Drift is measured on the features as the model reads them: a category level the model "
     "never saw counts as missing.",
+    "The area features (a grid's or township's dispute and incident rates over the last "
+    "year) are ranked by drift but raise no PSI alarm: each is one number per area and "
+    "date, and any growth of an area's disputes moves all of its rows at once.",
     "Months are not independent: consecutive months' 90-day horizons overlap by 60 days, "
     "and one incident marks every open dispute of its people, so a burst of incidents can "
     "push two months in a row outside intervals that treat events as independent.",
@@ -246,7 +249,10 @@ def monitor(
     importance = np.abs(ref.contributions).mean(axis=0)
     names = model.feature_names
     baseline = reference(ref.x, names, set(model.layout.categories), importance)
-    top = [names[i] for i in np.argsort(-importance, kind="stable")[:TOP_FEATURES]]
+    order = [names[i] for i in np.argsort(-importance, kind="stable")]
+    top = order[:TOP_FEATURES]
+    context = area_context(names)
+    alarmed = [n for n in order if n not in context][:TOP_FEATURES]
     later = scored.rows(watched)
     dates = sorted(later.snapshots["as_of"].unique())
     months: list[Month] = []
@@ -274,7 +280,7 @@ def monitor(
         groups = group_results(recent, n_boot=n_boot, seed=seed)
         group_window = _window(recent)
     training_auc = _training_auc(model.metadata)
-    found = find_alarms(months, drift, training_auc_lo=training_auc.lo, top_features=top)
+    found = find_alarms(months, drift, training_auc_lo=training_auc.lo, top_features=alarmed)
     return MonitorResult(
         model_uri=model.uri,
         model_version=model.version,
@@ -293,6 +299,19 @@ def monitor(
         advice=advice(found, len(matured_dates)),
         limits=_limits(months),
     )
+
+
+def area_context(names: list[str]) -> set[str]:
+    """The features that describe a dispute's area, not the dispute or its people (the
+    registry's ``area`` group: a grid's or township's dispute and incident rates). Their
+    drift is measured and ranked like any feature's, but raises no PSI alarm: each is one
+    number per area and date, so a month's rows are not a sample of a population but a
+    handful of area-level series, and a county whose disputes grow a few percent a year
+    moves every row of them at once (PSI far above 0.25 in a world the model still fits,
+    every month). A feature of another table (``train-table``) is never context."""
+    from riskwarn.features import REGISTRY
+
+    return set(REGISTRY.names("area")) & set(names)
 
 
 def _limits(months: list[Month]) -> list[str]:

@@ -22,7 +22,7 @@ model's own over- or under-confidence, not the drift.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,8 +39,13 @@ from riskwarn.training._tiers import tier_shares, tier_thresholds
 
 log = logging.getLogger("riskwarn.training")
 
-Fit = Callable[[np.ndarray, np.ndarray], "TreeModel | LinearModel"]
-"""Fit an estimator of the chosen kind and settings on (x, y)."""
+Fit = Callable[..., "TreeModel | LinearModel"]
+"""Fit an estimator of the chosen kind and settings on (x, y); LightGBM's also takes
+``rounds`` (boosting rounds; None: the validated rounds scaled to the rows)."""
+
+ROUNDS = (25, 35, 50, 70, 100, 140, 200, 280, 400, 560, 800)
+"""Candidate boosting rounds the out-of-time folds choose among (``refit_rounds =
+"folds"``), up to the config's ``n_estimators``."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,10 @@ class Refit:
     oot_risk: np.ndarray
     oot_label: np.ndarray
     folds: list[dict]
+    rounds: int | None = None
+    """LightGBM: the rounds of the deployed model, when the folds chose them."""
+    fold_logloss: dict[int, float] | None = None
+    """LightGBM: the pooled out-of-time log loss of each candidate number of rounds."""
 
 
 def blocks(time: np.ndarray, parts: int) -> np.ndarray:
@@ -76,13 +85,26 @@ def refit(
     folds: int,
     calibration: str,
     seed: int,
+    rounds: Sequence[int] | None = None,
 ) -> Refit | str:
     """Refit on all rows and calibrate on out-of-time folds; a sentence instead when the
-    data leave no usable fold (too few rows or events around a block)."""
+    data leave no usable fold (too few rows or events around a block).
+
+    ``rounds`` (LightGBM): candidate numbers of boosting rounds. Each fold's model is then
+    grown to the largest and its held-out block scored at every candidate; the candidate
+    with the lowest log loss pooled over all blocks is kept, scaled by the ratio of all
+    rows to a fold model's mean rows, for the deployed model, and the calibrator is fit on
+    the blocks' scores at that candidate. The blocks together hold every labelled event,
+    several times the validation window's, so the number of rounds rests on more evidence
+    than one early-stopping window (and no longer on the guess that rounds grow in
+    proportion to rows)."""
     t = pd.to_datetime(pd.Series(np.asarray(time))).to_numpy()
     block = blocks(t, folds)
     gap = np.timedelta64(horizon_days, "D")
-    raw_parts, y_parts, id_parts, records = [], [], [], []
+    grid = sorted(set(rounds)) if rounds else []
+    raw_parts: list[np.ndarray] = []
+    at_rounds: list[dict[int, np.ndarray]] = []
+    y_parts, id_parts, records = [], [], []
     for k in range(folds):
         held = block == k
         if not held.any():
@@ -92,8 +114,12 @@ def refit(
         seen = before | after
         if y[seen].min(initial=1) == y[seen].max(initial=0) or y[held].sum() == 0:
             continue  # one class only around the block, or no event in it
-        model = fit(x[seen], y[seen])
-        raw_parts.append(model.raw(x[held]))
+        if grid:
+            model = fit(x[seen], y[seen], rounds=grid[-1])
+            at_rounds.append({k: model.raw(x[held], rounds=k) for k in grid})
+        else:
+            model = fit(x[seen], y[seen])
+            raw_parts.append(model.raw(x[held]))
         y_parts.append(y[held])
         id_parts.append(np.asarray(ids)[held])
         records.append(
@@ -112,13 +138,40 @@ def refit(
             "refit skipped: no out-of-time fold had both outcomes around it and an event in "
             "it; the deployed model is the evaluated one"
         )
-    raw = np.concatenate(raw_parts)
     labels = np.concatenate(y_parts)
+    chosen: int | None = None
+    losses: dict[int, float] | None = None
+    if grid:
+        losses = {
+            k: _logloss(labels, np.concatenate([part[k] for part in at_rounds])) for k in grid
+        }
+        best = min(grid, key=lambda k: (losses[k], k))
+        raw = np.concatenate([part[best] for part in at_rounds])
+        fit_rows = float(np.mean([r["fit_rows"] for r in records]))
+        chosen = max(1, round(best * len(y) / fit_rows))
+    else:
+        raw = np.concatenate(raw_parts)
     calibrator, scores = choose_calibrator(
         raw, labels, calibration, seed=seed, groups=np.concatenate(id_parts)
     )  # type: ignore[arg-type]
-    estimator = fit(x, y)
-    return Refit(estimator, calibrator, scores, calibrator.predict(raw), labels, records)
+    estimator = fit(x, y, rounds=chosen) if chosen is not None else fit(x, y)
+    return Refit(
+        estimator, calibrator, scores, calibrator.predict(raw), labels, records, chosen, losses
+    )
+
+
+def _logloss(y: np.ndarray, p: np.ndarray) -> float:
+    q = np.clip(p, 1e-12, 1 - 1e-12)
+    return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+
+def candidate_rounds(config: TrainConfig) -> list[int] | None:
+    """The rounds the folds choose among (``refit_rounds = "folds"``), or None to keep the
+    validated rounds scaled to the rows (``"scaled"``)."""
+    if config.refit_rounds != "folds":
+        return None
+    cap = config.lgbm.n_estimators
+    return [k for k in ROUNDS if k < cap] + [cap]
 
 
 def deploy(
@@ -146,6 +199,7 @@ def deploy(
         folds=config.refit_folds,
         calibration=config.calibration,
         seed=seed,
+        rounds=candidate_rounds(config) if rounds is not None else None,
     )
     meta = evaluated.metadata
     if not isinstance(done, Refit):
@@ -168,6 +222,11 @@ def deploy(
         labels_end=(t.max() + pd.Timedelta(days=config.horizon_days)).to_pydatetime(),
         calibration=calibration,
         tier_shares={**meta.tier_shares, "refit folds": tier_shares(done.oot_risk, thresholds)},
-        refit=RefitInfo(refit=True, window=window, rounds=rounds, folds=done.folds),
+        refit=RefitInfo(
+            refit=True,
+            window=window,
+            rounds=done.rounds if done.rounds is not None else rounds,
+            folds=done.folds,
+        ),
     )
     return RiskModel(done.estimator, done.calibrator, deployed)

@@ -10,6 +10,7 @@ import pytest
 
 from riskwarn.cli import main
 from riskwarn.errors import ConfigError
+from riskwarn.features import REGISTRY
 from riskwarn.training import (
     Calibrator,
     RiskModel,
@@ -85,14 +86,21 @@ def test_months_follow_the_training_data_and_mature_after_the_horizon(model, res
 
 
 def test_silence_from_labels_without_a_change(result) -> None:  # type: ignore[no-untyped-def]
-    # nothing was planted: no rule that reads labels fires (the area rates, one county
-    # figure shrunk into every grid of this small county, do move from month to month,
-    # so feature PSI may speak; the report says single PSI alarms mean little here)
+    # nothing was planted: no rule that reads labels fires (single PSI alarms on the
+    # case and people features of this small county mean little; the report says so)
     assert [m for m in result.months if m.matured]
     assert [a.message for a in result.alarms if a.kind != "feature_psi"] == []
     assert not any(
         "riskwarn recalibrate" in line or "riskwarn train" in line for line in result.advice
     )
+
+
+def test_area_rates_are_ranked_by_drift_but_raise_no_psi_alarm(model, result) -> None:  # type: ignore[no-untyped-def]
+    area = set(REGISTRY.names("area")) & set(model.feature_names)
+    assert area
+    moved = {d.feature for d in result.drift if d.feature in area and d.psi > 0.25}
+    assert moved  # the county's area rates do move far (its disputes grow)...
+    assert not [a for a in result.alarms if a.feature in area]  # ...and stay unalarmed
 
 
 def test_risks_that_run_high_raise_the_observed_expected_alarm(county, model, result) -> None:  # type: ignore[no-untyped-def]

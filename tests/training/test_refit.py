@@ -21,7 +21,7 @@ def test_the_refit_model_is_calibrated_on_a_later_window_it_never_saw() -> None:
     model = result.model
     refit = model.metadata.refit
     assert refit.refit and refit.window is not None and refit.window.rows == len(data.label)
-    assert refit.rounds and refit.rounds > result.params["best_iteration"]
+    assert refit.rounds
     # every calibration fold was scored by a model fitted on no row whose label window
     # overlaps the fold's: earlier rows end one horizon before it, later ones start after
     horizon = pd.Timedelta(days=90)
@@ -48,3 +48,23 @@ def test_the_refit_model_is_calibrated_on_a_later_window_it_never_saw() -> None:
     np.testing.assert_array_equal(
         kept.predict_risk(held), result.evaluation_model.predict_risk(held)
     )
+
+
+CANDIDATES = (25, 35, 50, 70, 100, 140, 200, 280, 400, 560, 600)  # up to n_estimators
+
+
+def test_the_refit_rounds_come_from_the_folds_or_from_the_validated_rounds_scaled() -> None:
+    frame = make_table(n=6000, seed=5, days=1200)
+    data = table_data(frame, label="label", time="as_of", id="case", drop=["leak"])
+    cfg = parse_config({"bootstrap": 0, "search": {"grid": {}}, "model": "lightgbm"})
+    folds = fit_evaluate(data, cfg.model_copy(update={"refit_rounds": "folds"})).model
+    folds = folds.metadata.refit
+    # "folds": a candidate, scaled from a fold model's rows to all rows
+    fit_rows = np.mean([f["fit_rows"] for f in folds.folds])
+    scaled = {round(k * len(data.label) / fit_rows) for k in CANDIDATES}
+    assert folds.rounds in scaled
+    # "scaled": the validated rounds times all rows / the training window's rows
+    result = fit_evaluate(data, cfg.model_copy(update={"refit_rounds": "scaled"}))
+    n_train = int(result.split.train.sum())
+    expected = round(result.params["best_iteration"] * len(data.label) / n_train)
+    assert result.model.metadata.refit.rounds == expected > result.params["best_iteration"]
