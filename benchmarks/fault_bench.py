@@ -513,6 +513,7 @@ def soak(state: dict, root: Path, seconds: float, clients: int) -> dict:
     key = state["keys"]["scorer"]
     [worker] = service.worker_pids()
     statuses: Counter[int] = Counter()
+    failures: Counter[str] = Counter()
     ok_ids: list[str] = []
     memory: dict[str, float] = {}
 
@@ -533,8 +534,9 @@ def soak(state: dict, root: Path, seconds: float, clients: int) -> dict:
                     statuses[r.status_code] += 1
                     if r.status_code == 200:
                         ok_ids.append(rid)
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:  # no answer: say which kind, to tell them apart
                     statuses[0] += 1
+                    failures[type(exc).__name__] += 1
 
             async def loop(c: int) -> None:
                 i = c
@@ -579,6 +581,7 @@ def soak(state: dict, root: Path, seconds: float, clients: int) -> dict:
         "per_second": round(total / took, 1),
         "statuses": {str(k): v for k, v in statuses.items()},
         "errors": total - statuses.get(200, 0),
+        "unanswered_by_kind": dict(failures),
         "scores_not_audited": missing,
         "scores_audited_twice": twice,
         "audit_rows_without_an_answer": len(set(audited) - set(ok_ids)),
@@ -622,7 +625,8 @@ def report(results: dict) -> str:
         s = results["soak"]
         lines.append(
             f"soak: {s['clients']} clients for {s['seconds']} s, {s['requests']:,} scores "
-            f"({s['per_second']}/s), errors {s['errors']} (target 0), not audited "
+            f"({s['per_second']}/s), errors {s['errors']} (target 0; unanswered "
+            f"{s['unanswered_by_kind'] or 'none'}), not audited "
             f"{s['scores_not_audited']}, audited twice {s['scores_audited_twice']}; worker RSS "
             f"MiB {s['worker_rss_mib']}"
         )
