@@ -67,7 +67,12 @@ def dask_client(address: str) -> Iterator[Any]:
         raw = address.partition(":")[2] or str(LOCAL_WORKERS)
         if not raw.isdigit() or int(raw) < 1:
             raise ConfigError(f"expected --dask local:N with N >= 1 workers, got {address!r}")
+        import dask
+
+        # no work stealing: a fit's parts stay on the workers that hold their rows, so the
+        # same data gives the same trees (a stolen part would change who trains on what)
         with (
+            dask.config.set({"distributed.scheduler.work-stealing": False}),
             distributed.LocalCluster(
                 n_workers=int(raw), threads_per_worker=1, dashboard_address=":0"
             ) as cluster,
