@@ -51,7 +51,12 @@ from riskwarn.training._monitor_result import (
     MonitorResult,
     Month,
 )
-from riskwarn.training._monitor_tracking import latest_monitor, log_monitor, run_monitor
+from riskwarn.training._monitor_tracking import (
+    latest_monitor,
+    latest_monitor_run,
+    log_monitor,
+    run_monitor,
+)
 from riskwarn.training._promote import PromotionDecision, promote
 from riskwarn.training._realised import calibration_measures, realised_performance
 from riskwarn.training._recalibrate import Recalibration, recalibrate, recalibrate_model
@@ -117,6 +122,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exported_members.py 
     "intervention_columns",
     "ks",
     "latest_monitor",
+    "latest_monitor_run",
     "load_config",
     "load_model",
     "log_monitor",

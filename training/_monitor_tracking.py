@@ -13,6 +13,7 @@ import json
 import logging
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -115,8 +116,9 @@ def log_monitor(
     return run.info.run_id
 
 
-def latest_monitor(model_version: str, tracking_uri: str | None = None) -> MonitorResult | None:
-    """The newest monitor run's result for ``model_version``; None when there is none."""
+def latest_monitor_run(model_version: str, tracking_uri: str | None = None) -> Any | None:
+    """The newest monitor run (an MLflow ``Run``) of ``model_version``; None when there is
+    none."""
     import mlflow
 
     connect(tracking_uri)
@@ -129,11 +131,19 @@ def latest_monitor(model_version: str, tracking_uri: str | None = None) -> Monit
         order_by=["attributes.start_time DESC"],
         max_results=1,
     )
-    if not runs:
+    return runs[0] if runs else None
+
+
+def latest_monitor(model_version: str, tracking_uri: str | None = None) -> MonitorResult | None:
+    """The newest monitor run's result for ``model_version``; None when there is none."""
+    import mlflow
+
+    run = latest_monitor_run(model_version, tracking_uri)
+    if run is None:
         return None
     with tempfile.TemporaryDirectory() as local:
         path = mlflow.artifacts.download_artifacts(
-            run_id=runs[0].info.run_id, artifact_path=RESULT_ARTIFACT, dst_path=local
+            run_id=run.info.run_id, artifact_path=RESULT_ARTIFACT, dst_path=local
         )
         return MonitorResult.model_validate_json(Path(path).read_text("utf-8"))
 

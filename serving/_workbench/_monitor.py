@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from riskwarn.features import REGISTRY
-from riskwarn.training import MonitorResult
+from riskwarn.training import MonitorResult, latest_monitor_run
 
 TOP_DRIFT = 5
 
@@ -30,28 +30,14 @@ ALARM_WORDS: dict[str, tuple[str, str]] = {
 def latest_run(model_version: str, tracking_uri: str | None = None) -> dict[str, Any] | None:
     """When the newest monitor run of ``model_version`` ran and on which data (its MLflow
     run's start and ``riskwarn.dataset`` tag); None when there is none."""
-    import mlflow
-
-    from riskwarn.training._monitor_tracking import MONITORING, VERSION_TAG
-    from riskwarn.training._tracking import connect
-
-    connect(tracking_uri)
-    experiment = mlflow.get_experiment_by_name(MONITORING)
-    if experiment is None:
+    run = latest_monitor_run(model_version, tracking_uri)
+    if run is None:
         return None
-    runs = mlflow.MlflowClient().search_runs(
-        [experiment.experiment_id],
-        filter_string=f"tags.`{VERSION_TAG}` = '{model_version}'",
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
-    )
-    if not runs:
-        return None
-    info = runs[0].info
+    info = run.info
     return {
         "run_id": info.run_id,
         "ran_at": dt.datetime.fromtimestamp(info.start_time / 1000, dt.UTC).isoformat(),
-        "source": shown_source(runs[0].data.tags.get("riskwarn.dataset", "")),
+        "source": shown_source(run.data.tags.get("riskwarn.dataset", "")),
     }
 
 
