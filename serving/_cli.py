@@ -462,6 +462,9 @@ def check_serve(settings: Settings, data: Path | None) -> None:
     check_store(settings)
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 @commands.command("serve")
 def serve(
     model: str = _MODEL,
@@ -507,5 +510,9 @@ def serve(
         host,
         "--port",
         str(port),
+        # idle connections outlive the clients' own keep-alive (httpx: 5 s, proxies 60 s),
+        # so a client never reuses a connection at the moment the server closes it
+        "--timeout-keep-alive",
+        str(KEEP_ALIVE_SECONDS),
     ]
     os.execve(sys.executable, argv, env)

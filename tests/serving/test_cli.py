@@ -80,6 +80,14 @@ def test_serve_answers_over_http(server: tuple[str, dict[str, str]], served: Ser
         answer = client.score(dispute, as_of=served.dataset.end.normalize())
     assert 0 <= answer["risk"] <= 1
     assert httpx.get(f"{url}/livez").status_code == 200
+    # an idle connection stays open longer than a client's keep-alive (httpx drops its own
+    # after 5 s): a request sent on it then is answered, not reset
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        for _ in range(2):
+            conn.sendall(f"GET /livez HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+            time.sleep(6)
     assert httpx.get(f"{url}/metrics").status_code == 401
     metrics = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {keys['scorer']}"})
     assert metrics.status_code == 200 and "bentoml_service_request" in metrics.text
