@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 import subprocess
 import sys
@@ -83,11 +84,16 @@ def test_serve_answers_over_http(server: tuple[str, dict[str, str]], served: Ser
     # an idle connection stays open longer than a client's keep-alive (httpx drops its own
     # after 5 s): a request sent on it then is answered, not reset
     host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as conn:
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
         for _ in range(2):
-            conn.sendall(f"GET /livez HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-            assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+            conn.request("GET", "/livez")  # the second on the same socket, 6 s idle later
+            answer = conn.getresponse()  # a reset connection raises RemoteDisconnected
+            assert answer.status == 200
+            answer.read()
             time.sleep(6)
+    finally:
+        conn.close()
     assert httpx.get(f"{url}/metrics").status_code == 401
     metrics = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {keys['scorer']}"})
     assert metrics.status_code == 200 and "bentoml_service_request" in metrics.text
