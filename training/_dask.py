@@ -5,15 +5,16 @@
 ``lightgbm.Booster``, so calibration, tiers, the card, MLflow logging and the registered
 model the service loads are unchanged.
 
-How a fit stays repeatable: the rows are shuffled with the config's seed (time-sorted or
+How fits stay close to each other: the rows are shuffled with the config's seed (time-sorted or
 label-sorted parts would give each worker a different slice of the world, a known failure
 of data-parallel boosting), cut into one part per worker and placed on the workers in the
 order of their addresses, so every fit sees the same rows on the same machine rank; the
 parameters are the in-process ones (``deterministic``, ``force_row_wise``, one seed), but
 the threads are each worker's own (``--nthreads`` of ``dask worker``; one in ``local:N``).
-Exact repeats also need the scheduler's work stealing off (``local:N`` turns it off; start
-a standing scheduler with ``DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING=False``): lightgbm.dask
-computes each part where the scheduler puts it, and a stolen part changes who trains on what.
+Even so, repeats are close, not bit-identical: lightgbm.dask computes each part where the
+scheduler puts it, so who trains on what can change between fits. Work stealing off
+(``local:N`` turns it off; a standing scheduler takes
+``DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING=False``) makes that rarer, not impossible.
 LightGBM's Dask interface has no early stopping, so a search fit trains every round and
 the best round is found afterwards on the validation window, on the driver, by the rule
 LightGBM's ``early_stopping`` applies (stop after ``early_stopping_rounds`` rounds without

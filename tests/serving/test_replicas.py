@@ -71,13 +71,21 @@ def tracking(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def champion(served: Served, tracking: str) -> str:
-    """A model trained and registered through the server, promoted to champion."""
-    config = TrainConfig(bootstrap=0, baselines=False, lgbm=LGBMConfig(n_estimators=80))
-    outcome = train(served.data, config, tracking_uri=tracking, dataset=served.dataset)
-    decision = promote(tracking)
-    assert decision.promoted, decision
-    return str(outcome.run.model_version)
+def champion(served: Served, tracking: str) -> Iterator[str]:
+    """A model trained and registered through the server, promoted to champion. MLflow's
+    set_tracking_uri also sets MLFLOW_TRACKING_URI: both are put back for the modules after
+    this one, whose services would otherwise look for their model on a stopped server."""
+    import mlflow
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", os.environ.get("MLFLOW_TRACKING_URI", ""))
+        config = TrainConfig(bootstrap=0, baselines=False, lgbm=LGBMConfig(n_estimators=80))
+        outcome = train(served.data, config, tracking_uri=tracking, dataset=served.dataset)
+        decision = promote(tracking)
+        assert decision.promoted, decision
+        yield str(outcome.run.model_version)
+    mlflow.set_tracking_uri(served.tracking_uri)
+    mlflow.set_registry_uri(served.tracking_uri)
 
 
 def _records(grid: str) -> dict:
