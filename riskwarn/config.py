@@ -59,9 +59,14 @@ class Settings(BaseModel):
         60.0,
         ge=5,
         le=3600,
-        description="Seconds a request may take before a 504 (BentoML's traffic timeout). "
-        "BentoML keeps each request's context until its timeout passes, so a worker's memory "
-        "rises for this long after start and then stays flat.",
+        description="Seconds a request may take before a 504 (BentoML's traffic timeout).",
+    )
+    trace_requests: bool = Field(
+        False,
+        description="An OpenTelemetry span per request, for a tracing exporter configured "
+        "through BentoML (its `tracing` config). Off, no span is made: BentoML records every "
+        "span even when nothing exports it, and its timeout keeps each one alive (about 5 KB "
+        "a request) until the request timeout passes.",
     )
     session_secret: SecretStr | None = Field(None, description="The workbench cookie secret.")
     secure_cookies: bool = Field(False, description="Cookies only over https.")
@@ -124,6 +129,7 @@ _VARIABLES = {
     "max_depth": "RISKWARN_MAX_DEPTH",
     "stale_days": "RISKWARN_STALE_DAYS",
     "request_timeout": "RISKWARN_REQUEST_TIMEOUT",
+    "trace_requests": "RISKWARN_TRACE_REQUESTS",
     "session_secret": "RISKWARN_SESSION_SECRET",
     "secure_cookies": "RISKWARN_SECURE_COOKIES",
     "watch_parent": "RISKWARN_WATCH_PARENT",

@@ -16,6 +16,9 @@ def test_defaults_and_overrides(tmp_path) -> None:  # type: ignore[no-untyped-de
     got = Settings.from_env({**env, "RISKWARN_REQUEST_TIMEOUT": "300"})
     assert got.request_timeout == 300
     assert Settings.from_env(got.environ()) == got  # what a worker process is given
+    assert not default.trace_requests
+    traced = Settings.from_env({**env, "RISKWARN_TRACE_REQUESTS": "1"})
+    assert traced.trace_requests and Settings.from_env(traced.environ()) == traced
 
 
 def test_a_bad_value_names_its_variable(tmp_path) -> None:  # type: ignore[no-untyped-def]

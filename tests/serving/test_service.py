@@ -625,3 +625,26 @@ def test_the_request_timeout_is_the_settings_one() -> None:
     from riskwarn.serving import service
 
     assert service.config["traffic"]["timeout"] == Settings.from_env().request_timeout
+
+
+def test_requests_make_no_span_unless_tracing_is_asked_for(app: App) -> None:
+    """Without RISKWARN_TRACE_REQUESTS no OpenTelemetry span is started for a request:
+    BentoML records every span even with no exporter, and its timeout middleware keeps each
+    one alive until the request timeout passes (the soak's memory climb)."""
+    from bentoml._internal.configuration.containers import BentoMLContainer
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    class Started(SpanProcessor):
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def on_start(self, span, parent_context=None) -> None:  # type: ignore[no-untyped-def]
+            self.names.append(span.name)
+
+    started = Started()
+    BentoMLContainer.tracer_provider.get().add_span_processor(started)
+    for path in ("/v1/model", "/ui/signin", "/livez"):
+        assert app.client.get(path, headers=app.keys.header("scorer")).status_code == 200
+    body = {"dispute_id": app.store.read_dataset().disputes["dispute_id"].iloc[0]}
+    assert app.client.post("/v1/score", json=body, headers=app.keys.header("scorer")).is_success
+    assert started.names == []
