@@ -516,6 +516,7 @@ def soak(state: dict, root: Path, seconds: float, clients: int) -> dict:
     failures: Counter[str] = Counter()
     ok_ids: list[str] = []
     memory: dict[str, float] = {}
+    timeline: list[float] = []  # each further minute
 
     async def main() -> float:
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -549,6 +550,9 @@ def soak(state: dict, root: Path, seconds: float, clients: int) -> dict:
                 memory["start"] = rss_mib(worker)
                 await asyncio.sleep(55)
                 memory["1 min"] = rss_mib(worker)
+                while True:  # the whole curve, to tell a plateau from a slow leak
+                    await asyncio.sleep(60)
+                    timeline.append(round(rss_mib(worker), 1))
 
             started = time.monotonic()
             watcher = asyncio.create_task(watch())
@@ -586,6 +590,7 @@ def soak(state: dict, root: Path, seconds: float, clients: int) -> dict:
         "scores_audited_twice": twice,
         "audit_rows_without_an_answer": len(set(audited) - set(ok_ids)),
         "worker_rss_mib": {k: round(v, 1) for k, v in memory.items()},
+        "worker_rss_mib_each_minute_after_the_first": timeline,
     }
 
 

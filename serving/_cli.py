@@ -463,6 +463,11 @@ def check_serve(settings: Settings, data: Path | None) -> None:
 
 
 KEEP_ALIVE_SECONDS = 75
+# glibc gives each thread that allocates its own malloc arena (up to 8 per core); a worker's
+# request threads then hold memory in many half-used arenas and its size creeps up for
+# minutes. Two arenas keep it flat (measured: benchmarks/fault_bench.py soak); a value set
+# in the environment wins.
+GLIBC_MALLOC = {"MALLOC_ARENA_MAX": "2"}
 
 
 @commands.command("serve")
@@ -496,7 +501,7 @@ def serve(
     )
     check_port(host, port)
     check_serve(settings, data)
-    env = {**os.environ, **settings.environ(), "BENTOML_DO_NOT_TRACK": "True"}
+    env = {**GLIBC_MALLOC, **os.environ, **settings.environ(), "BENTOML_DO_NOT_TRACK": "True"}
     typer.echo(f"riskwarn: serving {model} on http://{host}:{port}", err=True)
     sys.stdout.flush()
     sys.stderr.flush()

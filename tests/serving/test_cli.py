@@ -63,19 +63,24 @@ def test_serve_refuses_a_missing_model_with_one_line(served: Served, tmp_path: P
 
 
 @pytest.fixture
-def server(served: Served, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def server(served: Served, tmp_path: Path) -> Iterator[tuple[Serving, dict[str, str]]]:
     db = tmp_path / "service.db"
     key = create_key(Store(f"sqlite:///{db}").create(), "scorer")[1]
     service = Serving(_env(served, db), "--data", str(served.data))
     try:
-        yield service.url, {"scorer": key}
+        yield service, {"scorer": key}
     finally:
         service.stop()
 
 
 @pytest.mark.slow
-def test_serve_answers_over_http(server: tuple[str, dict[str, str]], served: Served) -> None:
-    url, keys = server
+def test_serve_answers_over_http(server: tuple[Serving, dict[str, str]], served: Served) -> None:
+    service, keys = server
+    url = service.url
+    # the workers allocate from two glibc arenas (their memory stays flat under load)
+    [worker] = service.workers()
+    environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+    assert b"MALLOC_ARENA_MAX=2" in environ
     [dispute] = served.dataset.disputes["dispute_id"].iloc[-1:]
     with RiskClient(url, keys["scorer"]) as client:
         answer = client.score(dispute, as_of=served.dataset.end.normalize())
