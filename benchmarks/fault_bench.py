@@ -122,9 +122,17 @@ class Service:
 
 
 def rss_mib(pid: int) -> float:
+    return _status(pid, "VmRSS") / 1024
+
+
+def threads(pid: int) -> int:
+    return int(_status(pid, "Threads"))
+
+
+def _status(pid: int, field: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+        if line.startswith(f"{field}:"):
+            return float(line.split()[1])
     return float("nan")
 
 
@@ -517,6 +525,7 @@ def soak(state: dict, root: Path, seconds: float, clients: int) -> dict:
     ok_ids: list[str] = []
     memory: dict[str, float] = {}
     timeline: list[float] = []  # each further minute
+    thread_counts: list[int] = []  # the worker's threads then
 
     async def main() -> float:
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -553,6 +562,7 @@ def soak(state: dict, root: Path, seconds: float, clients: int) -> dict:
                 while True:  # the whole curve, to tell a plateau from a slow leak
                     await asyncio.sleep(60)
                     timeline.append(round(rss_mib(worker), 1))
+                    thread_counts.append(threads(worker))
 
             started = time.monotonic()
             watcher = asyncio.create_task(watch())
@@ -591,6 +601,7 @@ def soak(state: dict, root: Path, seconds: float, clients: int) -> dict:
         "audit_rows_without_an_answer": len(set(audited) - set(ok_ids)),
         "worker_rss_mib": {k: round(v, 1) for k, v in memory.items()},
         "worker_rss_mib_each_minute_after_the_first": timeline,
+        "worker_threads_each_minute_after_the_first": thread_counts,
     }
 
 
