@@ -231,15 +231,16 @@ def take_snapshot(
 # one and its timeout middleware keeps it (in the context its timer holds) until the request
 # timeout passes: memory and time for nothing. RISKWARN_TRACE_REQUESTS=1 turns spans on.
 UNTRACED = {"excluded_urls": [".*"]}
+DECLARED = Settings.from_env()  # what the declaration below reads, once, as the module loads
 
 with _bentoml_quiet():  # the service is built while this module loads
 
     @bentoml.service(
         name="riskwarn",
-        workers=Settings.from_env().workers,
-        traffic={"timeout": Settings.from_env().request_timeout},
+        workers=DECLARED.workers,
+        traffic={"timeout": DECLARED.request_timeout},
         logging={"access": {"enabled": False}},
-        **({} if Settings.from_env().trace_requests else {"tracing": UNTRACED}),
+        **({} if DECLARED.trace_requests else {"tracing": UNTRACED}),
     )
     @bentoml.asgi_app(api, path="/", name="api")
     @bentoml.asgi_app(make_workbench(bentoml.get_current_service), path="/ui", name="workbench")
