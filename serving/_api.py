@@ -21,11 +21,13 @@ and it gives the version of a built Bento only.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import anyio
 import bentoml
 from fastapi import Depends, FastAPI, Query, Request, Security
 from fastapi import Path as FastPath
@@ -33,7 +35,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -93,6 +94,7 @@ from riskwarn.serving._schemas import (
     WarningEventRequest,
     WarningList,
 )
+from riskwarn.serving._store import waits_from
 from riskwarn.serving._warnings import send_event, warning_detail, warning_list
 from riskwarn.vocab import WARNING_STATES
 
@@ -140,7 +142,7 @@ class Call:
     request_id: str
 
 
-def current_call(request: Request, caller: Annotated[Caller, Security(BEARER)]) -> Call:
+async def current_call(request: Request, caller: Annotated[Caller, Security(BEARER)]) -> Call:
     return Call(bentoml.get_current_service(), caller, request_id_of(request.scope))
 
 
@@ -156,6 +158,7 @@ class Endpoint(APIRoute):
         handler = super().get_route_handler()
         role = (self.openapi_extra or {}).get("x-required-role")
         name = self.name
+        scoring = getattr(self.endpoint, "scores", False)
         model = self.body_field.field_info.annotation if self.body_field is not None else None
 
         async def route(request: Request) -> Response:
@@ -163,17 +166,8 @@ class Endpoint(APIRoute):
             status = 500
             try:
                 svc = bentoml.get_current_service()
-                header = request.headers.get("authorization")
-                what = f"{request.method} {request.url.path}"
-                request.state.caller = await run_in_threadpool(svc.authorize, header, role, what)
-                if self.body_field is not None:
-                    limits = svc.settings
-                    request = JsonBody(request, limits.max_body, limits.max_depth)
-                    await request.body()
-                try:
-                    response = await handler(request)
-                except RequestValidationError as exc:
-                    raise malformed(list(exc.errors()), model) from exc
+                with waits_from(time.monotonic()):  # a busy store: 503 within its wait
+                    response = await answer(svc, request)
                 status = response.status_code
                 return response
             except ClientDisconnect:  # gone before its body arrived: nobody to answer
@@ -184,6 +178,21 @@ class Endpoint(APIRoute):
                 raise
             finally:
                 _metrics.answered(name, time.perf_counter() - started, status)
+
+        async def answer(svc: Any, request: Request) -> Response:
+            header = request.headers.get("authorization")
+            what = f"{request.method} {request.url.path}"
+            request.state.caller = await anyio.to_thread.run_sync(
+                svc.authorize, header, role, what, limiter=svc.scoring if scoring else None
+            )
+            if self.body_field is not None:
+                limits = svc.settings
+                request = JsonBody(request, limits.max_body, limits.max_depth)
+                await request.body()
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                raise malformed(list(exc.errors()), model) from exc
 
         return route
 
@@ -231,17 +240,20 @@ def endpoint(
     tag: str,
     errors: Sequence[type[RiskwarnError]] = (),
     method: str = "POST",
+    scores: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an endpoint: ``path``, ``method``, the least ``role`` a key needs, its
     ``tag``, and the ``errors`` it may answer besides those of every endpoint. The
     function's name is the operation's name, its docstring the description, its body
-    parameter and return annotation the request and response schemas."""
+    parameter and return annotation the request and response schemas. An endpoint that
+    ``scores`` runs in the worker's scoring threads (:func:`in_scoring_threads`), the others
+    in the thread pool FastAPI runs sync endpoints in."""
 
     def declare(func: Callable[..., Any]) -> Callable[..., Any]:
         body = () if method == "GET" else _WITH_BODY
         api.router.add_api_route(
             path,
-            func,
+            in_scoring_threads(func) if scores else func,
             methods=[method],
             operation_id=func.__name__,
             name=func.__name__,
@@ -256,10 +268,25 @@ def endpoint(
     return declare
 
 
+def in_scoring_threads(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` as a coroutine that runs it in its service's scoring threads
+    (``RiskService.scoring``: BentoML's ``threads`` per worker, one by default), as BentoML
+    runs a sync API. Scoring holds the GIL most of the time, so more threads than that only
+    take turns, and lose time switching; a scoring request waits for a free one instead."""
+
+    @functools.wraps(func)
+    async def run(*, call: Call, **kwargs: Any) -> Any:
+        work = functools.partial(func, call=call, **kwargs)
+        return await anyio.to_thread.run_sync(work, limiter=call.service.scoring)
+
+    run.scores = True  # type: ignore[attr-defined]
+    return run
+
+
 # the endpoints ------------------------------------------------------------------------
 
 
-@endpoint("/v1/score", role="scorer", tag="scoring", errors=[UnknownRecordError])
+@endpoint("/v1/score", role="scorer", tag="scoring", errors=[UnknownRecordError], scores=True)
 def score(request: ScoreRequest, call: Called) -> ScoreResponse:
     """Risk, tiers, status and top reasons of one case.
 
@@ -269,7 +296,7 @@ def score(request: ScoreRequest, call: Called) -> ScoreResponse:
     return call.service.score(request, call.caller, call.request_id)
 
 
-@endpoint("/v1/score_batch", role="scorer", tag="scoring")
+@endpoint("/v1/score_batch", role="scorer", tag="scoring", scores=True)
 def score_batch(request: BatchRequest, call: Called) -> BatchResponse:
     """Up to 1,000 cases in one call, each answered on its own.
 
@@ -285,7 +312,9 @@ def get_model(call: Called) -> ModelInfo:
     return call.service.model_info(call.caller, call.request_id)
 
 
-@endpoint("/v1/explain", role="supervisor", tag="supervision", errors=[UnknownRecordError])
+@endpoint(
+    "/v1/explain", role="supervisor", tag="supervision", errors=[UnknownRecordError], scores=True
+)
 def explain(request: ExplainRequest, call: Called) -> ExplainResponse:
     """Every feature's contribution to one case's score, and the base value."""
     return call.service.explain(request, call.caller, call.request_id)

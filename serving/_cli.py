@@ -487,6 +487,15 @@ def serve(
         "work, but ingest and reload are refused: each worker holds its own copy of the "
         "history.",
     ),
+    threads: int = typer.Option(
+        1,
+        "--threads",
+        min=1,
+        max=64,
+        envvar="RISKWARN_THREADS",
+        help="Threads each worker scores in at once. Scoring holds Python's GIL, so more "
+        "threads mostly take turns; add workers for more cores.",
+    ),
 ) -> None:
     """Serve risk scores, tiers and reasons over HTTP (BentoML) until stopped."""
     config.home()
@@ -496,6 +505,7 @@ def serve(
             "model_uri": model,
             "store_url": config.store_url(db),
             "workers": workers,
+            "threads": threads,
             "watch_parent": True,
         }
     )

@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import anyio
 import bentoml
 import pandas as pd
 from starlette.concurrency import run_in_threadpool
@@ -238,6 +239,7 @@ with _bentoml_quiet():  # the service is built while this module loads
     @bentoml.service(
         name="riskwarn",
         workers=DECLARED.workers,
+        threads=DECLARED.threads,
         traffic={"timeout": DECLARED.request_timeout},
         logging={"access": {"enabled": False}},
         **({} if DECLARED.trace_requests else {"tracing": UNTRACED}),
@@ -258,6 +260,7 @@ with _bentoml_quiet():  # the service is built while this module loads
             self.served = Served.of(Scorer(model, self.store.read_dataset()))
             self._ready = True
             self.monitor: dict[str, Any] | None = None
+            self.scoring = anyio.CapacityLimiter(self.settings.threads)  # see _api
             self.monitored_version: str | None = None
             self._published()
             self._stopping = threading.Event()

@@ -19,9 +19,18 @@ def test_defaults_and_overrides(tmp_path) -> None:  # type: ignore[no-untyped-de
     assert not default.trace_requests
     traced = Settings.from_env({**env, "RISKWARN_TRACE_REQUESTS": "1"})
     assert traced.trace_requests and Settings.from_env(traced.environ()) == traced
+    assert default.threads == 1  # scoring threads per worker, as BentoML's own default
+    threaded = Settings.from_env({**env, "RISKWARN_THREADS": "4"})
+    assert threaded.threads == 4 and Settings.from_env(threaded.environ()) == threaded
 
 
 def test_a_bad_value_names_its_variable(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = {"RISKWARN_HOME": str(tmp_path), "RISKWARN_REQUEST_TIMEOUT": "1"}
     with pytest.raises(ConfigError, match="RISKWARN_REQUEST_TIMEOUT: expected"):
+        Settings.from_env(env)
+
+
+def test_threads_must_be_at_least_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"RISKWARN_HOME": str(tmp_path), "RISKWARN_THREADS": "0"}
+    with pytest.raises(ConfigError, match="RISKWARN_THREADS: expected"):
         Settings.from_env(env)

@@ -66,7 +66,7 @@ def test_serve_refuses_a_missing_model_with_one_line(served: Served, tmp_path: P
 def server(served: Served, tmp_path: Path) -> Iterator[tuple[Serving, dict[str, str]]]:
     db = tmp_path / "service.db"
     key = create_key(Store(f"sqlite:///{db}").create(), "scorer")[1]
-    service = Serving(_env(served, db), "--data", str(served.data))
+    service = Serving(_env(served, db), "--data", str(served.data), "--threads", "3")
     try:
         yield service, {"scorer": key}
     finally:
@@ -81,6 +81,7 @@ def test_serve_answers_over_http(server: tuple[Serving, dict[str, str]], served:
     [worker] = service.workers()
     environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
     assert b"MALLOC_ARENA_MAX=2" in environ
+    assert b"RISKWARN_THREADS=3" in environ  # --threads reaches the worker's settings
     [dispute] = served.dataset.disputes["dispute_id"].iloc[-1:]
     with RiskClient(url, keys["scorer"]) as client:
         answer = client.score(dispute, as_of=served.dataset.end.normalize())
