@@ -22,6 +22,7 @@ than its column) is refused on both, as a riskwarn error naming the table or fie
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import json
 import sqlite3
@@ -126,6 +127,25 @@ def _unavailable_reason(exc: BaseException) -> str | None:
 
 
 _SQLITE_CACHE_KIB = 256
+
+
+_ARRIVED: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "riskwarn_request_arrived", default=None
+)
+
+
+@contextlib.contextmanager
+def waits_from(arrived: float) -> Iterator[None]:
+    """Within this block, and the threads it hands work to, a write waits for a busy store
+    until ``arrived`` (``time.monotonic()``) plus the store's ``wait``, not ``wait`` from
+    when it starts: a request that queued for a scoring thread behind others waiting on a
+    locked store is answered 503 within the wait of its arrival, not one wait per request
+    ahead of it."""
+    token = _ARRIVED.set(arrived)
+    try:
+        yield
+    finally:
+        _ARRIVED.reset(token)
 
 
 def make_engine(url: str, wait: float = 3.0, *, pooled: bool = True) -> sa.Engine:
@@ -353,16 +373,26 @@ class Store:
         with self._translated(), self.engine.connect() as conn:
             yield conn
 
+    def _deadline(self) -> float:
+        """When a write must have the store's lock (``time.monotonic()``): ``wait`` seconds
+        after the request arrived (:func:`waits_from`), or from now outside a request."""
+        arrived = _ARRIVED.get()
+        return (time.monotonic() if arrived is None else arrived) + self.wait
+
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sa.Connection]:
         """One transaction that holds the write lock from its start: all of it or nothing."""
         self._check_file()
         if self._one_writer is None:
+            left = self._deadline() - time.monotonic()
             with self._translated(), self._writer.begin() as conn:
+                if left < self.wait - 0.05:  # the request queued first: less wait is left
+                    ms = max(50, int(left * 1000))
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{ms}ms'")
                 yield conn
             return
-        started = time.monotonic()
-        if not self._one_writer.acquire(timeout=self.wait):
+        deadline = self._deadline()
+        if not self._one_writer.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise StoreUnavailableError(
                 f"the store did not answer within {self.wait:g} s (this worker's other writes "
                 "queued before it); try again shortly",
@@ -371,7 +401,7 @@ class Store:
         try:
             with self._translated(), self._writer.connect() as conn:
                 # what is left of the wait goes to SQLite's own (another process may write)
-                left = max(0.05, self.wait - (time.monotonic() - started))
+                left = max(0.05, deadline - time.monotonic())
                 dbapi = conn.connection.dbapi_connection
                 dbapi.execute(f"PRAGMA busy_timeout={int(left * 1000)}")
                 try:

@@ -462,6 +462,35 @@ def test_a_locked_store_answers_unavailable_within_its_wait(tmp_path: Path) -> N
     store.check()
 
 
+def test_a_request_waits_for_a_locked_store_from_its_arrival(tmp_path: Path) -> None:
+    """Within ``waits_from``, the wait is counted from when the request arrived: one that
+    queued behind others gets what is left of it, none when it is spent; a free store still
+    takes its write however late the request."""
+    import sqlite3
+    import time
+
+    from riskwarn.errors import StoreUnavailableError
+    from riskwarn.serving._store import waits_from
+
+    path = tmp_path / "service.db"
+    store = Store(f"sqlite:///{path}", wait=2.0).create()
+    entry = {"key_name": "k", "action": "score", "request_id": "r"}
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        for queued, most in [(1.5, 1.3), (5.0, 0.5)]:
+            started = time.monotonic()
+            with waits_from(started - queued), pytest.raises(StoreUnavailableError):
+                store.audit([entry])
+            assert time.monotonic() - started < most, queued
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with waits_from(time.monotonic() - 60):
+        store.audit([entry])
+    assert len(store.audit_entries()) == 1
+
+
 def test_sqlite_connections_keep_a_small_page_cache(tmp_path: Path) -> None:
     """A burst opens many pooled connections; each keeps its own page cache, so a worker's
     memory stays flat only if every one of them is small (SQLite's default is 2 MiB)."""
