@@ -387,7 +387,9 @@ class JsonBody(Request):
                 f"body: expected JSON in UTF-8, got bytes that are not UTF-8 (at byte {exc.start})",
                 [],
             ) from exc
-        depth = json_depth(body)
+        # a body with no more brackets than the limit cannot nest deeper (most bodies)
+        brackets = body.count(b"[") + body.count(b"{")
+        depth = json_depth(body) if brackets > self.max_depth else 0
         if depth > self.max_depth:
             raise MalformedRequest(
                 f"body: expected JSON nested at most {self.max_depth} levels deep, got "

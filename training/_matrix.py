@@ -128,6 +128,9 @@ def _numeric(col: pd.Series) -> np.ndarray:
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+_PLAIN_NUMBERS = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.int32})
+
+
 def rows_matrix(rows: Sequence[Mapping[str, Any]], layout: FeatureLayout) -> np.ndarray:
     """The matrix straight from feature dicts, without pandas: a single case costs
     microseconds. Categories by their code in the layout, missing or unknown as NaN."""
@@ -137,14 +140,16 @@ def rows_matrix(rows: Sequence[Mapping[str, Any]], layout: FeatureLayout) -> np.
             f"expected the model's {len(layout.names)} features in each row, got rows missing "
             f"{missing[:5]}; build features with the feature registry the model was trained with."
         )
-    codes = layout.codes
+    columns = [(j, name, layout.codes.get(name)) for j, name in enumerate(layout.names)]
     out = np.full((len(rows), len(layout.names)), np.nan, dtype=np.float64)
     for i, row in enumerate(rows):
-        for j, name in enumerate(layout.names):
+        for j, name, lookup in columns:
             value = row.get(name)
+            if type(value) in _PLAIN_NUMBERS and lookup is None:  # most values: no checks
+                out[i, j] = value  # NaN stays NaN
+                continue
             if _absent(value) or value is pd.NaT:
                 continue
-            lookup = codes.get(name)
             if lookup is not None:
                 code = lookup.get(str(value))
                 if code is not None:

@@ -107,12 +107,12 @@ def reasons_of(
     if k is None:
         order = list(np.argsort(-np.abs(contrib), kind="stable"))
     else:
-        rising = [
-            i
-            for i in np.argsort(-contrib, kind="stable")
-            if contrib[i] > 0 and not _absent(names[i], values[i])
-        ]
-        order = rising[:k]
+        order = []
+        for i in np.argsort(-contrib, kind="stable"):  # largest first: stop at k or at <= 0
+            if len(order) == k or contrib[i] <= 0:
+                break
+            if not _absent(names[i], values[i]):
+                order.append(i)
     out = []
     for i in order:
         zh, en = reason_texts(names[i], values[i])
