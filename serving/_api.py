@@ -150,9 +150,12 @@ Called = Annotated[Call, Depends(current_call)]
 
 
 class Endpoint(APIRoute):
-    """A route of the API: checks the key and its role (from ``x-required-role``), reads
-    the body within the service's limits (:class:`~riskwarn.serving._http.JsonBody`), then
-    lets FastAPI validate it and call the endpoint; times every answer."""
+    """A route of the API: checks the key and its role (from ``x-required-role``; for an
+    endpoint that scores, in the scoring threads it will run in), reads the body within the
+    service's limits (:class:`~riskwarn.serving._http.JsonBody`), then lets FastAPI validate
+    it and call the endpoint; times every answer. Its writes wait for a busy store at most
+    the store's wait from the request's arrival (:func:`~riskwarn.serving._store.waits_from`).
+    """
 
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
@@ -279,7 +282,7 @@ def in_scoring_threads(func: Callable[..., Any]) -> Callable[..., Any]:
         work = functools.partial(func, call=call, **kwargs)
         return await anyio.to_thread.run_sync(work, limiter=call.service.scoring)
 
-    run.scores = True  # type: ignore[attr-defined]
+    run.scores = True  # type: ignore[attr-defined]  # read by Endpoint for the key check
     return run
 
 
