@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -217,9 +218,9 @@ def concurrent(
 
     The load comes from this process, on the same two cores as the server it measures, so
     the client must cost little: ``lean`` writes each request's prepared bytes to one of
-    ``clients`` kept-alive connections and reads the answer's status and length, about
-    a tenth of the CPU ``httpx.AsyncClient`` spends per request (``client="httpx"``
-    measures with that instead). Both servers get the same client.
+    ``clients`` kept-alive connections per server and reads the answer's status and length
+    (about 0.04 of a core at 150-300 requests/s, measured); ``client="httpx"`` measures with
+    ``httpx.AsyncClient`` instead. Both servers get the same client.
     """
 
     async def lean_post(conns: dict, url: str, body: bytes, headers: dict[str, str]) -> int:
@@ -236,12 +237,14 @@ def concurrent(
         latencies: list[float] = []
         stop = time.monotonic() + limit_s
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        async with httpx.AsyncClient(timeout=60, limits=limits) as pool:
+        opened = httpx.AsyncClient(timeout=60, limits=limits) if client == "httpx" else None
+        async with opened or contextlib.nullcontext() as pool:
 
             async def post(conn: dict, i: int) -> int:
                 url, body, headers = build(i)
                 if client == "lean":
                     return await lean_post(conn, url, body, headers)
+                assert pool is not None
                 return (await pool.post(url, content=body, headers=headers)).status_code
 
             async def worker(conn: dict) -> None:

@@ -54,8 +54,8 @@ class Settings(BaseModel):
         ge=1,
         le=64,
         description="Threads a worker scores in at once (BentoML's `threads`). Scoring is "
-        "Python-bound: a second thread mostly waits for the GIL, and the switching costs "
-        "throughput (serve_bench, 2 cores: 285/s with 1, 222/s with 2, 197/s with 40).",
+        "Python-bound: a second thread mostly waits for the GIL, and taking turns costs "
+        "throughput (the README's figures); add workers for more cores.",
     )
     store_wait: float = Field(
         3.0, gt=0, le=60, description="Seconds a request waits for a busy store."
