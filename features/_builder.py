@@ -5,6 +5,8 @@ state, so the scoring service gets exactly what training saw. Graph and area sta
 computed per graph day (``as_of`` at midnight), carried over from the previous graph day
 where nothing changed, and kept in a small LRU. Graph and area features are computed for
 all the cases of a day at once (one case is a batch of one); the others case by case.
+:meth:`FeatureBuilder.transform` builds the two kinds side by side, the graph days on a
+second thread (they let go of the GIL in scipy and numpy) and the case rows on the caller's.
 
 A new case joins the day's graphs when it was reported before the day's midnight: its
 co-involvement links then change only the components of its parties, whose core numbers
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -222,8 +225,8 @@ class FeatureBuilder:
         columns: dict[str, object] = {name: _empty(name, n) for name in day_names}
         rows: list[list[object]] = [[] for _ in range(n)]
         order = np.lexsort((held, days))
-        done = 0
         cases: dict[int, Case] = {}
+        plan: list[tuple[int, np.ndarray, np.ndarray, list[Case]]] = []
         for day in unique(days).tolist():
             at = order[days[order] == day]
             disputes, inverse = unique_inverse(held[at])
@@ -233,16 +236,32 @@ class FeatureBuilder:
                 if case is None:
                     case = cases[d] = Case.held_by(self._index, d)
                 day_cases.append(case)
-            if by_day:
+            plan.append((day, at, inverse, day_cases))
+
+        def by_days() -> None:
+            done = 0
+            for day, at, inverse, day_cases in plan:
                 values = day_values(self._index, Parties.of(day_cases), self._day(day))
                 for name in day_names:
                     columns[name][at] = values[name][inverse]  # type: ignore[index]
-            if by_case:
+                done += len(at)
+                if not by_case:  # else the case rows report
+                    report(progress, done, n, f"features {pd.Timestamp(day):%Y-%m-%d}")
+
+        # The two kinds share nothing they write: the graph days (mostly sparse products
+        # and large array operations, which let go of the GIL) run on a second thread
+        # while this one builds the case rows (Python), so two cores overlap them.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskwarn-days") as pool:
+            pending = pool.submit(by_days) if by_day else None
+            done = 0
+            for day, at, inverse, day_cases in plan if by_case else []:
                 for r, c in zip(at.tolist(), inverse.tolist(), strict=True):
                     row = case_row(self._index, day_cases[c], int(stamps[r]))
                     rows[r] = [row[name] for name in row_names]
-            done += len(at)
-            report(progress, done, n, f"features {pd.Timestamp(day):%Y-%m-%d}")
+                done += len(at)
+                report(progress, done, n, f"features {pd.Timestamp(day):%Y-%m-%d}")
+            if pending is not None:
+                pending.result()
         if by_case:
             by_col = list(zip(*rows, strict=True)) if rows else [() for _ in row_names]
             for name, values_ in zip(row_names, by_col, strict=True):

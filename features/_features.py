@@ -526,6 +526,7 @@ def graph_values(index: Index, parties: Parties, day: Day) -> dict[str, np.ndarr
     out["graph_ties_neighbors"] = _ring(g, "ties", party).without(party).per_case(n_cases)
     out["graph_co_parties"] = _ring(g, "co", party).without(party).per_case(n_cases)
     case = parties.case
+    g.ensure(parties.nodes)
     for graph, prefix in GRAPH_PREFIXES.items():
         m = g.measures(graph, parties.nodes)
         first = _first(case * g.n_nodes + m.component)  # each case's distinct components

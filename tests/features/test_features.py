@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from riskwarn import Dataset
+from riskwarn import Dataset, simulate
 from riskwarn.errors import RequestError, UnknownRecordError
-from riskwarn.features import FeatureBuilder, build_features, snapshot_groups
+from riskwarn.features import FeatureBuilder, build_features, build_snapshots, snapshot_groups
 
 T0 = pd.Timestamp("2024-01-01")
 
@@ -263,6 +263,29 @@ def test_progress_is_reported(ds) -> None:
         snaps, progress=lambda done, total, what: seen.append((done, total))
     )
     assert seen[-1] == (3, 3)
+
+
+def test_progress_is_reported_for_one_kind_alone(ds) -> None:
+    seen = []
+    snaps = pd.DataFrame({"dispute_id": ["D", "D", "PAIR"], "as_of": [day(30), day(60), day(60)]})
+    FeatureBuilder(ds).transform(
+        snaps, progress=lambda done, total, what: seen.append((done, total)), kinds=("day",)
+    )
+    assert seen == [(1, 3), (3, 3)]
+
+
+def test_the_kinds_built_together_equal_the_kinds_built_apart() -> None:
+    """transform builds the graph days on a second thread beside the case rows; the table
+    must be the one each kind gives alone, in input order."""
+    sim = simulate(persons=3000, years=1.5, seed=4)
+    snaps = build_snapshots(sim, every=10).sample(frac=1.0, random_state=0)
+    snaps = snaps[["dispute_id", "as_of"]]
+    whole = FeatureBuilder(sim).transform(snaps)
+    day_part = FeatureBuilder(sim).transform(snaps, kinds=("day",))
+    case_part = FeatureBuilder(sim).transform(snaps, kinds=("case",))
+    apart = pd.concat([day_part, case_part.drop(columns=["dispute_id", "as_of"])], axis=1)
+    assert len(whole) == len(snaps) > 400
+    pd.testing.assert_frame_equal(whole, apart[whole.columns])
 
 
 def test_snapshot_groups_use_the_primary_party(ds) -> None:

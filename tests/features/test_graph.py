@@ -424,3 +424,31 @@ def test_creditor_ties_count_from_both_sides_and_ended_ties_stop_counting(kit) -
     assert after["graph_neighbors"] == 1 and after["graph_component_size"] == 3
     assert after["graph_ties_component_size"] == 3 and after["graph_co_component_size"] == 2
     assert after["graph_ties_neighbors"] == 1 and after["graph_co_parties"] == 0  # D itself
+
+
+def test_the_graphs_measured_side_by_side_give_what_each_gives_alone() -> None:
+    """GraphDay.ensure computes the three graphs' measures on threads at once; over a sweep
+    of dates (carrying over what did not change), every person's measures must equal those
+    of a second sweep that computes each graph alone."""
+    import numpy as np
+
+    from riskwarn.features._graph import GRAPHS, PeopleGraph
+    from riskwarn.features._index import Index
+
+    ds = simulate(persons=4000, years=1.5, seed=3)
+    index = Index.of(ds)
+    end = pd.Timestamp(ds.disputes["reported_at"].max()).normalize()
+    together, alone = PeopleGraph(index), PeopleGraph(index)
+    everyone = np.arange(index.n_persons)
+    for back in (300, 200, 100, 0):
+        t = (end - pd.Timedelta(days=back)).value
+        a, b = together.day(t, everyone[:0], 4), alone.day(t, everyone[:0], 4)
+        a.ensure(everyone)
+        assert all(a.graphs[name].known.all() for name in GRAPHS)
+        assert a.measures("all", everyone).component_size.max() > 2000, (
+            "the check needs an iteratively solved component"
+        )
+        for name in GRAPHS:
+            got, want = a.measures(name, everyone), b.measures(name, everyone)
+            for field in ("component", "component_size", "core", "pagerank"):
+                assert np.array_equal(getattr(got, field), getattr(want, field)), (name, field)
