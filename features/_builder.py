@@ -183,6 +183,23 @@ class FeatureBuilder:
         t = _as_ns(as_of, "as_of")
         return self._values(self._case_from_rows(dispute, parties, events), t)
 
+    def _keys(self, snapshots: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(dispute ids, their positions in the index, as_of in ns) of ``snapshots``."""
+        missing = {"dispute_id", "as_of"} - set(snapshots.columns)
+        if missing:
+            raise RequestError(
+                f"expected snapshots with columns dispute_id and as_of, missing {sorted(missing)}; "
+                "build them with build_snapshots"
+            )
+        ids = snapshots["dispute_id"].astype("object").to_numpy()
+        held = self._index.dispute_pos.get_indexer(pd.Index(ids))
+        if (held < 0).any():
+            unknown = ids[held < 0][:3].tolist()
+            raise UnknownRecordError(
+                f"expected snapshots of disputes in the dataset, got unknown ids {unknown}"
+            )
+        return ids, held, ns(snapshots["as_of"])
+
     def transform(
         self,
         snapshots: pd.DataFrame,
@@ -199,20 +216,7 @@ class FeatureBuilder:
         unknown = set(kinds) - set(DAY_AND_CASE)
         if unknown or not kinds:
             raise RequestError(f"expected kinds among {list(DAY_AND_CASE)}, got {list(kinds)}")
-        missing = {"dispute_id", "as_of"} - set(snapshots.columns)
-        if missing:
-            raise RequestError(
-                f"expected snapshots with columns dispute_id and as_of, missing {sorted(missing)}; "
-                "build them with build_snapshots"
-            )
-        ids = snapshots["dispute_id"].astype("object").to_numpy()
-        held = self._index.dispute_pos.get_indexer(pd.Index(ids))
-        if (held < 0).any():
-            unknown = ids[held < 0][:3].tolist()
-            raise UnknownRecordError(
-                f"expected snapshots of disputes in the dataset, got unknown ids {unknown}"
-            )
-        stamps = ns(snapshots["as_of"])
+        ids, held, stamps = self._keys(snapshots)
         late = np.flatnonzero(self._index.reported[held] > stamps) if len(held) else held
         if len(late):
             r = int(late[0])
@@ -297,20 +301,7 @@ class FeatureBuilder:
 
     def facts(self, snapshots: pd.DataFrame) -> list[list[KeyFact]]:
         """Key facts per snapshot (``dispute_id``, ``as_of``), in input order."""
-        missing = {"dispute_id", "as_of"} - set(snapshots.columns)
-        if missing:
-            raise RequestError(
-                f"expected snapshots with columns dispute_id and as_of, missing {sorted(missing)}; "
-                "build them with build_snapshots"
-            )
-        ids = snapshots["dispute_id"].astype("object").to_numpy()
-        held = self._index.dispute_pos.get_indexer(pd.Index(ids))
-        if (held < 0).any():
-            unknown = ids[held < 0][:3].tolist()
-            raise UnknownRecordError(
-                f"expected snapshots of disputes in the dataset, got unknown ids {unknown}"
-            )
-        stamps = ns(snapshots["as_of"])
+        _, held, stamps = self._keys(snapshots)
         cases: dict[int, Case] = {}
         out = []
         for d, t in zip(held.tolist(), stamps.tolist(), strict=True):
