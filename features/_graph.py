@@ -727,8 +727,13 @@ class GraphDay:
         graphs side by side: their work is mostly sparse products and large array
         operations, which let go of the GIL, so a second core shares it."""
         at = self.rank[np.asarray(people, dtype=np.int64)]
-        with ThreadPoolExecutor(len(self.graphs), thread_name_prefix="riskwarn-graph") as pool:
-            for done in [pool.submit(g.ensure, at) for g in self.graphs.values()]:
+        todo = [g for g in self.graphs.values() if not g.known[at].all()]
+        if len(todo) < 2:  # nothing to share (a scored case's components are mostly known)
+            for g in todo:
+                g.ensure(at)
+            return
+        with ThreadPoolExecutor(len(todo), thread_name_prefix="riskwarn-graph") as pool:
+            for done in [pool.submit(g.ensure, at) for g in todo]:
                 done.result()
 
     def measures(self, name: str, people: np.ndarray) -> Measures:
