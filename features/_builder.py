@@ -106,6 +106,10 @@ class FeatureBuilder:
         if cached is not None:
             self._days.move_to_end(day)
             return cached
+        while self._days and len(self._days) >= self.cache_days:
+            # room first: a day of a million people holds about 150 MB of graphs, and the
+            # sweep keeps the day it carries over from itself
+            self._days.popitem(last=False)
         index = self._index
         recent = RecentIncidents.of(index, day)
         state = Day(
@@ -116,8 +120,6 @@ class FeatureBuilder:
             incidents=recent,
         )
         self._days[day] = state
-        while len(self._days) > self.cache_days:
-            self._days.popitem(last=False)
         return state
 
     def _case_day_values(self, case: Case, day: int) -> dict[str, object]:
