@@ -11,10 +11,18 @@ of data-parallel boosting), cut into one part per worker and placed on the worke
 order of their addresses, so every fit sees the same rows on the same machine rank; the
 parameters are the in-process ones (``deterministic``, ``force_row_wise``, one seed), but
 the threads are each worker's own (``--nthreads`` of ``dask worker``; one in ``local:N``).
-Even so, repeats are close, not bit-identical: lightgbm.dask computes each part where the
-scheduler puts it, so who trains on what can change between fits. Work stealing off
-(``local:N`` turns it off; a standing scheduler takes
-``DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING=False``) makes that rarer, not impossible.
+Even so, repeats are close, not bit-identical. Measured (2026-12-02, LocalCluster of 2,
+the same parts on the same workers every time): lightgbm.dask numbers the workers
+(LightGBM's machine ranks) in the order ``client.who_has`` lists the parts, and that order
+changes between fits; each rank finds the bins of its share of the features from its own
+rows, so a swapped order gives other bins and another model, while every fit with the same
+order gave the same model (6 fits: 2 orders, 2 models). Passing ``machines`` pins the ranks
+only where each host runs one worker (lightgbm.dask maps machines to workers by host name),
+so it would not help a LocalCluster; work stealing off (``local:N`` turns it off; a
+standing scheduler takes ``DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING=False``) keeps the
+parts where they were placed. Each part is scattered under its own key (``hash=False``):
+under a content hash, a fit on the same rows as the one before could reuse a key the
+scheduler was still releasing and fail with "lost dependencies" (seen here).
 LightGBM's Dask interface has no early stopping, so a search fit trains every round and
 the best round is found afterwards on the validation window, on the driver, by the rule
 LightGBM's ``early_stopping`` applies (stop after ``early_stopping_rounds`` rounds without
@@ -55,8 +63,8 @@ def _parts(client: Any, x: np.ndarray, y: np.ndarray, seed: int) -> tuple[Any, A
     xs, ys = [], []
     for w, a, b in zip(workers, cuts[:-1], cuts[1:], strict=True):
         rows = order[a:b]
-        xf = client.scatter(np.ascontiguousarray(x[rows]), workers=[w], direct=True)
-        yf = client.scatter(np.ascontiguousarray(y[rows]), workers=[w], direct=True)
+        xf = client.scatter(np.ascontiguousarray(x[rows]), workers=[w], direct=True, hash=False)
+        yf = client.scatter(np.ascontiguousarray(y[rows]), workers=[w], direct=True, hash=False)
         xs.append(da.from_delayed(delayed(xf), shape=(b - a, x.shape[1]), dtype=x.dtype))
         ys.append(da.from_delayed(delayed(yf), shape=(b - a,), dtype=y.dtype))
     return da.concatenate(xs), da.concatenate(ys)

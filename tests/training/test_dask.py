@@ -39,7 +39,7 @@ def _auc(y: np.ndarray, risk: np.ndarray) -> float:
     return float(roc_auc_score(y, risk))
 
 
-def test_dask_fits_repeat_exactly_and_rank_like_one_process(table: pd.DataFrame, client) -> None:
+def test_dask_fits_repeat_closely_and_rank_like_one_process(table: pd.DataFrame, client) -> None:
     data = table_data(
         table, label="label", time="as_of", id="case", drop=["leak"], group=["gender"]
     )
@@ -52,8 +52,9 @@ def test_dask_fits_repeat_exactly_and_rank_like_one_process(table: pd.DataFrame,
     local, dask, repeat = (
         _auc(y, r.test_frame["evaluated_risk"].to_numpy()) for r in (one, first, again)
     )
-    # a repeat is not bit-identical on a cluster (lightgbm.dask places parts where the
-    # scheduler puts them), but it ranks the same cases alike, as one process does
+    # a repeat is not bit-identical on a cluster (lightgbm.dask numbers the workers in an
+    # order that can change between fits; see training/_dask.py), but it ranks the same
+    # cases alike, as one process does
     assert abs(dask - repeat) < 0.01, (dask, repeat)
     assert abs(local - dask) < 0.02, (local, dask)
     assert first.model.metadata.thresholds.keys() == one.model.metadata.thresholds.keys()
