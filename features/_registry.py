@@ -265,13 +265,19 @@ _RULES = [
     " gradients (degrees as preconditioner) for larger ones, to an error below"
     " `6.7e-9 x sqrt(degree)`, far inside the 4 decimals kept. Hops to recent incidents are"
     " a breadth-first search from the incidents' people, three hops deep; neighbour counts"
-    " are gathers over the parties' rows, for all the cases of a day at once. networkx is"
+    " are gathers over the parties' rows, for all the cases of a day at once. On a machine"
+    " with two or more cores the three graphs of a day are measured side by side on"
+    " threads, and a batch (`riskwarn features`, `transform`) builds the graph days on a"
+    " second thread while the case features are built: scipy's sparse products and numpy's"
+    " large array operations let go of Python's lock, so the second core does real work;"
+    " the values are the same. Scoring one case never starts a thread: its components are"
+    " already measured. networkx is"
     " the reference: the values equal networkx's `connected_components`, `core_number` and"
     " `pagerank` (PageRank rounded the same way), which `tests/features/test_graph.py`"
     " checks person by person on random graphs and on a simulated county, over many dates"
-    " of one sweep. At 1,000,000 people over 3 years snapshots and features take about 80 s"
-    " of CPU and 3 GiB (`benchmarks/features_bench.py`), where rebuilding the graphs per"
-    " date with networkx would take hours.",
+    " of one sweep. At 1,000,000 people over 3 years snapshots and features take 60-70 s"
+    " on 2 cores (90-100 s of CPU) and under 3.6 GiB (`benchmarks/features_bench.py`),"
+    " where rebuilding the graphs per date with networkx would take hours.",
     "- **Own case excluded.** Counts of other disputes, pairs, open disputes nearby and"
     " neighbours exclude the dispute itself, and hops are measured from the set of its"
     " parties, so a case scores the same whether or not the dataset already holds it.",
