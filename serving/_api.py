@@ -157,11 +157,13 @@ class Endpoint(APIRoute):
     the store's wait from the request's arrival (:func:`~riskwarn.serving._store.waits_from`).
     """
 
+    scores = False  # an endpoint that scores: see ScoringEndpoint
+
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
         role = (self.openapi_extra or {}).get("x-required-role")
         name = self.name
-        scoring = getattr(self.endpoint, "scores", False)
+        scoring = self.scores
         model = self.body_field.field_info.annotation if self.body_field is not None else None
 
         async def route(request: Request) -> Response:
@@ -198,6 +200,13 @@ class Endpoint(APIRoute):
                 raise malformed(list(exc.errors()), model) from exc
 
         return route
+
+
+class ScoringEndpoint(Endpoint):
+    """A route whose endpoint runs in the worker's scoring threads (:func:`in_scoring_threads`),
+    so its key check runs there too."""
+
+    scores = True
 
 
 CLIENT_CLOSED = 499  # the status proxies log for a client that left before its answer
@@ -264,7 +273,7 @@ def endpoint(
             tags=[tag],
             responses=_responses([*_ALWAYS, *body, *errors]),
             openapi_extra={"x-required-role": role},
-            route_class_override=Endpoint,
+            route_class_override=ScoringEndpoint if scores else Endpoint,
         )
         return func
 
@@ -282,7 +291,6 @@ def in_scoring_threads(func: Callable[..., Any]) -> Callable[..., Any]:
         work = functools.partial(func, call=call, **kwargs)
         return await anyio.to_thread.run_sync(work, limiter=call.service.scoring)
 
-    run.scores = True  # type: ignore[attr-defined]  # read by Endpoint for the key check
     return run
 
 
